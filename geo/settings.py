@@ -1,0 +1,78 @@
+"""The app's settings in one declarative table, read from environment variables.
+
+Every setting is documented in the README's settings table, which a test keeps in
+step with `SETTINGS` below.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_DIR / "data"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A named setting: its environment variable, default and one line of help."""
+
+    env: str
+    default: str
+    help: str
+
+
+SETTINGS: dict[str, Setting] = {
+    "data_dir": Setting(
+        "ICS_DATA_DIR",
+        str(DEFAULT_DATA_DIR),
+        "Folder for the download cache (`cache/`) and the embedded SQLite store.",
+    ),
+    "database_url": Setting(
+        "DATABASE_URL",
+        "",
+        "PostgreSQL URL for the shared multi-user store; empty means the SQLite file under the data folder.",
+    ),
+    "vintage": Setting(
+        "ICS_VINTAGE",
+        "",
+        "ICB boundary vintage shown first (2022, 2023, 2024, 2026); empty means the newest one loaded.",
+    ),
+    "coastal_snap_m": Setting(
+        "ICS_COASTAL_SNAP_M",
+        "250",
+        "A site this close (metres) outside the generalised coastline is given the nearest ICB, flagged `nearest`.",
+    ),
+    "near_border_km": Setting(
+        "ICS_NEAR_BORDER_KM",
+        "5",
+        "Default distance (km) to another ICB's border under which a site counts as near the border.",
+    ),
+    "upload_limit_mb": Setting(
+        "ICS_UPLOAD_LIMIT_MB",
+        "200",
+        "Largest file an analyst may upload, in megabytes.",
+    ),
+    "http_timeout_s": Setting(
+        "ICS_HTTP_TIMEOUT_S",
+        "60",
+        "Seconds to wait for a publisher's server before giving up on a download.",
+    ),
+}
+
+
+def get_setting(name: str) -> str:
+    """The value of setting `name`: its environment variable if set, else its default."""
+    setting = SETTINGS[name]
+    return os.environ.get(setting.env, setting.default)
+
+
+def data_dir() -> Path:
+    """The data folder, derived from this file's location unless ICS_DATA_DIR says otherwise."""
+    return Path(get_setting("data_dir"))
+
+
+def cache_dir() -> Path:
+    """Where downloaded official files and their provenance records are kept."""
+    return data_dir() / "cache"
