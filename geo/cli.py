@@ -1,0 +1,161 @@
+"""The `python -m geo` command line: assign, metrics and fetch, with one-line errors.
+
+Analysts script these commands, so bad input exits non-zero with one clear line
+naming the file and the problem, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from geo import exports, pipeline, settings, sources
+from geo.errors import InputError
+
+SITE_FORMATS = ("cqc", "cqc_directory", "ods", "generic")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code: 0 done, 1 done with nothing usable, 2 bad input."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
+        print(f"error: {error.filename}: {error.strerror}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m geo",
+        description="ICS Provider Map: provider sites by sector over ICB boundaries.",
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    _add(commands, "assign", "write every site with its ICB and how it was assigned", _assign)
+    _add(commands, "metrics", "write the per-ICB gap metrics", _metrics)
+    fetch = commands.add_parser("fetch", help="download the official data into the cache")
+    fetch.add_argument(
+        "--from",
+        dest="from_dir",
+        type=Path,
+        help="take the files from this folder instead of downloading (offline users, CI)",
+    )
+    fetch.set_defaults(run=_fetch)
+    return parser
+
+
+def _add(commands, name: str, help_text: str, run: Callable) -> None:
+    command = commands.add_parser(name, help=help_text)
+    command.add_argument(
+        "--boundaries", type=Path, help="ICB boundary file (GeoJSON, GPKG, zipped Shapefile)"
+    )
+    command.add_argument(
+        "--vintage", help="use the cached ICB boundaries of this vintage instead of --boundaries"
+    )
+    command.add_argument("--sites", type=Path, help="provider list (defaults to the cached one)")
+    command.add_argument(
+        "--sites-format",
+        choices=SITE_FORMATS,
+        help="format of --sites (default: recognised from its content)",
+    )
+    command.add_argument(
+        "--ods-report", help="NHS ODS report the sites file is (ets, etr, ephp, ephpsite, epraccur)"
+    )
+    command.add_argument(
+        "--engagement", type=Path, help="list of providers that take part in ICS planning"
+    )
+    command.add_argument(
+        "--accept-fuzzy",
+        type=float,
+        metavar="SCORE",
+        help="apply approximate name matches scoring at least SCORE (0–100)",
+    )
+    command.add_argument("--sub-icbs", type=Path, help="sub-ICB location boundaries")
+    command.add_argument("--regions", type=Path, help="NHS England region boundaries")
+    command.add_argument(
+        "--lookup", type=Path, help="sub-ICB → ICB lookup (turns CQC's sub-ICB codes into ICBs)"
+    )
+    command.add_argument(
+        "--sector-rules", type=Path, help="CSV of sector rules overriding the defaults"
+    )
+    command.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    command.set_defaults(run=run)
+
+
+def _inputs(args: argparse.Namespace) -> pipeline.Inputs:
+    """Files named on the command line, with the cache filling in whatever was not named."""
+    named = {
+        "boundaries": args.boundaries,
+        "sites": args.sites,
+        "sites_format": args.sites_format,
+        "ods_report": args.ods_report,
+        "engagement": args.engagement,
+        "accept_fuzzy_above": args.accept_fuzzy,
+        "sub_icbs": args.sub_icbs,
+        "regions": args.regions,
+        "lookup": args.lookup,
+        "sector_rules": args.sector_rules,
+    }
+    if args.boundaries and args.sites:
+        return pipeline.Inputs(**named)
+    cached = pipeline.cached_inputs(args.vintage)
+    chosen = {key: value for key, value in named.items() if value is not None}
+    return dataclasses.replace(cached, **chosen)
+
+
+def _assign(args: argparse.Namespace) -> int:
+    analysis = pipeline.analyse(_inputs(args))
+    table = analysis.assigned.drop(columns="geometry", errors="ignore")
+    _write(args.out, table)
+    _print_notes(analysis.notes)
+    print(f"wrote {len(table):,} sites to {args.out}")
+    return 0 if len(table) else 1
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    analysis = pipeline.analyse(_inputs(args))
+    _write(args.out, analysis.metrics)
+    _print_notes(analysis.notes)
+    print(f"wrote {len(analysis.metrics):,} rows ({analysis.vintage} ICBs) to {args.out}")
+    return 0
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    if args.from_dir is not None:
+        if not args.from_dir.is_dir():
+            raise InputError(f"--from {args.from_dir}: not a folder")
+        report = sources.fetch_from_dir(args.from_dir)
+    else:
+        report = sources.fetch_all(progress=_print_progress)
+    for entry in report.taken:
+        print(f"took    {entry.kind:<13} {entry.vintage or '-':<5} {entry.title}")
+    for what, reason in report.failed:
+        print(f"failed  {what}: {reason}", file=sys.stderr)
+    for name, reason in report.ignored:
+        print(f"ignored {name}: {reason}")
+    print(f"cache: {settings.cache_dir()}")
+    return 0 if report.taken else 1
+
+
+def _print_progress(done: int, total: int | None) -> None:
+    print(f"  {done:,}" + (f" of {total:,}" if total else ""), file=sys.stderr)
+
+
+def _print_notes(notes: list[str]) -> None:
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+
+
+def _write(path: Path, table) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(exports.csv_bytes(table))

@@ -1,0 +1,50 @@
+"""Home: each ICB's share of independent and voluntary capacity not engaged in its planning."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import catalogue, exports, maps
+from pages import _setup, _state
+
+st.title("Where independent and voluntary capacity sits outside ICS planning")
+
+analysis = _state.load_analysis()
+if analysis is None:
+    _setup.offer_data()
+    st.stop()
+
+vintage = analysis.vintage
+display = _state.display_boundaries(vintage, _state.cache_fingerprint())
+metrics = analysis.metrics
+icb_rows = metrics[metrics["icb_code"] != "OUTSIDE"]
+
+st.caption(f"ICB boundaries: {vintage} vintage, {len(icb_rows)} ICBs.")
+for note in analysis.notes:
+    if "unknown" in note or "not applied" in note:
+        st.info(note)
+    else:
+        st.caption(note)
+
+st.subheader("Share of independent and voluntary capacity not engaged, by ICB")
+st_folium(
+    maps.build_map(display, metrics, analysis.assigned.iloc[:0], metric="iv_not_engaged_share"),
+    key=f"home-map-{vintage}",
+    returned_objects=[],
+    height=560,
+    use_container_width=True,
+)
+
+st.subheader("Per-ICB metrics")
+st.dataframe(metrics, hide_index=True, use_container_width=True)
+st.download_button(
+    "Download the metrics (CSV)",
+    exports.csv_bytes(metrics),
+    file_name=f"ics_gap_metrics_{vintage}.csv",
+    mime="text/csv",
+)
+
+st.subheader("Where the data comes from")
+st.dataframe(catalogue.provenance_table(), hide_index=True, use_container_width=True)
+st.caption(catalogue.attribution_text())
