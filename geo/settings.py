@@ -59,6 +59,21 @@ SETTINGS: dict[str, Setting] = {
         "60",
         "Seconds to wait for a publisher's server before giving up on a download.",
     ),
+    "arcgis_base": Setting(
+        "ICS_ARCGIS_BASE",
+        "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services",
+        "ONS Open Geography Portal ArcGIS services root that boundary and lookup layers are fetched from.",
+    ),
+    "cqc_index_url": Setting(
+        "ICS_CQC_INDEX_URL",
+        "https://www.cqc.org.uk/about-us/transparency/using-cqc-data",
+        "CQC page that links the monthly 'Care directory with filters' (HSCA active locations) file.",
+    ),
+    "ods_base": Setting(
+        "ICS_ODS_BASE",
+        "https://www.odsdatasearchandexport.nhs.uk/api/getReport",
+        "NHS ODS Data Search and Export report endpoint (`?report=<code>` is added).",
+    ),
 }
 
 
