@@ -115,11 +115,19 @@ def _rule_problem(rule: SectorRule) -> str | None:
     if rule.match == "regex" and not rule.pattern:
         return "match=regex needs a pattern"
     for label, pattern in (("pattern", rule.pattern), ("exclude", rule.exclude)):
-        if pattern:
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                return f"{label} {pattern!r} is not a valid regular expression ({error})"
+        problem = _regex_problem(pattern)
+        if problem:
+            return f"{label} {problem}"
+    return None
+
+
+def _regex_problem(pattern: str | None) -> str | None:
+    if not pattern:
+        return None
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        return f"{pattern!r} is not a valid regular expression ({error})"
     return None
 
 
@@ -233,7 +241,9 @@ def load_sector_rules(path: str | Path) -> tuple[SectorRule, ...]:
         )
     if table.empty:
         raise InputError(f"sector rules file {path.name}: has a header but no rules")
-    rules = tuple(_rule_from_row(path.name, row) for row in table.itertuples())
+    records = table.to_dict("records")
+    # Row numbers as a spreadsheet shows them: the header is row 1.
+    rules = tuple(_rule_from_row(path.name, n, r) for n, r in enumerate(records, start=2))
     _check_unique_names(path.name, rules)
     return rules
 
@@ -258,10 +268,10 @@ def rules_table(rules: tuple[SectorRule, ...] = DEFAULT_CQC_RULES) -> pd.DataFra
     return table
 
 
-def _rule_from_row(file_name: str, row: object) -> SectorRule:
+def _rule_from_row(file_name: str, number: int, record: dict) -> SectorRule:
     """One SectorRule from one row of an override file, or an InputError naming the row."""
-    where = f"sector rules file {file_name}: row {row.Index + 2}"  # header is row 1
-    fields = {name: str(getattr(row, name, "") or "").strip() for name in _RULE_FIELDS}
+    where = f"sector rules file {file_name}: row {number}"
+    fields = {name: str(record.get(name) or "").strip() for name in _RULE_FIELDS}
     sector = _SECTOR_NAMES.get(fields["sector"].casefold())
     if sector is None:
         raise InputError(
@@ -274,28 +284,26 @@ def _rule_from_row(file_name: str, row: object) -> SectorRule:
             f"{where}, column match: {fields['match']!r} is not a match kind; "
             f"expected one of {', '.join(MATCH_KINDS)}"
         )
-    for required in ("name", "column"):
+    for required in ("name", "column") + (("values",) if match != "present" else ()):
         if not fields[required]:
-            raise InputError(f"{where}, column {required}: is empty")
+            raise InputError(f"{where}, column {required}: is empty (match={match})")
+    for column in ("values", "exclude") if match == "regex" else ("exclude",):
+        problem = _regex_problem(fields[column])
+        if problem:
+            raise InputError(f"{where}, column {column}: {problem}")
     values = fields["values"]
-    if match != "present" and not values:
-        raise InputError(f"{where}, column values: is empty; match={match} needs values")
-    try:
-        return SectorRule(
-            name=fields["name"],
-            sector=sector,
-            description=fields["description"],
-            column=fields["column"],
-            match=match,
-            values=frozenset(v.strip() for v in values.split("|") if v.strip())
-            if match == "equals"
-            else frozenset(),
-            pattern=values if match == "regex" else None,
-            exclude=fields["exclude"] or None,
-        )
-    except ValueError as error:
-        column = "exclude" if "exclude" in str(error) else "values"
-        raise InputError(f"{where}, column {column}: {str(error).split(': ', 1)[1]}") from None
+    return SectorRule(
+        name=fields["name"],
+        sector=sector,
+        description=fields["description"],
+        column=fields["column"],
+        match=match,
+        values=frozenset(v.strip() for v in values.split("|") if v.strip())
+        if match == "equals"
+        else frozenset(),
+        pattern=values if match == "regex" else None,
+        exclude=fields["exclude"] or None,
+    )
 
 
 _RULE_FIELDS = ("name", "sector", "column", "match", "values", "exclude", "description")
