@@ -148,9 +148,17 @@ def _attach_official_codes(
             f"{count} sites carry the publisher's sub-ICB code but no sub-ICB→ICB lookup was "
             "given (--lookup), so their ICB comes from their coordinates alone."
         ]
-    mapping = lookups.sicbl_to_icb_map(lookup, vintage)
+    try:
+        mapping = lookups.sicbl_to_icb_map(lookup, vintage)
+    except InputError as error:
+        return sites, [f"Official sub-ICB codes not used: {error}"]
     attached = providers.attach_official_icb(sites, mapping)
-    notes = []
+    notes = [
+        f"Sub-ICB {code} lies in several {vintage} ICBs ({', '.join(icbs)}); its sites are "
+        "placed by their coordinates."
+        for code, icbs in lookups.ambiguous_sicbls(lookup, vintage).items()
+        if (sites["official_sicbl_code"] == code).any()
+    ]
     unmapped = attached.loc[
         attached["official_sicbl_code"].notna() & attached["official_icb_code"].isna(),
         "official_sicbl_code",
