@@ -1,0 +1,331 @@
+"""Tests for geo/engagement.py: reading engagement lists and applying them to sites."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from geo.engagement import (
+    ENGAGEMENT_COLUMNS,
+    REPORT_COLUMNS,
+    apply_engagement,
+    load_engagement,
+    normalise_provider_name,
+)
+from geo.errors import InputError
+from geo.providers import normalise_sector_labels
+
+_LEEDS = "E54000054"  # West Yorkshire
+_BRISTOL = "E54000039"
+
+
+@pytest.fixture
+def sites() -> pd.DataFrame:
+    """Canonical-shaped sites: two ICBs, four sectors, one provider with two sites."""
+    rows = [
+        ("s1", "1-101", "Barchester Healthcare Homes Limited", "Independent", _LEEDS),
+        ("s2", "1-101", "Barchester Healthcare Homes Limited", "Independent", _BRISTOL),
+        ("s3", "1-202", "Café Care Ltd", "Voluntary", _LEEDS),
+        ("s4", "1-303", "Helping Hands Home Care Ltd", "Independent", _LEEDS),
+        ("s5", "1-404", "Sunrise Senior Living", "Independent", _BRISTOL),
+        ("s6", "RR8", "Leeds Teaching Hospitals NHS Trust", "NHS", _LEEDS),
+        ("s7", "1-505", "Leeds City Council", "Local authority", _LEEDS),
+    ]
+    table = pd.DataFrame.from_records(
+        rows, columns=["site_id", "provider_id", "provider_name", "sector", "icb_code"]
+    ).astype("string")
+    table["planning_status"] = pd.Series(["unknown"] * len(table), dtype="string")
+    return table
+
+
+def _engagement(*rows: tuple) -> pd.DataFrame:
+    """An engagement list as load_engagement returns it: (id, name, icb, status)."""
+    records = [
+        dict(zip(ENGAGEMENT_COLUMNS, (*row, number), strict=True))
+        for number, row in enumerate(rows, start=2)
+    ]
+    frame = pd.DataFrame.from_records(records, columns=list(ENGAGEMENT_COLUMNS))
+    return frame.astype({c: "string" for c in ENGAGEMENT_COLUMNS[:-1]} | {"row": "int64"})
+
+
+def _status(table: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(table["site_id"], table["planning_status"], strict=True))
+
+
+# --- matching -------------------------------------------------------------------------
+
+
+def test_provider_id_match_engages_every_site_of_that_provider(sites):
+    result, report = apply_engagement(sites, _engagement(("1-101", "Barchester", None, "engaged")))
+    assert _status(result)["s1"] == _status(result)["s2"] == "engaged"
+    assert report.loc[0, "matched_by"] == "provider_id"
+    assert report.loc[0, "sites_matched"] == 2
+    assert bool(report.loc[0, "applied"])
+
+
+def test_listed_provider_engaged_and_unlisted_iv_sites_not_engaged(sites):
+    result, _ = apply_engagement(sites, _engagement(("1-101", None, None, "engaged")))
+    status = _status(result)
+    assert [status[s] for s in ("s3", "s4", "s5")] == ["not engaged"] * 3
+
+
+def test_nhs_and_local_authority_sites_keep_their_status(sites):
+    sites.loc[sites["site_id"] == "s6", "planning_status"] = "engaged"
+    listed = _engagement(("RR8", None, None, "not engaged"), ("1-505", None, None, "engaged"))
+    result, report = apply_engagement(sites, listed)
+    assert _status(result)["s6"] == "engaged"
+    assert _status(result)["s7"] == "unknown"
+    assert "not independent or voluntary" in report.loc[0, "note"]
+
+
+def test_exact_normalised_name_matches_when_the_id_is_missing(sites):
+    listed = _engagement((None, "THE CAFÉ CARE LIMITED", None, "engaged"))
+    result, report = apply_engagement(sites, listed)
+    assert _status(result)["s3"] == "engaged"
+    assert report.loc[0, ["matched_by", "matched_provider_name"]].tolist() == [
+        "exact name",
+        "Café Care Ltd",
+    ]
+
+
+def test_unknown_id_falls_back_to_the_name(sites):
+    listed = _engagement(("9-999", "Sunrise Senior Living", None, "engaged"))
+    result, report = apply_engagement(sites, listed)
+    assert report.loc[0, "matched_by"] == "exact name"
+    assert _status(result)["s5"] == "engaged"
+
+
+def test_fuzzy_name_is_reported_with_its_score_but_not_applied(sites):
+    result, report = apply_engagement(
+        sites, _engagement((None, "Helping Hand Home Care", None, "engaged"))
+    )
+    row = report.iloc[0]
+    assert row["matched_by"] == "fuzzy name"
+    assert row["matched_provider_name"] == "Helping Hands Home Care Ltd"
+    assert 85 <= row["score"] < 100
+    assert not row["applied"]
+    assert _status(result)["s4"] == "not engaged"
+
+
+def test_fuzzy_name_is_applied_when_its_score_clears_the_accepted_threshold(sites):
+    listed = _engagement((None, "Helping Hand Home Care", None, "engaged"))
+    _, report = apply_engagement(sites, listed)
+    score = report.loc[0, "score"]
+    accepted, _ = apply_engagement(sites, listed, accept_fuzzy_above=score)
+    refused, _ = apply_engagement(sites, listed, accept_fuzzy_above=score + 0.1)
+    assert _status(accepted)["s4"] == "engaged"
+    assert _status(refused)["s4"] == "not engaged"
+
+
+def test_unmatched_list_row_is_reported_as_none(sites):
+    result, report = apply_engagement(
+        sites, _engagement((None, "Nobody Anywhere", None, "engaged"))
+    )
+    assert report.loc[0, ["matched_by", "sites_matched", "applied"]].tolist() == ["none", 0, False]
+    assert pd.isna(report.loc[0, "score"])
+    assert set(
+        result.loc[result["sector"].isin(["Independent", "Voluntary"]), "planning_status"]
+    ) == {"not engaged"}
+
+
+def test_row_with_an_icb_applies_only_to_that_icbs_sites(sites):
+    listed = _engagement(
+        ("1-101", None, _LEEDS, "engaged"), (None, "Sunrise Senior Living", None, "engaged")
+    )
+    result, report = apply_engagement(sites, listed)
+    status = _status(result)
+    assert status["s1"] == "engaged"
+    assert status["s2"] == "not engaged"
+    assert report["sites_matched"].tolist() == [1, 1]
+
+
+def test_list_for_one_icb_leaves_other_icbs_unknown(sites):
+    result, _ = apply_engagement(sites, _engagement(("1-101", None, _LEEDS, "engaged")))
+    status = _status(result)
+    assert status["s4"] == "not engaged"  # Leeds, not on the Leeds list
+    assert status["s5"] == "unknown"  # Bristol: the list says nothing about it
+
+
+def test_icb_rows_apply_everywhere_with_a_note_when_sites_have_no_icb_yet(sites):
+    result, report = apply_engagement(
+        sites.drop(columns="icb_code"), _engagement(("1-101", None, _LEEDS, "engaged"))
+    )
+    assert _status(result)["s2"] == "engaged"
+    assert "no icb_code" in report.loc[0, "note"]
+
+
+def test_no_list_leaves_every_status_as_it_was(sites):
+    result, report = apply_engagement(sites, None)
+    assert set(result["planning_status"]) == {"unknown"}
+    assert report.empty
+    assert report.columns.tolist() == list(REPORT_COLUMNS)
+
+
+def test_publishers_own_status_is_respected_without_a_list(sites):
+    sites["planning_status"] = ["Yes", "no", "", None, "engaged", "", ""]
+    result, _ = apply_engagement(sites, None)
+    assert result["planning_status"].tolist()[:5] == [
+        "engaged",
+        "not engaged",
+        "unknown",
+        "unknown",
+        "engaged",
+    ]
+
+
+def test_report_has_one_row_per_list_row_in_order(sites):
+    listed = _engagement(
+        ("1-101", None, None, "engaged"),
+        (None, "Nobody", None, "engaged"),
+        (None, "Café Care", None, "not engaged"),
+    )
+    result, report = apply_engagement(sites, listed)
+    assert report.columns.tolist() == list(REPORT_COLUMNS)
+    assert report["row"].tolist() == [2, 3, 4]
+    assert _status(result)["s3"] == "not engaged"
+
+
+def test_input_sites_are_not_modified(sites):
+    before = sites.copy()
+    apply_engagement(sites, _engagement(("1-101", None, None, "engaged")))
+    pd.testing.assert_frame_equal(sites, before)
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("The Café & Co. Ltd", "cafe and co"),
+        ("Guy's and St Thomas' NHS Foundation Trust", "guys and st thomas nhs foundation trust"),
+        ("HELPING HANDS (UK) LIMITED", "helping hands uk"),
+        ("Dimensions (UK) Ltd.", "dimensions uk"),
+        ("Mind in Leeds CIC", "mind in leeds"),
+        (None, ""),
+    ],
+)
+def test_provider_names_are_normalised_for_matching(name, key):
+    assert normalise_provider_name(name) == key
+
+
+# --- reading lists --------------------------------------------------------------------
+
+
+def test_csv_in_windows_1252_with_an_accented_name_reads_right(tmp_path):
+    path = tmp_path / "engaged.csv"
+    path.write_bytes("Provider ID,Provider Name\n1-202,Café Care Ltd\n".encode("cp1252"))
+    table = load_engagement(path)
+    assert table["provider_name"].tolist() == ["Café Care Ltd"]
+    assert table.columns.tolist() == list(ENGAGEMENT_COLUMNS)
+    assert table.loc[0, "planning_status"] == "engaged"
+
+
+def test_csv_with_a_utf8_bom_reads_its_first_header(tmp_path):
+    path = tmp_path / "engaged.csv"
+    path.write_text("CQC Provider ID,name\n1-101,Barchester\n", encoding="utf-8-sig")
+    assert load_engagement(path)["provider_id"].tolist() == ["1-101"]
+
+
+def test_xlsx_with_icb_and_status_columns_reads(tmp_path):
+    path = tmp_path / "engaged.xlsx"
+    pd.DataFrame(
+        {
+            "ODS code": ["nlo01", "ahh"],
+            "Organisation Name": ["Nuffield Health", "Ann's Hospice"],
+            "ICB": [_LEEDS, ""],
+            "Engaged?": ["Yes", "No"],
+        }
+    ).to_excel(path, index=False)
+    table = load_engagement(path)
+    assert table["provider_id"].tolist() == ["NLO01", "AHH"]
+    assert table["icb_code"].tolist()[0] == _LEEDS
+    assert pd.isna(table["icb_code"].tolist()[1])
+    assert table["planning_status"].tolist() == ["engaged", "not engaged"]
+    assert table["row"].tolist() == [2, 3]
+
+
+def test_row_numbers_match_the_spreadsheet_after_blank_lines(tmp_path):
+    path = tmp_path / "engaged.csv"
+    path.write_text("name\nA Care Ltd\n\nB Care Ltd\n", encoding="utf-8")
+    table = load_engagement(path)
+    assert table[["provider_name", "row"]].values.tolist() == [["A Care Ltd", 2], ["B Care Ltd", 4]]
+
+
+def test_columns_can_be_named_by_the_caller(tmp_path):
+    path = tmp_path / "engaged.csv"
+    path.write_text("Who,Where\nA Care Ltd,E54000054\n", encoding="utf-8")
+    table = load_engagement(path, columns={"provider_name": "Who", "icb_code": "Where"})
+    assert table.loc[0, ["provider_name", "icb_code"]].tolist() == ["A Care Ltd", _LEEDS]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Colour,Size\nred,3\n",
+            "engaged.csv: no provider id or name column; expected one of provider_id",
+        ),
+        ("name,ICB\nA Ltd,QWE\n", "engaged.csv: row 2, column ICB: 'QWE' is not an ICB code"),
+        (
+            "name,status\nA Ltd,yes\nB Ltd,perhaps\n",
+            "engaged.csv: row 3, column status: 'perhaps' is not",
+        ),
+        ("name,ICB\n,E54000054\n", "engaged.csv: row 2 name no provider"),
+    ],
+)
+def test_bad_engagement_list_names_the_file_and_what_was_expected(tmp_path, text, expected):
+    path = tmp_path / "engaged.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        load_engagement(path)
+    assert expected in str(raised.value)
+
+
+def test_missing_provider_columns_message_lists_what_was_found(tmp_path):
+    path = tmp_path / "engaged.csv"
+    path.write_text("Colour,Size\nred,3\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"found Colour, Size$"):
+        load_engagement(path)
+
+
+def test_mapping_a_header_the_file_lacks_is_refused(tmp_path):
+    path = tmp_path / "engaged.csv"
+    path.write_text("name\nA\n", encoding="utf-8")
+    with pytest.raises(InputError, match="column 'Who' \\(for provider_name\\) is not in the file"):
+        load_engagement(path, columns={"provider_name": "Who"})
+
+
+def test_other_file_types_are_refused(tmp_path):
+    path = tmp_path / "engaged.pdf"
+    path.write_bytes(b"%PDF")
+    with pytest.raises(InputError, match=r"expected a \.csv or \.xlsx file"):
+        load_engagement(path)
+
+
+# --- real open data -------------------------------------------------------------------
+
+
+def test_engagement_list_of_real_independent_trusts_marks_exactly_their_sites(
+    shared_data, tmp_path
+):
+    hospitals = pd.read_csv(shared_data / "hospitals_england_2020_05_nhs_website.csv")
+    sites = pd.DataFrame(
+        {
+            "site_id": hospitals["hospitalId"],
+            "provider_id": hospitals["trustId"],
+            "provider_name": hospitals["trustName"],
+            "sector": normalise_sector_labels(hospitals["sector"]),
+            "icb_code": hospitals["icb24_code"],
+        }
+    )
+    independent = sites[sites["sector"] == "Independent"]
+    chosen = independent.drop_duplicates("provider_id").head(5)
+    path = tmp_path / "engaged.csv"
+    chosen[["provider_name"]].rename(columns={"provider_name": "Provider Name"}).to_csv(
+        path, index=False
+    )
+    result, report = apply_engagement(sites, load_engagement(path))
+    names = set(chosen["provider_name"])
+    engaged = result["planning_status"] == "engaged"
+    expected = (result["sector"] == "Independent") & result["provider_name"].isin(names)
+    assert engaged.tolist() == expected.tolist()
+    assert report["matched_by"].eq("exact name").all()
+    assert report["sites_matched"].sum() == sites["provider_name"].isin(names).sum()
