@@ -437,11 +437,11 @@ def _top_sentence(facts: _Facts, top: pd.DataFrame) -> str:
 def _highest_sentence(facts: _Facts, context: _Context) -> str:
     """For England or a region: the ICSs with the highest shares, by name."""
     rows = context.icb_rows[context.icb_rows["icb_code"].astype(str).isin(context.icb_codes)]
-    shares = rows.assign(_share=pd.to_numeric(rows["iv_not_engaged_share"], errors="coerce"))
-    leaders = shares.dropna(subset=["_share"]).sort_values("_share", ascending=False).head(3)
+    shares = rows.assign(share=pd.to_numeric(rows["iv_not_engaged_share"], errors="coerce"))
+    leaders = shares.dropna(subset=["share"]).sort_values("share", ascending=False).head(3)
     if leaders.empty or not facts.engagement_loaded:
         return ""
-    named = [f"{row.icb_name} ({format_percent(row._share)})" for row in leaders.itertuples()]
+    named = [f"{row.icb_name} ({format_percent(row.share)})" for row in leaders.itertuples()]
     noun = "share is" if len(named) == 1 else "shares are"
     return f"The highest {noun} in {_join(named)}."
 

@@ -1,0 +1,420 @@
+"""Tests for geo/briefing.py: the figures, sentences and caveats of a board briefing."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from geo.briefing import (
+    Briefing,
+    briefing_facts,
+    format_count,
+    format_number,
+    format_ordinal,
+    format_percent,
+)
+from geo.errors import InputError
+from geo.providers import SECTORS, sector_slug
+
+CHESHIRE, LANCS, YORKS = "E54000008", "E54000048", "E54000051"
+NORTH_WEST = "E40000010"
+
+
+def metrics_row(code: str, name: str, **figures) -> dict:
+    """One row of the gap-metrics contract: zeros and NA unless the test says otherwise."""
+    row = {"icb_code": code, "icb_name": name, "vintage": "2024", "share_basis": "none"}
+    for sector in SECTORS:
+        row[f"sites_{sector_slug(sector)}"] = 0
+        row[f"capacity_{sector_slug(sector)}"] = 0.0
+    for kind in ("engaged", "not_engaged", "unknown"):
+        row[f"iv_sites_{kind}"], row[f"iv_capacity_{kind}"] = 0, 0.0
+    row.update(sites_total=0, iv_sites=0, iv_sites_capacity_missing=0)
+    row.update(capacity_total=0.0, iv_capacity=0.0)
+    row.update(iv_not_engaged_share=pd.NA, iv_share_unknown=pd.NA, rank=pd.NA)
+    row.update(figures)
+    return row
+
+
+def metrics_frame(*rows: dict) -> pd.DataFrame:
+    frame = pd.DataFrame(list(rows))
+    frame["iv_not_engaged_share"] = frame["iv_not_engaged_share"].astype("Float64")
+    frame["rank"] = frame["rank"].astype("Int64")
+    return frame
+
+
+def iv_row(code, name, *, share, rank, not_engaged=3, iv_sites=10, beds=None, **more) -> dict:
+    """An ICB with independent sites, some not engaged, and a share on beds or on sites."""
+    basis = {"share_basis": "sites"} if beds is None else {"share_basis": "capacity"}
+    return metrics_row(
+        code, name, sites_total=iv_sites + 5, sites_nhs=5, sites_independent=iv_sites,
+        iv_sites=iv_sites, iv_sites_not_engaged=not_engaged, iv_sites_engaged=iv_sites - not_engaged,
+        iv_not_engaged_share=share, rank=rank, capacity_total=float(beds or 0),
+        capacity_independent=float(beds or 0), iv_capacity=float(beds or 0),
+        iv_capacity_not_engaged=float(round((beds or 0) * share)), **basis, **more,
+    )  # fmt: skip
+
+
+def site(provider: str, *, icb=CHESHIRE, sector="Independent", status="not engaged", beds=None):
+    return {
+        "site_id": f"{provider}-{icb}-{beds}",
+        "provider_id": provider.upper().replace(" ", "-"),
+        "provider_name": provider,
+        "sector": sector,
+        "capacity": beds,
+        "planning_status": status,
+        "icb_code": icb,
+    }
+
+
+def sites_frame(*rows: dict) -> pd.DataFrame:
+    frame = pd.DataFrame(list(rows), columns=list(site("x")))
+    frame["capacity"] = frame["capacity"].astype("Float64")
+    return frame.astype({"icb_code": "string", "provider_name": "string", "sector": "string"})
+
+
+@pytest.fixture
+def three_icbs() -> pd.DataFrame:
+    return metrics_frame(
+        iv_row(CHESHIRE, "Cheshire and Merseyside", share=0.31, rank=2, beds=400),
+        iv_row(LANCS, "Lancashire and South Cumbria", share=0.5, rank=1, beds=200),
+        iv_row(YORKS, "West Yorkshire", share=0.1, rank=3, beds=100),
+    )
+
+
+def facts(metrics, sites=None, area=CHESHIRE, **options) -> Briefing:
+    options.setdefault("engagement_loaded", True)
+    return briefing_facts(metrics, sites if sites is not None else sites_frame(), area, **options)
+
+
+def all_text(briefing: Briefing) -> str:
+    parts = [briefing.title, briefing.subtitle, briefing.chart_alt, briefing.map_alt]
+    parts += [f"{label} {value}" for label, value in briefing.headlines]
+    parts += [*briefing.sentences, *briefing.caveats, *briefing.provenance]
+    return "\n".join(parts)
+
+
+# --- numbers as words -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("number", "expected"),
+    [
+        (1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (10, "10th"), (11, "11th"), (12, "12th"),
+        (13, "13th"), (21, "21st"), (22, "22nd"), (23, "23rd"), (42, "42nd"), (101, "101st"),
+        (111, "111th"), (112, "112th"),
+    ],
+)  # fmt: skip
+def test_ordinal_suffixes_follow_english_rules(number, expected):
+    assert format_ordinal(number) == expected
+
+
+@pytest.mark.parametrize(
+    ("share", "expected"),
+    [
+        (0.0, "0%"), (0.001, "under 1%"), (0.0049, "under 1%"), (0.005, "1%"), (0.31, "31%"),
+        (0.315, "32%"), (0.994, "99%"), (0.996, "over 99%"), (1.0, "100%"),
+        (None, "not known"), (pd.NA, "not known"), (math.nan, "not known"),
+    ],
+)  # fmt: skip
+def test_percent_never_says_zero_or_all_when_it_is_not_exact(share, expected):
+    assert format_percent(share) == expected
+
+
+@pytest.mark.parametrize(
+    ("count", "noun", "expected"),
+    [
+        (1, "site", "1 site"), (0, "site", "0 sites"), (2, "provider site", "2 provider sites"),
+        (1213, "site", "1,213 sites"), (3, "facility", "3 facilities"), (1.0, "bed", "1 bed"),
+    ],
+)  # fmt: skip
+def test_count_is_singular_only_for_one(count, noun, expected):
+    assert format_count(count, noun) == expected
+
+
+def test_numbers_get_thousands_separators():
+    assert format_number(1234567) == "1,234,567"
+
+
+# --- sentences and headline figures -------------------------------------------------------------
+
+
+def test_icb_sentence_states_its_share_of_beds_and_its_rank(three_icbs):
+    briefing = facts(three_icbs)
+
+    assert (
+        "31% of independent and voluntary beds in this ICS are run by providers that take no part"
+        " in its planning, the 2nd highest of 3 ICSs." in briefing.sentences
+    )
+
+
+def test_top_ranked_icb_is_the_highest_not_the_1st_highest(three_icbs):
+    briefing = facts(three_icbs, area=LANCS)
+
+    assert any(s.endswith("the highest of 3 ICSs.") for s in briefing.sentences)
+
+
+def test_tied_ranks_are_called_joint():
+    metrics = metrics_frame(
+        iv_row(CHESHIRE, "Cheshire", share=0.4, rank=1),
+        iv_row(LANCS, "Lancashire", share=0.4, rank=1),
+        iv_row(YORKS, "Yorkshire", share=0.1, rank=3),
+    )
+
+    assert dict(facts(metrics).headlines)["Rank"] == "joint highest of 3 ICSs"
+
+
+def test_headline_figures_are_the_metrics_row_formatted(three_icbs):
+    headlines = dict(facts(three_icbs).headlines)
+
+    assert headlines["Provider sites"] == "15"
+    assert headlines["Independent and voluntary sites"] == "10"
+    assert headlines["I+V sites not engaged in planning"] == "3"
+    assert headlines["I+V beds not engaged in planning"] == "124"
+    assert headlines["Share not engaged"] == "31% of I+V beds"
+    assert headlines["Rank"] == "2nd highest of 3 ICSs"
+    assert headlines["Boundary vintage"] == "2024"
+
+
+def test_a_tiny_share_reads_under_1_percent_never_0_percent():
+    metrics = metrics_frame(iv_row(CHESHIRE, "Cheshire", share=0.002, rank=1, iv_sites=600))
+
+    briefing = facts(metrics)
+
+    assert any(s.startswith("Under 1% of independent") for s in briefing.sentences)
+    assert " 0%" not in all_text(briefing)
+
+
+def test_one_site_not_engaged_is_singular():
+    metrics = metrics_frame(iv_row(CHESHIRE, "Cheshire", share=0.1, rank=1, not_engaged=1))
+
+    sentences = facts(metrics).sentences
+
+    assert "1 independent or voluntary site is run by providers not engaged in planning." in (
+        sentences
+    )
+
+
+def test_without_an_engagement_list_no_share_is_claimed(three_icbs):
+    briefing = facts(three_icbs, engagement_loaded=False)
+
+    assert "%" not in " ".join(briefing.sentences)
+    assert dict(briefing.headlines)["Share not engaged"] == "not known (no engagement list)"
+    assert "Rank" not in dict(briefing.headlines)
+    assert briefing.caveats[0].startswith("No engagement list is loaded")
+    assert briefing.top_providers_title.endswith("(planning status not known)")
+
+
+def test_missing_numbers_never_print_as_nan():
+    metrics = metrics_frame(
+        metrics_row(
+            CHESHIRE, "Cheshire", sites_total=4, sites_independent=4, iv_sites=4,
+            iv_sites_unknown=4, capacity_total=pd.NA, iv_capacity_not_engaged=pd.NA,
+        )
+    )  # fmt: skip
+
+    text = all_text(facts(metrics)).lower()
+
+    assert "nan" not in text
+    assert "<na>" not in text
+    assert "none" not in text
+
+
+def test_icb_with_no_independent_or_voluntary_sites_says_so():
+    metrics = metrics_frame(metrics_row(CHESHIRE, "Cheshire", sites_total=3, sites_nhs=3))
+
+    briefing = facts(metrics)
+
+    assert briefing.sentences[0] == "Cheshire has 3 provider sites: 3 NHS."
+    assert "There are no independent or voluntary sites in this ICS in this data." in (
+        briefing.sentences
+    )
+
+
+def test_sector_mix_sentence_lists_only_sectors_present():
+    metrics = metrics_frame(
+        metrics_row(
+            CHESHIRE, "Cheshire", sites_total=6, sites_nhs=2, sites_local_authority=1,
+            sites_voluntary=2, sites_unknown=1, iv_sites=2, iv_sites_unknown=2,
+        )
+    )  # fmt: skip
+
+    assert facts(metrics).sentences[0] == (
+        "Cheshire has 6 provider sites: 2 NHS, 1 local authority, 2 voluntary and 1 of unknown"
+        " sector."
+    )
+
+
+# --- caveats ----------------------------------------------------------------------------------
+
+
+def test_missing_capacity_caveat_counts_sites_and_names_the_basis():
+    metrics = metrics_frame(
+        iv_row(CHESHIRE, "Cheshire", share=0.3, rank=1, iv_sites_capacity_missing=3)
+    )
+
+    assert (
+        "Capacity is missing for 3 independent or voluntary sites, so the share counts sites,"
+        " not beds." in facts(metrics).caveats
+    )
+
+
+def test_unknown_planning_status_is_a_caveat_with_its_share():
+    metrics = metrics_frame(iv_row(CHESHIRE, "Cheshire", share=0.3, rank=1, iv_sites_unknown=2))
+
+    caveats = " ".join(facts(metrics).caveats)
+
+    assert "Planning status is unknown for 2 independent or voluntary sites (20%)" in caveats
+
+
+def test_sites_outside_every_icb_and_disagreements_are_caveats(three_icbs):
+    metrics = pd.concat(
+        [three_icbs, metrics_frame(metrics_row("OUTSIDE", "Outside every ICB", sites_total=1))]
+    )
+    sites = sites_frame(site("A"), site("B"), site("C")).assign(
+        official_icb_agrees=pd.array([False, False, True], dtype="boolean")
+    )
+
+    caveats = facts(metrics, sites).caveats
+
+    assert any(c.startswith("Across England, 1 site lies outside every ICB") for c in caveats)
+    assert any(c.startswith("2 sites are placed by location in a different ICB") for c in caveats)
+
+
+# --- top providers ------------------------------------------------------------------------------
+
+
+def test_top_providers_are_not_engaged_iv_providers_grouped_largest_first(three_icbs):
+    sites = sites_frame(
+        site("Acorn Care", beds=10), site("Acorn Care", beds=10), site("Acorn Care", beds=10),
+        site("Beech Hospice", sector="Voluntary", beds=50),
+        site("Cedar Homes", status="engaged", beds=500),
+        site("County Council", sector="Local authority", beds=900),
+        site("Elsewhere Ltd", icb=LANCS, beds=999),
+    )  # fmt: skip
+
+    top = facts(three_icbs, sites).top_providers
+
+    assert list(top["provider_name"]) == ["Beech Hospice", "Acorn Care"]
+    assert list(top["sites"]) == [1, 3]
+    assert list(top["capacity"]) == [50.0, 30.0]
+    assert list(top["sector"]) == ["Voluntary", "Independent"]
+
+
+def test_top_providers_stop_at_ten(three_icbs):
+    sites = sites_frame(*(site(f"Provider {n:02d}", beds=n) for n in range(15)))
+
+    top = facts(three_icbs, sites).top_providers
+
+    assert len(top) == 10
+    assert top["provider_name"].iloc[0] == "Provider 14"
+
+
+def test_largest_provider_sentence_names_it_with_sites_and_beds(three_icbs):
+    sites = sites_frame(site("Acorn Care", beds=10), site("Acorn Care", beds=1))
+
+    assert "The largest provider not engaged is Acorn Care, with 2 sites and 11 beds." in (
+        facts(three_icbs, sites).sentences
+    )
+
+
+# --- England and regions --------------------------------------------------------------------------
+
+
+def test_england_briefing_uses_the_england_row_and_names_the_highest_icss(three_icbs):
+    england = iv_row("E92000001", "England", share=0.3, rank=pd.NA, iv_sites=30, beds=700)
+    metrics = pd.concat([three_icbs, metrics_frame(england)], ignore_index=True)
+
+    briefing = facts(metrics, area="england")
+
+    assert briefing.area_kind == "england"
+    assert dict(briefing.headlines)["Provider sites"] == "35"
+    assert "Rank" not in dict(briefing.headlines)
+    assert briefing.icb_codes == (CHESHIRE, LANCS, YORKS)
+    assert briefing.sentences[-1] == (
+        "The highest shares are in Lancashire and South Cumbria (50%), Cheshire and Merseyside"
+        " (31%) and West Yorkshire (10%)."
+    )
+    assert list(briefing.icb_table["icb_code"]) == [LANCS, CHESHIRE, YORKS]
+
+
+def test_region_briefing_covers_its_icbs_and_ranks_among_regions(three_icbs):
+    regions = metrics_frame(
+        iv_row(NORTH_WEST, "North West", share=0.4, rank=1),
+        iv_row("E40000011", "North East and Yorkshire", share=0.1, rank=2),
+    )
+    icb_regions = pd.DataFrame(
+        {"icb_code": [CHESHIRE, LANCS, YORKS], "region_code": [NORTH_WEST, NORTH_WEST, "E40000011"]}
+    )
+
+    briefing = facts(
+        pd.concat([three_icbs, regions], ignore_index=True), area=NORTH_WEST,
+        icb_regions=icb_regions,
+    )  # fmt: skip
+
+    assert briefing.icb_codes == (CHESHIRE, LANCS)
+    assert dict(briefing.headlines)["Rank"] == "highest of 2 NHS regions"
+    assert "in this region" in briefing.sentences[1]
+
+
+def test_region_briefing_without_a_region_lookup_is_bad_input(three_icbs):
+    with pytest.raises(InputError, match="icb_regions"):
+        facts(three_icbs, area=NORTH_WEST)
+
+
+# --- validation, provenance, alt text -----------------------------------------------------------
+
+
+def test_an_area_missing_from_the_metrics_is_named_in_the_error(three_icbs):
+    with pytest.raises(InputError, match="E54000999"):
+        facts(three_icbs, area="E54000999")
+
+
+def test_an_area_that_is_not_a_code_says_what_was_expected(three_icbs):
+    with pytest.raises(InputError, match="expected an ICB code"):
+        facts(three_icbs, area="Leeds")
+
+
+def test_metrics_missing_a_column_is_named(three_icbs):
+    with pytest.raises(InputError, match=r"metrics table: missing column.*rank"):
+        facts(three_icbs.drop(columns="rank"))
+
+
+def test_provenance_table_rows_become_lines_with_vintage_and_version(three_icbs):
+    provenance = pd.DataFrame(
+        {
+            "kind": ["icb"],
+            "vintage": ["2024"],
+            "title": ["Integrated Care Boards (April 2024) EN BSC"],
+            "publisher": ["Office for National Statistics"],
+            "source_url": ["https://geoportal.statistics.gov.uk/"],
+            "retrieved_at": ["2025-01-02"],
+            "published": [pd.NA],
+            "licence": ["OGL v3"],
+        }
+    )
+
+    lines = facts(three_icbs, provenance=provenance, dataset_version="7").provenance
+
+    assert lines[0] == (
+        "Integrated Care Boards (April 2024) EN BSC published by Office for National Statistics;"
+        " vintage 2024; retrieved 2025-01-02; licence OGL v3; https://geoportal.statistics.gov.uk/."
+    )
+    assert lines[-2:] == ("ICB boundary vintage: 2024.", "Dataset version: 7.")
+
+
+def test_chart_alt_text_gives_every_sector_count(three_icbs):
+    alt = facts(three_icbs).chart_alt
+
+    assert alt.startswith(
+        "Bar chart of provider sites by sector in Cheshire and Merseyside: NHS 5,"
+    )
+    assert "Local authority 0, Independent 10, Voluntary 0, Unknown 0; beds:" in alt
+
+
+def test_sector_table_has_every_sector_in_order(three_icbs):
+    table = facts(three_icbs).sector_table
+
+    assert list(table["sector"]) == list(SECTORS)
+    assert list(table["sites"]) == [5, 0, 10, 0, 0]
