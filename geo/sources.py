@@ -1,0 +1,715 @@
+"""Official data sources: download them into the cache with provenance, or take them from a folder.
+
+Online, boundaries and lookups come from the ONS Open Geography Portal (ArcGIS
+FeatureServer, paged), provider lists from CQC and NHS ODS. Offline, the same
+kinds of file are taken from a local folder (`python -m geo fetch --from DIR`).
+Nothing reaches the cache half-written, and a failed fetch leaves it as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import http.client
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+import pyogrio
+
+from geo import catalogue, settings
+from geo.catalogue import CQC, NHS_ODS, ONS, CacheEntry
+from geo.errors import InputError
+
+Progress = Callable[[int, int | None], None]  # (done so far, total or None)
+T = TypeVar("T")
+
+# CQC's web firewall answers 403 to python's default User-Agent; send a browser's.
+USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Safari/537.36 ics-provider-map"
+)
+ATTEMPTS = 4  # tries for a transient failure (HTTP 5xx or 429, timeout, dropped connection)
+BACKOFF_S = 1.0  # first wait between tries, doubled each time
+_MAX_EMPTY_PAGES = 3
+_CHUNK = 1 << 20
+
+
+class OfflineError(InputError):
+    """The publisher's host could not be reached: this machine seems to be offline."""
+
+
+class SourceError(InputError):
+    """The publisher answered, but not with the data: an HTTP error or an error body."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One official file the app can fetch: what it is and where it lives."""
+
+    kind: str
+    vintage: str
+    fetcher: str  # "arcgis" (ONS layer), "cqc" (index page), "ods" (report code)
+    name: str | None  # ArcGIS layer name or ODS report code; None when none is known
+    note: str = ""  # uncertainty, or why there is nothing to fetch
+
+    @property
+    def label(self) -> str:
+        """How reports name this source: '<kind label> <vintage> (<layer or report>)'."""
+        what = f"{catalogue.KIND_LABELS[self.kind]} {self.vintage}".strip()
+        return f"{what} ({self.name})" if self.name else what
+
+
+_UNCERTAIN = "uncertain: the layer name rests on one source (DATA-FORMATS.md §3.2)"
+
+REGISTRY: tuple[Source, ...] = (
+    Source("icb", "2022", "arcgis", "Integrated_Care_Boards_July_2022_EN_BFC_2022", _UNCERTAIN),
+    Source("icb", "2023", "arcgis", "Integrated_Care_Boards_April_2023_EN_BGC"),
+    Source(
+        "icb",
+        "2024",
+        "arcgis",
+        None,
+        "no April 2024 ICB boundary layer was found on the ONS portal; the April 2023 "
+        "boundaries have the same 42 codes and lines",
+    ),
+    Source(
+        "icb", "2026", "arcgis", "Integrated_Care_Boards_April_2026_Boundaries_EN_BGC", _UNCERTAIN
+    ),
+    Source("sicbl", "2023", "arcgis", "Sub_Integrated_Care_Board_Locations_April_2023_EN_BGC"),
+    Source(
+        "sicbl",
+        "2026",
+        "arcgis",
+        "Sub_Integrated_Care_Board_Locations_April_2026_Boundaries_EN_BGC",
+    ),
+    Source("nhser", "2024", "arcgis", "NHS_England_Regions_January_2024_EN_BGC"),
+    Source(
+        "sicbl_lookup",
+        "2024",
+        "arcgis",
+        "Sub_ICB_Locations_to_Integrated_Care_Boards_to_NHS_England_(Region)_(April_2024)",
+    ),
+    Source("sicbl_lookup", "2026", "arcgis", "LSOA21_SICBL26_ICB26_NHSER26_LAD26"),
+    Source("sites", "", "cqc", "HSCA_Active_Locations", "CQC care directory with filters"),
+    Source("sites", "", "ods", "ets", "NHS trust sites"),
+    Source("sites", "", "ods", "ephp", "independent sector healthcare providers; uncertain code"),
+    Source("sites", "", "ods", "ephpsite", "independent sector provider sites; uncertain code"),
+)
+
+
+@dataclass
+class FetchReport:
+    """What a fetch took into the cache, what failed and why, and which files it ignored."""
+
+    taken: list[CacheEntry] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (what, reason)
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    notes: list[str] = field(default_factory=list)  # which of several files the app uses
+
+
+# ------------------------------------------------------------------ fetching everything
+
+
+def fetch_all(*, progress: Progress | None = None) -> FetchReport:
+    """Try every source in the registry and record each file fetched; failures are reported.
+
+    Once a host proves unreachable its other sources are skipped rather than each
+    waiting for its own timeout. `progress(done, total)` counts sources.
+    """
+    report = FetchReport()
+    unreachable: dict[str, str] = {}
+    for done, source in enumerate(REGISTRY):
+        if progress:
+            progress(done, len(REGISTRY))
+        host = _host_of(source)
+        if source.name is None:
+            report.failed.append((source.label, source.note))
+        elif host in unreachable:
+            report.failed.append((source.label, f"skipped: {host} {unreachable[host]}"))
+        else:
+            try:
+                report.taken.append(fetch_source(source))
+            except OfflineError as error:
+                unreachable[host] = "could not be reached (see above)"
+                report.failed.append((source.label, str(error)))
+            except InputError as error:
+                report.failed.append((source.label, str(error)))
+    if progress:
+        progress(len(REGISTRY), len(REGISTRY))
+    report.notes = _preference_notes(report.taken)
+    return report
+
+
+def fetch_source(source: Source, *, progress: Progress | None = None) -> CacheEntry:
+    """Fetch one registry source into the cache and record it."""
+    if source.name is None:
+        raise SourceError(f"{source.label}: nothing to fetch: {source.note}")
+    if source.fetcher == "cqc":
+        return fetch_cqc_locations(progress=progress)
+    if source.fetcher == "ods":
+        return fetch_ods_report(source.name, progress=progress)
+    return fetch_ons_layer(source, progress=progress)
+
+
+# ------------------------------------------------------------------ ONS ArcGIS layers
+
+
+def fetch_ons_layer(
+    source: Source, *, base_url: str | None = None, progress: Progress | None = None
+) -> CacheEntry:
+    """Download an ONS boundary or lookup layer into the cache and record its provenance."""
+    folder = settings.cache_dir() / source.kind
+    partial = folder / f".partial-{source.name}.geojson"
+    try:
+        rows = fetch_arcgis_layer(source.name, partial, base_url=base_url, progress=progress)
+        return _store(
+            partial,
+            folder,
+            kind=source.kind,
+            vintages=(source.vintage,),
+            title=source.name,
+            source_url=_query_url(source.name, base_url),
+            publisher=ONS,
+            rows=rows,
+        )
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def fetch_arcgis_layer(
+    layer: str,
+    out_path: str | Path,
+    *,
+    base_url: str | None = None,
+    page_size: int = 2000,
+    where: str = "1=1",
+    out_fields: str = "*",
+    progress: Progress | None = None,
+) -> int:
+    """Download every feature of an ArcGIS FeatureServer layer into one GeoJSON file.
+
+    Pages follow the `exceededTransferLimit` flag, not the page length (a page may
+    be short or empty while more remain); the file is written only once all pages
+    are in, so a failure never leaves part of a layer behind. Returns the count.
+    """
+    service = _service_url(layer, base_url)
+    ask = _arcgis_asker(layer, _query_url(layer, base_url))
+    info = ask(f"{service}?f=json")
+    page_size = min(page_size, int(info.get("maxRecordCount") or page_size))
+    params = {"where": where, "outFields": out_fields, "outSR": "4326"}
+    params["orderByFields"] = info.get("objectIdField") or "OBJECTID"
+    total = ask(_query(service, params, f="json", returnCountOnly="true")).get("count")
+    features = list(_arcgis_pages(ask, layer, service, params, page_size, total, progress))
+    if total is not None and len(features) != total:
+        raise SourceError(
+            f"ONS layer {layer}: received {len(features)} features but the server "
+            f"counted {total}; try again later"
+        )
+    _write_feature_collection(Path(out_path), features)
+    return len(features)
+
+
+def _arcgis_pages(
+    ask: Callable[[str], dict],
+    layer: str,
+    service: str,
+    params: dict[str, str],
+    page_size: int,
+    total: int | None,
+    progress: Progress | None,
+) -> Iterator[dict]:
+    fetched = empty_in_a_row = 0
+    while True:
+        page = ask(
+            _query(
+                service,
+                params,
+                f="geojson",
+                resultOffset=str(fetched),
+                resultRecordCount=str(page_size),
+            )
+        )
+        batch = page.get("features") or []
+        yield from batch
+        fetched += len(batch)
+        if progress:
+            progress(fetched, total)
+        if not _exceeded_transfer_limit(page):
+            return
+        empty_in_a_row = 0 if batch else empty_in_a_row + 1
+        if empty_in_a_row >= _MAX_EMPTY_PAGES or (total is not None and fetched > total):
+            raise SourceError(
+                f"ONS layer {layer}: the server kept saying more features exist after "
+                f"{fetched:,} of {total if total is not None else 'an unknown number'}"
+            )
+
+
+def _exceeded_transfer_limit(page: dict) -> bool:
+    """ArcGIS puts the flag at top level for f=json, under `properties` for f=geojson."""
+    properties = page.get("properties") or {}
+    return bool(page.get("exceededTransferLimit") or properties.get("exceededTransferLimit"))
+
+
+def _arcgis_asker(layer: str, download_url: str) -> Callable[[str], dict]:
+    """A function that GETs an ArcGIS URL for this layer and returns its JSON answer."""
+    return lambda url: _arcgis_json(url, layer, download_url)
+
+
+def _arcgis_json(url: str, layer: str, download_url: str) -> dict:
+    """A JSON answer, with ArcGIS's HTTP-200 error bodies turned into a clear SourceError."""
+    what = f"ONS layer {layer}"
+    body = _request(url, what, download_url=download_url, consume=lambda response: response.read())
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        start = body[:60].decode("utf-8", "replace")
+        raise SourceError(
+            f"{what}: the server did not answer JSON ({start!r}…) for {url}"
+        ) from None
+    error = answer.get("error") if isinstance(answer, dict) else None
+    if error:
+        details = "; ".join(str(item) for item in error.get("details") or [] if item)
+        raise SourceError(
+            f"{what}: ArcGIS answered error {error.get('code')}: {error.get('message')}"
+            + (f" ({details})" if details else "")
+        )
+    return answer
+
+
+def _query(service: str, params: dict[str, str], **extra: str) -> str:
+    return f"{service}/query?{urllib.parse.urlencode({**params, **extra})}"
+
+
+def _query_url(layer: str, base_url: str | None) -> str:
+    """The one URL that fetches a whole small layer as GeoJSON in a browser."""
+    params = {"where": "1=1", "outFields": "*", "outSR": "4326", "f": "geojson"}
+    return _query(_service_url(layer, base_url), params)
+
+
+def _service_url(layer: str, base_url: str | None) -> str:
+    base = (base_url or settings.get_setting("arcgis_base")).rstrip("/")
+    return f"{base}/{urllib.parse.quote(layer)}/FeatureServer/0"
+
+
+# ------------------------------------------------------------------ CQC and NHS ODS
+
+
+def fetch_cqc_locations(
+    out_dir: str | Path | None = None,
+    *,
+    index_url: str | None = None,
+    progress: Progress | None = None,
+) -> CacheEntry:
+    """Download CQC's newest 'Care directory with filters' (HSCA active locations) and record it.
+
+    The file is found from its link on CQC's data page, whose label carries the
+    publication date; it is streamed to a temporary file and renamed when complete.
+    """
+    index_url = index_url or settings.get_setting("cqc_index_url")
+    what = "CQC care directory with filters (HSCA active locations)"
+    page = _request(index_url, what, consume=lambda response: response.read())
+    file_url, published = _newest_cqc_link(page.decode("utf-8", "replace"), index_url)
+    folder = Path(out_dir) if out_dir else settings.cache_dir() / "sites"
+    partial = _download(file_url, folder, what, progress)
+    try:
+        return _store(
+            partial,
+            folder,
+            kind="sites",
+            vintages=(published,),
+            title=what,
+            source_url=file_url,
+            publisher=CQC,
+            published=published,
+            name=Path(urllib.parse.urlparse(file_url).path).name,
+        )
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def fetch_ods_report(
+    code: str,
+    out_dir: str | Path | None = None,
+    *,
+    base_url: str | None = None,
+    progress: Progress | None = None,
+) -> CacheEntry:
+    """Download an NHS ODS report (headerless 27-column CSV, e.g. 'ets') and record it."""
+    base = (base_url or settings.get_setting("ods_base")).rstrip("/?")
+    url = f"{base}?{urllib.parse.urlencode({'report': code})}"
+    what = f"NHS ODS report {code}"
+    folder = Path(out_dir) if out_dir else settings.cache_dir() / "sites"
+    partial = _download(url, folder, what, progress)
+    try:
+        rows = _count_ods_report_rows(partial, what, url)
+        today = datetime.now(UTC).date().isoformat()  # the report is live: a snapshot of today
+        return _store(
+            partial,
+            folder,
+            kind="sites",
+            vintages=(today,),
+            title=what,
+            source_url=url,
+            publisher=NHS_ODS,
+            rows=rows,
+            name=f"{code}.csv",
+        )
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+class _LinkParser(HTMLParser):
+    """Collects (href, text) for every <a> of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self._href: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._href, self._text = dict(attrs).get("href"), []
+
+    def handle_data(self, data: str) -> None:
+        if self._href is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._href is not None:
+            self.links.append((self._href, " ".join("".join(self._text).split())))
+            self._href = None
+
+
+_CQC_LABEL = re.compile(r"Care directory with filters\s*\((\d{1,2} [A-Za-z]+ \d{4})\)", re.I)
+_CQC_FILE = re.compile(r"HSCA_Active_Locations[^/]*\.(ods|xlsx)$", re.I)
+
+
+def _newest_cqc_link(page: str, index_url: str) -> tuple[str, str]:
+    """(absolute file URL, ISO publication date) of the newest HSCA file linked from the page."""
+    parser = _LinkParser()
+    parser.feed(page)
+    found = []
+    for href, text in parser.links:
+        label = _CQC_LABEL.search(text)
+        if label and _CQC_FILE.search(urllib.parse.urlparse(href).path):
+            with contextlib.suppress(ValueError):
+                date = datetime.strptime(label.group(1), "%d %B %Y").date()
+                found.append((date, urllib.parse.urljoin(index_url, href)))
+    if not found:
+        raise SourceError(
+            f"CQC data page {index_url}: no link labelled 'Care directory with filters "
+            "(DD Month YYYY)' to an HSCA_Active_Locations file; the page may have changed: "
+            "download the file by hand and run `python -m geo fetch --from DIR`"
+        )
+    date, url = max(found)
+    return url, date.isoformat()
+
+
+def _count_ods_report_rows(path: Path, what: str, url: str) -> int:
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as file:
+        rows = list(csv.reader(file))
+    if not rows or len(rows[0]) != 27:
+        shape = f"{len(rows[0])} fields" if rows else "no rows"
+        raise SourceError(
+            f"{what}: {url} did not return an ODS report (expected a headerless CSV "
+            f"of 27 fields per row, got {shape})"
+        )
+    return len(rows)
+
+
+# ------------------------------------------------------------------ HTTP
+
+
+def _request(
+    url: str,
+    what: str,
+    *,
+    consume: Callable[[Any], T],
+    download_url: str | None = None,
+) -> T:
+    """GET `url` and hand the response to `consume`, retrying transient failures with back-off.
+
+    A host that cannot be reached raises OfflineError saying what to do; an HTTP
+    error that retrying cannot fix raises SourceError.
+    """
+    if urllib.parse.urlparse(url).scheme not in {"http", "https"}:
+        raise InputError(f"{what}: {url} is not an http(s) URL; check the source settings")
+    headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 (scheme checked above)
+    timeout = float(settings.get_setting("http_timeout_s"))
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+                return consume(response)
+        except urllib.error.HTTPError as error:
+            if (error.code < 500 and error.code != 429) or attempt == ATTEMPTS:
+                raise SourceError(
+                    f"{what}: {_host(url)} answered HTTP {error.code} {error.reason} for {url}"
+                ) from None
+        except (
+            urllib.error.URLError,
+            TimeoutError,
+            ConnectionError,
+            http.client.HTTPException,
+        ) as error:
+            reason = getattr(error, "reason", None) or error
+            if not _is_transient(reason) or attempt == ATTEMPTS:
+                raise OfflineError(_offline_message(what, url, reason, download_url)) from None
+        time.sleep(BACKOFF_S * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _is_transient(reason: object) -> bool:
+    """Timeouts and dropped connections may pass; refused connections and DNS failures will not."""
+    passing = (
+        TimeoutError | ConnectionResetError | ConnectionAbortedError | http.client.HTTPException
+    )
+    return isinstance(reason, passing) or "timed out" in str(reason)
+
+
+def _offline_message(what: str, url: str, reason: object, download_url: str | None) -> str:
+    return (
+        f"Could not fetch {what} from {_host(url)}: this machine seems to be offline "
+        f"({reason}). The app keeps working with what is already cached. What to do: "
+        f"download {download_url or url} on a connected machine and run "
+        "`python -m geo fetch --from DIR`, or upload the file on the Upload page."
+    )
+
+
+def _download(url: str, folder: Path, what: str, progress: Progress | None) -> Path:
+    """Stream `url` into a hidden temporary file in `folder`; the caller renames or deletes it."""
+
+    def save(response) -> Path:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=".partial-", dir=folder)
+        done = 0
+        try:
+            with os.fdopen(handle, "wb") as file:
+                while chunk := response.read(_CHUNK):
+                    file.write(chunk)
+                    done += len(chunk)
+                    if progress:
+                        progress(done, total)
+            if total is not None and done != total:
+                raise http.client.IncompleteRead(b"", total - done)
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
+        return Path(name)
+
+    return _request(url, what, consume=save)
+
+
+def _host(url: str) -> str:
+    return urllib.parse.urlparse(url).netloc or url
+
+
+def _host_of(source: Source) -> str:
+    setting = {"arcgis": "arcgis_base", "cqc": "cqc_index_url", "ods": "ods_base"}[source.fetcher]
+    return _host(settings.get_setting(setting))
+
+
+# ------------------------------------------------------------------ storing in the cache
+
+
+def _store(
+    partial: Path,
+    folder: Path,
+    *,
+    kind: str,
+    vintages: tuple[str, ...],
+    title: str,
+    source_url: str,
+    publisher: str,
+    rows: int | None = None,
+    published: str | None = None,
+    name: str | None = None,
+) -> CacheEntry:
+    """Move a complete file into the cache under a content-stamped name and record it."""
+    digest = _sha256(partial)
+    name = name or f"{title}.geojson"
+    final = folder / f"{Path(name).stem}-{digest[:10]}{Path(name).suffix}"
+    os.replace(partial, final)
+    retrieved = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    entries = [
+        catalogue.record(
+            CacheEntry(
+                kind=kind,
+                vintage=vintage,
+                file=_relative_to_cache(final),
+                source_url=source_url,
+                publisher=publisher,
+                licence=catalogue.attribution(publisher),
+                retrieved_at=retrieved,
+                published=published,
+                sha256=digest,
+                bytes=final.stat().st_size,
+                rows=rows,
+                title=title,
+            )
+        )
+        for vintage in vintages
+    ]
+    return entries[0]
+
+
+def _relative_to_cache(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(settings.cache_dir().resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_feature_collection(path: Path, features: list[dict]) -> None:
+    """One GeoJSON FeatureCollection, written to a temporary file and renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=".writing-", suffix=path.suffix, dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write('{"type": "FeatureCollection", "features": [\n')
+            for number, feature in enumerate(features):  # json.dumps per feature: C-fast
+                file.write((",\n" if number else "") + json.dumps(feature, ensure_ascii=False))
+            file.write("\n]}\n")
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+# ------------------------------------------------------------------ taking files from a folder
+
+
+def fetch_from_dir(directory: str | Path) -> FetchReport:
+    """Take boundaries, lookups and site lists from a local folder, recognised by their columns.
+
+    For offline machines and CI. Files are copied into the cache (the folder is never
+    changed) with 'local file: <path>' as their source; every other file is listed
+    as ignored with the reason. Taking the same folder twice changes nothing.
+    """
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise InputError(f"fetch --from {folder}: not a folder")
+    report = FetchReport()
+    taken: list[tuple[Path, catalogue.FileKind]] = []
+    for path in _files_in(folder):
+        shown = path.relative_to(folder).as_posix()
+        try:
+            found = catalogue.recognise_file(path)
+        except catalogue.NotUsedError as error:
+            report.ignored.append((shown, error.reason))
+            continue
+        duplicate = _duplicate_of(path, found, taken)
+        if duplicate is not None:
+            report.ignored.append((shown, f"same data as {duplicate.name}, which was taken"))
+            continue
+        taken.append((path, found))
+        report.taken.extend(_take_local(path, found))
+    report.notes = _preference_notes(report.taken)
+    return report
+
+
+def _files_in(folder: Path) -> list[Path]:
+    """Every file under the folder, the preferred format first (CSV before GeoJSON)."""
+    files = [path for path in folder.rglob("*") if path.is_file()]
+    rank = {suffix: number for number, suffix in enumerate(catalogue.DATA_SUFFIXES)}
+    return sorted(files, key=lambda path: (rank.get(path.suffix.lower(), 99), path.name))
+
+
+def _take_local(path: Path, found: catalogue.FileKind) -> list[CacheEntry]:
+    folder = settings.cache_dir() / found.kind
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=".partial-", dir=folder)
+    os.close(handle)
+    partial = Path(name)
+    try:
+        shutil.copyfile(path, partial)
+        first = _store(
+            partial,
+            folder,
+            kind=found.kind,
+            vintages=found.vintages,
+            title=path.name,
+            source_url=f"local file: {path.resolve()}",
+            publisher=found.publisher,
+            rows=found.rows,
+            published=found.published,
+            name=path.name,
+        )
+    finally:
+        partial.unlink(missing_ok=True)
+    return [entry for entry in catalogue.entries(found.kind) if entry.file == first.file]
+
+
+def _duplicate_of(
+    path: Path, found: catalogue.FileKind, taken: list[tuple[Path, catalogue.FileKind]]
+) -> Path | None:
+    """An already-taken table with the same columns, row count and identifiers, if any.
+
+    Only tables are compared: two boundary files with the same attributes differ in
+    detail, and both are kept (the catalogue prefers the more detailed).
+    """
+    if found.kind in {"icb", "sicbl", "nhser"}:
+        return None
+    for other, other_found in taken:
+        same_shape = (other_found.kind, other_found.rows) == (found.kind, found.rows)
+        if same_shape and set(other_found.columns) == set(found.columns) and found.columns:
+            key = found.columns[0]
+            if _column_values(other, key) == _column_values(path, key):
+                return other
+    return None
+
+
+def _column_values(path: Path, column: str) -> list[str] | None:
+    try:
+        if path.suffix.lower() == ".csv":
+            values = pd.read_csv(path, usecols=[column], dtype=str, encoding="utf-8-sig")[column]
+        elif path.suffix.lower() in catalogue.SPATIAL_SUFFIXES:
+            frame = pyogrio.read_dataframe(path, columns=[column], read_geometry=False)
+            values = frame[column].astype("string")
+        else:
+            return None
+    except (ValueError, KeyError, OSError, pyogrio.errors.DataSourceError):
+        return None
+    return [str(value).strip() for value in values.fillna("")]
+
+
+def _preference_notes(taken: list[CacheEntry]) -> list[str]:
+    """Which file the app uses where several give the same kind and vintage."""
+    notes = []
+    for kind, vintage in sorted({(entry.kind, entry.vintage) for entry in taken}):
+        held = [entry for entry in catalogue.entries(kind) if entry.vintage == vintage]
+        if len(held) < 2:
+            continue
+        chosen = catalogue.find(kind, vintage)
+        others = ", ".join(entry.title for entry in held if entry.file != chosen.file)
+        notes.append(
+            f"{catalogue.KIND_LABELS[kind]} {vintage or '(undated)'}: {len(held)} files; the app "
+            f"uses {chosen.title} (the most detailed, {chosen.bytes / 1e6:.2f} MB); "
+            f"also kept: {others}"
+        )
+    return notes

@@ -1,0 +1,338 @@
+"""Downloads from the publishers (against a local stand-in server) and `fetch --from DIR`."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from geopandas.testing import assert_geodataframe_equal
+
+from geo import catalogue, sources
+from geo.errors import InputError
+from tests import arcgis_server as fake
+
+arcgis_server = fake.arcgis_server  # the stand-in server fixture, for the tests below
+
+ICB23 = "Integrated_Care_Boards_April_2023_EN_BGC"
+
+
+@pytest.fixture(autouse=True)
+def no_waiting(monkeypatch) -> None:
+    """Retries without the back-off pauses, so the tests stay fast."""
+    monkeypatch.setattr(sources, "BACKOFF_S", 0.0)
+
+
+@pytest.fixture
+def online(arcgis_server, data_dir, monkeypatch) -> fake.FakePublishers:
+    """Every source setting pointed at the local stand-in server, with an empty cache."""
+    monkeypatch.setenv("ICS_ARCGIS_BASE", arcgis_server.arcgis_base)
+    monkeypatch.setenv("ICS_CQC_INDEX_URL", arcgis_server.cqc_index_url)
+    monkeypatch.setenv("ICS_ODS_BASE", arcgis_server.ods_base)
+    return arcgis_server
+
+
+def _closed_port_url() -> str:
+    """An http URL on 127.0.0.1 where nothing listens: what an offline machine sees."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    return _closed_port_url()
+
+
+def _cache_snapshot() -> dict[str, bytes]:
+    cache = catalogue.settings.cache_dir()
+    return {str(p.relative_to(cache)): p.read_bytes() for p in cache.rglob("*") if p.is_file()}
+
+
+def _sorted_icbs(path: Path) -> gpd.GeoDataFrame:
+    frame = gpd.read_file(path)[["ICB23CD", "ICB23NM", "ICB23CDH", "geometry"]]
+    return frame.sort_values("ICB23CD").reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ ArcGIS paging
+
+
+def test_paged_download_reassembles_all_42_icbs_with_identical_codes_and_geometry(
+    shared_data,
+    arcgis_server,
+    tmp_path,
+):
+    out = tmp_path / "icbs.geojson"
+    seen = []
+
+    count = sources.fetch_arcgis_layer(
+        ICB23, out, base_url=arcgis_server.arcgis_base, progress=lambda *step: seen.append(step)
+    )
+
+    pages = [q for q in arcgis_server.queries(ICB23) if q.get("f") == "geojson"]
+    assert count == 42
+    assert len(pages) == 5  # maxRecordCount 10 caps the asked-for 2000
+    assert {q["resultRecordCount"] for q in pages} == {"10"}
+    assert all(q["orderByFields"] == "FID" and q["outSR"] == "4326" for q in pages)
+    assert seen[-1] == (42, 42)
+    downloaded, original = _sorted_icbs(out), _sorted_icbs(shared_data / "icb_2023_04_bgc.geojson")
+    assert_geodataframe_equal(downloaded, original)
+
+
+def test_an_http_200_error_body_names_the_layer_and_arcgis_message(arcgis_server, tmp_path):
+    arcgis_server.error_bodies[ICB23] = (400, "Cannot perform query. Invalid query parameters.")
+    out = tmp_path / "icbs.geojson"
+
+    with pytest.raises(sources.SourceError) as raised:
+        sources.fetch_arcgis_layer(ICB23, out, base_url=arcgis_server.arcgis_base)
+
+    message = str(raised.value)
+    assert ICB23 in message
+    assert "Cannot perform query. Invalid query parameters." in message
+    assert not out.exists()
+
+
+def test_a_short_or_empty_page_with_the_flag_still_true_does_not_end_the_download(
+    shared_data,
+    arcgis_server,
+    tmp_path,
+):
+    arcgis_server.short_pages[(ICB23, 10)] = 3
+    arcgis_server.short_pages[(ICB23, 13)] = 0
+    out = tmp_path / "icbs.geojson"
+
+    count = sources.fetch_arcgis_layer(ICB23, out, base_url=arcgis_server.arcgis_base)
+
+    offsets = [q["resultOffset"] for q in arcgis_server.queries(ICB23) if q.get("f") == "geojson"]
+    assert offsets[:4] == ["0", "10", "13", "13"]
+    assert count == 42
+    assert sorted(gpd.read_file(out)["FID"]) == list(range(1, 43))
+
+
+def test_a_503_is_retried_and_then_the_download_succeeds(shared_data, arcgis_server, tmp_path):
+    arcgis_server.fail_next.append(503)
+
+    count = sources.fetch_arcgis_layer(
+        ICB23, tmp_path / "icbs.geojson", base_url=arcgis_server.arcgis_base
+    )
+
+    assert count == 42
+    first, second = arcgis_server.requests[:2]
+    assert first == second  # the failed request was asked again
+
+
+def test_a_server_that_keeps_failing_is_given_up_on_with_its_status(arcgis_server, tmp_path):
+    arcgis_server.fail_next.extend([503] * 10)
+
+    with pytest.raises(sources.SourceError, match="HTTP 503"):
+        sources.fetch_arcgis_layer(
+            ICB23, tmp_path / "x.geojson", base_url=arcgis_server.arcgis_base
+        )
+
+    assert len(arcgis_server.requests) == sources.ATTEMPTS
+
+
+# ------------------------------------------------------------------ offline
+
+
+def test_offline_says_what_to_do_and_leaves_the_cache_unchanged(
+    shared_data, online, closed_port_url, monkeypatch
+):
+    sources.fetch_ods_report("ets")
+    before_entries, before_files = catalogue.entries(), _cache_snapshot()
+    monkeypatch.setenv("ICS_ARCGIS_BASE", f"{closed_port_url}/arcgis/rest/services")
+
+    with pytest.raises(sources.OfflineError) as raised:
+        sources.fetch_source(sources.REGISTRY[1])
+
+    message = str(raised.value)
+    assert isinstance(raised.value, InputError)
+    assert ICB23 in message
+    assert "offline" in message
+    assert (
+        f"download {closed_port_url}/arcgis/rest/services/{ICB23}/FeatureServer/0/query" in message
+    )
+    assert "`python -m geo fetch --from DIR`" in message
+    assert "upload the file on the Upload page" in message
+    assert catalogue.entries() == before_entries
+    assert _cache_snapshot() == before_files
+
+
+def test_fetch_all_offline_tries_each_host_once_and_keeps_the_cache(data_dir, monkeypatch):
+    for name in ("ICS_ARCGIS_BASE", "ICS_CQC_INDEX_URL", "ICS_ODS_BASE"):
+        monkeypatch.setenv(name, f"{_closed_port_url()}/{name.lower()}")
+
+    report = sources.fetch_all()
+
+    assert report.taken == []
+    assert len(report.failed) == len(sources.REGISTRY)
+    reasons = [reason for _, reason in report.failed]
+    assert sum("seems to be offline" in reason for reason in reasons) == 3  # one per host
+    assert sum(reason.startswith("skipped:") for reason in reasons) == 9
+    assert catalogue.entries() == []
+
+
+# ------------------------------------------------------------------ CQC and ODS
+
+
+def test_cqc_index_link_is_found_and_the_file_recorded_with_its_published_date(online):
+    entry = sources.fetch_cqc_locations()
+
+    path = catalogue.entry_path(entry)
+    assert entry.published == "2026-05-05"  # from 'Care directory with filters (05 May 2026)'
+    assert entry.vintage == "2026-05-05"
+    assert entry.source_url == f"{online.root}{fake.CQC_FILE_PATH}"  # newest link, made absolute
+    assert entry.publisher == catalogue.CQC
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == entry.sha256
+    assert path.read_bytes() == online.cqc_file.read_bytes()
+    assert catalogue.find("sites") == entry
+    assert catalogue.recognise_file(path).publisher == catalogue.CQC
+    assert all("Mozilla" in agent for _, agent in online.requests)  # CQC's firewall needs it
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]  # no partial file
+
+
+def test_cqc_page_without_the_link_says_the_page_may_have_changed(online):
+    with pytest.raises(sources.SourceError, match="no link labelled 'Care directory with filters"):
+        sources.fetch_cqc_locations(index_url=f"{online.ods_base}?report=ets")
+
+
+def test_ods_report_is_downloaded_counted_and_recorded(online, fixtures_dir):
+    entry = sources.fetch_ods_report("ets")
+
+    assert entry.rows == 3
+    assert entry.publisher == catalogue.NHS_ODS
+    assert entry.source_url == f"{online.ods_base}?report=ets"
+    assert (
+        catalogue.entry_path(entry).read_bytes()
+        == (fixtures_dir / "sources_ods_ets.csv").read_bytes()
+    )
+
+
+def test_an_unknown_ods_report_is_an_error_naming_it_and_records_nothing(online):
+    with pytest.raises(sources.SourceError, match=r"NHS ODS report ephpsite: .* HTTP 404"):
+        sources.fetch_ods_report("ephpsite")
+    assert catalogue.entries() == []
+
+
+# ------------------------------------------------------------------ fetch_all
+
+
+def test_fetch_all_takes_every_source_the_server_has_and_reports_the_rest(shared_data, online):
+    steps = []
+
+    report = sources.fetch_all(progress=lambda *step: steps.append(step))
+
+    taken = sorted((entry.kind, entry.vintage) for entry in report.taken)
+    today = report.taken[-1].vintage
+    assert taken == [
+        ("icb", "2022"),
+        ("icb", "2023"),
+        ("icb", "2026"),
+        ("nhser", "2024"),
+        ("sicbl", "2023"),
+        ("sicbl_lookup", "2024"),
+        ("sites", "2026-05-05"),
+        ("sites", today),
+    ]
+    failed = dict(report.failed)
+    assert "no April 2024 ICB boundary layer" in failed["ICB boundaries 2024"]
+    assert "Invalid URL" in failed["Sub-ICB → ICB lookup 2026 (LSOA21_SICBL26_ICB26_NHSER26_LAD26)"]
+    assert "HTTP 404" in failed["Provider sites (ephp)"]
+    assert steps[-1] == (len(sources.REGISTRY), len(sources.REGISTRY))
+    assert catalogue.vintages("icb") == ["2022", "2023", "2026"]
+    assert catalogue.find("sicbl_lookup", "2024").rows == 106
+
+
+# ------------------------------------------------------------------ fetch --from DIR
+
+
+EXPECTED_FROM_SHARED_DATA = [
+    ("icb", "2022", "icb_2022_07_buc.geojson"),
+    ("icb", "2022", "icb_2022_07_from_lsoa11_bsc.geojson"),
+    ("icb", "2023", "icb_2023_04_bgc.geojson"),
+    ("icb", "2024", "icb_2024_04_from_lsoa21_bsc.geojson"),
+    ("icb", "2026", "icb_2026_04_reconstructed_from_lsoa21_bsc.geojson"),
+    ("nhser", "2024", "nhs_england_regions_2024_01_bgc.geojson"),
+    ("sicbl", "2022", "sub_icb_locations_2022_07_from_lsoa11_bsc.geojson"),
+    ("sicbl", "2023", "sub_icb_locations_2023_04_bsc.geojson"),
+    ("sicbl", "2024", "sub_icb_locations_2024_04_from_lsoa21_bsc.geojson"),
+    ("sicbl_lookup", "2022", "lookup_lsoa11_sicbl22_icb22_lad22.csv"),
+    ("sicbl_lookup", "2024", "lookup_lsoa21_sicbl24_icb24_icb26.csv"),
+    ("sicbl_lookup", "2026", "lookup_lsoa21_sicbl24_icb24_icb26.csv"),
+    ("sites", "", "hospitals_england_2020_05_nhs_website.csv"),
+]
+
+
+@pytest.fixture(scope="module")
+def taken_from_shared_data(shared_data, tmp_path_factory) -> Iterator[sources.FetchReport]:
+    """../shared/data taken once into a cache of its own, shared by the tests below."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ICS_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+        yield sources.fetch_from_dir(shared_data)
+
+
+def test_fetch_from_dir_takes_every_vintage_of_boundaries_lookups_and_the_site_list(
+    taken_from_shared_data, shared_data
+):
+    report = taken_from_shared_data
+
+    taken = sorted((entry.kind, entry.vintage, entry.title) for entry in report.taken)
+    assert taken == EXPECTED_FROM_SHARED_DATA
+    for entry in report.taken:
+        original = shared_data / entry.title
+        assert entry.source_url == f"local file: {original.resolve()}"
+        assert catalogue.entry_path(entry).read_bytes() == original.read_bytes()
+    boundaries = [entry for entry in report.taken if entry.kind in {"icb", "sicbl", "nhser"}]
+    assert {entry.publisher for entry in boundaries} == {catalogue.ONS}
+    assert catalogue.find("sites").rows == 1213
+
+
+def test_fetch_from_dir_ignores_every_other_file_with_a_reason(taken_from_shared_data, shared_data):
+    ignored = dict(taken_from_shared_data.ignored)
+
+    taken_names = {entry.title for entry in taken_from_shared_data.taken}
+    every_file = {path.name for path in shared_data.iterdir() if path.is_file()}
+    assert set(ignored) | taken_names == every_file  # nothing left out silently
+    assert not set(ignored) & taken_names
+    assert ignored["SOURCES.md"] == "not a data file"
+    assert ignored["lsoa_2021_england_bsc.gpkg"] == "LSOA boundaries are not used by the app"
+    assert "no sector column" in ignored["nhs_trusts_2022_hq_points.geojson"]
+    assert "local authority district" in ignored["local_authority_districts_2024_05_uk_buc.geojson"]
+    assert "no sub-ICB codes" in ignored["lookup_nhs_trusts22_icb22_patient_share.csv"]
+    assert ignored["hospitals_england_2020_05_nhs_website.geojson"] == (
+        "same data as hospitals_england_2020_05_nhs_website.csv, which was taken"
+    )
+
+
+def test_the_more_detailed_of_two_files_for_one_vintage_is_preferred_and_said_so(
+    taken_from_shared_data,
+):
+    preferred = catalogue.find("icb", "2022")
+
+    assert preferred.title == "icb_2022_07_from_lsoa11_bsc.geojson"
+    assert len(catalogue.entries("icb")) == 5  # both 2022 files are kept
+    note = next(n for n in taken_from_shared_data.notes if n.startswith("ICB boundaries 2022"))
+    assert "uses icb_2022_07_from_lsoa11_bsc.geojson" in note
+    assert "also kept: icb_2022_07_buc.geojson" in note
+
+
+def test_fetch_from_dir_twice_changes_nothing(taken_from_shared_data, shared_data):
+    first_manifest = [(e.kind, e.vintage, e.file, e.sha256) for e in catalogue.entries()]
+    first_files = sorted(p.name for p in catalogue.settings.cache_dir().rglob("*") if p.is_file())
+
+    again = sources.fetch_from_dir(shared_data)
+
+    assert [(e.kind, e.vintage, e.file, e.sha256) for e in catalogue.entries()] == first_manifest
+    assert sorted(p.name for p in catalogue.settings.cache_dir().rglob("*") if p.is_file()) == (
+        first_files
+    )
+    assert len(again.taken) == len(taken_from_shared_data.taken)
+
+
+def test_fetch_from_a_folder_that_does_not_exist_names_it(data_dir, tmp_path):
+    with pytest.raises(InputError, match="no-such-folder: not a folder"):
+        sources.fetch_from_dir(tmp_path / "no-such-folder")
