@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -119,7 +120,9 @@ def apply_engagement(
         return result, _empty_report()
     _check_engagement(engagement)
     index = _SiteIndex(result)
-    matches = [index.match(row, accept_fuzzy_above) for row in engagement.itertuples()]
+    rows = list(engagement.itertuples())
+    fuzzy = index.closest_names(rows)
+    matches = [index.match(r, f, accept_fuzzy_above) for r, f in zip(rows, fuzzy, strict=True)]
     result["planning_status"] = _statuses_after(status, index, engagement, matches)
     return result, _report(engagement, matches)
 
@@ -254,97 +257,143 @@ def _rows(frame: pd.DataFrame) -> str:
 # --- matching --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Match:
+    """How one engagement-list row was matched: the sites it refers to, and why."""
+
+    sites: np.ndarray  # positions of the matched sites
+    matched_by: str
+    score: float
+    applied: bool
+    matched_provider_name: object
+    note: str
+
+
 class _SiteIndex:
-    """Provider ids and normalised names of the sites, for matching list rows to sites."""
+    """Sites grouped by provider id and by normalised name, for matching list rows."""
 
     def __init__(self, sites: pd.DataFrame) -> None:
-        self.ids = sites["provider_id"].astype("string").str.strip().str.upper()
-        names = sites["provider_name"].astype("string")
-        keys = {value: normalise_provider_name(value) for value in names.dropna().unique()}
-        self.keys = names.map(keys).fillna("").astype(str)
+        names = sites["provider_name"].to_numpy(dtype=object, na_value=None)
+        ids = sites["provider_id"].to_numpy(dtype=object, na_value=None)
+        keys = {name: normalise_provider_name(name) for name in set(names)}
         self.names = names
+        self.by_id = _positions([None if i is None else str(i).strip().upper() for i in ids])
+        self.site_keys = [keys[name] or None for name in names]
+        self.by_key = _positions(self.site_keys)
         self.iv = sites["sector"].isin(IV_SECTORS).fillna(False).to_numpy(bool)
-        self.icbs = sites["icb_code"].astype("string") if "icb_code" in sites else None
+        self.icbs = (
+            sites["icb_code"].to_numpy(dtype=object, na_value=None) if "icb_code" in sites else None
+        )
+        self._choices: dict[object, tuple[list[str], list[str]]] = {}
 
-    def match(self, row, accept_fuzzy_above: float | None) -> dict:
+    def match(self, row, closest: tuple[str, float] | None, accept_above: float | None) -> _Match:
         """The sites one list row refers to, how they were found, and whether to apply it."""
-        scope, note = self._scope(row.icb_code)
-        by_id = scope & (self.ids == row.provider_id).fillna(False).to_numpy(bool)
-        if pd.notna(row.provider_id) and by_id.any():
+        icb, note = self._scope(row.icb_code)
+        provider_id = "" if pd.isna(row.provider_id) else str(row.provider_id).strip().upper()
+        by_id = self._within(self.by_id.get(provider_id), icb)
+        if len(by_id):
             return self._found(by_id, "provider_id", 100.0, True, note)
         key = normalise_provider_name(row.provider_name)
-        by_name = scope & (self.keys == key).to_numpy(bool) if key else scope & False
-        if by_name.any():
+        by_name = self._within(self.by_key.get(key), icb)
+        if len(by_name):
             return self._found(by_name, "exact name", 100.0, True, note)
-        fuzzy = self._fuzzy(key, scope)
-        if fuzzy is not None:
-            mask, score = fuzzy
-            accepted = accept_fuzzy_above is not None and score >= accept_fuzzy_above
-            return self._found(mask, "fuzzy name", score, accepted, note)
-        return {
-            "mask": scope & False,
-            "matched_by": "none",
-            "score": np.nan,
-            "applied": False,
-            "matched_provider_name": pd.NA,
-            "note": note,
-        }
+        if closest is not None:
+            close, score = closest
+            accepted = accept_above is not None and score >= accept_above
+            sites = self._within(self.by_key[close], icb)
+            return self._found(sites, "fuzzy name", score, accepted, note)
+        return _Match(np.empty(0, dtype=int), "none", np.nan, False, pd.NA, note)
 
-    def _scope(self, icb_code) -> tuple[np.ndarray, str]:
-        everywhere = np.ones(len(self.keys), dtype=bool)
+    def _scope(self, icb_code) -> tuple[str | None, str]:
+        """The ICB a row is limited to (None: everywhere) and a note when it cannot be."""
         if pd.isna(icb_code):
-            return everywhere, ""
+            return None, ""
         if self.icbs is None:
-            return everywhere, "sites have no icb_code yet, so this row applied in every ICB"
-        return (self.icbs == icb_code).fillna(False).to_numpy(bool), ""
+            return None, "sites have no icb_code yet, so this row applied in every ICB"
+        return icb_code, ""
 
-    def _fuzzy(self, key: str, scope: np.ndarray) -> tuple[np.ndarray, float] | None:
-        if not key:
-            return None
-        choices = pd.unique(self.keys[scope])
-        best = process.extractOne(
-            key,
-            choices,
-            scorer=fuzz.token_sort_ratio,
-            processor=None,
-            score_cutoff=FUZZY_THRESHOLD,
-        )
-        if best is None or not best[0]:
-            return None
-        return scope & (self.keys == best[0]).to_numpy(bool), float(best[1])
+    def _within(self, positions: np.ndarray | None, icb: str | None) -> np.ndarray:
+        if positions is None:
+            return np.empty(0, dtype=int)
+        return positions if icb is None else positions[self.icbs[positions] == icb]
 
-    def _found(self, mask, matched_by, score, applied, note) -> dict:
-        names = self.names[mask].dropna()
-        statutory = int((mask & ~self.iv).sum())
+    def closest_names(self, rows: list) -> list[tuple[str, float] | None]:
+        """Per list row, the most similar site name (token_sort_ratio >= FUZZY_THRESHOLD)
+        in the row's scope, or None. Batched per scope with tokens sorted once."""
+        closest: list[tuple[str, float] | None] = [None] * len(rows)
+        wanted: dict[object, list[int]] = {}
+        for number, row in enumerate(rows):
+            if normalise_provider_name(row.provider_name):
+                wanted.setdefault(self._scope(row.icb_code)[0], []).append(number)
+        for icb, numbers in wanted.items():
+            keys, sorted_keys = self._choices_in(icb)
+            queries = [
+                _sorted_tokens(normalise_provider_name(rows[n].provider_name)) for n in numbers
+            ]
+            for start in range(0, len(queries), 200):  # bounds the score matrix's memory
+                scores = process.cdist(
+                    queries[start : start + 200],
+                    sorted_keys,
+                    scorer=fuzz.ratio,
+                    processor=None,
+                    score_cutoff=FUZZY_THRESHOLD,
+                    workers=-1,
+                    dtype=np.float32,
+                )
+                for offset, row_scores in enumerate(scores):
+                    if len(row_scores) and row_scores.max() >= FUZZY_THRESHOLD:
+                        best = int(row_scores.argmax())
+                        closest[numbers[start + offset]] = (keys[best], float(row_scores[best]))
+        return closest
+
+    def _choices_in(self, icb: str | None) -> tuple[list[str], list[str]]:
+        """The normalised site names in scope, and the same with their words sorted."""
+        if icb not in self._choices:
+            if icb is None:
+                keys = list(self.by_key)
+            else:
+                pairs = zip(self.icbs, self.site_keys, strict=True)
+                keys = list(dict.fromkeys(key for code, key in pairs if code == icb and key))
+            self._choices[icb] = (keys, [_sorted_tokens(key) for key in keys])
+        return self._choices[icb]
+
+    def _found(self, sites, matched_by, score, applied, note) -> _Match:
+        statutory = int((~self.iv[sites]).sum())
         if statutory:
             kept = f"{statutory} matched site(s) are not independent or voluntary: status kept"
             note = f"{note}; {kept}" if note else kept
-        return {
-            "mask": mask,
-            "matched_by": matched_by,
-            "score": score,
-            "applied": applied,
-            "matched_provider_name": names.iloc[0] if len(names) else pd.NA,
-            "note": note,
-        }
+        return _Match(sites, matched_by, score, applied, self.names[sites[0]], note)
+
+
+def _sorted_tokens(key: str) -> str:
+    """token_sort_ratio(a, b) is ratio() of the words sorted; sorting once is much faster."""
+    return " ".join(sorted(key.split()))
+
+
+def _positions(keys: list[str | None]) -> dict[str, np.ndarray]:
+    """Row positions of each non-blank key."""
+    groups: dict[str, list[int]] = {}
+    for position, key in enumerate(keys):
+        if key:
+            groups.setdefault(key, []).append(position)
+    return {key: np.array(found, dtype=int) for key, found in groups.items()}
 
 
 def _statuses_after(
-    status: pd.Series, index: _SiteIndex, engagement: pd.DataFrame, matches: list[dict]
+    status: pd.Series, index: _SiteIndex, engagement: pd.DataFrame, matches: list[_Match]
 ) -> pd.Series:
     """I+V sites: the best status any applied row gives them, else 'not engaged' where the
     list covers their ICB; other sites unchanged."""
-    iv = index.iv
     given = np.full(len(status), -1)
     for row_status, match in zip(engagement["planning_status"], matches, strict=True):
-        if match["applied"]:
-            given = np.where(match["mask"], np.maximum(given, _PRIORITY[row_status]), given)
-    covered = _coverage(index, engagement)
+        if match.applied:
+            np.maximum.at(given, match.sites, _PRIORITY[row_status])
     by_priority = {value: key for key, value in _PRIORITY.items()}
     listed = pd.Series(given, index=status.index).map(by_priority).astype("string")
     result = status.copy()
-    result[iv & covered] = NOT_ENGAGED
-    result[iv & (given >= 0)] = listed[iv & (given >= 0)]
+    result[index.iv & _coverage(index, engagement)] = NOT_ENGAGED
+    chosen = index.iv & (given >= 0)
+    result[chosen] = listed[chosen]
     return result
 
 
@@ -352,23 +401,23 @@ def _coverage(index: _SiteIndex, engagement: pd.DataFrame) -> np.ndarray:
     """Sites in the ICBs the list speaks for: all, unless every row names an ICB."""
     codes = engagement["icb_code"]
     if index.icbs is None or len(codes) == 0 or codes.isna().any():
-        return np.ones(len(index.keys), dtype=bool)
-    return index.icbs.isin(set(codes)).fillna(False).to_numpy(bool)
+        return np.ones(len(index.iv), dtype=bool)
+    return pd.Series(index.icbs).isin(set(codes)).to_numpy(bool)
 
 
-def _report(engagement: pd.DataFrame, matches: list[dict]) -> pd.DataFrame:
+def _report(engagement: pd.DataFrame, matches: list[_Match]) -> pd.DataFrame:
     """One row per engagement-list row: how it was matched and whether it was applied."""
     report = pd.DataFrame(
         {
             "row": engagement["row"].astype("int64").to_numpy(),
             "provider_id": engagement["provider_id"].astype("string").to_numpy(),
             "provider_name": engagement["provider_name"].astype("string").to_numpy(),
-            "matched_by": [m["matched_by"] for m in matches],
-            "matched_provider_name": [m["matched_provider_name"] for m in matches],
-            "score": [m["score"] for m in matches],
-            "sites_matched": [int(m["mask"].sum()) for m in matches],
-            "applied": [bool(m["applied"]) for m in matches],
-            "note": [m["note"] for m in matches],
+            "matched_by": [m.matched_by for m in matches],
+            "matched_provider_name": [m.matched_provider_name for m in matches],
+            "score": [m.score for m in matches],
+            "sites_matched": [len(m.sites) for m in matches],
+            "applied": [m.applied for m in matches],
+            "note": [m.note for m in matches],
         }
     )
     return report.astype(_REPORT_DTYPES)
