@@ -83,7 +83,7 @@ def load_engagement(path: str | Path, *, columns: Mapping[str, str] | None = Non
     path = Path(path)
     table = _read_table(path)
     found = _find_columns(table, columns or {}, path.name)
-    engagement = _engagement_frame(table, found, path.name)
+    engagement = _engagement_frame(table, found)
     _check_rows(engagement, found, path.name)
     return engagement[list(ENGAGEMENT_COLUMNS)].reset_index(drop=True)
 
@@ -202,7 +202,7 @@ def _header_key(header: str) -> str:
     return re.sub(r"[^0-9a-z]", "", header.casefold())
 
 
-def _engagement_frame(table: pd.DataFrame, found: dict, file_name: str) -> pd.DataFrame:
+def _engagement_frame(table: pd.DataFrame, found: dict) -> pd.DataFrame:
     """The output columns, trimmed, with spreadsheet row numbers; fully blank rows go."""
     cells = table.astype("string").apply(lambda column: column.str.strip())
     blank_rows = (cells.fillna("") == "").all(axis=1)
@@ -224,34 +224,47 @@ def _engagement_frame(table: pd.DataFrame, found: dict, file_name: str) -> pd.Da
 
 def _check_rows(frame: pd.DataFrame, found: dict, file_name: str) -> None:
     """Every row names a provider; ICB codes are E54 codes; statuses are recognisable."""
+    where = f"engagement list {file_name}"
     nameless = frame[frame["provider_id"].isna() & frame["provider_name"].isna()]
     if len(nameless):
+        columns = " and ".join(found[n] for n in ("provider_id", "provider_name") if n in found)
         raise InputError(
-            f"engagement list {file_name}: {_rows(nameless)} name no provider "
-            f"(columns {', '.join(found[n] for n in ('provider_id', 'provider_name') if n in found)}"
-            " are blank)"
+            f"{where}: {_first_row(nameless)}: no provider id or name ({columns} blank)"
+            f"{_also(nameless)}"
         )
     codes = frame["icb_code"]
     bad = frame[codes.notna() & ~codes.fillna("").str.fullmatch(_ICB_CODE.pattern)]
     if len(bad):
         raise InputError(
-            f"engagement list {file_name}: {_rows(bad)}, column {found['icb_code']}: "
+            f"{where}: {_first_row(bad)}, column {found['icb_code']}: "
             f"{bad['icb_code'].iloc[0]!r} is not an ICB code; expected E54 and six digits"
+            f"{_also(bad)}"
         )
     if "_status_given" in frame:
-        odd = unrecognised_planning_statuses(frame["_status_given"])
-        if odd:
-            rows = frame[frame["_status_given"].isin(odd)]
+        odd = frame[
+            frame["_status_given"].isin(unrecognised_planning_statuses(frame["_status_given"]))
+        ]
+        if len(odd):
             raise InputError(
-                f"engagement list {file_name}: {_rows(rows)}, column {found['planning_status']}: "
-                f"{odd[0]!r} is not a status; expected yes/engaged/member or no/not engaged"
+                f"{where}: {_first_row(odd)}, column {found['planning_status']}: "
+                f"{odd['_status_given'].iloc[0]!r} is not a status; expected yes/engaged/member "
+                f"or no/not engaged{_also(odd)}"
             )
 
 
-def _rows(frame: pd.DataFrame) -> str:
-    numbers = frame["row"].tolist()
-    shown = ", ".join(map(str, numbers[:5])) + (" …" if len(numbers) > 5 else "")
-    return f"row {shown}" if len(numbers) == 1 else f"rows {shown}"
+def _first_row(bad: pd.DataFrame) -> str:
+    return f"row {bad['row'].iloc[0]}"
+
+
+def _also(bad: pd.DataFrame) -> str:
+    """' (also rows 7, 9)' when more than one row has the same kind of problem."""
+    others = bad["row"].iloc[1:].tolist()
+    if not others:
+        return ""
+    shown = ", ".join(map(str, others[:5])) + (
+        f" and {len(others) - 5} more" if len(others) > 5 else ""
+    )
+    return f" (also {'row' if len(others) == 1 else 'rows'} {shown})"
 
 
 # --- matching --------------------------------------------------------------------------

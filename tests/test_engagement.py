@@ -268,7 +268,7 @@ def test_columns_can_be_named_by_the_caller(tmp_path):
             "name,status\nA Ltd,yes\nB Ltd,perhaps\n",
             "engaged.csv: row 3, column status: 'perhaps' is not",
         ),
-        ("name,ICB\n,E54000054\n", "engaged.csv: row 2 name no provider"),
+        ("name,ICB\n,E54000054\n", "engaged.csv: row 2: no provider id or name (name blank)"),
     ],
 )
 def test_bad_engagement_list_names_the_file_and_what_was_expected(tmp_path, text, expected):
@@ -277,6 +277,17 @@ def test_bad_engagement_list_names_the_file_and_what_was_expected(tmp_path, text
     with pytest.raises(InputError) as raised:
         load_engagement(path)
     assert expected in str(raised.value)
+
+
+def test_several_bad_rows_are_counted_in_one_line(tmp_path):
+    path = tmp_path / "engaged.csv"
+    path.write_text("name,status\nA,perhaps\nB,yes\nC,maybe\n", encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        load_engagement(path)
+    assert str(raised.value) == (
+        "engagement list engaged.csv: row 2, column status: 'perhaps' is not a status; "
+        "expected yes/engaged/member or no/not engaged (also row 4)"
+    )
 
 
 def test_missing_provider_columns_message_lists_what_was_found(tmp_path):

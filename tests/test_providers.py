@@ -450,6 +450,12 @@ def test_rows_with_bad_values_are_kept_and_the_problem_recorded():
     ]
 
 
+def test_coordinates_that_are_not_numbers_are_missing_and_noted():
+    table = _canonical_cqc(**{"Location Latitude": ["53.8", "north"]})
+    assert table["lat"].isna().tolist() == [False, True]
+    assert table["problems"].tolist() == ["", "lat 'north' is not a number"]
+
+
 def test_planning_status_and_sector_columns_are_normalised_and_odd_ones_noted():
     raw = pd.DataFrame(
         {
