@@ -6,6 +6,7 @@ import io
 import multiprocessing
 import os
 import sqlite3
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -437,11 +438,23 @@ def test_a_failure_mid_revert_leaves_the_store_exactly_as_it_was(store, monkeypa
 
 def _writer_frame(writer: str, round_number: int) -> pd.DataFrame:
     """What `writer` publishes in round `round_number`: rows that say who wrote them."""
-    return _sites(3_000 + round_number, label=f"{writer}-{round_number}")
+    return _sites(500 + round_number, label=f"{writer}-{round_number}")
 
 
 def _publish_from_another_process(url: str, writer: str, rounds: int, start) -> None:
-    """Run in a child process: open the store, wait for the other writer, then publish."""
+    """Run in a child process: open the store, wait for the other writer, then publish.
+
+    Each writer pauses after choosing its version number, inside the transaction, to
+    widen the race: without the store's write lock both would choose the same number.
+    """
+    choose_number = store_sql.next_version
+
+    def choose_slowly(db, dataset):
+        number = choose_number(db, dataset)
+        time.sleep(0.2)
+        return number
+
+    store_sql.next_version = choose_slowly  # this child process only
     store = open_store(url)
     start.wait(timeout=120)
     for round_number in range(rounds):
