@@ -8,10 +8,12 @@ import os
 import sqlite3
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import geopandas as gpd
 import pandas as pd
+import psycopg
 import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
@@ -31,7 +33,7 @@ COUNTS = {"accepted": 3, "warned": 1, "rejected": 2}
 
 
 @pytest.fixture(params=BACKENDS)
-def store_url(request, tmp_path) -> str:
+def store_url(request, tmp_path) -> Iterator[str]:
     """A URL for an empty store of its own, removed after the test."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.sqlite'}"
@@ -39,10 +41,8 @@ def store_url(request, tmp_path) -> str:
     yield from _postgres_schema_url()
 
 
-def _postgres_schema_url():
+def _postgres_schema_url() -> Iterator[str]:
     """A URL whose search_path puts a fresh schema first, dropped afterwards."""
-    import psycopg
-
     base = os.environ.get("DATABASE_URL", "")
     require(
         base.startswith(("postgresql://", "postgres://")),
@@ -60,7 +60,7 @@ def _postgres_schema_url():
 
 
 @pytest.fixture
-def store(store_url) -> Store:
+def store(store_url) -> Iterator[Store]:
     with open_store(store_url) as opened:
         yield opened
 
@@ -522,8 +522,6 @@ def _execute_by_hand(url: str, statements: list[tuple[str, tuple]]) -> None:
                 connection.execute(sql.format(time="TEXT", blob="BLOB"), params)
         connection.close()
         return
-    import psycopg
-
     with psycopg.connect(url) as connection:
         for sql, params in statements:
             connection.execute(
@@ -605,13 +603,11 @@ def test_a_store_newer_than_the_app_is_refused(store_url):
 
 
 @pytest.fixture
-def postgres_url() -> str:
+def postgres_url() -> Iterator[str]:
     yield from _postgres_schema_url()
 
 
 def _current_geometry(url: str, dataset: str) -> list:
-    import psycopg
-
     with psycopg.connect(url) as connection:
         rows = connection.execute(
             "SELECT row_number, ST_SRID(geom), ST_AsBinary(geom) FROM current_geometry"
@@ -636,8 +632,6 @@ def test_postgis_holds_the_current_version_geometry_for_other_tools(postgres_url
 
 @pytest.mark.postgres
 def test_postgis_answers_spatial_queries_on_real_icb_boundaries(postgres_url, shared_data):
-    import psycopg
-
     icbs = gpd.read_file(shared_data / "icb_2022_07_buc.geojson")
     leeds = shapely.Point(-1.5491, 53.8008)
     with open_store(postgres_url) as store:
