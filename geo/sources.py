@@ -74,42 +74,32 @@ class Source:
         return f"{what} ({self.name})" if self.name else what
 
 
-_UNCERTAIN = "uncertain: the layer name rests on one source (DATA-FORMATS.md §3.2)"
-
-REGISTRY: tuple[Source, ...] = (
-    Source("icb", "2022", "arcgis", "Integrated_Care_Boards_July_2022_EN_BFC_2022", _UNCERTAIN),
-    Source("icb", "2023", "arcgis", "Integrated_Care_Boards_April_2023_EN_BGC"),
-    Source(
-        "icb",
-        "2024",
-        "arcgis",
-        None,
-        "no April 2024 ICB boundary layer was found on the ONS portal; the April 2023 "
-        "boundaries have the same 42 codes and lines",
-    ),
-    Source(
-        "icb", "2026", "arcgis", "Integrated_Care_Boards_April_2026_Boundaries_EN_BGC", _UNCERTAIN
-    ),
-    Source("sicbl", "2023", "arcgis", "Sub_Integrated_Care_Board_Locations_April_2023_EN_BGC"),
-    Source(
-        "sicbl",
-        "2026",
-        "arcgis",
-        "Sub_Integrated_Care_Board_Locations_April_2026_Boundaries_EN_BGC",
-    ),
-    Source("nhser", "2024", "arcgis", "NHS_England_Regions_January_2024_EN_BGC"),
-    Source(
-        "sicbl_lookup",
-        "2024",
-        "arcgis",
-        "Sub_ICB_Locations_to_Integrated_Care_Boards_to_NHS_England_(Region)_(April_2024)",
-    ),
-    Source("sicbl_lookup", "2026", "arcgis", "LSOA21_SICBL26_ICB26_NHSER26_LAD26"),
-    Source("sites", "", "cqc", "HSCA_Active_Locations", "CQC care directory with filters"),
-    Source("sites", "", "ods", "ets", "NHS trust sites"),
-    Source("sites", "", "ods", "ephp", "independent sector healthcare providers; uncertain code"),
-    Source("sites", "", "ods", "ephpsite", "independent sector provider sites; uncertain code"),
+_ONE_SOURCE = "uncertain: this layer name rests on one source"
+_NO_2024_LAYER = (
+    "no April 2024 ICB boundary layer was found on the ONS portal; "
+    "the April 2023 boundaries have the same 42 codes and lines"
 )
+_UNUSED_CODE = "uncertain: no code using this ODS report was found"
+
+# Every official source, one per line (layer names: DATA-FORMATS.md §3.2-3.4, reports §2.1).
+# fmt: off
+REGISTRY: tuple[Source, ...] = (
+    Source("icb",   "2022", "arcgis", "Integrated_Care_Boards_July_2022_EN_BFC_2022", _ONE_SOURCE),
+    Source("icb",   "2023", "arcgis", "Integrated_Care_Boards_April_2023_EN_BGC"),
+    Source("icb",   "2024", "arcgis", None, _NO_2024_LAYER),
+    Source("icb",   "2026", "arcgis", "Integrated_Care_Boards_April_2026_Boundaries_EN_BGC", _ONE_SOURCE),
+    Source("sicbl", "2023", "arcgis", "Sub_Integrated_Care_Board_Locations_April_2023_EN_BGC"),
+    Source("sicbl", "2026", "arcgis", "Sub_Integrated_Care_Board_Locations_April_2026_Boundaries_EN_BGC"),
+    Source("nhser", "2024", "arcgis", "NHS_England_Regions_January_2024_EN_BGC"),
+    Source("sicbl_lookup", "2024", "arcgis",
+           "Sub_ICB_Locations_to_Integrated_Care_Boards_to_NHS_England_(Region)_(April_2024)"),
+    Source("sicbl_lookup", "2026", "arcgis", "LSOA21_SICBL26_ICB26_NHSER26_LAD26"),
+    Source("sites", "", "cqc", "HSCA_Active_Locations"),  # CQC care directory with filters
+    Source("sites", "", "ods", "ets"),                    # NHS trust sites
+    Source("sites", "", "ods", "ephp", _UNUSED_CODE),     # independent sector providers
+    Source("sites", "", "ods", "ephpsite", _UNUSED_CODE), # independent sector provider sites
+)
+# fmt: on
 
 
 @dataclass
@@ -132,7 +122,7 @@ def fetch_all(*, progress: Progress | None = None) -> FetchReport:
     waiting for its own timeout. `progress(done, total)` counts sources.
     """
     report = FetchReport()
-    unreachable: dict[str, str] = {}
+    unreachable: set[str] = set()
     for done, source in enumerate(REGISTRY):
         if progress:
             progress(done, len(REGISTRY))
@@ -140,12 +130,12 @@ def fetch_all(*, progress: Progress | None = None) -> FetchReport:
         if source.name is None:
             report.failed.append((source.label, source.note))
         elif host in unreachable:
-            report.failed.append((source.label, f"skipped: {host} {unreachable[host]}"))
+            report.failed.append((source.label, f"skipped: {host} could not be reached (above)"))
         else:
             try:
                 report.taken.append(fetch_source(source))
             except OfflineError as error:
-                unreachable[host] = "could not be reached (see above)"
+                unreachable.add(host)
                 report.failed.append((source.label, str(error)))
             except InputError as error:
                 report.failed.append((source.label, str(error)))
@@ -172,11 +162,16 @@ def fetch_source(source: Source, *, progress: Progress | None = None) -> CacheEn
 def fetch_ons_layer(
     source: Source, *, base_url: str | None = None, progress: Progress | None = None
 ) -> CacheEntry:
-    """Download an ONS boundary or lookup layer into the cache and record its provenance."""
+    """Download an ONS boundary or lookup layer into the cache and record its provenance.
+
+    The download must be what the registry says it is (kind and vintage, judged from
+    its columns), so a renamed or mislabelled layer never reaches the app.
+    """
     folder = settings.cache_dir() / source.kind
     partial = folder / f".partial-{source.name}.geojson"
     try:
         rows = fetch_arcgis_layer(source.name, partial, base_url=base_url, progress=progress)
+        _check_is(partial, source.kind, source.vintage, f"ONS layer {source.name}")
         return _store(
             partial,
             folder,
@@ -325,8 +320,11 @@ def fetch_cqc_locations(
     page = _request(index_url, what, consume=lambda response: response.read())
     file_url, published = _newest_cqc_link(page.decode("utf-8", "replace"), index_url)
     folder = Path(out_dir) if out_dir else settings.cache_dir() / "sites"
-    partial = _download(file_url, folder, what, progress)
+    suffix = Path(urllib.parse.urlparse(file_url).path).suffix
+    partial = _download(file_url, folder, what, progress, suffix=suffix)
     try:
+        if _check_is(partial, "sites", "", what).publisher != CQC:
+            raise SourceError(f"{what}: {file_url} is not CQC's HSCA locations file")
         return _store(
             partial,
             folder,
@@ -423,14 +421,30 @@ def _newest_cqc_link(page: str, index_url: str) -> tuple[str, str]:
 
 def _count_ods_report_rows(path: Path, what: str, url: str) -> int:
     with open(path, encoding="utf-8-sig", errors="replace", newline="") as file:
-        rows = list(csv.reader(file))
-    if not rows or len(rows[0]) != 27:
-        shape = f"{len(rows[0])} fields" if rows else "no rows"
-        raise SourceError(
-            f"{what}: {url} did not return an ODS report (expected a headerless CSV "
-            f"of 27 fields per row, got {shape})"
-        )
-    return len(rows)
+        reader = csv.reader(file)
+        first = next(reader, None)
+        if first is None or len(first) != 27:
+            shape = f"{len(first)} fields" if first else "no rows"
+            raise SourceError(
+                f"{what}: {url} did not return an ODS report (expected a headerless CSV "
+                f"of 27 fields per row, got {shape})"
+            )
+        return 1 + sum(1 for _ in reader)
+
+
+def _check_is(path: Path, kind: str, vintage: str, what: str) -> catalogue.FileKind:
+    """What a downloaded file is, or SourceError if it is not the kind (and vintage) expected."""
+    try:
+        found = catalogue.recognise_file(path)
+    except catalogue.NotUsedError as error:
+        raise SourceError(f"{what}: the download is not usable: {error.reason}") from None
+    if found.kind != kind or (vintage and vintage not in found.vintages):
+        seen = f"{catalogue.KIND_LABELS[found.kind]} {', '.join(found.vintages)}".strip()
+        expected = f"{catalogue.KIND_LABELS[kind]} {vintage}".strip()
+        raise SourceError(f"{what}: expected {expected}, but its columns say {seen}")
+    if found.rows == 0:
+        raise SourceError(f"{what}: the download holds no rows")
+    return found
 
 
 # ------------------------------------------------------------------ HTTP
@@ -492,13 +506,15 @@ def _offline_message(what: str, url: str, reason: object, download_url: str | No
     )
 
 
-def _download(url: str, folder: Path, what: str, progress: Progress | None) -> Path:
+def _download(
+    url: str, folder: Path, what: str, progress: Progress | None, suffix: str = ""
+) -> Path:
     """Stream `url` into a hidden temporary file in `folder`; the caller renames or deletes it."""
 
     def save(response) -> Path:
         total = int(response.headers.get("Content-Length") or 0) or None
         folder.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=".partial-", dir=folder)
+        handle, name = tempfile.mkstemp(prefix=".partial-", suffix=suffix, dir=folder)
         done = 0
         try:
             with os.fdopen(handle, "wb") as file:

@@ -136,6 +136,19 @@ def test_a_server_that_keeps_failing_is_given_up_on_with_its_status(arcgis_serve
     assert len(arcgis_server.requests) == sources.ATTEMPTS
 
 
+def test_a_layer_whose_columns_are_not_what_the_registry_says_is_refused(shared_data, online):
+    mislabelled = sources.Source("icb", "2024", "arcgis", ICB23)
+
+    with pytest.raises(sources.SourceError) as raised:
+        sources.fetch_ons_layer(mislabelled)
+
+    assert str(raised.value) == (
+        f"ONS layer {ICB23}: expected ICB boundaries 2024, but its columns say ICB boundaries 2023"
+    )
+    assert catalogue.entries() == []
+    assert _cache_snapshot() == {}
+
+
 # ------------------------------------------------------------------ offline
 
 
