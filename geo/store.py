@@ -122,7 +122,11 @@ class Store:
     def __init__(self, backend: Backend) -> None:
         self._db = backend
         self._lock = threading.RLock()  # one connection, shared by Streamlit's threads
-        sql.migrate(backend)
+        try:
+            sql.migrate(backend)
+        except BaseException:
+            backend.close()
+            raise
 
     @property
     def location(self) -> str:
@@ -346,7 +350,8 @@ def _encode(dataset: str, frame: pd.DataFrame) -> bytes:
     try:
         frame.to_parquet(buffer, compression="zstd")
     except (pa.ArrowException, TypeError, ValueError) as error:
-        raise InputError(f"dataset {dataset}: the table cannot be stored: {error}") from error
+        reason = "; ".join(str(part) for part in error.args) or repr(error)
+        raise InputError(f"dataset {dataset}: the table cannot be stored: {reason}") from error
     return buffer.getvalue()
 
 

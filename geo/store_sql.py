@@ -57,9 +57,11 @@ class Backend:
         """Keep a queryable copy of a version's geometry, where the database can index it."""
 
     def encode_time(self, value: Any) -> Any:
+        """A UTC datetime as this database stores it."""
         return value
 
     def close(self) -> None:
+        """Close the connection."""
         self.connection.close()
 
 
@@ -70,6 +72,7 @@ class SQLiteBackend(Backend):
 
     @classmethod
     def open(cls, path: Path) -> SQLiteBackend:
+        """Open (creating the folder and file if need be) the SQLite store at `path`."""
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(
             path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
@@ -92,6 +95,7 @@ class SQLiteBackend(Backend):
         self.connection.execute("COMMIT")
 
     def encode_time(self, value: Any) -> Any:
+        """ISO 8601 text: SQLite has no time type."""
         return value.isoformat()
 
 
@@ -105,6 +109,7 @@ class PostgresBackend(Backend):
 
     @classmethod
     def open(cls, url: str) -> PostgresBackend:
+        """Connect to the PostgreSQL store at `url`, or say in one line why not."""
         import psycopg  # imported here so the SQLite store works without it
 
         location = _redacted(url)
