@@ -37,8 +37,13 @@ def fixtures_dir() -> Path:
 
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch) -> Path:
-    """An empty data folder for this test, so nothing touches the real data/ cache or store."""
+    """An empty data folder and SQLite store for this test: nothing touches data/ or a server.
+
+    Under CI, DATABASE_URL points at the PostgreSQL test server for the store tests; other
+    tests must not write into it, so it is unset here.
+    """
     folder = tmp_path / "data"
     folder.mkdir()
     monkeypatch.setenv("ICS_DATA_DIR", str(folder))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
     return folder
