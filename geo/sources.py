@@ -181,7 +181,7 @@ def fetch_ons_layer(
             source_url=_query_url(source.name, base_url),
             publisher=ONS,
             rows=rows,
-        )
+        )[0]
     finally:
         partial.unlink(missing_ok=True)
 
@@ -335,7 +335,7 @@ def fetch_cqc_locations(
             publisher=CQC,
             published=published,
             name=Path(urllib.parse.urlparse(file_url).path).name,
-        )
+        )[0]
     finally:
         partial.unlink(missing_ok=True)
 
@@ -366,7 +366,7 @@ def fetch_ods_report(
             publisher=NHS_ODS,
             rows=rows,
             name=f"{code}.csv",
-        )
+        )[0]
     finally:
         partial.unlink(missing_ok=True)
 
@@ -557,14 +557,14 @@ def _store(
     rows: int | None = None,
     published: str | None = None,
     name: str | None = None,
-) -> CacheEntry:
-    """Move a complete file into the cache under a content-stamped name and record it."""
+) -> list[CacheEntry]:
+    """Move a complete file into the cache under a content-stamped name; record it per vintage."""
     digest = _sha256(partial)
     name = name or f"{title}.geojson"
     final = folder / f"{Path(name).stem}-{digest[:10]}{Path(name).suffix}"
     os.replace(partial, final)
     retrieved = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    entries = [
+    return [
         catalogue.record(
             CacheEntry(
                 kind=kind,
@@ -583,7 +583,6 @@ def _store(
         )
         for vintage in vintages
     ]
-    return entries[0]
 
 
 def _relative_to_cache(path: Path) -> str:
@@ -664,7 +663,7 @@ def _take_local(path: Path, found: catalogue.FileKind) -> list[CacheEntry]:
     partial = Path(name)
     try:
         shutil.copyfile(path, partial)
-        first = _store(
+        return _store(
             partial,
             folder,
             kind=found.kind,
@@ -678,7 +677,6 @@ def _take_local(path: Path, found: catalogue.FileKind) -> list[CacheEntry]:
         )
     finally:
         partial.unlink(missing_ok=True)
-    return [entry for entry in catalogue.entries(found.kind) if entry.file == first.file]
 
 
 def _duplicate_of(

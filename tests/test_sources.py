@@ -14,6 +14,7 @@ from geopandas.testing import assert_geodataframe_equal
 from geo import catalogue, sources
 from geo.errors import InputError
 from tests import arcgis_server as fake
+from tests.publisher_files import make_cqc_hsca_rows, write_cqc_hsca_ods
 
 arcgis_server = fake.arcgis_server  # the stand-in server fixture, for the tests below
 
@@ -189,6 +190,19 @@ def test_fetch_all_offline_tries_each_host_once_and_keeps_the_cache(data_dir, mo
     assert catalogue.entries() == []
 
 
+def test_a_server_that_never_answers_is_retried_then_reported_offline(data_dir, monkeypatch):
+    monkeypatch.setenv("ICS_HTTP_TIMEOUT_S", "0.2")
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/api/getReport"
+
+        with pytest.raises(sources.OfflineError, match="timed out"):
+            sources.fetch_ods_report("ets", base_url=url)
+
+    assert catalogue.entries() == []
+
+
 # ------------------------------------------------------------------ CQC and ODS
 
 
@@ -349,3 +363,24 @@ def test_fetch_from_dir_twice_changes_nothing(taken_from_shared_data, shared_dat
 def test_fetch_from_a_folder_that_does_not_exist_names_it(data_dir, tmp_path):
     with pytest.raises(InputError, match="no-such-folder: not a folder"):
         sources.fetch_from_dir(tmp_path / "no-such-folder")
+
+
+def test_fetch_from_dir_takes_cqc_and_ods_provider_lists_with_their_publishers(
+    data_dir, tmp_path, fixtures_dir
+):
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    write_cqc_hsca_ods(folder / "05_May_2026_HSCA_Active_Locations.ods", make_cqc_hsca_rows(3))
+    (folder / "ets.csv").write_bytes((fixtures_dir / "sources_ods_ets.csv").read_bytes())
+    (folder / "notes.txt").write_text("downloaded by hand")
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+
+    report = sources.fetch_from_dir(folder)
+
+    taken = {entry.title: entry for entry in report.taken}
+    cqc, ods = taken["05_May_2026_HSCA_Active_Locations.ods"], taken["ets.csv"]
+    assert (cqc.kind, cqc.publisher, cqc.published) == ("sites", catalogue.CQC, "2026-11-01")
+    assert (ods.kind, ods.publisher, ods.rows) == ("sites", catalogue.NHS_ODS, 3)
+    assert cqc.licence == catalogue.attribution(catalogue.CQC)
+    assert report.ignored == [("notes.txt", "not a data file")]
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
