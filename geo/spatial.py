@@ -50,7 +50,6 @@ _TO_METRIC = Transformer.from_crs(STORE_CRS, METRIC_CRS, always_xy=True)
 class _Layer:
     """A boundary layer ready for queries, its rows sorted by code (lowest code first)."""
 
-    label: str
     vintage: str
     codes: np.ndarray
     names: np.ndarray
@@ -92,6 +91,7 @@ def assign_sites(
 
     Every input row comes back, in order, with a point geometry (None without usable
     coordinates) in EPSG:4326, so nothing is dropped: unusable rows carry a reason.
+    The sub-ICB is the polygon the point is in; the region is that of the site's ICB.
     """
     coords = _read_coordinates(sites)
     snap_m = _snap_distance(coastal_snap_m)
@@ -100,7 +100,8 @@ def assign_sites(
     assigned = _assemble(sites, coords, layer, located)
     if sub_icbs is not None:
         sub_layer = _prepare_layer(sub_icbs, "sub-ICB boundaries")
-        codes, names = _lookup(sub_layer, _locate(sub_layer, coords, snap_m).row)
+        sub_rows = _locate(sub_layer, coords, snap_m).row
+        codes, names = _lookup(sub_layer.codes, sub_layer.names, sub_rows)
         assigned["sicbl_code"], assigned["sicbl_name"] = _text(codes), _text(names)
     if regions is not None:
         lookup = icb_regions(icbs, regions).set_index("icb_code")
@@ -111,7 +112,8 @@ def assign_sites(
 
 def disagreements(assigned: pd.DataFrame) -> pd.DataFrame:
     """The sites whose official ICB code differs from the polygon they are in, for review."""
-    _require_columns(assigned, "assigned sites", ("official_icb_agrees", *ASSIGNED_COLUMNS[:4]))
+    needed = ("icb_code", "icb_name", "spatial_icb_code", "spatial_icb_name", "official_icb_agrees")
+    _require_columns(assigned, "assigned sites", needed)
     wanted = [c for c in ("site_id", "site_name", "provider_name", "sector") if c in assigned]
     rows = assigned[assigned["official_icb_agrees"].eq(False).fillna(False)]
     table = pd.DataFrame(rows[wanted])
@@ -133,15 +135,19 @@ def icb_regions(icbs: gpd.GeoDataFrame, regions: gpd.GeoDataFrame) -> pd.DataFra
     area = shapely.area(shapely.intersection(icb_geoms[icb_row], region_geoms[region_row]))
     overlaps = pd.DataFrame({"icb": icb_row, "region": region_row, "area": area})
     best = overlaps[overlaps["area"] > 0].sort_values(["icb", "area"], ascending=[True, False])
-    best = best.drop_duplicates("icb").set_index("icb")["region"]
-    chosen = pd.Series(range(len(icb_layer))).map(best)
-    codes = region_layer["code"].to_numpy(dtype=object)
-    names = region_layer["name"].to_numpy(dtype=object)
+    best = best.drop_duplicates("icb")
+    region_of = np.full(len(icb_layer), -1, dtype=np.int64)
+    region_of[best["icb"].to_numpy()] = best["region"].to_numpy()
+    codes, names = _lookup(
+        region_layer["code"].to_numpy(dtype=object),
+        region_layer["name"].to_numpy(dtype=object),
+        region_of,
+    )
     table = pd.DataFrame(
         {
             "icb_code": _text(icb_layer["code"].to_numpy(dtype=object)),
-            "region_code": _text([codes[int(r)] if pd.notna(r) else None for r in chosen]),
-            "region_name": _text([names[int(r)] if pd.notna(r) else None for r in chosen]),
+            "region_code": _text(codes),
+            "region_name": _text(names),
         }
     )
     return table.sort_values("icb_code", ignore_index=True)
@@ -194,12 +200,17 @@ def _snap_distance(coastal_snap_m: float | None) -> float:
     return value
 
 
+def _blank(values: pd.Series) -> np.ndarray:
+    """Missing values and empty or all-space text."""
+    return (values.isna() | values.astype("str").str.strip().eq("")).to_numpy(dtype=bool)
+
+
 def _read_coordinates(sites: pd.DataFrame) -> _Coordinates:
     """Lat/lon as numbers, sorting the unusable ones (missing, not numbers, swapped) out."""
     _require_columns(sites, "sites", ("lat", "lon"))
     lat = pd.to_numeric(sites["lat"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     lon = pd.to_numeric(sites["lon"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    raw_missing = sites["lat"].isna().to_numpy() | sites["lon"].isna().to_numpy()
+    raw_missing = _blank(sites["lat"]) | _blank(sites["lon"])
     numeric = np.isfinite(lat) & np.isfinite(lon)
     swapped = numeric & (lat >= -7) & (lat <= 2) & (lon >= 49) & (lon <= 56)
     out_of_range = numeric & ((np.abs(lat) > 90) | (np.abs(lon) > 180))
@@ -228,7 +239,6 @@ def _prepare_layer(layer: gpd.GeoDataFrame, label: str) -> _Layer:
     polygons = ordered.geometry.to_numpy()
     chunks, owner = _boundary_chunks(polygons)
     return _Layer(
-        label=label,
         vintage=str(vintages[0]) if len(vintages) else "",
         codes=ordered["code"].to_numpy(dtype=object),
         names=ordered["name"].to_numpy(dtype=object),
@@ -354,14 +364,16 @@ def _text(values) -> pd.api.extensions.ExtensionArray:
     return pd.array(np.asarray(values, dtype=object), dtype="str")
 
 
-def _lookup(layer: _Layer, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes and names of the given layer rows, None where the row is -1."""
+def _lookup(
+    codes: np.ndarray, names: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and names of the given rows of a layer, None where the row is -1."""
     found = rows >= 0
-    codes = np.full(len(rows), None, dtype=object)
-    names = np.full(len(rows), None, dtype=object)
-    codes[found] = layer.codes[rows[found]]
-    names[found] = layer.names[rows[found]]
-    return codes, names
+    found_codes = np.full(len(rows), None, dtype=object)
+    found_names = np.full(len(rows), None, dtype=object)
+    found_codes[found] = codes[rows[found]]
+    found_names[found] = names[rows[found]]
+    return found_codes, found_names
 
 
 def _official_codes(sites: pd.DataFrame) -> np.ndarray:
@@ -375,8 +387,8 @@ def _official_codes(sites: pd.DataFrame) -> np.ndarray:
 def _spatial_reasons(layer: _Layer, coords: _Coordinates, located: _Located) -> list[str]:
     """Plain-English reason for each row's spatial result."""
     of = f"{layer.vintage} ICB" if layer.vintage else "ICB"
-    codes, names = _lookup(layer, located.row)
-    near_codes, near_names = _lookup(layer, located.nearest_row)
+    codes, names = _lookup(layer.codes, layer.names, located.row)
+    near_codes, near_names = _lookup(layer.codes, layer.names, located.nearest_row)
     reasons = []
     for i, how in enumerate(located.how):
         if coords.swapped[i]:
@@ -432,7 +444,7 @@ def _assemble(
     """The input rows with the ICB columns added (replacing any from an earlier assignment)."""
     official = _official_codes(sites)
     known = np.isin(official, layer.codes)
-    spatial_codes, spatial_names = _lookup(layer, located.row)
+    spatial_codes, spatial_names = _lookup(layer.codes, layer.names, located.row)
     names_by_code = dict(zip(layer.codes, layer.names, strict=True))
     official_names = np.array([names_by_code.get(code) for code in official], dtype=object)
     agrees = pd.array(official == spatial_codes, dtype="boolean")

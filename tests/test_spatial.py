@@ -122,9 +122,9 @@ def test_coastal_snap_distance_comes_from_the_settings_by_default(squares, monke
 
 
 def test_site_without_coordinates_is_kept_and_flagged(squares):
-    table = sites((None, None), ("abc", "-1.5"), (0.0, 0.0), (123.0, 4.0))
+    table = sites((None, None), ("abc", "-1.5"), (0.0, 0.0), (123.0, 4.0), ("", " "))
     assigned = assign_sites(table, squares)
-    assert list(assigned["assignment"]) == ["no coordinates"] * 4
+    assert list(assigned["assignment"]) == ["no coordinates"] * 5
     assert assigned.geometry.isna().all()
     assert assigned["icb_code"].isna().all()
     reasons = list(assigned["assignment_reason"])
@@ -133,6 +133,7 @@ def test_site_without_coordinates_is_kept_and_flagged(squares):
     assert "'abc'" in reasons[1]
     assert "placeholder" in reasons[2]
     assert "out of range" in reasons[3]
+    assert reasons[4] == "no coordinates"
 
 
 def test_swapped_latitude_and_longitude_are_flagged_not_fixed(squares):
