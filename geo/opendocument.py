@@ -82,17 +82,22 @@ def sheet_names(path: str | Path) -> list[str]:
 def iter_sheet_previews(path: str | Path, rows: int = 20) -> Iterator[tuple[str, list[list[str]]]]:
     """Yield (sheet name, its first `rows` rows) sheet by sheet, lazily.
 
-    For recognising a file by its header without reading it all: a caller that
-    stops after the sheet it wants never parses the sheets behind it.
+    For recognising a file by its header without reading it all: each preview is
+    yielded as soon as it is full, so a caller that stops at the sheet it wants
+    never parses the rest of that sheet or the sheets behind it.
     """
     name = ""
     preview: list[list[str]] = []
+    done = False
     for event, value in _iter_events(Path(path)):
         if event == "sheet":
-            name, preview = value, []
-        elif event == "row" and len(preview) < rows:
+            name, preview, done = value, [], False
+        elif event == "row" and not done:
             preview.append(value)
-        elif event == "end":
+            if len(preview) >= rows:
+                done = True
+                yield name, preview
+        elif event == "end" and not done:
             yield name, preview
 
 
