@@ -79,6 +79,12 @@ def attribution(publisher: str) -> str:
     return ATTRIBUTIONS.get(publisher, ATTRIBUTIONS[UNKNOWN_PUBLISHER])
 
 
+def attribution_text() -> str:
+    """The attribution lines owed for everything in the cache, once per publisher, for a caption."""
+    publishers = dict.fromkeys(entry.publisher for entry in entries())
+    return " ".join(dict.fromkeys(attribution(publisher) for publisher in publishers))
+
+
 def manifest_path() -> Path:
     """Where the manifest of the cache lives."""
     return settings.cache_dir() / MANIFEST
@@ -517,7 +523,13 @@ def _entry_from_dict(path: Path, number: int, item: object) -> CacheEntry:
             f"cache manifest {path}: entry {number} lacks {', '.join(missing)}; "
             "delete the manifest and run `python -m geo fetch` again"
         )
-    return CacheEntry(**{name: item[name] for name in names})
+    entry = CacheEntry(**{name: item[name] for name in names})
+    if entry.kind not in KINDS:
+        raise InputError(
+            f"cache manifest {path}: entry {number} has kind {entry.kind!r}, "
+            f"not one of {', '.join(KINDS)}"
+        )
+    return entry
 
 
 def _write_manifest(items: list[CacheEntry]) -> None:

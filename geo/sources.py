@@ -1,10 +1,4 @@
-"""Official data sources: download them into the cache with provenance, or take them from a folder.
-
-Online, boundaries and lookups come from the ONS Open Geography Portal (ArcGIS
-FeatureServer, paged), provider lists from CQC and NHS ODS. Offline, the same
-kinds of file are taken from a local folder (`python -m geo fetch --from DIR`).
-Nothing reaches the cache half-written, and a failed fetch leaves it as it was.
-"""
+"""Official data sources: download them into the cache with provenance, or take them from a folder."""
 
 from __future__ import annotations
 

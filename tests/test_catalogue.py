@@ -178,6 +178,19 @@ def test_ons_attribution_is_the_one_ogl_requires():
     assert catalogue.attribution("someone else") == catalogue.ATTRIBUTIONS["unknown"]
 
 
+def test_attribution_text_credits_each_publisher_in_the_cache_once(data_dir):
+    assert catalogue.attribution_text() == ""
+    catalogue.record(_cached("icb", "2023", "a.geojson", b"a"))
+    catalogue.record(_cached("icb", "2024", "b.geojson", b"b"))
+    catalogue.record(_cached("sites", "", "c.ods", b"c", publisher=catalogue.CQC))
+
+    text = catalogue.attribution_text()
+
+    assert text == (
+        f"{catalogue.ATTRIBUTIONS[catalogue.ONS]} {catalogue.ATTRIBUTIONS[catalogue.CQC]}"
+    )
+
+
 # ------------------------------------------------------------------ recognising files
 
 
