@@ -274,15 +274,17 @@ def _top_providers(area_sites: pd.DataFrame, facts: _Facts) -> tuple[pd.DataFram
     else:
         title = "Largest independent and voluntary providers (planning status not known)"
     key = "provider_id" if "provider_id" in iv.columns else "provider_name"
-    grouped = (
-        iv.assign(_key=iv[key].astype("string").fillna(iv["provider_name"].astype("string")))
-        .groupby("_key", dropna=False, sort=False)
-        .agg(
-            provider_name=("provider_name", "first"),
-            sector=("sector", _sector_label),
-            sites=("provider_name", "size"),
-            capacity=("capacity", lambda values: pd.to_numeric(values).sum(min_count=1)),
-        )
+    keys = iv[key].astype("string").fillna(iv["provider_name"].astype("string"))
+    groups = (
+        pd.DataFrame(iv).assign(capacity=pd.to_numeric(iv["capacity"])).groupby(keys.to_numpy())
+    )
+    grouped = pd.DataFrame(
+        {
+            "provider_name": groups["provider_name"].first(),
+            "sector": groups["sector"].agg(_sector_label),
+            "sites": groups.size(),
+            "capacity": groups["capacity"].sum(min_count=1),
+        }
     )
     order = ["capacity", "sites"] if facts.row.get("share_basis") == "capacity" else ["sites"]
     ranked = grouped.sort_values([*order, "provider_name"], ascending=[False] * len(order) + [True])

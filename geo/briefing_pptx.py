@@ -19,7 +19,7 @@ from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_AUTO_SIZE
 from pptx.util import Emu, Inches, Pt
 
-from geo.briefing import CAPACITY_NOUN, Briefing, briefing_facts, format_capacity, format_number
+from geo.briefing import CAPACITY_NOUN, Briefing, briefing_facts, format_capacity, format_count
 from geo.briefing_render import (
     CHART_FIGSIZE,
     MAP_FIGSIZE,
@@ -32,7 +32,11 @@ from geo.errors import InputError
 
 SLIDE_WIDTH_IN, SLIDE_HEIGHT_IN = 13.333, 7.5  # 16:9
 SLIDE_PROVIDERS = 5  # the slide lists this many; the PDF lists them all
-_FONT_FILE = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")
+_FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+_FONT_FILE, _BOLD_FONT_FILE = (
+    str(_FONT_DIR / "DejaVuSans.ttf"),
+    str(_FONT_DIR / "DejaVuSans-Bold.ttf"),
+)
 _INK = RGBColor(0x14, 0x14, 0x14)
 _GREY = RGBColor(0x5A, 0x5A, 0x5A)
 _BLANK_LAYOUT = 6
@@ -100,7 +104,7 @@ def _icb_codes_by_name(metrics: pd.DataFrame) -> list[str]:
 
 def _add_slide(deck, briefing: Briefing, map_png: bytes, chart_png: bytes) -> None:
     slide = deck.slides.add_slide(deck.slide_layouts[_BLANK_LAYOUT])
-    _text_box(slide, (0.4, 0.2, 12.5, 0.6), [briefing.area_name], size=24, bold=True)
+    _text_box(slide, (0.4, 0.2, 12.5, 0.6), [briefing.area_name], size=24, bold=True, fit=True)
     subtitle = f"Independent and voluntary care outside ICS planning · {briefing.subtitle}"
     _text_box(slide, (0.4, 0.8, 12.5, 0.35), [subtitle], size=12, colour=_GREY)
     _headline_table(slide, briefing.headlines, (0.4, 1.3, 4.3, 2.9))
@@ -113,7 +117,11 @@ def _add_slide(deck, briefing: Briefing, map_png: bytes, chart_png: bytes) -> No
     chart_height = width * CHART_FIGSIZE[1] / CHART_FIGSIZE[0]
     _picture(slide, chart_png, (column, 1.3, width, chart_height), briefing.chart_alt, "Chart")
     top = 1.4 + chart_height
-    _text_box(slide, (column, top, width, 5.2 - top), _provider_lines(briefing), size=10, fit=True)
+    providers = _text_box(
+        slide, (column, top, width, 5.2 - top), _provider_lines(briefing), size=10, fit=True
+    )
+    for run in providers.text_frame.paragraphs[0].runs:
+        run.font.bold = True
     _text_box(slide, (column, 5.3, width, 1.6), briefing.caveats, size=9, colour=_GREY, fit=True)
     footer = " · ".join(briefing.provenance)
     _text_box(slide, (0.4, 6.95, 12.5, 0.4), [footer], size=8, colour=_GREY, fit=True)
@@ -132,16 +140,18 @@ def _text_box(slide, frame, lines, *, size, bold=False, colour=_INK, fit=False):
         for run in paragraph.runs:
             run.font.size, run.font.bold, run.font.color.rgb = Pt(size), bold, colour
     if fit and lines:
-        _shrink_to_fit(text_frame, size)
+        _shrink_to_fit(text_frame, size, bold)
     return box
 
 
-def _shrink_to_fit(text_frame, size: float) -> None:
+def _shrink_to_fit(text_frame, size: float, bold: bool) -> None:
     """Measure with DejaVu Sans so long names never spill off the slide, then let viewers refit."""
-    text_frame.fit_text(font_family="DejaVu Sans", max_size=int(size), font_file=_FONT_FILE)
+    font_file = _BOLD_FONT_FILE if bold else _FONT_FILE
+    text_frame.fit_text("DejaVu Sans", max_size=int(size), bold=bold, font_file=font_file)
     for paragraph in text_frame.paragraphs:
         for run in paragraph.runs:
             run.font.name = None  # keep the theme font; the size is what fit_text was for
+            run.font.bold = bold
     text_frame.auto_size = MSO_AUTO_SIZE.TEXT_TO_FIT_SHAPE
 
 
@@ -175,7 +185,7 @@ def _provider_lines(briefing: Briefing) -> list[str]:
     for row in top.itertuples():
         capacity = format_capacity(row.capacity, 0)
         beds = "" if capacity == "not known" else f", {capacity} {CAPACITY_NOUN}"
-        lines.append(f"{row.provider_name} ({row.sector}): {format_number(row.sites)} sites{beds}")
+        lines.append(f"{row.provider_name} ({row.sector}): {format_count(row.sites, 'site')}{beds}")
     if top.empty:
         lines.append("None recorded.")
     return lines

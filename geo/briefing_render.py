@@ -13,16 +13,21 @@ import io
 
 import geopandas as gpd
 import matplotlib
+import numpy as np
 import pandas as pd
+import shapely
+from matplotlib.cm import ScalarMappable
+from matplotlib.collections import PathCollection
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.path import Path
+from matplotlib.ticker import PercentFormatter
 from shapely.geometry import box
 
 from geo.briefing import CAPACITY_NOUN, Briefing, format_capacity, format_number
 from geo.errors import InputError
 from geo.providers import IV_SECTORS, NOT_ENGAGED, SECTORS
-
-matplotlib.use("Agg")  # no display on the server; must precede pyplot
-from matplotlib import pyplot as plt
-from matplotlib.lines import Line2D
 
 METRIC_CRS = "EPSG:27700"
 SECTOR_COLOURS: dict[str, str] = {
@@ -94,19 +99,16 @@ def map_png_projected(
     """The map from boundaries and sites already in EPSG:27700 (see the project_* functions)."""
     if boundaries.crs is None or not boundaries.crs.equals(METRIC_CRS):
         raise InputError("boundaries: expected EPSG:27700 here; call project_boundaries first")
-    figure = plt.figure(figsize=MAP_FIGSIZE, dpi=_DPI)
+    figure = Figure(figsize=MAP_FIGSIZE, dpi=_DPI)  # not pyplot: no global state across threads
     axes = figure.add_axes((0.01, 0.1, 0.98, 0.89))  # the strip below holds legend and credit
-    try:
-        if briefing.area_kind == "england":
-            _draw_shares(axes, figure, briefing, boundaries)
-        else:
-            _draw_area(axes, briefing, boundaries, sites)
-        axes.set_axis_off()
-        axes.set_aspect("equal")
-        figure.text(0.01, 0.005, ATTRIBUTION, fontsize=7, color="#555555")
-        return _png(figure)
-    finally:
-        plt.close(figure)
+    axes.set_axis_off()
+    axes.set_aspect("equal")
+    if briefing.area_kind == "england":
+        _draw_shares(axes, figure, briefing, boundaries)
+    else:
+        _draw_area(axes, briefing, boundaries, sites)
+    figure.text(0.01, 0.005, ATTRIBUTION, fontsize=7, color="#555555")
+    return _png(figure)
 
 
 def _draw_area(axes, briefing: Briefing, boundaries: gpd.GeoDataFrame, sites) -> None:
@@ -118,9 +120,10 @@ def _draw_area(axes, briefing: Briefing, boundaries: gpd.GeoDataFrame, sites) ->
     extent = _padded_extent(focus.total_bounds)
     near = boundaries.iloc[boundaries.sindex.query(box(*extent), predicate="intersects")]
     neighbours = near[~near["code"].astype(str).isin(briefing.icb_codes)]
-    neighbours.plot(ax=axes, color="#f0f0f0", edgecolor="#c8c8c8", linewidth=0.6)
-    focus.plot(ax=axes, color="#ffffff", edgecolor="#555555", linewidth=0.5)
-    focus.dissolve().boundary.plot(ax=axes, color="#111111", linewidth=1.6)
+    _draw_polygons(axes, neighbours.geometry, "#f0f0f0", edge="#c8c8c8", width=0.6)
+    _draw_polygons(axes, focus.geometry, "#ffffff", edge="#555555", width=0.5)
+    outline = gpd.GeoSeries([shapely.union_all(focus.geometry.to_numpy())])
+    _draw_polygons(axes, outline, "none", edge="#111111", width=1.6)
     _draw_sites(axes, sites[sites["icb_code"].astype("string").isin(briefing.icb_codes)])
     axes.set_xlim(extent[0], extent[2])
     axes.set_ylim(extent[1], extent[3])
@@ -167,25 +170,48 @@ def _legend_marker(marker: str, face: str, edge: str, label: str) -> Line2D:
 
 
 def _draw_shares(axes, figure, briefing: Briefing, boundaries: gpd.GeoDataFrame) -> None:
-    shares = briefing.icb_table.set_index("icb_code")["share"]
-    shaded = boundaries.assign(share=boundaries["code"].astype(str).map(shares).astype(float))
-    no_figure = shaded[shaded["share"].isna()]
-    with_figure = shaded[shaded["share"].notna()]
-    if not no_figure.empty:
-        no_figure.plot(ax=axes, color=NO_FIGURE_COLOUR, edgecolor="white", linewidth=0.4)
-    if not with_figure.empty:
-        with_figure.plot(
-            ax=axes, column="share", cmap=SHARE_COLOURMAP, vmin=0, vmax=1,
-            edgecolor="white", linewidth=0.4,
-        )  # fmt: skip
-        scale = plt.cm.ScalarMappable(cmap=SHARE_COLOURMAP, norm=plt.Normalize(0, 1))
-        strip = figure.add_axes((0.2, 0.065, 0.6, 0.022))
-        bar = figure.colorbar(scale, cax=strip, orientation="horizontal")
-        bar.set_label("Share of independent and voluntary care not engaged", fontsize=10)
-        bar.ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(xmax=1))
-        bar.ax.tick_params(labelsize=9)
-    if with_figure.empty:
-        axes.set_title("No share to show: no engagement list loaded", fontsize=9)
+    shares = briefing.icb_table.set_index("icb_code")["share"].astype(float)
+    values = boundaries["code"].astype(str).map(shares).astype(float).to_numpy()
+    scale = ScalarMappable(norm=Normalize(0, 1), cmap=matplotlib.colormaps[SHARE_COLOURMAP])
+    faces = [NO_FIGURE_COLOUR if np.isnan(v) else scale.to_rgba(v) for v in values]
+    _draw_polygons(axes, boundaries.geometry, faces, edge="white", width=0.4)
+    minx, miny, maxx, maxy = boundaries.total_bounds
+    axes.set_xlim(minx, maxx)
+    axes.set_ylim(miny, maxy)
+    if np.isnan(values).all():
+        axes.set_title("No share to show: no engagement list loaded", fontsize=10)
+        return
+    strip = figure.add_axes((0.2, 0.055, 0.6, 0.022))
+    bar = figure.colorbar(scale, cax=strip, orientation="horizontal")
+    bar.set_label("Share of independent and voluntary care not engaged", fontsize=10)
+    bar.ax.xaxis.set_label_position("top")
+    bar.ax.xaxis.set_major_formatter(PercentFormatter(xmax=1))
+    bar.ax.tick_params(labelsize=9)
+
+
+def _draw_polygons(axes, geometries: gpd.GeoSeries, faces, *, edge: str, width: float) -> None:
+    """Polygons (holes and all parts kept) as one path collection: far faster than GeoSeries.plot."""
+    paths, colours = [], []
+    face_list = faces if isinstance(faces, list) else [faces] * len(geometries)
+    for geometry, face in zip(geometries.to_numpy(), face_list, strict=True):
+        for part in _polygons(geometry):
+            rings = [part.exterior, *part.interiors]
+            paths.append(Path.make_compound_path(*(_ring_path(ring) for ring in rings)))
+            colours.append(face)
+    if paths:
+        collection = PathCollection(paths, facecolors=colours, edgecolors=edge, linewidths=width)
+        axes.add_collection(collection, autolim=False)
+
+
+def _polygons(geometry) -> list:
+    if geometry is None or geometry.is_empty:
+        return []
+    parts = shapely.get_parts(geometry)
+    return [part for part in parts if part.geom_type == "Polygon"]
+
+
+def _ring_path(ring) -> Path:
+    return Path(np.asarray(ring.coords)[:, :2], closed=True)
 
 
 def sector_chart_png(briefing: Briefing) -> bytes:
@@ -194,16 +220,12 @@ def sector_chart_png(briefing: Briefing) -> bytes:
     panels = [("sites", "Provider sites")]
     if (table["capacity"].fillna(0) > 0).any():
         panels.append(("capacity", f"Capacity ({CAPACITY_NOUN})"))
-    figure, axes_list = plt.subplots(
-        1, len(panels), figsize=CHART_FIGSIZE, dpi=_DPI, sharey=True, squeeze=False
-    )
-    try:
-        for axes, (column, label) in zip(axes_list[0], panels, strict=True):
-            _draw_bars(axes, table, column, label)
-        figure.tight_layout()
-        return _png(figure)
-    finally:
-        plt.close(figure)
+    figure = Figure(figsize=CHART_FIGSIZE, dpi=_DPI)
+    axes_list = figure.subplots(1, len(panels), sharey=True, squeeze=False)
+    for axes, (column, label) in zip(axes_list[0], panels, strict=True):
+        _draw_bars(axes, table, column, label)
+    figure.subplots_adjust(left=0.27, right=0.97, top=0.88, bottom=0.04, wspace=0.12)
+    return _png(figure)
 
 
 def _draw_bars(axes, table: pd.DataFrame, column: str, label: str) -> None:
@@ -225,7 +247,9 @@ def _draw_bars(axes, table: pd.DataFrame, column: str, label: str) -> None:
 
 def _png(figure) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=_DPI, facecolor="white")
+    figure.savefig(
+        buffer, format="png", dpi=_DPI, facecolor="white", pil_kwargs={"compress_level": 2}
+    )
     return buffer.getvalue()
 
 

@@ -1,0 +1,323 @@
+"""Tests for the briefing renderers: static map and chart, HTML, PDF and PowerPoint.
+
+Covers geo/briefing_render.py, geo/briefing_pdf.py and geo/briefing_pptx.py: the three
+render one `Briefing`, so the tests check that each carries the same figures.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib import pyplot as plt
+from matplotlib.colors import to_rgb
+from pptx import Presentation
+from pypdf import PdfReader
+from shapely.geometry import box
+
+from geo.briefing import briefing_facts, format_number, format_ordinal, format_percent
+from geo.briefing_pdf import briefing_pdf
+from geo.briefing_pptx import briefing_pptx, national_deck
+from geo.briefing_render import (
+    SECTOR_COLOURS,
+    briefing_html,
+    briefing_images,
+    briefing_map_png,
+    sector_chart_png,
+)
+from geo.errors import InputError
+from geo.providers import IV_SECTORS, SECTORS, sector_slug
+from tests.conftest import require
+from tests.test_briefing import iv_row, metrics_frame, metrics_row, site, sites_frame
+
+XSS = "<img src=x onerror=alert(1)>"
+EAST, WEST = "E54000024", "E54000025"
+
+
+# --- tiny synthetic inputs --------------------------------------------------------------------
+
+
+@pytest.fixture
+def icbs() -> gpd.GeoDataFrame:
+    """Two neighbouring square ICBs west of Greenwich, in EPSG:4326."""
+    return gpd.GeoDataFrame(
+        {"code": [WEST, EAST], "name": ["West ICB", "East ICB"]},
+        geometry=[box(-0.6, 51.3, -0.3, 51.6), box(-0.3, 51.3, 0.0, 51.6)],
+        crs="EPSG:4326",
+    )
+
+
+@pytest.fixture
+def sites() -> pd.DataFrame:
+    rows = sites_frame(
+        site(XSS, icb=WEST, beds=40),
+        site("Oak Hospice", icb=WEST, sector="Voluntary", status="engaged", beds=12),
+        site("Trust", icb=WEST, sector="NHS", status="unknown"),
+        site("Trust", icb=EAST, sector="NHS", status="unknown"),
+    )
+    return rows.assign(lat=[51.45, 51.4, 51.5, 51.45], lon=[-0.45, -0.5, -0.35, -0.15])
+
+
+@pytest.fixture
+def metrics() -> pd.DataFrame:
+    west = iv_row(WEST, f"West {XSS} ICB", share=0.77, rank=1, iv_sites=2, not_engaged=1, beds=52)
+    east = metrics_row(EAST, "East ICB", sites_total=1, sites_nhs=1)
+    england = iv_row("E92000001", "England", share=0.77, rank=pd.NA, iv_sites=2, beds=52)
+    return metrics_frame(west, east, england)
+
+
+@pytest.fixture
+def briefing(metrics, sites):
+    provenance = ["Care directory – CQC’s ‘HSCA active locations’, £0 licence fee"]
+    return briefing_facts(
+        metrics, sites, WEST, provenance=provenance, dataset_version="3", engagement_loaded=True
+    )
+
+
+def pixels(png: bytes) -> np.ndarray:
+    """An image's pixels as an (n, 3) array of 0..255 RGB."""
+    image = plt.imread(io.BytesIO(png), format="png")
+    return (image[..., :3].reshape(-1, 3) * 255).round().astype(int)
+
+
+def has_colour(png: bytes, colour: str, tolerance: int = 3) -> bool:
+    target = np.array([round(c * 255) for c in to_rgb(colour)])
+    return bool((np.abs(pixels(png) - target).max(axis=1) <= tolerance).any())
+
+
+def pdf_text(data: bytes) -> str:
+    return " ".join(
+        " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).split()
+    )
+
+
+def slide_texts(slide) -> list[str]:
+    texts = []
+    for shape in slide.shapes:
+        if shape.has_text_frame:
+            texts.append(shape.text_frame.text)
+        if shape.has_table:
+            texts += [cell.text for row in shape.table.rows for cell in row.cells]
+    return texts
+
+
+# --- map and chart ---------------------------------------------------------------------------
+
+
+def test_sector_chart_uses_the_sector_colours_of_the_sectors_present(briefing):
+    png = sector_chart_png(briefing)
+
+    assert png.startswith(b"\x89PNG")
+    assert has_colour(png, SECTOR_COLOURS["NHS"])
+    assert has_colour(png, SECTOR_COLOURS["Independent"])
+    assert not has_colour(png, SECTOR_COLOURS["Local authority"])  # no local-authority sites
+    assert plt.get_fignums() == []  # nothing left open in pyplot's global state
+
+
+def test_area_map_draws_its_sites_by_sector_and_squares_for_not_engaged(briefing, icbs, sites):
+    png = briefing_map_png(briefing, icbs, sites)
+
+    assert has_colour(png, SECTOR_COLOURS["Independent"])  # the not-engaged square
+    assert has_colour(png, SECTOR_COLOURS["Voluntary"])
+    assert has_colour(png, "#111111", tolerance=12)  # the area's outline
+    assert has_colour(png, "#f0f0f0")  # the faded neighbour
+
+
+def test_england_map_shades_each_icb_by_its_share(metrics, sites, icbs):
+    england = briefing_facts(metrics, sites, "england", engagement_loaded=True)
+    shade = plt.get_cmap("Blues")(0.77)
+
+    png = briefing_map_png(england, icbs, sites)
+
+    assert has_colour(png, "#{:02x}{:02x}{:02x}".format(*(round(c * 255) for c in shade[:3])))
+    assert has_colour(png, "#e0e0e0")  # East ICB has no share: grey, not a colour
+
+
+def test_map_of_boundaries_without_a_crs_is_bad_input(briefing, icbs, sites):
+    with pytest.raises(InputError, match="no CRS"):
+        briefing_map_png(briefing, icbs.set_crs(None, allow_override=True), sites)
+
+
+def test_map_of_an_area_missing_from_the_boundaries_is_bad_input(briefing, icbs, sites):
+    with pytest.raises(InputError, match=f"no polygon for {WEST}"):
+        briefing_map_png(briefing, icbs[icbs["code"] == EAST], sites)
+
+
+# --- HTML, PDF, PowerPoint --------------------------------------------------------------------
+
+
+def test_html_escapes_provider_and_icb_names(briefing):
+    page = briefing_html(briefing, map_png=b"\x89PNG", chart_png=None)
+
+    assert XSS not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert page.count("<img ") == 1  # only the map picture we put there
+    assert 'alt="Map of West &lt;img src=x' in page
+
+
+def test_pdf_prints_markup_and_unicode_as_literal_searchable_text(briefing, icbs, sites):
+    data = briefing_pdf(briefing, *briefing_images(briefing, icbs, sites))
+    reader = PdfReader(io.BytesIO(data))
+    text = pdf_text(data)
+
+    assert XSS in text
+    assert "Care directory – CQC’s ‘HSCA active locations’, £0 licence fee" in text
+    assert reader.metadata.title == briefing.title
+    assert 1 <= len(reader.pages) <= 2
+    assert [round(float(v)) for v in reader.pages[0].mediabox[2:]] == [595, 842]  # A4 in points
+
+
+def test_slide_is_16_9_with_text_boxes_alt_text_and_notes(briefing, icbs, sites):
+    deck = Presentation(
+        io.BytesIO(briefing_pptx([briefing], [briefing_images(briefing, icbs, sites)]))
+    )
+    slide = deck.slides[0]
+    pictures = [shape for shape in slide.shapes if shape.shape_type == 13]
+
+    assert round(deck.slide_width / deck.slide_height, 2) == round(16 / 9, 2)
+    assert briefing.sentences[1] in "\n".join(slide_texts(slide))
+    assert {p._element.nvPicPr.cNvPr.get("descr") for p in pictures} == {
+        briefing.map_alt,
+        briefing.chart_alt,
+    }
+    assert briefing.provenance[0] in slide.notes_slide.notes_text_frame.text
+
+
+def test_slides_need_one_image_pair_per_briefing(briefing):
+    with pytest.raises(InputError, match="1 briefings but 0 image pairs"):
+        briefing_pptx([briefing], [])
+
+
+# --- real data: hospitals over the 2024 ICBs ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real(shared_data):
+    """Real ICBs and hospitals, with a synthetic engagement list so shares are not trivial."""
+    icbs = gpd.read_file(shared_data / "icb_2024_04_from_lsoa21_bsc.geojson")
+    icbs = icbs.rename(columns={"ICB24CD": "code", "ICB24NM": "name"})[["code", "name", "geometry"]]
+    raw = pd.read_csv(shared_data / "hospitals_england_2020_05_nhs_website.csv")
+    sites = gpd.GeoDataFrame(
+        {
+            "site_id": raw["hospitalId"],
+            "provider_id": raw["trustId"],
+            "provider_name": raw["trustName"],
+            "sector": raw["sector_normalised"],
+            "capacity": pd.array([pd.NA] * len(raw), dtype="Float64"),
+            # every third independent hospital takes part in planning, the rest do not
+            "planning_status": np.where(np.arange(len(raw)) % 3 == 0, "engaged", "not engaged"),
+        },
+        geometry=gpd.points_from_xy(raw["long"], raw["lat"]),
+        crs="EPSG:4326",
+    )
+    joined = gpd.sjoin(sites, icbs, how="left", predicate="within")
+    sites["icb_code"] = joined.groupby(level=0)["code"].first().astype("string")
+    return icbs, sites, _metrics(sites, icbs)
+
+
+def _metrics(sites: pd.DataFrame, icbs: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The gap-metrics contract, counted simply: shares on sites, as no hospital has a capacity."""
+    groups = [(row.code, row.name, sites["icb_code"] == row.code) for row in icbs.itertuples()]
+    groups.append(("OUTSIDE", "Outside every ICB", sites["icb_code"].isna()))
+    groups.append(("E92000001", "England", sites["icb_code"].notna()))
+    rows = []
+    for code, name, mask in groups:
+        here = sites[mask.fillna(False)]
+        iv = here[here["sector"].isin(IV_SECTORS)]
+        counts = {f"sites_{sector_slug(s)}": int((here["sector"] == s).sum()) for s in SECTORS}
+        not_engaged = int((iv["planning_status"] == "not engaged").sum())
+        share = not_engaged / len(iv) if len(iv) else pd.NA
+        rows.append(
+            metrics_row(
+                code, name, sites_total=len(here), iv_sites=len(iv), **counts,
+                iv_sites_not_engaged=not_engaged, iv_sites_engaged=len(iv) - not_engaged,
+                iv_sites_capacity_missing=len(iv), share_basis="sites" if len(iv) else "none",
+                iv_not_engaged_share=share,
+            )
+        )  # fmt: skip
+    metrics = metrics_frame(*rows)
+    real_icbs = metrics["icb_code"].str.startswith("E54")
+    ranks = metrics.loc[real_icbs, "iv_not_engaged_share"].rank(ascending=False, method="min")
+    metrics.loc[real_icbs, "rank"] = ranks.astype("Int64")
+    return metrics
+
+
+@pytest.fixture(scope="module")
+def real_briefing(real):
+    icbs, sites, metrics = real
+    busiest = metrics[metrics["icb_code"].str.startswith("E54")].sort_values("iv_sites").iloc[-1]
+    briefing = briefing_facts(
+        metrics, sites, busiest["icb_code"], engagement_loaded=True, dataset_version="test",
+        provenance=["NHS website hospitals (May 2020), OGL v3"],
+    )  # fmt: skip
+    return briefing, busiest, briefing_images(briefing, icbs, sites)
+
+
+def test_real_icb_pdf_and_slide_carry_the_metrics_figures(real_briefing):
+    briefing, row, images = real_briefing
+    rank = int(row["rank"])
+    expected = {
+        "Provider sites": format_number(row["sites_total"]),
+        "Independent and voluntary sites": format_number(row["iv_sites"]),
+        "I+V sites not engaged in planning": format_number(row["iv_sites_not_engaged"]),
+        "Share not engaged": f"{format_percent(row['iv_not_engaged_share'])} of I+V sites",
+    }
+    headlines = dict(briefing.headlines)
+    assert {label: headlines[label] for label in expected} == expected
+    assert ("highest" if rank == 1 else f"{format_ordinal(rank)} highest") in headlines["Rank"]
+    assert headlines["Rank"].endswith("of 42 ICSs")
+    pdf = pdf_text(briefing_pdf(briefing, *images))
+    slide = "\n".join(
+        slide_texts(Presentation(io.BytesIO(briefing_pptx([briefing], [images]))).slides[0])
+    )
+
+    for label, value in briefing.headlines:
+        assert f"{label} {value}" in pdf or (label in pdf and value in pdf)
+        assert label in slide
+        assert value in slide
+    for sentence in briefing.sentences:
+        assert sentence in pdf
+        assert sentence in slide
+
+
+def test_real_pdf_renders_to_a_page_that_is_not_blank(real_briefing, tmp_path):
+    pdftoppm = shutil.which("pdftoppm")
+    require(pdftoppm is not None, "needs pdftoppm (Debian package poppler-utils)")
+    briefing, _, images = real_briefing
+    (tmp_path / "briefing.pdf").write_bytes(briefing_pdf(briefing, *images))
+
+    subprocess.run(
+        [pdftoppm, "-r", "40", "-png", str(tmp_path / "briefing.pdf"), str(tmp_path / "page")],
+        check=True,
+    )
+
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert 1 <= len(pages) <= 2
+    first = pixels(pages[0].read_bytes())
+    assert first.std() > 20  # text, map and chart, not an empty white sheet
+    assert has_colour(pages[0].read_bytes(), SECTOR_COLOURS["NHS"], tolerance=25)
+
+
+def test_national_deck_is_england_then_one_slide_per_icb(real):
+    icbs, sites, metrics = real
+    calls = []
+
+    deck = Presentation(
+        io.BytesIO(
+            national_deck(
+                metrics, sites, icbs, engagement_loaded=True,
+                progress=lambda done, total: calls.append((done, total)),
+            )
+        )
+    )  # fmt: skip
+
+    titles = [slide_texts(slide)[0] for slide in deck.slides]
+    assert len(deck.slides) == len(icbs) + 1 == 43
+    assert titles[0] == "England"
+    assert sorted(titles[1:]) == sorted(icbs["name"]) == titles[1:]
+    assert calls[-1] == (43, 43)
