@@ -9,6 +9,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -16,6 +17,11 @@ from pathlib import Path
 
 import pandas as pd
 import pyogrio
+
+try:  # POSIX file locks; elsewhere updates are simply not serialised
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
 
 from geo import opendocument, settings
 from geo.boundaries import detect_layer
@@ -113,10 +119,11 @@ def record(entry: CacheEntry) -> CacheEntry:
     written to a temporary file and renamed, so a crash never leaves half of it.
     """
     _validate(entry)
-    current = load_manifest()
-    kept = [old for old in current if not _supersedes(entry, old)]
-    _write_manifest([*kept, entry])
-    _remove_unreferenced(current, [*kept, entry])
+    with _manifest_lock():
+        current = load_manifest()
+        kept = [old for old in current if not _supersedes(entry, old)]
+        _write_manifest([*kept, entry])
+        _remove_unreferenced(current, [*kept, entry])
     return entry
 
 
@@ -530,6 +537,21 @@ def _entry_from_dict(path: Path, number: int, item: object) -> CacheEntry:
             f"not one of {', '.join(KINDS)}"
         )
     return entry
+
+
+@contextlib.contextmanager
+def _manifest_lock() -> Iterator[None]:
+    """Serialise manifest updates between processes (two app sessions fetching at once)."""
+    lock = manifest_path().with_suffix(".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _write_manifest(items: list[CacheEntry]) -> None:
