@@ -1,0 +1,147 @@
+"""`python -m geo`: what analysts script, checked end to end on the real data."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from geo import providers
+from tests.conftest import PROJECT_DIR
+
+
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run `python -m geo ARGS` as a user would, from another working directory."""
+    return subprocess.run(
+        [sys.executable, "-m", "geo", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_DIR,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def hospitals_assigned(shared_data, tmp_path_factory):
+    """The real 2020 hospital list assigned to the real 2023 ICBs by the CLI."""
+    out = tmp_path_factory.mktemp("cli") / "sites.csv"
+    result = run_cli(
+        "assign",
+        "--boundaries",
+        str(shared_data / "icb_2023_04_bgc.geojson"),
+        "--sites",
+        str(shared_data / "hospitals_england_2020_05_nhs_website.csv"),
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    return pd.read_csv(out, dtype={"icb_code": str}), result
+
+
+def test_assign_keeps_every_hospital_and_puts_every_english_one_in_an_icb(hospitals_assigned):
+    sites, _ = hospitals_assigned
+    assert len(sites) == 1213
+    english = sites[sites["outside_england"].astype(str) == "False"]
+    assert english["icb_code"].notna().all()
+    assert set(english["assignment"]) <= {"inside", "nearest"}
+
+
+def test_assign_flags_the_three_welsh_hospitals_as_outside(hospitals_assigned):
+    sites, _ = hospitals_assigned
+    outside = sites[sites["assignment"] == "outside"]
+    assert len(outside) == 3
+    assert outside["outside_england"].astype(str).eq("True").all()
+    assert outside["icb_code"].isna().all()
+    assert outside["assignment_reason"].str.contains("outside every 2023 ICB").all()
+
+
+def test_assign_agrees_with_the_publishers_own_icb_for_english_hospitals(hospitals_assigned):
+    sites, _ = hospitals_assigned
+    english = sites[sites["icb24_code"].notna()]
+    assert (english["icb_code"] == english["icb24_code"]).all()
+
+
+def test_metrics_reconcile_with_the_input_totals(shared_data, tmp_path):
+    out = tmp_path / "metrics.csv"
+    result = run_cli(
+        "metrics",
+        "--boundaries",
+        str(shared_data / "icb_2023_04_bgc.geojson"),
+        "--sites",
+        str(shared_data / "hospitals_england_2020_05_nhs_website.csv"),
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    metrics = pd.read_csv(out)
+    assert len(metrics) == 43  # 42 ICBs and the row for sites outside every ICB
+    assert metrics["sites_total"].sum() == 1213
+    assert metrics["sites_nhs"].sum() == 755
+    assert metrics["sites_independent"].sum() == 458
+    assert metrics.loc[metrics["icb_code"] == "OUTSIDE", "sites_total"].item() == 3
+    for sector in providers.SECTORS:
+        assert f"sites_{providers.sector_slug(sector)}" in metrics.columns
+    assert "No planning-engagement list was loaded" in result.stderr
+
+
+def test_a_missing_file_exits_non_zero_with_one_line_naming_it(tmp_path):
+    result = run_cli(
+        "assign",
+        "--boundaries",
+        str(tmp_path / "nope.geojson"),
+        "--sites",
+        str(tmp_path / "sites.csv"),
+        "--out",
+        str(tmp_path / "out.csv"),
+    )
+    assert result.returncode == 2
+    assert "nope.geojson" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_file_that_is_not_a_boundary_file_is_named_with_what_was_expected(shared_data, tmp_path):
+    result = run_cli(
+        "assign",
+        "--boundaries",
+        str(shared_data / "hospitals_england_2020_05_nhs_website.geojson"),
+        "--sites",
+        str(shared_data / "hospitals_england_2020_05_nhs_website.csv"),
+        "--out",
+        str(tmp_path / "out.csv"),
+    )
+    assert result.returncode == 2
+    assert "hospitals_england_2020_05_nhs_website.geojson" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_provider_list_without_names_or_places_says_which_columns_it_expected(
+    shared_data, tmp_path
+):
+    sites = tmp_path / "sites.csv"
+    sites.write_text("colour,weight\nred,3\n", encoding="utf-8")
+    result = run_cli(
+        "assign",
+        "--boundaries",
+        str(shared_data / "icb_2022_07_buc.geojson"),
+        "--sites",
+        str(sites),
+        "--out",
+        str(tmp_path / "out.csv"),
+    )
+    assert result.returncode == 2
+    assert "sites.csv" in result.stderr
+    assert "colour" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_without_cached_data_the_cli_says_how_to_get_it(data_dir, tmp_path):
+    env = {"ICS_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"}
+    result = run_cli("metrics", "--out", str(tmp_path / "m.csv"), env=env)
+    assert result.returncode == 2
+    assert "python -m geo fetch" in result.stderr
+    assert "Traceback" not in result.stderr
