@@ -350,8 +350,8 @@ def _rank_phrase(facts: _Facts, context: _Context) -> str:
     if facts.kind == "england" or rank is None or not facts.engagement_loaded:
         return ""
     ranks = pd.to_numeric(context.peers["rank"], errors="coerce").dropna()
-    if ranks.empty:
-        return ""
+    if len(ranks) < 2:
+        return ""  # first of one is no comparison
     noun = "ICSs" if facts.kind == "icb" else "NHS regions"
     joint = "joint " if int((ranks == rank).sum()) > 1 else ""
     position = "highest" if int(rank) == 1 else f"{format_ordinal(int(rank))} highest"
@@ -572,11 +572,17 @@ def _map_alt(facts: _Facts, icb_count: int) -> str:
             f"Map of England's {icb_count} ICSs shaded by the share of independent and voluntary"
             " care not engaged in planning; darker is higher, grey is no figure."
         )
-    return (
+    text = (
         f"Map of {facts.name} outlined, with neighbouring ICSs faded and"
-        f" {format_count(facts.count('sites_total'), 'provider site')} coloured by sector;"
-        f" {format_count(facts.count('iv_sites_not_engaged'), 'independent or voluntary site')}"
-        " not engaged in planning are drawn as black-edged squares."
+        f" {format_count(facts.count('sites_total'), 'provider site')} coloured by sector"
+    )
+    if not facts.engagement_loaded:
+        return text + "; no engagement list is loaded."
+    not_engaged = facts.count("iv_sites_not_engaged")
+    verb = "is" if not_engaged == 1 else "are"
+    return (
+        f"{text}; {format_count(not_engaged, 'independent or voluntary site')} not engaged in"
+        f" planning {verb} drawn as black-edged squares."
     )
 
 

@@ -11,11 +11,18 @@ import io
 from pathlib import Path
 
 import matplotlib
+import pandas as pd
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from geo.briefing import CAPACITY_NOUN, Briefing, format_capacity, format_number
+from geo.briefing import (
+    CAPACITY_NOUN,
+    Briefing,
+    format_capacity,
+    format_number,
+    format_percent,
+)
 from geo.briefing_render import CHART_FIGSIZE, MAP_FIGSIZE
 
 FONT = "DejaVu"
@@ -56,6 +63,7 @@ def briefing_pdf(briefing: Briefing, map_png: bytes, chart_png: bytes) -> bytes:
     _write_paragraphs(pdf, briefing.sentences, size=10.5)
     _write_figures(pdf, briefing, map_png, chart_png)
     _write_providers(pdf, briefing)
+    _write_icb_ranking(pdf, briefing)
     _write_section(pdf, "Caveats", briefing.caveats, size=8.5)
     _write_section(pdf, "Sources and provenance", briefing.provenance, size=7.5)
     return bytes(pdf.output())
@@ -161,24 +169,42 @@ def _write_providers(pdf: FPDF, briefing: Briefing) -> None:
     _write_table(pdf, briefing.top_providers_title, header, rows, (100, 40, 20, 20))
 
 
-def _write_table(pdf: FPDF, title: str, header, rows, widths) -> None:
-    if pdf.get_y() + 12 + 4.6 * (len(rows) + 1) > pdf.h - pdf.b_margin:
+def _write_icb_ranking(pdf: FPDF, briefing: Briefing) -> None:
+    """For England or a region: every ICS in it with its share, highest first."""
+    if briefing.area_kind == "icb" or not briefing.engagement_loaded:
+        return
+    rows = [
+        (
+            "" if pd.isna(row.rank) else str(row.rank), str(row.icb_name),
+            format_number(row.iv_sites), format_number(row.iv_sites_not_engaged),
+            format_percent(None if pd.isna(row.share) else row.share),
+        )
+        for row in briefing.icb_table.itertuples()
+    ]  # fmt: skip
+    header = ("Rank", "ICS", "I+V sites", "Not engaged", "Share")
+    widths = (12, 108, 20, 20, 20)
+    _write_table(pdf, "ICSs by share not engaged", header, rows, widths, numeric=3, size=6.5)
+
+
+def _write_table(pdf, title: str, header, rows, widths, *, numeric=2, size=8.0) -> None:
+    """A titled table whose last `numeric` columns are right-aligned numbers."""
+    line_height = size * 0.5
+    if pdf.get_y() + 12 + (line_height + 0.6) * (len(rows) + 1) > pdf.h - pdf.b_margin:
         pdf.add_page()  # a table reads best on one page
     _write_title(pdf, title)
     if not rows:
         _write_paragraphs(pdf, ["None recorded."], size=8.5)
         return
-    pdf.set_font(FONT, "", 8)
+    pdf.set_font(FONT, "", size)
     pdf.set_text_color(*_INK)
     pdf.set_draw_color(*_RULE)
-    alignment = ("LEFT",) * (len(header) - 2) + ("RIGHT", "RIGHT")
     with pdf.table(
         col_widths=widths,
         width=sum(widths),
         align="LEFT",
-        text_align=alignment,
+        text_align=("LEFT",) * (len(header) - numeric) + ("RIGHT",) * numeric,
         headings_style=FontFace(family=FONT, emphasis="BOLD", fill_color=(235, 235, 235)),
-        line_height=4.2,
+        line_height=line_height,
         first_row_as_headings=True,
     ) as table:
         for cells in (header, *rows):

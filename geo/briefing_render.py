@@ -124,7 +124,8 @@ def _draw_area(axes, briefing: Briefing, boundaries: gpd.GeoDataFrame, sites) ->
     _draw_polygons(axes, focus.geometry, "#ffffff", edge="#555555", width=0.5)
     outline = gpd.GeoSeries([shapely.union_all(focus.geometry.to_numpy())])
     _draw_polygons(axes, outline, "none", edge="#111111", width=1.6)
-    _draw_sites(axes, sites[sites["icb_code"].astype("string").isin(briefing.icb_codes)])
+    in_area = sites[sites["icb_code"].astype("string").isin(briefing.icb_codes).fillna(False)]
+    _draw_sites(axes, in_area, briefing.engagement_loaded)
     axes.set_xlim(extent[0], extent[2])
     axes.set_ylim(extent[1], extent[3])
 
@@ -137,9 +138,9 @@ def _padded_extent(bounds) -> tuple[float, float, float, float]:
     return cx - half, cy - half, cx + half, cy + half
 
 
-def _draw_sites(axes, sites: gpd.GeoDataFrame) -> None:
+def _draw_sites(axes, sites: gpd.GeoDataFrame, engagement_loaded: bool) -> None:
     not_engaged = sites["sector"].isin(IV_SECTORS) & (sites["planning_status"] == NOT_ENGAGED)
-    not_engaged = not_engaged.fillna(False).astype(bool)
+    not_engaged = not_engaged.fillna(False).astype(bool) & engagement_loaded
     handles = []
     for sector in SECTORS:
         in_sector = (sites["sector"] == sector).fillna(False).astype(bool)

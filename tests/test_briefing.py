@@ -204,6 +204,7 @@ def test_without_an_engagement_list_no_share_is_claimed(three_icbs):
     assert "Rank" not in dict(briefing.headlines)
     assert briefing.caveats[0].startswith("No engagement list is loaded")
     assert briefing.top_providers_title.endswith("(planning status not known)")
+    assert briefing.map_alt.endswith("; no engagement list is loaded.")
 
 
 def test_missing_numbers_never_print_as_nan():
@@ -356,6 +357,16 @@ def test_region_briefing_covers_its_icbs_and_ranks_among_regions(three_icbs):
     assert briefing.icb_codes == (CHESHIRE, LANCS)
     assert dict(briefing.headlines)["Rank"] == "highest of 2 NHS regions"
     assert "in this region" in briefing.sentences[1]
+
+
+def test_a_rank_among_one_region_is_not_given(three_icbs):
+    region = metrics_frame(iv_row(NORTH_WEST, "North West", share=0.4, rank=1))
+    icb_regions = pd.DataFrame({"icb_code": [CHESHIRE], "region_code": [NORTH_WEST]})
+
+    briefing = facts(pd.concat([three_icbs, region]), area=NORTH_WEST, icb_regions=icb_regions)
+
+    assert "Rank" not in dict(briefing.headlines)
+    assert "highest" not in briefing.sentences[1]
 
 
 def test_region_briefing_without_a_region_lookup_is_bad_input(three_icbs):

@@ -321,3 +321,15 @@ def test_national_deck_is_england_then_one_slide_per_icb(real):
     assert titles[0] == "England"
     assert sorted(titles[1:]) == sorted(icbs["name"]) == titles[1:]
     assert calls[-1] == (43, 43)
+
+
+def test_real_england_pdf_ranks_every_icb_within_two_pages(real):
+    icbs, sites, metrics = real
+    england = briefing_facts(metrics, sites, "england", engagement_loaded=True)
+
+    data = briefing_pdf(england, *briefing_images(england, icbs, sites))
+
+    text = pdf_text(data)
+    assert len(PdfReader(io.BytesIO(data)).pages) == 2
+    assert "ICSs by share not engaged" in text
+    assert all(name in text for name in icbs["name"])
