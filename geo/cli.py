@@ -143,6 +143,8 @@ def _fetch(args: argparse.Namespace) -> int:
         print(f"failed  {what}: {reason}", file=sys.stderr)
     for name, reason in report.ignored:
         print(f"ignored {name}: {reason}")
+    for note in report.notes:
+        print(f"note: {note}")
     print(f"cache: {settings.cache_dir()}")
     return 0 if report.taken else 1
 
