@@ -105,6 +105,7 @@ _GENERIC_ALIASES: dict[str, tuple[str, ...]] = {
 _ONS_ICB_COLUMN = re.compile(r"^icb\d\dcd$", re.IGNORECASE)
 _SHEET_SKIP = ("README", "Dual_Registration_Locations")
 _PREVIEW_ROWS = 20
+_BLOCK_ROWS = 10_000  # rows turned into columns at a time when streaming a sheet
 _ODS_CODE = re.compile(r"^[A-Z0-9]{3,10}$")
 _ODS_DATE = re.compile(r"^(19|20)\d{6}$")
 
@@ -122,13 +123,13 @@ def read_sites(
 
     `fmt` is 'cqc', 'cqc_directory', 'ods' or 'generic' (None: `detect_format`).
     `columns` (canonical name -> the file's column) adds to or overrides the columns
-    found by name; `ods_report` names an NHS ODS report when the file name does not;
+    found by name; `ods_report` names an NHS ODS report (and implies fmt='ods');
     `sheet` picks a spreadsheet's sheet; `sector_rules` replaces the CQC sector rules.
     Every row of the file is in the result, with a `source` naming the file.
     """
     path = Path(path)
     _check_readable(path)
-    fmt = fmt or detect_format(path)
+    fmt = fmt or ("ods" if ods_report else detect_format(path))
     if fmt not in _READERS:
         raise InputError(f"provider list {path.name}: format {fmt!r} is not one of {FORMATS}")
     options = {"columns": dict(columns or {}), "sheet": sheet}
@@ -309,13 +310,14 @@ def _read_ods_report(
 def _ods_report_code(path: Path, ods_report: str | None) -> str:
     """The report asked for, else the one the file is named after ('ets.csv', 'epraccur (1).csv')."""
     code = (ods_report or "").strip().casefold() or _report_from_name(path.name)
-    if code not in ODS_REPORTS:
-        given = f"report {ods_report!r} is not known" if ods_report else "cannot tell the report"
-        raise InputError(
-            f"ODS report {path.name}: {given} from its name; give --ods-report, one of "
-            f"{', '.join(ODS_REPORTS)}"
-        )
-    return code
+    if code in ODS_REPORTS:
+        return code
+    problem = (
+        f"report {ods_report!r} is not one of"
+        if ods_report
+        else "cannot tell the report from its name; give --ods-report, one of"
+    )
+    raise InputError(f"ODS report {path.name}: {problem} {', '.join(ODS_REPORTS)}")
 
 
 def _report_from_name(name: str) -> str:
@@ -434,6 +436,8 @@ def _container(path: Path) -> str:
             return "ods"
         if "xl/workbook.xml" in names:
             return "xlsx"
+        if any(name.casefold().endswith(".shp") for name in names):
+            return "geo"  # a zipped shapefile
         raise InputError(f"provider list {path.name}: a zip file that is not a spreadsheet")
     if suffix in (".ods", ".xlsx", ".xlsm"):
         raise InputError(
@@ -524,29 +528,40 @@ def _looks_like_ods_report(rows: list[list[str]]) -> bool:
 def _frame_from_rows(
     path: Path, rows: Iterator[list[str]], find_header: Callable[[list[list[str]]], int | None]
 ) -> pd.DataFrame:
-    """Stream rows into text columns: header first, then one list per column, so a
-    122-column sheet is never held as row objects and a frame at the same time."""
+    """Stream spreadsheet rows into text columns, header first, a block of rows at a time,
+    so a 122-column sheet is never held whole as Python row lists."""
     preview = list(islice(rows, _PREVIEW_ROWS))
     at = find_header(preview)
     if at is None:
         raise InputError(f"provider list {path.name}: no header row in the first rows")
-    header = _without_trailing_blanks(preview[at])
-    width = len(header)
-    values: list[list[str | None]] = [[] for _ in range(width)]
+    names = _unique_names(_without_trailing_blanks(preview[at]))
+    blocks: list[pd.DataFrame] = []
+    block: list[list[str]] = []
     for number, row in enumerate(chain(preview[at + 1 :], rows), start=at + 2):
         if not any(row):
             continue
-        if len(row) > width and any(cell.strip() for cell in row[width:]):
+        if len(row) > len(names) and any(cell.strip() for cell in row[len(names) :]):
             raise InputError(
                 f"provider list {path.name}: row {number} has values beyond the "
-                f"{width} columns of the header"
+                f"{len(names)} columns of the header"
             )
-        for column, cell in zip(values, _padded(row, width), strict=True):
-            column.append(cell or None)
-    names = _unique_names(header)
-    return pd.DataFrame(
-        {name: pd.Series(column, dtype="str") for name, column in zip(names, values, strict=True)}
-    )
+        block.append(row)
+        if len(block) == _BLOCK_ROWS:
+            blocks.append(_text_frame(block, names))
+            block = []
+    blocks.append(_text_frame(block, names))
+    return pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]
+
+
+def _text_frame(block: list[list[str]], names: list[str]) -> pd.DataFrame:
+    """Rows of text as a frame of string columns, blank cells missing (as pandas reads CSV)."""
+    width = len(names)
+    columns = zip(*(_padded(row, width) for row in block), strict=True) if block else [()] * width
+    frame = {}
+    for name, values in zip(names, columns, strict=True):
+        text = pd.Series(values, dtype="str")
+        frame[name] = text.mask(text.eq(""))
+    return pd.DataFrame(frame)
 
 
 def _padded(row: list[str], width: int) -> list[str]:

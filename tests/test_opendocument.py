@@ -185,6 +185,19 @@ def test_reading_a_sheet_stops_at_its_end(tmp_path):
         sheet_names(path)
 
 
+def test_a_preview_is_given_before_the_rest_of_its_sheet_is_parsed(tmp_path):
+    """Recognising CQC's header must not cost a parse of its 440 MB sheet."""
+    row = '<table:table-row><table:table-cell office:value-type="string"><text:p>{}</text:p></table:table-cell></table:table-row>'
+    sheet = '<table:table table:name="Big">' + "".join(row.format(n) for n in range(3))
+    path = _ods_from_tables(tmp_path / "truncated.ods", sheet + "<table:table-row>", close=False)
+
+    previews = iter_sheet_previews(path, rows=2)
+
+    assert next(previews) == ("Big", [["0"], ["1"]])
+    with pytest.raises(InputError, match="not valid XML"):
+        next(previews)
+
+
 def test_a_file_that_is_not_a_zip_is_an_input_error_naming_it(tmp_path):
     path = tmp_path / "locations.ods"
     path.write_text("Location ID,Location Name\n1-1,Ash House\n")

@@ -21,6 +21,7 @@ from tests.publisher_files import (
     write_cqc_hsca_csv,
     write_cqc_hsca_ods,
     write_cqc_hsca_xlsx,
+    write_ods,
     write_ods_report_csv,
 )
 
@@ -366,6 +367,24 @@ def test_generic_xlsx_is_read_from_its_first_sheet(tmp_path):
     site = read_sites(path).iloc[0]
 
     assert (site["site_name"], site["lat"], site["lon"]) == ("Ash House", 53.75, -2.48)
+
+
+def test_generic_ods_and_zipped_shapefile_are_read(tmp_path):
+    ods = write_ods(
+        tmp_path / "sites.ods", {"Sites": [["Name", "Postcode"], ["Ash House", "bb1 9qt"]]}
+    )
+    shapefile = tmp_path / "shape" / "sites.shp"
+    shapefile.parent.mkdir()
+    gpd.GeoDataFrame({"name": ["Ash House"]}, geometry=[Point(-2.48, 53.75)], crs=4326).to_file(
+        shapefile
+    )
+    zipped = shutil.make_archive(str(tmp_path / "sites"), "zip", shapefile.parent)
+
+    from_ods = read_sites(ods).iloc[0]
+    from_zip = read_sites(zipped).iloc[0]
+
+    assert (from_ods["site_name"], from_ods["postcode"]) == ("Ash House", "BB1 9QT")
+    assert (from_zip["site_name"], from_zip["lat"], from_zip["lon"]) == ("Ash House", 53.75, -2.48)
 
 
 def test_geojson_in_british_national_grid_is_reprojected_to_wgs84(tmp_path):
