@@ -2,7 +2,9 @@
 
 Images are PNG bytes so the page, the PDF and the PowerPoint can all embed the same
 picture. Colours are Okabe–Ito, which stay distinct for colour-blind readers, and
-not-engaged sites are told apart by shape as well as colour.
+not-engaged sites are told apart by shape as well as colour. Figures are built with
+`matplotlib.figure.Figure` and saved by the Agg canvas, never through pyplot, so
+nothing is left open and concurrent app sessions cannot share a figure.
 """
 
 from __future__ import annotations
@@ -257,27 +259,52 @@ def _png(figure) -> bytes:
 # --- the on-screen page -------------------------------------------------------------------
 
 
+_PAGE_STYLE = """<style>
+.ics-briefing .subtitle{color:#5a5a5a;margin-top:-0.5em}
+.ics-briefing dl.headlines{display:grid;grid-template-columns:repeat(auto-fill,minmax(11em,1fr));
+gap:0.5em;margin:0}
+.ics-briefing dl.headlines div{border:1px solid #c8c8c8;border-radius:4px;padding:0.4em 0.6em}
+.ics-briefing dt{font-size:0.8em;color:#5a5a5a}
+.ics-briefing dd{margin:0;font-weight:bold;font-size:1.15em}
+.ics-briefing .figures{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}
+.ics-briefing .figures img{max-width:100%;min-width:0;height:auto}
+.ics-briefing .figures .map{flex:3 1 22em}.ics-briefing .figures .chart{flex:2 1 16em}
+.ics-briefing table{border-collapse:collapse}
+.ics-briefing th,.ics-briefing td{border:1px solid #c8c8c8;padding:0.2em 0.5em}
+.ics-briefing td.n{text-align:right}
+.ics-briefing .provenance{font-size:0.85em;color:#5a5a5a}
+</style>"""
+
+
 def briefing_html(
     briefing: Briefing, *, map_png: bytes | None = None, chart_png: bytes | None = None
 ) -> str:
     """The briefing as one HTML fragment; every string from data is escaped."""
     parts = [
+        _PAGE_STYLE,
         '<section class="ics-briefing">',
         f"<h2>{_e(briefing.title)}</h2>",
         f'<p class="subtitle">{_e(briefing.subtitle)}</p>',
         _headline_html(briefing.headlines),
-        "<ul class='sentences'>" + "".join(f"<li>{_e(s)}</li>" for s in briefing.sentences),
-        "</ul>",
-        _image_html(map_png, briefing.map_alt),
-        _image_html(chart_png, briefing.chart_alt),
+        _list_html(briefing.sentences, "sentences"),
+        '<div class="figures">',
+        _image_html(map_png, briefing.map_alt, "map"),
+        _image_html(chart_png, briefing.chart_alt, "chart"),
+        "</div>",
         f"<h3>{_e(briefing.top_providers_title)}</h3>",
         _providers_html(briefing.top_providers),
-        "<h3>Caveats</h3><ul>" + "".join(f"<li>{_e(c)}</li>" for c in briefing.caveats) + "</ul>",
-        "<h3>Sources</h3><ul class='provenance'>",
-        "".join(f"<li>{_e(line)}</li>" for line in briefing.provenance) + "</ul>",
+        "<h3>Caveats</h3>",
+        _list_html(briefing.caveats, "caveats"),
+        "<h3>Sources</h3>",
+        _list_html(briefing.provenance, "provenance"),
         "</section>",
     ]
     return "\n".join(part for part in parts if part)
+
+
+def _list_html(lines, css_class: str) -> str:
+    items = "".join(f"<li>{_e(line)}</li>" for line in lines)
+    return f'<ul class="{css_class}">{items}</ul>'
 
 
 def _e(value: object) -> str:
@@ -291,11 +318,11 @@ def _headline_html(headlines) -> str:
     return f'<dl class="headlines">{items}</dl>'
 
 
-def _image_html(png: bytes | None, alt: str) -> str:
+def _image_html(png: bytes | None, alt: str, css_class: str) -> str:
     if not png:
         return ""
     data = base64.b64encode(png).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="{_e(alt)}" style="max-width:100%">'
+    return f'<img class="{css_class}" src="data:image/png;base64,{data}" alt="{_e(alt)}">'
 
 
 def _providers_html(top: pd.DataFrame) -> str:
@@ -306,7 +333,8 @@ def _providers_html(top: pd.DataFrame) -> str:
     )
     rows = "".join(
         f"<tr><td>{_e(row.provider_name)}</td><td>{_e(row.sector)}</td>"
-        f"<td>{format_number(row.sites)}</td><td>{_e(format_capacity(row.capacity, 0))}</td></tr>"
+        f'<td class="n">{format_number(row.sites)}</td>'
+        f'<td class="n">{_e(format_capacity(row.capacity, 0))}</td></tr>'
         for row in top.itertuples()
     )
     return f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>"
