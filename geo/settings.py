@@ -74,6 +74,16 @@ SETTINGS: dict[str, Setting] = {
         "https://www.odsdatasearchandexport.nhs.uk/api/getReport",
         "NHS ODS Data Search and Export report endpoint (`?report=<code>` is added).",
     ),
+    "postcodes_io_url": Setting(
+        "ICS_POSTCODES_IO_URL",
+        "https://api.postcodes.io",
+        "postcodes.io API root used to geocode postcodes online (bulk `POST /postcodes`).",
+    ),
+    "onspd_path": Setting(
+        "ICS_ONSPD_PATH",
+        "",
+        "ONSPD or NSPL file (CSV, or the zip ONS ships) for geocoding postcodes offline; empty means none.",
+    ),
 }
 
 

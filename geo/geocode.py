@@ -1,0 +1,684 @@
+"""Postcodes and grid references to latitude/longitude: offline from ONSPD/NSPL, online via postcodes.io."""
+
+from __future__ import annotations
+
+import csv
+import http.client
+import json
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+from collections.abc import Callable, Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import pandas as pd
+
+from geo import providers, settings
+from geo.errors import InputError
+
+Progress = Callable[[int, int | None], None]  # (done so far, total or None)
+
+INDEX_COLUMNS: tuple[str, ...] = (
+    "postcode",
+    "lat",
+    "lon",
+    "terminated",
+    "terminated_date",
+    "country_code",
+    "icb_code",
+    "sicbl_code",
+)
+GEOCODE_COLUMNS: tuple[str, ...] = ("lat", "lon", "geocode_status", "geocode_source")
+
+FOUND = "found"
+NOT_FOUND = "not found"
+INVALID = "invalid postcode"
+NO_GRID = "no grid reference"
+NO_POSTCODE = "no postcode"
+GIVEN = "coordinates given"
+NOT_GEOCODED = "not geocoded (no postcode file or online lookup chosen)"
+TERMINATED_PREFIX = "found (terminated"
+FAILED_PREFIX = "lookup failed: "
+ONLINE_SOURCE = "postcodes.io"
+MAX_BATCH = 100  # postcodes.io refuses bulk requests of more than 100 postcodes
+
+# ONSPD/NSPL header names drift by year (pcd -> pcd7, ctry -> ctry25cd, icb -> icb26cd):
+# each wanted field is matched ignoring a two-digit year and 'cd' suffix. Most preferred first.
+_HEADER_PATTERNS: dict[str, tuple[str, ...]] = {
+    "postcode": (r"pcds", r"pcd7?", r"pcd[28]"),
+    "lat": (r"lat",),
+    "long": (r"long",),
+    "doterm": (r"doterm",),
+    "country": (r"ctry(\d\dcd)?",),
+    "icb": (r"icb(\d\dcd)?",),
+    "sicbl": (r"sicbl(\d\dcd)?", r"ccg(\d\dcd)?"),
+    "east": (r"(os)?east1m",),
+    "north": (r"(osnrth|north)1m",),
+}
+_NO_GRID_LAT = 99.999999  # ONSPD's latitude for postcodes without a grid reference
+_PSEUDO_CODE = re.compile(r"^[A-Z]99999999$")  # 'not applicable' codes such as E99999999
+_PCDS_SHAPE = re.compile(r"^(GIR 0AA|[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][ABD-HJLNP-UW-Z]{2})$")
+_MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+_MONTHS = {name[:3].casefold(): name for name in _MONTH_NAMES}
+_USER_AGENT = "ics-provider-map (+https://github.com/; postcode geocoding)"
+
+
+# --- offline: ONSPD / NSPL ------------------------------------------------------------
+
+
+def load_postcode_index(
+    path: str | Path,
+    *,
+    postcodes: Iterable[str] | None = None,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Stream an ONSPD/NSPL CSV (or the zip ONS ships it in) into a postcode index, so
+    postcodes can be geocoded offline from a file of over 1 GB without holding it.
+
+    Only the needed columns are read, found by name whatever the edition's year suffix;
+    given `postcodes`, only those rows are kept. Columns: INDEX_COLUMNS (postcode in
+    `pcds` form; lat/lon NA where ONSPD has no grid reference). `attrs['source']` names
+    the file. `progress(bytes read, total bytes)` is called as the file is read.
+    """
+    path = Path(path)
+    with _open_csv_member(path) as (stream, _size):
+        header = _read_header(stream, path)
+    fields = _match_header(header, path)
+    wanted = None if postcodes is None else _compact_keys(postcodes)
+    with _open_csv_member(path) as (stream, size):
+        raw = _read_index_rows(path.name, stream, size, fields, wanted, progress)
+    index = _assemble_index(raw, fields)
+    index.attrs["source"] = f"ONSPD {path.name}"
+    return index
+
+
+def geocode_offline(postcodes: pd.Series, index: pd.DataFrame) -> pd.DataFrame:
+    """Look postcodes up in a postcode index (`load_postcode_index`): GEOCODE_COLUMNS
+    aligned to `postcodes`, with a status per row saying what was found and why not."""
+    _check_index(index)
+    normalised = providers.normalise_postcodes(postcodes)
+    valid = is_postcode(normalised)
+    table = index.drop_duplicates("postcode")
+    at = pd.Index(table["postcode"].astype("string")).get_indexer(normalised.where(valid))
+    hit = at >= 0
+    take = np.where(hit, at, 0)
+    lat = _taken(table["lat"], take, hit)
+    lon = _taken(table["lon"], take, hit)
+    terminated = np.where(hit, table["terminated"].to_numpy(dtype=bool)[take], False)
+    dates = table["terminated_date"].astype("string").fillna("").to_numpy(dtype=object)[take]
+    status = np.select(
+        [normalised.isna(), ~valid, ~hit, np.isnan(lat), terminated],
+        [NO_POSTCODE, INVALID, NOT_FOUND, NO_GRID, _terminated_status(dates)],
+        default=FOUND,
+    )
+    return _geocoded(postcodes.index, lat, lon, status, index.attrs.get("source", "ONSPD"))
+
+
+def source_label(source: object) -> str:
+    """A geocode source in words for messages: 'ONSPD ONSPD_MAY_2026_UK.zip' -> 'ONSPD May 2026'."""
+    text = "" if source is None or source is pd.NA else str(source)
+    if not text.startswith("ONSPD "):
+        return text or "the postcode lookup"
+    name = text.removeprefix("ONSPD ")
+    product = "NSPL" if name.casefold().startswith("nspl") else "ONSPD"
+    month = re.search(r"(?i)(?<![a-z])(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", name)
+    year = re.search(r"(?<!\d)(20\d\d)(?!\d)", name)
+    if month is None or year is None:
+        return text
+    return f"{product} {_MONTHS[month.group(1).casefold()]} {year.group(1)}"
+
+
+def postcode_file_from_settings() -> Path | None:
+    """The ONSPD/NSPL file named by setting ICS_ONSPD_PATH, or None when it is not set."""
+    value = settings.get_setting("onspd_path").strip()
+    return Path(value) if value else None
+
+
+def is_postcode(postcodes: pd.Series) -> pd.Series:
+    """Whether each value is a UK postcode in shape (any case or spacing), as booleans."""
+    normalised = providers.normalise_postcodes(postcodes)
+    shaped = normalised.str.fullmatch(_PCDS_SHAPE.pattern)
+    return shaped.fillna(False).astype(bool)
+
+
+def _open_csv_member(path: Path) -> _CsvSource:
+    """A context manager giving (binary stream, its size in bytes) of the CSV in `path`."""
+    return _CsvSource(path)
+
+
+class _CsvSource:
+    """The CSV itself, or the biggest .csv inside a zip (ONSPD ships Data/ONSPD_*.csv)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._archive: zipfile.ZipFile | None = None
+        self._stream: BinaryIO | None = None
+
+    def __enter__(self) -> tuple[BinaryIO, int]:
+        path = self.path
+        if not path.is_file():
+            raise InputError(f"postcode file {path.name}: file not found at {path}")
+        if not zipfile.is_zipfile(path):
+            self._stream = open(path, "rb")
+            return self._stream, path.stat().st_size
+        self._archive = zipfile.ZipFile(path)
+        members = [m for m in self._archive.infolist() if m.filename.casefold().endswith(".csv")]
+        if not members:
+            self._archive.close()
+            raise InputError(f"postcode file {path.name}: the zip holds no .csv file")
+        biggest = max(members, key=lambda member: member.file_size)
+        self._stream = self._archive.open(biggest)
+        return self._stream, biggest.file_size
+
+    def __exit__(self, *exc: object) -> None:
+        if self._stream is not None:
+            self._stream.close()
+        if self._archive is not None:
+            self._archive.close()
+
+
+def _read_header(stream: BinaryIO, path: Path) -> list[str]:
+    line = stream.readline(1 << 20)
+    try:
+        text = line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = line.decode("cp1252")
+    header = next(csv.reader([text]), [])
+    if not any(name.strip() for name in header):
+        raise InputError(f"postcode file {path.name}: the first line is not a CSV header")
+    return header
+
+
+def _match_header(header: list[str], path: Path) -> dict[str, str]:
+    """Wanted field -> the file's column name, ignoring case and year suffixes."""
+    keys = {name.strip().casefold(): name for name in header}
+    fields: dict[str, str] = {}
+    for field, patterns in _HEADER_PATTERNS.items():
+        for pattern in patterns:
+            hits = sorted((k for k in keys if re.fullmatch(pattern, k)), key=_year_of, reverse=True)
+            if hits:
+                fields[field] = keys[hits[0]]
+                break
+    located = {"lat", "long"} <= fields.keys() or {"east", "north"} <= fields.keys()
+    if "postcode" not in fields or not located:
+        shown = ", ".join(header[:20]) + (
+            f" and {len(header) - 20} more" if len(header) > 20 else ""
+        )
+        raise InputError(
+            f"postcode file {path.name}: expected ONSPD/NSPL columns pcds (or pcd/pcd7) and "
+            f"lat, long (or oseast1m, osnrth1m); found {shown}"
+        )
+    return fields
+
+
+def _year_of(name: str) -> int:
+    digits = re.search(r"(\d\d)cd$", name)
+    return int(digits.group(1)) if digits else -1
+
+
+def _compact_keys(postcodes: Iterable[object]) -> list[str]:
+    keys = {
+        re.sub(r"\s+", "", str(p)).upper() for p in postcodes if p is not None and p is not pd.NA
+    }
+    return sorted(key for key in keys if key and key != "NAN")
+
+
+def _read_index_rows(
+    name: str,
+    stream: BinaryIO,
+    size: int,
+    fields: dict[str, str],
+    wanted: list[str] | None,
+    progress: Progress | None,
+) -> pd.DataFrame:
+    """The wanted columns of the wanted rows, streamed in blocks with pyarrow's CSV reader."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    columns = list(dict.fromkeys(fields.values()))
+    counted = _CountingReader(stream)
+    keys = None if wanted is None else pa.array(wanted, type=pa.string())
+    batches = []
+    try:
+        reader = pacsv.open_csv(
+            counted,
+            read_options=pacsv.ReadOptions(block_size=16 << 20),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=columns,
+                column_types=dict.fromkeys(columns, pa.string()),
+                strings_can_be_null=False,
+            ),
+        )
+        for batch in reader:
+            if keys is not None:
+                compact = pc.utf8_upper(
+                    pc.replace_substring(batch.column(fields["postcode"]), " ", "")
+                )
+                batch = batch.filter(pc.is_in(compact, value_set=keys))
+            if batch.num_rows:
+                batches.append(batch)
+            if progress is not None:
+                progress(min(counted.count, size), size)
+    except pa.ArrowException as error:  # rows of the wrong width, undecodable bytes
+        raise InputError(f"postcode file {name}: not a readable CSV ({error})") from None
+    table = pa.Table.from_batches(batches, schema=reader.schema)
+    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
+
+
+class _CountingReader:
+    """A read-only file wrapper that counts the bytes read, for progress."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self.count = 0
+
+    @property
+    def closed(self) -> bool:
+        return self._stream.closed
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self.count += len(data)
+        return data
+
+
+def _assemble_index(raw: pd.DataFrame, fields: dict[str, str]) -> pd.DataFrame:
+    """Raw ONSPD text columns -> INDEX_COLUMNS, one row per postcode, live ones preferred."""
+    postcode = providers.normalise_postcodes(raw[fields["postcode"]])
+    if "lat" in fields:
+        lat = pd.to_numeric(_blank_to_na(raw[fields["lat"]]), errors="coerce")
+        lon = pd.to_numeric(_blank_to_na(raw[fields["long"]]), errors="coerce")
+        no_grid = (lat.round(6) == _NO_GRID_LAT).fillna(False).astype(bool)
+        lat, lon = lat.mask(no_grid), lon.mask(no_grid)
+    else:
+        east = pd.to_numeric(_blank_to_na(raw[fields["east"]]), errors="coerce")
+        north = pd.to_numeric(_blank_to_na(raw[fields["north"]]), errors="coerce")
+        lat, lon = bng_to_latlon(east.to_numpy(dtype=float), north.to_numpy(dtype=float))
+    terminated_date = _text(raw, fields.get("doterm"))
+    index = pd.DataFrame(
+        {
+            "postcode": postcode,
+            "lat": pd.array(lat, dtype="Float64"),
+            "lon": pd.array(lon, dtype="Float64"),
+            "terminated": terminated_date.notna().to_numpy(),
+            "terminated_date": terminated_date,
+            "country_code": _code(raw, fields.get("country")),
+            "icb_code": _code(raw, fields.get("icb")),
+            "sicbl_code": _code(raw, fields.get("sicbl")),
+        }
+    )
+    index = index[index["postcode"].notna()].sort_values("terminated", kind="stable")
+    return index.drop_duplicates("postcode").reset_index(drop=True)
+
+
+def _blank_to_na(values: pd.Series) -> pd.Series:
+    text = values.astype("string").str.strip()
+    return text.mask(text == "")
+
+
+def _text(raw: pd.DataFrame, column: str | None) -> pd.Series:
+    if column is None:
+        return pd.Series(pd.NA, index=raw.index, dtype="string")
+    return _blank_to_na(raw[column])
+
+
+def _code(raw: pd.DataFrame, column: str | None) -> pd.Series:
+    codes = _text(raw, column).str.upper()
+    return codes.mask(codes.str.fullmatch(_PSEUDO_CODE.pattern).fillna(False).astype(bool))
+
+
+def _check_index(index: pd.DataFrame) -> None:
+    missing = [
+        c for c in ("postcode", "lat", "lon", "terminated", "terminated_date") if c not in index
+    ]
+    if missing:
+        raise InputError(
+            f"postcode index: missing column(s) {', '.join(missing)}; load it with load_postcode_index"
+        )
+
+
+def _taken(values: pd.Series, take: np.ndarray, hit: np.ndarray) -> np.ndarray:
+    numbers = values.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    return np.where(hit, numbers[take] if len(numbers) else np.nan, np.nan)
+
+
+def _terminated_status(dates: np.ndarray) -> np.ndarray:
+    return np.array(
+        [f"{TERMINATED_PREFIX} {d})" if d else f"{TERMINATED_PREFIX})" for d in dates], dtype=object
+    )
+
+
+def _geocoded(index: pd.Index, lat, lon, status, source: str) -> pd.DataFrame:
+    status = pd.Series(status, index=index, dtype="string")
+    looked_up = ~status.isin([NO_POSTCODE, INVALID])
+    return pd.DataFrame(
+        {
+            "lat": pd.array(lat, dtype="Float64"),
+            "lon": pd.array(lon, dtype="Float64"),
+            "geocode_status": status,
+            "geocode_source": pd.Series(source, index=index, dtype="string").where(looked_up),
+        },
+        index=index,
+    )
+
+
+# --- British National Grid ------------------------------------------------------------
+
+
+def bng_to_latlon(easting: Any, northing: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Latitude and longitude (WGS84) for British National Grid eastings/northings, for
+    lists that give grid references instead of coordinates; NaN in, NaN out."""
+    east = np.asarray(pd.to_numeric(pd.Series(np.ravel(easting)), errors="coerce"), dtype=float)
+    north = np.asarray(pd.to_numeric(pd.Series(np.ravel(northing)), errors="coerce"), dtype=float)
+    if east.shape != north.shape:
+        raise InputError(
+            f"grid references: {east.size} eastings but {north.size} northings; expected pairs"
+        )
+    lon, lat = _bng_transformer().transform(east, north)
+    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    unusable = ~np.isfinite(east) | ~np.isfinite(north) | ~np.isfinite(lat) | ~np.isfinite(lon)
+    lat[unusable] = np.nan
+    lon[unusable] = np.nan
+    return lat, lon
+
+
+@cache
+def _bng_transformer():
+    from pyproj import Transformer
+
+    return Transformer.from_crs(27700, 4326, always_xy=True)
+
+
+# --- online: postcodes.io -------------------------------------------------------------
+
+
+def geocode_online(
+    postcodes: pd.Series,
+    *,
+    base_url: str | None = None,
+    batch_size: int = MAX_BATCH,
+    timeout: float = 10,
+    retries: int = 3,
+    backoff: float = 2.0,
+    progress: Progress | None = None,
+    session: urllib.request.OpenerDirector | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> pd.DataFrame:
+    """Geocode postcodes with the postcodes.io bulk API: GEOCODE_COLUMNS aligned to
+    `postcodes`, one status per row, so a failed batch costs only its own rows.
+
+    Distinct postcodes go in POSTs of at most 100; 429, 5xx and timeouts are retried
+    `retries` times after `backoff`, 2×`backoff`, … seconds; a batch that still fails
+    marks its rows 'lookup failed: <reason>'. Postcodes not found are tried as
+    terminated postcodes. `progress(done, total)` counts distinct postcodes.
+    """
+    if not 1 <= batch_size <= MAX_BATCH:
+        raise ValueError(f"batch_size must be 1 to {MAX_BATCH}, not {batch_size}")
+    client = _Client(
+        base_url or settings.get_setting("postcodes_io_url"),
+        timeout,
+        retries,
+        backoff,
+        session,
+        sleep,
+    )
+    normalised = providers.normalise_postcodes(postcodes)
+    valid = is_postcode(normalised)
+    distinct = list(dict.fromkeys(normalised[valid].tolist()))
+    answers: dict[str, tuple[float, float, str]] = {}
+    for start in range(0, len(distinct), batch_size):
+        answers.update(client.bulk(distinct[start : start + batch_size]))
+        if progress is not None:
+            progress(min(start + batch_size, len(distinct)), len(distinct))
+    for postcode in [p for p, answer in answers.items() if answer[2] == NOT_FOUND]:
+        answers[postcode] = client.terminated(postcode)
+    return _online_frame(postcodes.index, normalised, valid, answers)
+
+
+def _online_frame(
+    index: pd.Index, normalised: pd.Series, valid: pd.Series, answers: dict
+) -> pd.DataFrame:
+    looked_up = [answers.get(p) if ok else None for p, ok in zip(normalised, valid, strict=True)]
+    lat = [a[0] if a else np.nan for a in looked_up]
+    lon = [a[1] if a else np.nan for a in looked_up]
+    status = [
+        a[2] if a else (NO_POSTCODE if p is pd.NA else INVALID)
+        for a, p in zip(looked_up, normalised.astype(object), strict=True)
+    ]
+    return _geocoded(index, lat, lon, status, ONLINE_SOURCE)
+
+
+class _LookupFailed(Exception):
+    """A request that still failed after its retries; the message says why."""
+
+
+class _Client:
+    """postcodes.io over urllib, with timeouts and retries with exponential back-off."""
+
+    def __init__(self, base_url, timeout, retries, backoff, session, sleep) -> None:
+        base = base_url.rstrip("/")
+        if urllib.parse.urlparse(base).scheme not in {"http", "https"}:
+            raise InputError(
+                f"postcodes.io: {base_url!r} is not an http(s) URL; check setting ICS_POSTCODES_IO_URL"
+            )
+        self.base, self.timeout, self.retries, self.backoff = base, timeout, retries, backoff
+        self.opener = session or urllib.request.build_opener()
+        self.sleep = sleep
+
+    def bulk(self, batch: list[str]) -> dict[str, tuple[float, float, str]]:
+        """Each postcode of the batch -> (lat, lon, status); a failed batch fails every row."""
+        body = json.dumps({"postcodes": batch}).encode()
+        try:
+            status, payload = self._call("POST", f"{self.base}/postcodes", body)
+            results = _bulk_results(status, payload, len(batch))
+        except _LookupFailed as error:
+            return dict.fromkeys(batch, (np.nan, np.nan, f"{FAILED_PREFIX}{error}"))
+        return {p: _bulk_answer(r) for p, r in zip(batch, results, strict=True)}
+
+    def terminated(self, postcode: str) -> tuple[float, float, str]:
+        """A postcode postcodes.io does not know, looked up among terminated postcodes."""
+        url = f"{self.base}/terminated_postcodes/{urllib.parse.quote(postcode)}"
+        try:
+            status, payload = self._call("GET", url, None)
+        except _LookupFailed as error:
+            return np.nan, np.nan, f"{FAILED_PREFIX}{error}"
+        result = payload.get("result") if status == 200 and isinstance(payload, dict) else None
+        if not isinstance(result, dict):
+            return np.nan, np.nan, NOT_FOUND
+        year, month = result.get("year_terminated"), result.get("month_terminated")
+        when = f" {int(year):04d}{int(month):02d}" if year and month else ""
+        lat, lon = _number(result.get("latitude")), _number(result.get("longitude"))
+        status_text = NO_GRID if np.isnan(lat) or np.isnan(lon) else f"{TERMINATED_PREFIX}{when})"
+        return lat, lon, status_text
+
+    def _call(self, method: str, url: str, body: bytes | None) -> tuple[int, Any]:
+        """(HTTP status, parsed JSON) for 200 and 404; retryable failures are retried."""
+        headers = {"Accept": "application/json", "User-Agent": _USER_AGENT}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310
+        attempts = self.retries + 1
+        for attempt in range(1, attempts + 1):
+            wait = self.backoff * 2 ** (attempt - 1)
+            try:
+                with self.opener.open(request, timeout=self.timeout) as response:
+                    return response.status, _json(response.read())
+            except urllib.error.HTTPError as error:
+                text = error.read()
+                if error.code == 404:
+                    return 404, _json(text, strict=False)
+                reason = f"HTTP {error.code} {_error_message(text) or error.reason}"
+                if error.code != 429 and error.code < 500:
+                    raise _LookupFailed(reason) from None
+                wait = max(wait, _retry_after(error.headers))
+            except (TimeoutError, ConnectionError, http.client.HTTPException) as error:
+                reason = _network_reason(error)
+            except urllib.error.URLError as error:
+                reason = _network_reason(error.reason)
+                if not isinstance(error.reason, TimeoutError | ConnectionError):
+                    raise _LookupFailed(reason) from None
+            if attempt == attempts:
+                raise _LookupFailed(f"{reason} after {attempts} attempts")
+            self.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _bulk_results(status: int, payload: Any, expected: int) -> list:
+    results = payload.get("result") if isinstance(payload, dict) else None
+    if status != 200 or not isinstance(results, list):
+        raise _LookupFailed(f"unexpected answer (HTTP {status}) without a result list")
+    if len(results) != expected:
+        raise _LookupFailed(f"answer has {len(results)} results for {expected} postcodes")
+    return results
+
+
+def _bulk_answer(item: Any) -> tuple[float, float, str]:
+    result = item.get("result") if isinstance(item, dict) else None
+    if not isinstance(result, dict):
+        return np.nan, np.nan, NOT_FOUND
+    lat, lon = _number(result.get("latitude")), _number(result.get("longitude"))
+    return lat, lon, (NO_GRID if np.isnan(lat) or np.isnan(lon) else FOUND)
+
+
+def _json(data: bytes, *, strict: bool = True) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        if strict:
+            raise _LookupFailed("the answer was not JSON") from None
+        return None
+
+
+def _error_message(data: bytes) -> str:
+    payload = _json(data, strict=False)
+    error = payload.get("error") if isinstance(payload, dict) else None
+    return f"({error})" if isinstance(error, str) else ""
+
+
+def _retry_after(headers: Any) -> float:
+    value = headers.get("Retry-After") if headers is not None else None
+    try:
+        return min(float(value), 60.0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _network_reason(error: object) -> str:
+    if isinstance(error, TimeoutError) or "timed out" in str(error):
+        return "timed out"
+    return str(error) or type(error).__name__
+
+
+def _number(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return np.nan
+    return number if np.isfinite(number) else np.nan
+
+
+# --- sites ----------------------------------------------------------------------------
+
+
+def geocode_sites(
+    sites: pd.DataFrame,
+    *,
+    index: pd.DataFrame | str | Path | None = None,
+    online: bool = False,
+    progress: Progress | None = None,
+    **online_options: Any,
+) -> pd.DataFrame:
+    """Fill missing lat/lon from postcodes, so sites without coordinates can be mapped;
+    coordinates the list gives are never changed.
+
+    `index` is a postcode index or an ONSPD/NSPL file (read for just these postcodes);
+    with `online`, postcodes it does not place are asked of postcodes.io
+    (`online_options` go to `geocode_online`). Adds `geocode_status` ('coordinates
+    given', 'found', 'not found', 'no postcode', …) and `geocode_source`.
+    """
+    _check_site_columns(sites)
+    lat, lon = _numbers(sites["lat"]), _numbers(sites["lon"])
+    postcodes = _site_postcodes(sites)
+    given = lat.notna() & lon.notna()
+    needed = postcodes[~given & postcodes.notna()]
+    found = _geocode_needed(needed, index, online, progress, online_options)
+    return _with_geocodes(sites, lat, lon, given, found)
+
+
+def _check_site_columns(sites: pd.DataFrame) -> None:
+    missing = [column for column in ("lat", "lon") if column not in sites]
+    if missing:
+        raise InputError(
+            f"provider sites: no column(s) {', '.join(missing)}; expected the canonical provider table"
+        )
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """A coordinate column as Float64 by position (text that is not a number is NA)."""
+    numbers = pd.to_numeric(values.reset_index(drop=True), errors="coerce")
+    return numbers.astype("Float64")
+
+
+def _site_postcodes(sites: pd.DataFrame) -> pd.Series:
+    if "postcode" not in sites:
+        return pd.Series(pd.NA, index=pd.RangeIndex(len(sites)), dtype="string")
+    return providers.normalise_postcodes(sites["postcode"].reset_index(drop=True))
+
+
+def _geocode_needed(
+    postcodes: pd.Series, index, online: bool, progress: Progress | None, options: dict
+) -> pd.DataFrame:
+    """Geocodes for the rows that need them: offline first, then online for the rest."""
+    if postcodes.empty:
+        return pd.DataFrame(columns=list(GEOCODE_COLUMNS), index=postcodes.index)
+    if index is None and not online:
+        status = np.full(len(postcodes), NOT_GEOCODED, dtype=object)
+        return _geocoded(postcodes.index, _nans(postcodes), _nans(postcodes), status, "")
+    if isinstance(index, str | Path):
+        index = load_postcode_index(index, postcodes=postcodes, progress=progress)
+    found = geocode_offline(postcodes, index) if index is not None else None
+    if not online:
+        return found
+    if found is None:
+        return geocode_online(postcodes, progress=progress, **options)
+    retry = found["geocode_status"].isin([NOT_FOUND, NO_GRID]).to_numpy(dtype=bool)
+    asked = geocode_online(postcodes[retry], progress=progress, **options)
+    better = asked["lat"].notna() | asked["geocode_status"].ne(NOT_FOUND)
+    better = better.fillna(False).astype(bool)
+    found.loc[better[better].index] = asked[better]
+    return found
+
+
+def _nans(values: pd.Series) -> np.ndarray:
+    return np.full(len(values), np.nan)
+
+
+def _with_geocodes(
+    sites: pd.DataFrame, lat: pd.Series, lon: pd.Series, given: pd.Series, found: pd.DataFrame
+) -> pd.DataFrame:
+    """The sites with lat/lon filled where geocoded and a status and source per row."""
+    status = pd.Series(NO_POSTCODE, index=lat.index, dtype="string").mask(given, GIVEN)
+    source = pd.Series(pd.NA, index=lat.index, dtype="string")
+    lat, lon = lat.copy(), lon.copy()
+    if not found.empty:
+        lat[found.index] = found["lat"].astype("Float64")
+        lon[found.index] = found["lon"].astype("Float64")
+        status[found.index] = found["geocode_status"].astype("string")
+        source[found.index] = found["geocode_source"].astype("string")
+    result = sites.copy()
+    if not given.all():
+        result["lat"] = lat.array
+        result["lon"] = lon.array
+    result["geocode_status"] = status.array
+    result["geocode_source"] = source.array
+    return result
