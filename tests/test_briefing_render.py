@@ -20,6 +20,7 @@ from pptx import Presentation
 from pypdf import PdfReader
 from shapely.geometry import box
 
+from geo.boundaries import load_boundaries
 from geo.briefing import briefing_facts, format_number, format_ordinal, format_percent
 from geo.briefing_pdf import briefing_pdf
 from geo.briefing_pptx import briefing_pptx, national_deck
@@ -31,7 +32,8 @@ from geo.briefing_render import (
     sector_chart_png,
 )
 from geo.errors import InputError
-from geo.providers import IV_SECTORS, SECTORS, sector_slug
+from geo.metrics import gap_metrics, national_rollup, region_rollup
+from geo.spatial import assign_sites, icb_regions
 from tests.conftest import require
 from tests.test_briefing import iv_row, metrics_frame, metrics_row, site, sites_frame
 
@@ -198,58 +200,42 @@ def test_slides_need_one_image_pair_per_briefing(briefing):
 
 @pytest.fixture(scope="module")
 def real(shared_data):
-    """Real ICBs and hospitals, with a synthetic engagement list so shares are not trivial."""
-    icbs = gpd.read_file(shared_data / "icb_2024_04_from_lsoa21_bsc.geojson")
-    icbs = icbs.rename(columns={"ICB24CD": "code", "ICB24NM": "name"})[["code", "name", "geometry"]]
+    """Real hospitals over the 2024 ICBs through the app's own assignment and metrics.
+
+    A synthetic engagement list (every third independent hospital takes part in
+    planning, the rest do not) makes the shares non-trivial.
+    """
+    icbs = load_boundaries(shared_data / "icb_2024_04_from_lsoa21_bsc.geojson")
+    regions = load_boundaries(shared_data / "nhs_england_regions_2024_01_bgc.geojson")
     raw = pd.read_csv(shared_data / "hospitals_england_2020_05_nhs_website.csv")
-    sites = gpd.GeoDataFrame(
+    independent = raw["sector_normalised"].eq("Independent").to_numpy()
+    engaged = np.arange(len(raw)) % 3 == 0
+    sites = pd.DataFrame(
         {
             "site_id": raw["hospitalId"],
+            "site_name": raw["name"],
             "provider_id": raw["trustId"],
             "provider_name": raw["trustName"],
             "sector": raw["sector_normalised"],
+            "service_type": "Hospital",
             "capacity": pd.array([pd.NA] * len(raw), dtype="Float64"),
-            # every third independent hospital takes part in planning, the rest do not
-            "planning_status": np.where(np.arange(len(raw)) % 3 == 0, "engaged", "not engaged"),
-        },
-        geometry=gpd.points_from_xy(raw["long"], raw["lat"]),
-        crs="EPSG:4326",
+            "planning_status": np.where(
+                independent, np.where(engaged, "engaged", "not engaged"), "unknown"
+            ),
+            "postcode": raw["pcds"],
+            "lat": raw["lat"],
+            "lon": raw["long"],
+            "official_icb_code": pd.array([pd.NA] * len(raw), dtype="string"),
+            "source": "NHS website",
+        }
     )
-    joined = gpd.sjoin(sites, icbs, how="left", predicate="within")
-    sites["icb_code"] = joined.groupby(level=0)["code"].first().astype("string")
-    return icbs, sites, _metrics(sites, icbs)
-
-
-def _metrics(sites: pd.DataFrame, icbs: gpd.GeoDataFrame) -> pd.DataFrame:
-    """The gap-metrics contract, counted simply: shares on sites, as no hospital has a capacity."""
-    groups = [(row.code, row.name, sites["icb_code"] == row.code) for row in icbs.itertuples()]
-    groups.append(("OUTSIDE", "Outside every ICB", sites["icb_code"].isna()))
-    groups.append(("E92000001", "England", sites["icb_code"].notna()))
-    rows = []
-    for code, name, mask in groups:
-        here = sites[mask.fillna(False)]
-        iv = here[here["sector"].isin(IV_SECTORS)]
-        counts = {f"sites_{sector_slug(s)}": int((here["sector"] == s).sum()) for s in SECTORS}
-        not_engaged = int((iv["planning_status"] == "not engaged").sum())
-        share = not_engaged / len(iv) if len(iv) else pd.NA
-        rows.append(
-            metrics_row(
-                code, name, sites_total=len(here), iv_sites=len(iv), **counts,
-                iv_sites_not_engaged=not_engaged, iv_sites_engaged=len(iv) - not_engaged,
-                iv_sites_capacity_missing=len(iv), share_basis="sites" if len(iv) else "none",
-                iv_not_engaged_share=share,
-            )
-        )  # fmt: skip
-    metrics = metrics_frame(*rows)
-    real_icbs = metrics["icb_code"].str.startswith("E54")
-    ranks = metrics.loc[real_icbs, "iv_not_engaged_share"].rank(ascending=False, method="min")
-    metrics.loc[real_icbs, "rank"] = ranks.astype("Int64")
-    return metrics
+    assigned = assign_sites(sites, icbs, regions=regions)
+    return icbs, assigned, gap_metrics(assigned, icbs), icb_regions(icbs, regions)
 
 
 @pytest.fixture(scope="module")
 def real_briefing(real):
-    icbs, sites, metrics = real
+    icbs, sites, metrics, _ = real
     busiest = metrics[metrics["icb_code"].str.startswith("E54")].sort_values("iv_sites").iloc[-1]
     briefing = briefing_facts(
         metrics, sites, busiest["icb_code"], engagement_loaded=True, dataset_version="test",
@@ -304,7 +290,7 @@ def test_real_pdf_renders_to_a_page_that_is_not_blank(real_briefing, tmp_path):
 
 
 def test_national_deck_is_england_then_one_slide_per_icb(real):
-    icbs, sites, metrics = real
+    icbs, sites, metrics, _ = real
     calls = []
 
     deck = Presentation(
@@ -324,7 +310,7 @@ def test_national_deck_is_england_then_one_slide_per_icb(real):
 
 
 def test_real_england_pdf_ranks_every_icb_within_two_pages(real):
-    icbs, sites, metrics = real
+    icbs, sites, metrics, _ = real
     england = briefing_facts(metrics, sites, "england", engagement_loaded=True)
 
     data = briefing_pdf(england, *briefing_images(england, icbs, sites))
@@ -333,3 +319,26 @@ def test_real_england_pdf_ranks_every_icb_within_two_pages(real):
     assert len(PdfReader(io.BytesIO(data)).pages) == 2
     assert "ICSs by share not engaged" in text
     assert all(name in text for name in icbs["name"])
+
+
+def test_real_england_and_region_figures_are_the_metrics_rollups(real):
+    _, sites, metrics, lookup = real
+    region = lookup["region_code"].iloc[0]
+
+    england = briefing_facts(metrics, sites, "england", engagement_loaded=True)
+    north = briefing_facts(metrics, sites, region, icb_regions=lookup, engagement_loaded=True)
+
+    for briefing, row in (
+        (england, national_rollup(metrics).iloc[0]),
+        (north, region_rollup(metrics, lookup).set_index("icb_code").loc[region]),
+    ):
+        headlines = dict(briefing.headlines)
+        assert headlines["Provider sites"] == format_number(row["sites_total"])
+        assert headlines["I+V sites not engaged in planning"] == format_number(
+            row["iv_sites_not_engaged"]
+        )
+        assert headlines["Share not engaged"].startswith(
+            format_percent(row["iv_not_engaged_share"])
+        )
+    assert north.icb_codes == tuple(sorted(lookup.loc[lookup["region_code"] == region, "icb_code"]))
+    assert dict(north.headlines)["Rank"].endswith("of 7 NHS regions")
