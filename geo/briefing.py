@@ -87,12 +87,15 @@ def briefing_facts(
     _check_columns(metrics, _METRIC_COLUMNS, "metrics table")
     _check_columns(sites, _SITE_COLUMNS, "sites table")
     kind, code = _parse_area(area)
-    icb_rows = metrics[metrics["icb_code"].astype("string").str.match(_ICB_CODE.pattern)]
+    icb_rows = metrics[
+        metrics["icb_code"].astype("string").str.match(_ICB_CODE.pattern).fillna(False)
+    ]
     icb_codes = _area_icb_codes(kind, code, icb_rows, icb_regions)
     peers = _area_peers(kind, code, metrics, icb_regions)
     row = _area_row(code, peers)
     figures = {key: (None if _missing(value) else value) for key, value in row.items()}
-    facts = _Facts(kind, code, str(row["icb_name"]), figures, engagement_loaded)
+    name = "England" if kind == "england" else str(figures["icb_name"] or code)
+    facts = _Facts(kind, code, name, figures, engagement_loaded)
     context = _Context(metrics, icb_rows, peers, _area_sites(sites, icb_codes), icb_codes)
     return _assemble(facts, context, provenance, dataset_version)
 
