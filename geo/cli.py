@@ -7,12 +7,11 @@ naming the file and the problem, never a traceback.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from geo import exports, pipeline, settings, sources
+from geo import engagement, exports, pipeline, settings, sources, store, workspace
 from geo.errors import InputError
 
 SITE_FORMATS = ("cqc", "cqc_directory", "ods", "generic")
@@ -62,7 +61,9 @@ def _add(commands, name: str, help_text: str, run: Callable) -> None:
     command.add_argument(
         "--vintage", help="use the cached ICB boundaries of this vintage instead of --boundaries"
     )
-    command.add_argument("--sites", type=Path, help="provider list (defaults to the cached one)")
+    command.add_argument(
+        "--sites", type=Path, help="provider list (with --boundaries; neither: the published data)"
+    )
     command.add_argument(
         "--sites-format",
         choices=SITE_FORMATS,
@@ -92,29 +93,47 @@ def _add(commands, name: str, help_text: str, run: Callable) -> None:
     command.set_defaults(run=run)
 
 
-def _inputs(args: argparse.Namespace) -> pipeline.Inputs:
-    """Files named on the command line, with the cache filling in whatever was not named."""
-    named = {
-        "boundaries": args.boundaries,
-        "sites": args.sites,
-        "sites_format": args.sites_format,
-        "ods_report": args.ods_report,
-        "engagement": args.engagement,
-        "accept_fuzzy_above": args.accept_fuzzy,
-        "sub_icbs": args.sub_icbs,
-        "regions": args.regions,
-        "lookup": args.lookup,
-        "sector_rules": args.sector_rules,
-    }
+_FILE_ONLY_OPTIONS = ("sites_format", "ods_report", "sub_icbs", "regions", "lookup", "sector_rules")
+
+
+def _analysis(args: argparse.Namespace) -> pipeline.Analysis:
+    """From the files named, or, when no files are named, from the data everyone sees."""
     if args.boundaries and args.sites:
-        return pipeline.Inputs(**named)
-    cached = pipeline.cached_inputs(args.vintage)
-    chosen = {key: value for key, value in named.items() if value is not None}
-    return dataclasses.replace(cached, **chosen)
+        return pipeline.analyse(
+            pipeline.Inputs(
+                boundaries=args.boundaries,
+                sites=args.sites,
+                sites_format=args.sites_format,
+                ods_report=args.ods_report,
+                engagement=args.engagement,
+                accept_fuzzy_above=args.accept_fuzzy,
+                sub_icbs=args.sub_icbs,
+                regions=args.regions,
+                lookup=args.lookup,
+                sector_rules=args.sector_rules,
+            )
+        )
+    named = [
+        option for option in ("boundaries", "sites", *_FILE_ONLY_OPTIONS) if getattr(args, option)
+    ]
+    if named:
+        flags = ", ".join("--" + option.replace("_", "-") for option in named)
+        raise InputError(
+            f"{flags} given without both --boundaries and --sites: name both files, or neither "
+            "to use the published data (only --vintage and --engagement combine with it)"
+        )
+    with store.open_store() as published:
+        engagement_list = engagement.load_engagement(args.engagement) if args.engagement else None
+        return workspace.analyse(
+            args.vintage,
+            published,
+            engagement_list=engagement_list,
+            accept_fuzzy_above=args.accept_fuzzy,
+        )
 
 
 def _assign(args: argparse.Namespace) -> int:
-    analysis = pipeline.analyse(_inputs(args))
+    analysis = _analysis(args)
     table = analysis.assigned.drop(columns="geometry", errors="ignore")
     _write(args.out, table)
     _print_notes(analysis.notes)
@@ -123,7 +142,7 @@ def _assign(args: argparse.Namespace) -> int:
 
 
 def _metrics(args: argparse.Namespace) -> int:
-    analysis = pipeline.analyse(_inputs(args))
+    analysis = _analysis(args)
     _write(args.out, analysis.metrics)
     _print_notes(analysis.notes)
     print(f"wrote {len(analysis.metrics):,} rows ({analysis.vintage} ICBs) to {args.out}")

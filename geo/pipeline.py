@@ -12,7 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo import boundaries, catalogue, engagement, lookups, metrics, providers, readers, spatial
+from geo import boundaries, engagement, lookups, metrics, providers, readers, spatial
 from geo.errors import InputError
 
 
@@ -42,6 +42,7 @@ class Analysis:
     engagement_report: pd.DataFrame | None = None
     regions: gpd.GeoDataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    provenance: pd.DataFrame | None = None
 
     @property
     def vintage(self) -> str:
@@ -69,35 +70,6 @@ def analyse(inputs: Inputs) -> Analysis:
         engagement_list=engagement_list,
         accept_fuzzy_above=inputs.accept_fuzzy_above,
     )
-
-
-def cached_inputs(vintage: str | None = None) -> Inputs:
-    """Inputs made from the local cache: this (or the newest) ICB vintage and the newest provider list."""
-    vintage = vintage or _newest_vintage()
-    icb_entry = catalogue.find("icb", vintage)
-    sites_entry = catalogue.find("sites")
-    if icb_entry is None or sites_entry is None:
-        raise InputError(
-            " ".join(catalogue.missing_for_app()) or f"no cached {vintage} ICB boundaries"
-        )
-    return Inputs(
-        boundaries=catalogue.entry_path(icb_entry),
-        sites=catalogue.entry_path(sites_entry),
-        sub_icbs=_cached_path("sicbl", vintage),
-        regions=_cached_path("nhser", None),
-        lookup=_cached_path("sicbl_lookup", vintage),
-        engagement=_cached_path("engagement", None),
-    )
-
-
-def _newest_vintage() -> str | None:
-    vintages = catalogue.vintages("icb")
-    return vintages[-1] if vintages else None
-
-
-def _cached_path(kind: str, vintage: str | None) -> Path | None:
-    entry = catalogue.find(kind, vintage)
-    return catalogue.entry_path(entry) if entry else None
 
 
 def analyse_frames(

@@ -1,29 +1,41 @@
-"""What every page shares: the sidebar, the chosen vintage and the cached analysis.
+"""What every page shares: the sidebar, the store, the chosen vintage and the cached analysis.
 
-Caching lives here, at the app's edge: loaders are keyed by small hashable values
-(a vintage, the cache manifest's fingerprint), never by a GeoDataFrame.
+Caching lives here, at the app's edge: analyses are keyed by small hashable values
+(a vintage, the data's fingerprint, pinned versions), never by a GeoDataFrame.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from geo import boundaries, catalogue, pipeline
+from geo import boundaries, workspace
 from geo.errors import InputError
+from geo.pipeline import Analysis
+from geo.store import Store, open_store
+
+
+@st.cache_resource
+def store() -> Store:
+    """The shared store (SQLite under data/, or PostgreSQL when DATABASE_URL is set)."""
+    return open_store()
 
 
 def sidebar() -> None:
     """The shared sidebar: which boundary vintage every page uses."""
-    vintages = catalogue.vintages("icb")
+    try:
+        vintages = workspace.vintages(store())
+    except InputError as error:
+        st.sidebar.error(str(error))
+        return
     if not vintages:
         st.sidebar.info("No ICB boundaries loaded yet.")
         return
-    wanted = st.query_params.get("vintage", vintages[-1])
-    index = vintages.index(wanted) if wanted in vintages else len(vintages) - 1
+    default = workspace.newest_vintage(store())
+    wanted = st.query_params.get("vintage", default)
     chosen = st.sidebar.selectbox(
         "ICB boundaries (vintage)",
         vintages,
-        index=index,
+        index=vintages.index(wanted) if wanted in vintages else vintages.index(default),
         key="vintage",
         help="Every figure and map uses the ICBs of this vintage; 2026 has 36 merged ICBs.",
     )
@@ -35,31 +47,31 @@ def current_vintage() -> str | None:
     return st.session_state.get("vintage")
 
 
-def cache_fingerprint() -> str:
-    """Changes whenever the cache's contents change, so cached analyses are recomputed."""
-    return "|".join(f"{entry.kind}:{entry.vintage}:{entry.sha256}" for entry in catalogue.entries())
+def fingerprint() -> str:
+    """Changes whenever cached or published data changes, so analyses are recomputed."""
+    return workspace.fingerprint(store())
 
 
 @st.cache_resource(show_spinner="Reading boundaries, assigning sites and computing the gaps…")
-def analysis(vintage: str, fingerprint: str) -> pipeline.Analysis:
-    """The analysis of the cached data for one vintage (a shared, read-only resource)."""
-    del fingerprint  # part of the cache key only
-    return pipeline.analyse(pipeline.cached_inputs(vintage))
+def analysis(vintage: str, data_fingerprint: str, pins: workspace.Pins) -> Analysis:
+    """The analysis of the data everyone sees for one vintage (shared and read-only)."""
+    del data_fingerprint  # part of the cache key only
+    return workspace.analyse(vintage, store(), pins)
 
 
 @st.cache_resource
-def display_boundaries(vintage: str, fingerprint: str):
+def display_boundaries(vintage: str, data_fingerprint: str):
     """The simplified, shared-edge-preserving display copy of one vintage's ICBs."""
-    return boundaries.display_boundaries(analysis(vintage, fingerprint).icbs)
+    return boundaries.display_boundaries(analysis(vintage, data_fingerprint, workspace.Pins()).icbs)
 
 
-def load_analysis() -> pipeline.Analysis | None:
+def load_analysis(pins: workspace.Pins | None = None) -> Analysis | None:
     """The analysis for the sidebar's vintage, or None after telling the user what is missing."""
     vintage = current_vintage()
     if vintage is None:
         return None
     try:
-        return analysis(vintage, cache_fingerprint())
+        return analysis(vintage, fingerprint(), pins or workspace.Pins())
     except InputError as error:
         st.error(str(error))
         return None

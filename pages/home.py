@@ -16,7 +16,7 @@ if analysis is None:
     st.stop()
 
 vintage = analysis.vintage
-display = _state.display_boundaries(vintage, _state.cache_fingerprint())
+display = _state.display_boundaries(vintage, _state.fingerprint())
 metrics = analysis.metrics
 icb_rows = metrics[metrics["icb_code"] != "OUTSIDE"]
 
@@ -46,5 +46,5 @@ st.download_button(
 )
 
 st.subheader("Where the data comes from")
-st.dataframe(catalogue.provenance_table(), hide_index=True, use_container_width=True)
+st.dataframe(analysis.provenance, hide_index=True, use_container_width=True)
 st.caption(catalogue.attribution_text())

@@ -1,0 +1,187 @@
+"""The data everyone sees: the newest published version of each dataset, else the cached files.
+
+Analysts publish provider lists, engagement lists and new boundary vintages into the
+store; every page then uses those. Until something is published, the official files
+in the download cache are used as they are. A user may pin an earlier version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from geo import boundaries, catalogue, lookups, pipeline, readers
+from geo.errors import InputError
+from geo.settings import get_setting
+from geo.store import Store
+
+SITES = "sites"
+ENGAGEMENT = "engagement"
+PROVENANCE_COLUMNS = ("data", "from", "publisher", "date", "version")
+
+
+def boundary_dataset(kind: str, vintage: str) -> str:
+    """The store's name for a published boundary layer, e.g. 'boundaries-icb-2026'."""
+    return f"boundaries-{kind}-{vintage}"
+
+
+@dataclass(frozen=True)
+class Pins:
+    """Which published versions to use; None means the current one. Hashable, so a cache key."""
+
+    sites: int | None = None
+    engagement: int | None = None
+
+
+@dataclass
+class Inputs:
+    """Loaded frames for one vintage, and where each came from."""
+
+    icbs: gpd.GeoDataFrame
+    sites: pd.DataFrame
+    sub_icbs: gpd.GeoDataFrame | None
+    regions: gpd.GeoDataFrame | None
+    lookup: pd.DataFrame | None
+    engagement: pd.DataFrame | None
+    provenance: pd.DataFrame
+
+
+def vintages(store: Store | None) -> list[str]:
+    """ICB vintages available from the cache or published in the store, oldest first."""
+    published = set()
+    if store is not None:
+        names = store.datasets()["dataset"].tolist()
+        published = {name.rsplit("-", 1)[1] for name in names if name.startswith("boundaries-icb-")}
+    return sorted(set(catalogue.vintages("icb")) | published)
+
+
+def fingerprint(store: Store | None) -> str:
+    """Changes whenever the cache or any published dataset changes: a key for cached analyses."""
+    cached = "|".join(f"{e.kind}:{e.vintage}:{e.sha256}" for e in catalogue.entries())
+    if store is None:
+        return cached
+    current = store.datasets()
+    published = "|".join(
+        f"{d}:{v}" for d, v in zip(current["dataset"], current["current_version"], strict=True)
+    )
+    return cached + "#" + published
+
+
+def load_inputs(vintage: str, store: Store | None, pins: Pins = Pins()) -> Inputs:
+    """Every frame one analysis needs, published versions first, cached files otherwise."""
+    provenance: list[dict] = []
+    icbs = _layer(store, "icb", vintage, provenance)
+    if icbs is None:
+        raise InputError(f"no {vintage} ICB boundaries: " + " ".join(catalogue.missing_for_app()))
+    sites = _sites(store, pins.sites, provenance)
+    return Inputs(
+        icbs=icbs,
+        sites=sites,
+        sub_icbs=_layer(store, "sicbl", vintage, provenance),
+        regions=_layer(store, "nhser", None, provenance),
+        lookup=_lookup(vintage, provenance),
+        engagement=_engagement(store, pins.engagement, provenance),
+        provenance=pd.DataFrame(provenance, columns=list(PROVENANCE_COLUMNS)),
+    )
+
+
+def newest_vintage(store: Store | None) -> str:
+    """The vintage shown when none is chosen: the ICS_VINTAGE setting, else the newest loaded."""
+    available = vintages(store)
+    wanted = get_setting("vintage")
+    if wanted and wanted in available:
+        return wanted
+    if not available:
+        raise InputError(" ".join(catalogue.missing_for_app()) or "no ICB boundaries loaded")
+    return available[-1]
+
+
+def analyse(
+    vintage: str | None,
+    store: Store | None,
+    pins: Pins = Pins(),
+    *,
+    engagement_list: pd.DataFrame | None = None,
+    accept_fuzzy_above: float | None = None,
+) -> pipeline.Analysis:
+    """The analysis every page shows for one vintage: assigned sites, metrics and provenance.
+
+    `engagement_list` replaces the published one (the CLI's --engagement).
+    """
+    inputs = load_inputs(vintage or newest_vintage(store), store, pins)
+    if engagement_list is not None:
+        inputs.engagement = engagement_list
+    analysis = pipeline.analyse_frames(
+        inputs.icbs,
+        inputs.sites,
+        sub_icbs=inputs.sub_icbs,
+        regions=inputs.regions,
+        lookup=inputs.lookup,
+        engagement_list=inputs.engagement,
+        accept_fuzzy_above=accept_fuzzy_above,
+    )
+    analysis.provenance = inputs.provenance
+    return analysis
+
+
+def _layer(store, kind: str, vintage: str | None, provenance: list[dict]):
+    if store is not None and vintage is not None:
+        name = boundary_dataset(kind, vintage)
+        if store.current_version(name) is not None:
+            provenance.append(_published(store, name, catalogue.KIND_LABELS[kind] + f" {vintage}"))
+            return store.load(name)
+    entry = catalogue.find(kind, vintage)
+    if entry is None:
+        return None
+    provenance.append(_cached(entry))
+    return boundaries.load_boundaries(catalogue.entry_path(entry), kind=kind)
+
+
+def _sites(store, version: int | None, provenance: list[dict]) -> pd.DataFrame:
+    if store is not None and store.current_version(SITES) is not None:
+        provenance.append(_published(store, SITES, "Provider sites", version))
+        return store.load(SITES, version)
+    entry = catalogue.find("sites")
+    if entry is None:
+        raise InputError(" ".join(catalogue.missing_for_app()) or "no provider sites loaded")
+    provenance.append(_cached(entry))
+    return readers.read_sites(catalogue.entry_path(entry))
+
+
+def _engagement(store, version: int | None, provenance: list[dict]) -> pd.DataFrame | None:
+    if store is not None and store.current_version(ENGAGEMENT) is not None:
+        provenance.append(_published(store, ENGAGEMENT, "Planning engagement list", version))
+        return store.load(ENGAGEMENT, version)
+    return None
+
+
+def _lookup(vintage: str, provenance: list[dict]) -> pd.DataFrame | None:
+    entry = catalogue.find("sicbl_lookup", vintage)
+    if entry is None:
+        return None
+    provenance.append(_cached(entry))
+    return lookups.load_sicbl_to_icb(catalogue.entry_path(entry))
+
+
+def _cached(entry: catalogue.CacheEntry) -> dict:
+    return {
+        "data": catalogue.KIND_LABELS.get(entry.kind, entry.kind)
+        + (f" {entry.vintage}" if entry.vintage else ""),
+        "from": f"{entry.title} ({entry.source_url})",
+        "publisher": entry.publisher,
+        "date": entry.published or entry.retrieved_at[:10],
+        "version": "cached file",
+    }
+
+
+def _published(store: Store, dataset: str, label: str, version: int | None = None) -> dict:
+    info = store.version_info(dataset, version)
+    return {
+        "data": label,
+        "from": f"{info.file_name}, published by {info.author}",
+        "publisher": str(info.meta.get("publisher", "")) if info.meta else "",
+        "date": info.published_at.isoformat()[:16].replace("T", " "),
+        "version": f"{dataset} v{info.version}",
+    }
