@@ -462,10 +462,32 @@ class _LookupFailed(Exception):
     """A request that still failed after its retries; the message says why."""
 
 
-class _Client:
-    """postcodes.io over urllib, with timeouts and retries with exponential back-off."""
+class _Unreachable(_LookupFailed):
+    """The host refused the connection or does not resolve: retrying will not help."""
 
-    def __init__(self, base_url, timeout, retries, backoff, session, sleep) -> None:
+
+_RETRYABLE_NETWORK = (
+    TimeoutError,
+    ConnectionResetError,
+    ConnectionAbortedError,
+    http.client.HTTPException,
+)
+_GIVE_UP_AFTER = 3  # failed requests in a row after which the rest are not tried
+
+
+class _Client:
+    """postcodes.io over urllib, with timeouts, retries with exponential back-off, and a
+    stop once the service is unreachable or keeps failing, so no one waits for nothing."""
+
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float,
+        retries: int,
+        backoff: float,
+        session: urllib.request.OpenerDirector | None,
+        sleep: Callable[[float], None],
+    ) -> None:
         base = base_url.rstrip("/")
         if urllib.parse.urlparse(base).scheme not in {"http", "https"}:
             raise InputError(
@@ -474,6 +496,8 @@ class _Client:
         self.base, self.timeout, self.retries, self.backoff = base, timeout, retries, backoff
         self.opener = session or urllib.request.build_opener()
         self.sleep = sleep
+        self.failed_in_a_row = 0
+        self.stopped: str | None = None
 
     def bulk(self, batch: list[str]) -> dict[str, tuple[float, float, str]]:
         """Each postcode of the batch -> (lat, lon, status); a failed batch fails every row."""
@@ -502,35 +526,67 @@ class _Client:
         return lat, lon, status_text
 
     def _call(self, method: str, url: str, body: bytes | None) -> tuple[int, Any]:
-        """(HTTP status, parsed JSON) for 200 and 404; retryable failures are retried."""
+        """(HTTP status, parsed JSON) for 200 and 404, counting failures towards a stop."""
+        if self.stopped:
+            raise _LookupFailed(self.stopped)
+        try:
+            answer = self._with_retries(method, url, body)
+        except _Unreachable as error:
+            self.stopped = f"{error}; no further lookups were tried"
+            raise
+        except _LookupFailed as error:
+            self.failed_in_a_row += 1
+            if self.failed_in_a_row >= _GIVE_UP_AFTER:
+                self.stopped = (
+                    f"not tried after {_GIVE_UP_AFTER} failed requests in a row (last: {error})"
+                )
+            raise
+        self.failed_in_a_row = 0
+        return answer
+
+    def _with_retries(self, method: str, url: str, body: bytes | None) -> tuple[int, Any]:
         headers = {"Accept": "application/json", "User-Agent": _USER_AGENT}
         if body is not None:
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310
         attempts = self.retries + 1
         for attempt in range(1, attempts + 1):
-            wait = self.backoff * 2 ** (attempt - 1)
-            try:
-                with self.opener.open(request, timeout=self.timeout) as response:
-                    return response.status, _json(response.read())
-            except urllib.error.HTTPError as error:
-                text = error.read()
-                if error.code == 404:
-                    return 404, _json(text, strict=False)
-                reason = f"HTTP {error.code} {_error_message(text) or error.reason}"
-                if error.code != 429 and error.code < 500:
-                    raise _LookupFailed(reason) from None
-                wait = max(wait, _retry_after(error.headers))
-            except (TimeoutError, ConnectionError, http.client.HTTPException) as error:
-                reason = _network_reason(error)
-            except urllib.error.URLError as error:
-                reason = _network_reason(error.reason)
-                if not isinstance(error.reason, TimeoutError | ConnectionError):
-                    raise _LookupFailed(reason) from None
+            answer, reason, wait = self._attempt(request)
+            if answer is not None:
+                return answer
             if attempt == attempts:
                 raise _LookupFailed(f"{reason} after {attempts} attempts")
-            self.sleep(wait)
+            self.sleep(max(wait, self.backoff * 2 ** (attempt - 1)))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(
+        self, request: urllib.request.Request
+    ) -> tuple[tuple[int, Any] | None, str, float]:
+        """One request: (answer, '', 0) or (None, why it failed, seconds the server asked
+        us to wait); failures retrying cannot fix raise _LookupFailed."""
+        try:
+            with self.opener.open(request, timeout=self.timeout) as response:
+                return (response.status, _json(response.read())), "", 0.0
+        except urllib.error.HTTPError as error:
+            text = error.read()
+            if error.code == 404:
+                return (404, _json(text, strict=False)), "", 0.0
+            reason = f"HTTP {error.code} {_error_message(text) or error.reason}"
+            if error.code != 429 and error.code < 500:
+                raise _LookupFailed(reason) from None
+            return None, reason, _retry_after(error.headers)
+        except _RETRYABLE_NETWORK as error:
+            return None, _network_reason(error), 0.0
+        except urllib.error.URLError as error:
+            if isinstance(error.reason, _RETRYABLE_NETWORK):
+                return None, _network_reason(error.reason), 0.0
+            raise _Unreachable(_unreachable(request, error.reason)) from None
+        except OSError as error:  # refused or reset before urllib could wrap it
+            raise _Unreachable(_unreachable(request, error)) from None
+
+
+def _unreachable(request: urllib.request.Request, reason: object) -> str:
+    return f"{urllib.parse.urlparse(request.full_url).netloc} could not be reached ({reason})"
 
 
 def _bulk_results(status: int, payload: Any, expected: int) -> list:

@@ -198,7 +198,7 @@ def postcodes_server() -> Iterator[FakePostcodesIo]:
     host, port = server.server_address[:2]
     server.fake = FakePostcodesIo(root=f"http://{host}:{port}")
     server.fake.add(SAMPLES)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield server.fake

@@ -1,0 +1,496 @@
+"""Geocoding: ONSPD/NSPL files of every header edition, postcodes.io in batches with
+retries and partial failures, terminated and grid-less postcodes, and sites' coordinates."""
+
+from __future__ import annotations
+
+import socket
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo import geocode, providers
+from geo.errors import InputError
+from tests import postcodes_server as fake
+from tests.postcodes_server import (
+    BY_POSTCODE,
+    EDITIONS,
+    SAMPLES,
+    SamplePostcode,
+    make_samples,
+    pcd7,
+    write_onspd_csv,
+)
+
+postcodes_server = fake.postcodes_server  # the postcodes.io stand-in fixture
+
+LIVE = [s for s in SAMPLES if not s.doterm and s.lat is not None]
+
+
+@pytest.fixture
+def onspd(tmp_path):
+    """The samples as an ONSPD Feb 2023+ CSV, named as ONS names it."""
+    return write_onspd_csv(tmp_path / "ONSPD_MAY_2026_UK.csv")
+
+
+@pytest.fixture
+def index(onspd):
+    return geocode.load_postcode_index(onspd)
+
+
+class Sleeps(list):
+    """Records the back-off waits instead of waiting."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+# --- ONSPD / NSPL files -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("edition", list(EDITIONS))
+def test_every_header_edition_gives_each_postcode_its_coordinates(tmp_path, edition):
+    path = write_onspd_csv(tmp_path / f"{edition}.csv", edition=edition)
+
+    index = geocode.load_postcode_index(path).set_index("postcode")
+
+    assert list(index.reset_index().columns) == list(geocode.INDEX_COLUMNS)
+    assert set(index.index) == {s.pcds for s in SAMPLES}
+    for sample in LIVE:
+        assert index.loc[sample.pcds, "lat"] == pytest.approx(sample.lat, abs=1e-6)
+        assert index.loc[sample.pcds, "lon"] == pytest.approx(sample.lon, abs=1e-6)
+        assert index.loc[sample.pcds, "country_code"] == sample.country
+
+
+@pytest.mark.parametrize("edition", ["onspd_2023", "nspl_2025"])
+def test_icb_and_sub_icb_codes_are_read_whatever_their_year_suffix(tmp_path, edition):
+    path = write_onspd_csv(tmp_path / "pd.csv", edition=edition)
+
+    index = geocode.load_postcode_index(path).set_index("postcode")
+
+    leeds = BY_POSTCODE["LS1 3EX"]
+    assert index.loc["LS1 3EX", "icb_code"] == leeds.icb
+    assert index.loc["LS1 3EX", "sicbl_code"] == leeds.sicbl
+    assert pd.isna(index.loc["LL13 7YP", "icb_code"])  # W99999999: not applicable
+
+
+def test_the_newest_icb_column_wins_when_a_file_has_two_vintages(tmp_path):
+    path = tmp_path / "pd.csv"
+    path.write_text(
+        'pcds,lat,long,icb23cd,icb26cd\n"LS1 3EX",53.80146,-1.552119,"E54000054","E54000064"\n'
+    )
+
+    index = geocode.load_postcode_index(path)
+
+    assert index.loc[0, "icb_code"] == "E54000064"
+
+
+def test_seven_character_pcd_postcodes_come_out_in_pcds_form(tmp_path):
+    samples = [
+        SamplePostcode("E1 1FR", 51.518, -0.059),
+        SamplePostcode("EC1A 7BE", 51.517, -0.100),
+        SamplePostcode("LS1 3EX", 53.801, -1.552),
+    ]
+    path = write_onspd_csv(tmp_path / "old.csv", samples, edition="pcd_only")
+    assert pcd7("E1 1FR") == "E1  1FR"  # the file really holds the padded form
+
+    index = geocode.load_postcode_index(path)
+
+    assert sorted(index["postcode"]) == sorted(s.pcds for s in samples)
+
+
+def test_only_the_wanted_postcodes_are_kept_however_they_are_written(onspd):
+    index = geocode.load_postcode_index(onspd, postcodes=["ls13ex", " M13  9WL ", "ZZ9 9ZZ"])
+
+    assert sorted(index["postcode"]) == ["LS1 3EX", "M13 9WL"]
+
+
+def test_a_terminated_postcode_keeps_its_last_location_and_date(index):
+    row = index.set_index("postcode").loc["AB1 0AA"]
+
+    assert bool(row["terminated"])
+    assert row["terminated_date"] == "199606"
+    assert row["lat"] == pytest.approx(BY_POSTCODE["AB1 0AA"].lat)
+
+
+def test_a_postcode_without_a_grid_reference_has_no_coordinates(onspd, index):
+    assert '"BX1 1LT"' in onspd.read_text()
+    assert "99.999999" in onspd.read_text()
+
+    row = index.set_index("postcode").loc["BX1 1LT"]
+
+    assert pd.isna(row["lat"])
+    assert pd.isna(row["lon"])
+
+
+def test_eastings_and_northings_place_postcodes_when_a_file_has_no_lat_long(tmp_path):
+    full = geocode.load_postcode_index(write_onspd_csv(tmp_path / "full.csv"))
+    frame = pd.read_csv(tmp_path / "full.csv", dtype=str)
+    frame[["pcds", "oseast1m", "osnrth1m"]].to_csv(tmp_path / "grid.csv", index=False)
+
+    gridded = geocode.load_postcode_index(tmp_path / "grid.csv")
+
+    both = full.merge(gridded, on="postcode", suffixes=("", "_grid")).dropna(subset=["lat"])
+    assert len(both) == len(LIVE) + 2  # and the two terminated ones
+    assert np.allclose(both["lat"], both["lat_grid"], atol=2e-5)  # 1 m grid rounding
+    assert np.allclose(both["lon"], both["lon_grid"], atol=2e-5)
+
+
+def test_a_zipped_onspd_is_read_from_its_biggest_csv(tmp_path, onspd):
+    archive = tmp_path / "ONSPD_MAY_2026_UK.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr(
+            "Documents/Country names and codes UK as at 08_12.csv", "CTRY12CD\nE92000001\n"
+        )
+        zipped.write(onspd, "Data/ONSPD_MAY_2026_UK.csv")
+
+    index = geocode.load_postcode_index(archive, postcodes=["LS1 3EX", "AB1 0AA"])
+
+    assert sorted(index["postcode"]) == ["AB1 0AA", "LS1 3EX"]
+    assert index.attrs["source"] == "ONSPD ONSPD_MAY_2026_UK.zip"
+    assert geocode.source_label(index.attrs["source"]) == "ONSPD May 2026"
+
+
+def test_a_zip_without_a_csv_is_refused_naming_it(tmp_path):
+    archive = tmp_path / "ONSPD.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("readme.txt", "no data here")
+
+    with pytest.raises(InputError, match=r"postcode file ONSPD\.zip: the zip holds no \.csv"):
+        geocode.load_postcode_index(archive)
+
+
+def test_a_file_without_postcode_or_coordinates_names_the_columns_it_found(tmp_path):
+    path = tmp_path / "sites.csv"
+    path.write_text("name,postcode\nLeeds General Infirmary,LS1 3EX\n")
+
+    with pytest.raises(InputError) as raised:
+        geocode.load_postcode_index(path)
+
+    message = str(raised.value)
+    assert "postcode file sites.csv" in message
+    assert "found name, postcode" in message
+    assert "\n" not in message
+
+
+def test_a_ragged_file_is_refused_in_one_line_naming_it(tmp_path):
+    path = tmp_path / "broken.csv"
+    path.write_text('pcds,lat,long\n"LS1 3EX",53.8,-1.55\n"M13 9WL",53.4\n')
+
+    with pytest.raises(InputError, match=r"^postcode file broken\.csv: not a readable CSV"):
+        geocode.load_postcode_index(path)
+
+
+def test_reading_reports_progress_in_bytes_up_to_the_file_size(onspd):
+    seen = []
+
+    geocode.load_postcode_index(onspd, progress=lambda done, total: seen.append((done, total)))
+
+    assert seen
+    assert seen[-1] == (onspd.stat().st_size, onspd.stat().st_size)
+
+
+# --- geocode_offline ----------------------------------------------------------------------
+
+
+def test_offline_lookup_gives_a_status_for_every_kind_of_postcode(index):
+    postcodes = pd.Series(
+        ["ls1 3ex", "NOT A POSTCODE", None, "AB1 0AA", "BX1 1LT", "ZZ9 9ZZ"],
+        index=[10, 11, 12, 13, 14, 15],
+    )
+
+    found = geocode.geocode_offline(postcodes, index)
+
+    assert list(found.index) == [10, 11, 12, 13, 14, 15]
+    assert list(found["geocode_status"]) == [
+        "found",
+        "invalid postcode",
+        "no postcode",
+        "found (terminated 199606)",
+        "no grid reference",
+        "not found",
+    ]
+    assert found.loc[10, "lat"] == pytest.approx(BY_POSTCODE["LS1 3EX"].lat)
+    assert found.loc[13, "lon"] == pytest.approx(BY_POSTCODE["AB1 0AA"].lon)
+    assert found.loc[[11, 12, 14, 15], "lat"].isna().all()
+    assert found.loc[10, "geocode_source"] == "ONSPD ONSPD_MAY_2026_UK.csv"
+
+
+@pytest.mark.parametrize(
+    ("source", "label"),
+    [
+        ("ONSPD ONSPD_MAY_2026_UK.zip", "ONSPD May 2026"),
+        ("ONSPD NSPL_AUG_2026_UK.csv", "NSPL August 2026"),
+        ("ONSPD ONSPD_FEB_2023_UK.csv", "ONSPD February 2023"),
+        ("ONSPD postcodes.csv", "ONSPD postcodes.csv"),
+        ("postcodes.io", "postcodes.io"),
+    ],
+)
+def test_a_source_is_named_by_its_edition_when_the_file_name_gives_it(source, label):
+    assert geocode.source_label(source) == label
+
+
+# --- British National Grid ----------------------------------------------------------------
+
+
+def test_grid_references_become_wgs84_coordinates():
+    # postcodes.io publishes SW1A 2AA at eastings 530047, northings 179951, 51.50354, -0.127695
+    lat, lon = geocode.bng_to_latlon(pd.Series([530047, None]), pd.Series([179951, 179951]))
+
+    assert lat[0] == pytest.approx(51.50354, abs=2e-5)
+    assert lon[0] == pytest.approx(-0.127695, abs=2e-5)
+    assert np.isnan(lat[1])
+    assert np.isnan(lon[1])
+
+
+def test_grid_references_must_come_in_pairs():
+    with pytest.raises(InputError, match="3 eastings but 2 northings"):
+        geocode.bng_to_latlon([1, 2, 3], [1, 2])
+
+
+# --- postcodes.io -------------------------------------------------------------------------
+
+
+def test_bulk_lookups_send_at_most_100_distinct_postcodes_a_request(postcodes_server):
+    samples = make_samples(250)
+    postcodes_server.add(samples)
+    postcodes = pd.Series([s.pcds.lower() for s in samples] + [samples[0].pcds])
+
+    found = geocode.geocode_online(postcodes, base_url=postcodes_server.root, sleep=Sleeps())
+
+    assert [len(batch) for batch in postcodes_server.bulk_requests] == [100, 100, 50]
+    assert (found["geocode_status"] == "found").all()
+    expected = [s.lat for s in samples] + [samples[0].lat]
+    assert np.allclose(found["lat"].to_numpy(dtype=float), expected)
+    assert (found["geocode_source"] == "postcodes.io").all()
+
+
+def test_a_429_is_retried_after_backing_off_and_then_succeeds(postcodes_server):
+    postcodes_server.fail_next = [429]
+    sleeps = Sleeps()
+
+    found = geocode.geocode_online(
+        pd.Series(["LS1 3EX", "M13 9WL"]), base_url=postcodes_server.root, sleep=sleeps
+    )
+
+    assert sleeps == [2.0]
+    assert list(found["geocode_status"]) == ["found", "found"]
+    assert len(postcodes_server.bulk_requests) == 1  # the 429 was answered before reading
+
+
+def test_a_batch_that_keeps_failing_marks_only_its_own_rows(postcodes_server):
+    samples = make_samples(150)
+    postcodes_server.add(samples)
+    postcodes_server.fail_batches_with = {samples[120].pcds: 500}
+    sleeps = Sleeps()
+
+    found = geocode.geocode_online(
+        pd.Series([s.pcds for s in samples]), base_url=postcodes_server.root, sleep=sleeps
+    )
+
+    assert sleeps == [2.0, 4.0, 8.0]
+    assert (found["geocode_status"].iloc[:100] == "found").all()
+    failed = found["geocode_status"].iloc[100:]
+    assert failed.str.startswith("lookup failed: HTTP 500").all()
+    assert failed.str.endswith("after 4 attempts").all()
+    assert found["lat"].iloc[100:].isna().all()
+
+
+def test_a_timeout_is_retried(postcodes_server):
+    postcodes_server.delay_next = [1.0]
+
+    found = geocode.geocode_online(
+        pd.Series(["SE1 7EH"]), base_url=postcodes_server.root, timeout=0.25, sleep=Sleeps()
+    )
+
+    assert list(found["geocode_status"]) == ["found"]
+
+
+def test_a_request_the_server_refuses_as_too_big_is_not_retried(postcodes_server):
+    postcodes_server.max_bulk = 2
+    sleeps = Sleeps()
+
+    found = geocode.geocode_online(
+        pd.Series(["LS1 3EX", "M13 9WL", "SE1 7EH"]),
+        base_url=postcodes_server.root,
+        batch_size=3,
+        sleep=sleeps,
+    )
+
+    assert sleeps == []
+    assert (
+        found["geocode_status"]
+        .str.contains("HTTP 400 (Too many postcodes submitted", regex=False)
+        .all()
+    )
+
+
+def test_batch_size_beyond_the_api_limit_is_a_programming_error():
+    with pytest.raises(ValueError, match="batch_size must be 1 to 100"):
+        geocode.geocode_online(pd.Series(["LS1 3EX"]), batch_size=101)
+
+
+def test_an_unreachable_service_fails_every_row_at_once_without_waiting():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sleeps = Sleeps()
+    postcodes = pd.Series([s.pcds for s in make_samples(250)])
+
+    found = geocode.geocode_online(postcodes, base_url=f"http://127.0.0.1:{port}", sleep=sleeps)
+
+    assert sleeps == []
+    assert found["geocode_status"].str.startswith("lookup failed: 127.0.0.1").all()
+
+
+def test_after_three_failed_batches_in_a_row_the_rest_are_not_tried(postcodes_server):
+    postcodes_server.fail_next = [503] * 100
+
+    found = geocode.geocode_online(
+        pd.Series([s.pcds for s in make_samples(500)]),
+        base_url=postcodes_server.root,
+        retries=1,
+        sleep=Sleeps(),
+    )
+
+    assert len(postcodes_server.requests) == 3 * 2
+    assert found["geocode_status"].iloc[:300].str.contains("HTTP 503").all()
+    assert found["geocode_status"].iloc[300:].str.contains("not tried after 3 failed").all()
+
+
+def test_a_postcode_not_found_is_looked_up_among_terminated_postcodes(postcodes_server):
+    found = geocode.geocode_online(
+        pd.Series(["AB1 0AA", "ZZ9 9ZZ", "BX1 1LT", "nonsense", None]),
+        base_url=postcodes_server.root,
+        sleep=Sleeps(),
+    )
+
+    assert list(found["geocode_status"]) == [
+        "found (terminated 199606)",
+        "not found",
+        "no grid reference",
+        "invalid postcode",
+        "no postcode",
+    ]
+    assert found.loc[0, "lat"] == pytest.approx(BY_POSTCODE["AB1 0AA"].lat)
+    asked = [path for method, path in postcodes_server.requests if method == "GET"]
+    assert asked == ["/terminated_postcodes/AB1%200AA", "/terminated_postcodes/ZZ9%209ZZ"]
+
+
+def test_the_service_address_comes_from_its_setting(postcodes_server, monkeypatch):
+    monkeypatch.setenv("ICS_POSTCODES_IO_URL", postcodes_server.root)
+
+    found = geocode.geocode_online(pd.Series(["NE7 7DN"]), sleep=Sleeps())
+
+    assert found.loc[0, "lat"] == pytest.approx(BY_POSTCODE["NE7 7DN"].lat)
+
+
+def test_a_service_address_that_is_not_http_is_refused():
+    with pytest.raises(InputError, match="'file:///etc' is not an http"):
+        geocode.geocode_online(pd.Series(["LS1 3EX"]), base_url="file:///etc")
+
+
+def test_online_progress_counts_distinct_postcodes(postcodes_server):
+    postcodes_server.add(make_samples(150))
+    seen = []
+
+    geocode.geocode_online(
+        pd.Series([s.pcds for s in make_samples(150)] * 2),
+        base_url=postcodes_server.root,
+        progress=lambda done, total: seen.append((done, total)),
+        sleep=Sleeps(),
+    )
+
+    assert seen == [(100, 150), (150, 150)]
+
+
+# --- sites --------------------------------------------------------------------------------
+
+
+def _sites(rows: list[dict]) -> pd.DataFrame:
+    return providers.to_canonical(pd.DataFrame(rows, dtype="string"), {}, source="test list")
+
+
+def test_given_coordinates_are_kept_and_missing_ones_come_from_postcodes(index):
+    sites = _sites(
+        [
+            {"site_name": "Given", "postcode": "M13 9WL", "lat": "53.5", "lon": "-2.2"},
+            {"site_name": "Geocoded", "postcode": "ls1 3ex"},
+            {"site_name": "Half given", "postcode": "SE1 7EH", "lat": "51.4"},
+            {"site_name": "Nowhere"},
+            {"site_name": "Unknown postcode", "postcode": "ZZ9 9ZZ"},
+        ]
+    )
+
+    before = sites.copy()
+
+    placed = geocode.geocode_sites(sites, index=index)
+
+    assert list(placed["geocode_status"]) == [
+        "coordinates given",
+        "found",
+        "found",
+        "no postcode",
+        "not found",
+    ]
+    assert (placed.loc[0, "lat"], placed.loc[0, "lon"]) == (53.5, -2.2)
+    assert placed.loc[1, "lat"] == pytest.approx(BY_POSTCODE["LS1 3EX"].lat)
+    assert placed.loc[2, "lat"] == pytest.approx(BY_POSTCODE["SE1 7EH"].lat)
+    assert placed[["lat", "lon"]].iloc[3:].isna().all().all()
+    assert list(placed.columns[: len(sites.columns)]) == list(sites.columns)
+    pd.testing.assert_frame_equal(sites, before)  # the input is not changed
+
+
+def test_an_onspd_file_can_be_given_instead_of_an_index(onspd):
+    sites = _sites([{"site_name": "St Thomas'", "postcode": "SE1 7EH"}])
+
+    placed = geocode.geocode_sites(sites, index=onspd)
+
+    assert placed.loc[0, "geocode_source"] == "ONSPD ONSPD_MAY_2026_UK.csv"
+    assert placed.loc[0, "lon"] == pytest.approx(BY_POSTCODE["SE1 7EH"].lon)
+
+
+def test_postcodes_the_file_lacks_are_asked_online(index, postcodes_server):
+    postcodes_server.add([SamplePostcode("CA2 7HY", 54.896503, -2.957777, icb="E54000050")])
+    sites = _sites(
+        [
+            {"site_name": "Leeds General Infirmary", "postcode": "LS1 3EX"},
+            {"site_name": "Cumberland Infirmary", "postcode": "CA2 7HY"},
+        ]
+    )
+
+    placed = geocode.geocode_sites(
+        sites, index=index, online=True, base_url=postcodes_server.root, sleep=Sleeps()
+    )
+
+    assert list(placed["geocode_source"]) == ["ONSPD ONSPD_MAY_2026_UK.csv", "postcodes.io"]
+    assert placed.loc[1, "lat"] == pytest.approx(54.896503)
+    assert postcodes_server.bulk_requests == [["CA2 7HY"]]
+
+
+def test_without_a_postcode_file_or_online_lookup_the_rows_say_so():
+    sites = _sites([{"site_name": "Leeds General Infirmary", "postcode": "LS1 3EX"}])
+
+    placed = geocode.geocode_sites(sites)
+
+    assert placed.loc[0, "geocode_status"] == geocode.NOT_GEOCODED
+    assert pd.isna(placed.loc[0, "lat"])
+
+
+def test_real_hospital_postcodes_are_placed_where_the_nhs_list_puts_them(shared_data, tmp_path):
+    hospitals = pd.read_csv(shared_data / "hospitals_england_2020_05_nhs_website.csv", dtype=str)
+    first = hospitals.drop_duplicates("pcds")
+    samples = [
+        SamplePostcode(row.pcds, float(row.lat), float(row.long)) for row in first.itertuples()
+    ]
+    path = write_onspd_csv(tmp_path / "hospitals_onspd.csv", samples, edition="pcd_only")
+    sites = _sites(
+        [{"site_name": row.name, "postcode": row.pcds} for row in hospitals.itertuples()]
+    )
+
+    placed = geocode.geocode_sites(sites, index=path)
+
+    assert (placed["geocode_status"] == "found").all()
+    expected = hospitals[["pcds"]].merge(first[["pcds", "lat"]], on="pcds", how="left")
+    assert np.allclose(placed["lat"].to_numpy(dtype=float), expected["lat"].astype(float))
