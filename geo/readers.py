@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import re
-import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from itertools import chain, islice
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
 
-from geo import opendocument, providers
+from geo import providers, tables
 from geo.errors import InputError
 
 FORMATS: tuple[str, ...] = ("cqc", "cqc_directory", "ods", "generic")
@@ -104,8 +100,6 @@ _GENERIC_ALIASES: dict[str, tuple[str, ...]] = {
 }
 _ONS_ICB_COLUMN = re.compile(r"^icb\d\dcd$", re.IGNORECASE)
 _SHEET_SKIP = ("README", "Dual_Registration_Locations")
-_PREVIEW_ROWS = 20
-_BLOCK_ROWS = 10_000  # rows turned into columns at a time when streaming a sheet
 _ODS_CODE = re.compile(r"^[A-Z0-9]{3,10}$")
 _ODS_DATE = re.compile(r"^(19|20)\d{6}$")
 
@@ -150,13 +144,13 @@ def detect_format(path: str | Path) -> str:
     """
     path = Path(path)
     _check_readable(path)
-    kind = _container(path)
+    kind = tables.sniff_container(path)
     if kind in ("ods", "xlsx"):
-        previews = _ods_previews(path) if kind == "ods" else _xlsx_previews(path)
+        previews = tables.preview_sheets(path, kind)
         return "cqc" if _cqc_sheet(previews) else "generic"
     if kind != "text":
         return "generic"
-    rows = _text_preview(path)
+    rows = tables.preview_text(path)
     if _header_index(rows) is not None:
         return "cqc"
     if any(",".join(row).startswith("Name,") and "CQC Location" in ",".join(row) for row in rows):
@@ -194,24 +188,24 @@ def _read_cqc(path: Path, *, columns: dict, sheet: str | None, sector_rules: tup
 
 def _cqc_table(path: Path, sheet: str | None) -> pd.DataFrame:
     """The CQC locations sheet as text columns, header found by scanning for 'Location ID'."""
-    kind = _container(path)
+    kind = tables.sniff_container(path)
     if kind == "text":
-        rows = _text_preview(path)
+        rows = tables.preview_text(path)
         at = _header_index(rows)
         if at is None:
             raise InputError(f"CQC file {path.name}: no header row starting 'Location ID'")
-        return _read_csv(path, skiprows=at)
+        return tables.read_csv_text(path, skiprows=at)
     if kind not in ("ods", "xlsx"):
         raise InputError(f"CQC file {path.name}: expected an .ods, .xlsx or .csv file")
-    previews = _ods_previews(path) if kind == "ods" else _xlsx_previews(path)
+    previews = tables.preview_sheets(path, kind)
     name = sheet or _cqc_sheet(previews)
     if name is None:
         raise InputError(
             f"CQC file {path.name}: no sheet has a header row starting 'Location ID' "
-            f"in its first {_PREVIEW_ROWS} rows"
+            f"in its first {tables.PREVIEW_ROWS} rows"
         )
-    rows = opendocument.iter_sheet_rows(path, name) if kind == "ods" else _xlsx_rows(path, name)
-    return _frame_from_rows(path, rows, _header_index)
+    rows = tables.sheet_rows(path, kind, name)
+    return tables.frame_from_rows(path, rows, _header_index)
 
 
 def _care_home_beds(raw: pd.DataFrame, found: dict) -> pd.Series:
@@ -252,11 +246,11 @@ def _read_cqc_directory(
     can fire: councils become 'Local authority' and everyone else 'Unknown'.
     """
     del sheet  # a CSV has no sheets
-    rows = _text_preview(path)
+    rows = tables.preview_text(path)
     at = next((n for n, row in enumerate(rows) if row and row[0].strip() == "Name"), None)
     if at is None:
         raise InputError(f"CQC directory {path.name}: no header line starting 'Name,'")
-    raw = _read_csv(path, skiprows=at)
+    raw = tables.read_csv_text(path, skiprows=at)
     found = _aliased_columns(raw.columns, _DIRECTORY_ALIASES)
     _require(path, raw, found, ("site_id", "site_name", "postcode"), _DIRECTORY_ALIASES)
     sectors = providers.classify_sectors(raw, sector_rules)
@@ -279,7 +273,7 @@ def _read_ods_report(
     del sheet
     report = _ods_report_code(path, ods_report)
     sector, kind = ODS_REPORTS[report]
-    raw = _read_csv(path, header=None)
+    raw = tables.read_csv_text(path, header=None)
     if raw.shape[1] < 15:
         raise InputError(
             f"ODS report {path.name}: has {raw.shape[1]} columns; expected the 27 of an NHS "
@@ -347,14 +341,13 @@ def _read_generic(path: Path, *, columns: dict, sheet: str | None) -> pd.DataFra
 
 
 def _generic_table(path: Path, sheet: str | None) -> pd.DataFrame:
-    kind = _container(path)
+    kind = tables.sniff_container(path)
     if kind == "geo":
         return _geo_table(path)
-    if kind == "ods":
-        return _frame_from_rows(path, opendocument.iter_sheet_rows(path, sheet), _first_filled)
-    if kind == "xlsx":
-        return _frame_from_rows(path, _xlsx_rows(path, sheet), _first_filled)
-    return _read_csv(path)
+    if kind in ("ods", "xlsx"):
+        rows = tables.sheet_rows(path, kind, sheet)
+        return tables.frame_from_rows(path, rows, tables.first_filled)
+    return tables.read_csv_text(path)
 
 
 def _geo_table(path: Path) -> pd.DataFrame:
@@ -407,7 +400,7 @@ def _require_generic(path: Path, raw: pd.DataFrame, found: dict) -> None:
     )
 
 
-# --- shared helpers: containers, previews, rows to frames -------------------------------
+# --- shared helpers: readable files, CQC's header, ODS reports --------------------------
 
 
 def _check_readable(path: Path) -> None:
@@ -417,103 +410,20 @@ def _check_readable(path: Path) -> None:
         raise InputError(f"provider list {path.name}: the file is empty")
 
 
-def _container(path: Path) -> str:
-    """'ods', 'xlsx', 'geo' or 'text', judged by the bytes; InputError for broken spreadsheets."""
-    suffix = path.suffix.casefold()
-    if suffix in (".geojson", ".json", ".gpkg", ".shp"):
-        return "geo"
-    with open(path, "rb") as file:
-        head = file.read(8)
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InputError(
-            f"provider list {path.name}: old Excel (.xls) files are not supported; "
-            "save it as .xlsx or CSV"
-        )
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-        if "content.xml" in names:
-            return "ods"
-        if "xl/workbook.xml" in names:
-            return "xlsx"
-        if any(name.casefold().endswith(".shp") for name in names):
-            return "geo"  # a zipped shapefile
-        raise InputError(f"provider list {path.name}: a zip file that is not a spreadsheet")
-    if suffix in (".ods", ".xlsx", ".xlsm"):
-        raise InputError(
-            f"provider list {path.name}: is not a {suffix} spreadsheet (not a zip file); "
-            "is the file damaged or misnamed?"
-        )
-    if head.lstrip().startswith(b"{"):
-        return "geo"
-    return "text"
-
-
-def _text_preview(path: Path) -> list[list[str]]:
-    """The first lines of a text file as CSV rows, decoded as UTF-8 or Windows-1252."""
-    with open(path, "rb") as file:
-        head = file.read(64 * 1024)
-    text = _decode(path, head, partial=True)
-    lines = text.splitlines()[:_PREVIEW_ROWS]
-    return list(csv.reader(lines))
-
-
-def _decode(path: Path, data: bytes, *, partial: bool) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        if partial and error.start >= len(data) - 4:  # cut mid-character at the end
-            return data[: error.start].decode("utf-8-sig")
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        raise InputError(
-            f"provider list {path.name}: neither UTF-8 nor Windows-1252 text"
-        ) from None
-
-
-def _read_csv(path: Path, **options) -> pd.DataFrame:
-    """A CSV as text columns (blank cells missing), in UTF-8 (BOM or not) or Windows-1252."""
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            frame = pd.read_csv(
-                path, dtype=str, keep_default_na=False, na_values=[""], encoding=encoding, **options
-            )
-            return frame.dropna(how="all").reset_index(drop=True)
-        except UnicodeDecodeError:
-            continue
-        except pd.errors.EmptyDataError:
-            raise InputError(f"provider list {path.name}: has no rows or columns") from None
-        except pd.errors.ParserError as error:
-            raise InputError(f"provider list {path.name}: not a readable CSV ({error})") from None
-    raise InputError(f"provider list {path.name}: neither UTF-8 nor Windows-1252 text")
-
-
-def _ods_previews(path: Path) -> Iterator[tuple[str, list[list[str]]]]:
-    return opendocument.iter_sheet_previews(path, _PREVIEW_ROWS)
-
-
-def _xlsx_previews(path: Path) -> Iterator[tuple[str, list[list[str]]]]:
-    for name in _xlsx_sheet_names(path):
-        yield name, list(islice(_xlsx_rows(path, name), _PREVIEW_ROWS))
-
-
 def _cqc_sheet(previews: Iterable[tuple[str, list[list[str]]]]) -> str | None:
     """The first sheet, other than README and dual registrations, with CQC's header."""
-    skip = {_key(name) for name in _SHEET_SKIP}
+    skip = {tables.name_key(name) for name in _SHEET_SKIP}
     for name, rows in previews:
-        if _key(name) not in skip and _header_index(rows) is not None:
+        if tables.name_key(name) not in skip and _header_index(rows) is not None:
             return name
     return None
 
 
 def _header_index(rows: list[list[str]]) -> int | None:
     """Where CQC's header is: the first row whose first cell is 'Location ID'."""
-    return next((n for n, row in enumerate(rows) if row and _key(row[0]) == "locationid"), None)
-
-
-def _first_filled(rows: list[list[str]]) -> int | None:
-    return next((n for n, row in enumerate(rows) if any(cell.strip() for cell in row)), None)
+    return next(
+        (n for n, row in enumerate(rows) if row and tables.name_key(row[0]) == "locationid"), None
+    )
 
 
 def _looks_like_ods_report(rows: list[list[str]]) -> bool:
@@ -525,137 +435,21 @@ def _looks_like_ods_report(rows: list[list[str]]) -> bool:
     )
 
 
-def _frame_from_rows(
-    path: Path, rows: Iterator[list[str]], find_header: Callable[[list[list[str]]], int | None]
-) -> pd.DataFrame:
-    """Stream spreadsheet rows into text columns, header first, a block of rows at a time,
-    so a 122-column sheet is never held whole as Python row lists."""
-    preview = list(islice(rows, _PREVIEW_ROWS))
-    at = find_header(preview)
-    if at is None:
-        raise InputError(f"provider list {path.name}: no header row in the first rows")
-    names = _unique_names(_without_trailing_blanks(preview[at]))
-    blocks: list[pd.DataFrame] = []
-    block: list[list[str]] = []
-    for number, row in enumerate(chain(preview[at + 1 :], rows), start=at + 2):
-        if not any(row):
-            continue
-        if len(row) > len(names) and any(cell.strip() for cell in row[len(names) :]):
-            raise InputError(
-                f"provider list {path.name}: row {number} has values beyond the "
-                f"{len(names)} columns of the header"
-            )
-        block.append(row)
-        if len(block) == _BLOCK_ROWS:
-            blocks.append(_text_frame(block, names))
-            block = []
-    blocks.append(_text_frame(block, names))
-    return pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]
-
-
-def _text_frame(block: list[list[str]], names: list[str]) -> pd.DataFrame:
-    """Rows of text as a frame of string columns, blank cells missing (as pandas reads CSV)."""
-    width = len(names)
-    columns = zip(*(_padded(row, width) for row in block), strict=True) if block else [()] * width
-    frame = {}
-    for name, values in zip(names, columns, strict=True):
-        text = pd.Series(values, dtype="str")
-        frame[name] = text.mask(text.eq(""))
-    return pd.DataFrame(frame)
-
-
-def _padded(row: list[str], width: int) -> list[str]:
-    return row[:width] if len(row) >= width else [*row, *([""] * (width - len(row)))]
-
-
-def _without_trailing_blanks(row: list[str]) -> list[str]:
-    end = len(row)
-    while end and not row[end - 1].strip():
-        end -= 1
-    return row[:end]
-
-
-def _unique_names(header: list[str]) -> list[str]:
-    """Header names made unique the way pandas' CSV reader does ('x', 'x.1'); blanks named."""
-    seen: dict[str, int] = {}
-    names = []
-    for position, name in enumerate(header, start=1):
-        name = name or f"Unnamed: {position - 1}"
-        count = seen.get(name, 0)
-        seen[name] = count + 1
-        names.append(f"{name}.{count}" if count else name)
-    return names
-
-
-def _xlsx_sheet_names(path: Path) -> list[str]:
-    workbook = _open_workbook(path)
-    try:
-        return list(workbook.sheetnames)
-    finally:
-        workbook.close()
-
-
-def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[list[str]]:
-    """A workbook sheet's rows as text, read-only so memory stays small."""
-    workbook = _open_workbook(path)
-    try:
-        names = {_key(name): name for name in workbook.sheetnames}
-        name = workbook.sheetnames[0] if sheet is None else names.get(_key(sheet))
-        if name is None:
-            raise InputError(
-                f"spreadsheet {path.name}: has no sheet {sheet!r}; its sheets are: "
-                f"{', '.join(workbook.sheetnames)}"
-            )
-        worksheet = workbook[name]
-        worksheet.reset_dimensions()
-        for row in worksheet.iter_rows(values_only=True):
-            yield [_xlsx_text(value) for value in row]
-    finally:
-        workbook.close()
-
-
-def _open_workbook(path: Path):
-    from openpyxl import load_workbook
-
-    try:
-        return load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises KeyError, BadZipFile, InvalidFileException…
-        raise InputError(f"spreadsheet {path.name}: not a readable .xlsx file ({error})") from None
-
-
-def _xlsx_text(value: object) -> str:
-    """A workbook cell as the text an .ods cell of the same value gives (dates ISO)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
-
-
 # --- column aliases ---------------------------------------------------------------------
 
 _CANONICAL_NAMES = frozenset({*providers.CANONICAL_COLUMNS, providers.SICBL_COLUMN})
-
-
-def _key(name: object) -> str:
-    """A column or sheet name with case, spaces and punctuation ignored."""
-    return re.sub(r"[^0-9a-z]", "", str(name).casefold())
 
 
 def _aliased_columns(names: Iterable[object], aliases: Mapping[str, tuple[str, ...]]) -> dict:
     """Canonical name -> the file's column, for every alias found (first alias wins)."""
     by_key: dict[str, object] = {}
     for name in names:
-        by_key.setdefault(_key(name), name)
+        by_key.setdefault(tables.name_key(name), name)
     found = {}
     for canonical, spellings in aliases.items():
-        column = next((by_key[_key(s)] for s in spellings if _key(s) in by_key), None)
+        column = next(
+            (by_key[tables.name_key(s)] for s in spellings if tables.name_key(s) in by_key), None
+        )
         if column is not None:
             found[canonical] = column
     return found
