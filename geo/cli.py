@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from geo import engagement, exports, pipeline, settings, sources, store, workspace
+from geo import engagement, exports, pipeline, reports, settings, sources, store, workspace
 from geo.errors import InputError
 
 SITE_FORMATS = ("cqc", "cqc_directory", "ods", "generic")
@@ -50,6 +50,17 @@ def _parser() -> argparse.ArgumentParser:
         help="take the files from this folder instead of downloading (offline users, CI)",
     )
     fetch.set_defaults(run=_fetch)
+    brief = commands.add_parser("briefing", help="write a board briefing as PDF or PowerPoint")
+    brief.add_argument(
+        "--icb",
+        required=True,
+        metavar="CODE|england|REGION",
+        help="an ICB code (E54…), an NHS region code (E40…) or 'england' (as PPTX: the national deck)",
+    )
+    brief.add_argument("--format", choices=reports.FORMATS, help="default: from --out's suffix")
+    brief.add_argument("--vintage", help="ICB boundary vintage (default: the newest loaded)")
+    brief.add_argument("--out", type=Path, required=True, help="file to write")
+    brief.set_defaults(run=_briefing)
     return parser
 
 
@@ -166,6 +177,19 @@ def _fetch(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     print(f"cache: {settings.cache_dir()}")
     return 0 if report.taken else 1
+
+
+def _briefing(args: argparse.Namespace) -> int:
+    fmt = args.format or args.out.suffix.lstrip(".").lower()
+    if fmt not in reports.FORMATS:
+        raise InputError(f"--out {args.out.name}: give --format pdf or pptx (or a .pdf/.pptx name)")
+    with store.open_store() as published:
+        analysis = workspace.analyse(args.vintage, published)
+    document = reports.briefing_document(analysis, args.icb, fmt, progress=_print_progress)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(document)
+    print(f"wrote {args.out} ({len(document) / 1e6:.1f} MB, {analysis.vintage} ICBs)")
+    return 0
 
 
 def _print_progress(done: int, total: int | None) -> None:

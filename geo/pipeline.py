@@ -43,6 +43,7 @@ class Analysis:
     regions: gpd.GeoDataFrame | None = None
     notes: list[str] = field(default_factory=list)
     provenance: pd.DataFrame | None = None
+    icb_regions: pd.DataFrame | None = None
 
     @property
     def vintage(self) -> str:
@@ -101,7 +102,8 @@ def analyse_frames(
     if problems:
         raise AssertionError("metrics do not reconcile with the sites: " + "; ".join(problems))
     notes += _assignment_notes(assigned)
-    return Analysis(icbs, assigned, table, report, regions, notes)
+    in_regions = spatial.icb_regions(icbs, regions) if regions is not None else None
+    return Analysis(icbs, assigned, table, report, regions, notes, icb_regions=in_regions)
 
 
 def _optional_layer(path: Path | None, kind: str) -> gpd.GeoDataFrame | None:
