@@ -1,4 +1,5 @@
-"""Tests for geo/providers.py: CQC sector rules, label normalising, the canonical table."""
+"""Tests for geo/providers.py and the geo/sectors.py names it re-exports: CQC sector rules,
+label normalising, the canonical table."""
 
 from __future__ import annotations
 
