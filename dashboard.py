@@ -14,6 +14,7 @@ navigation = st.navigation(
     {
         "Overview": [
             st.Page("pages/home.py", title="ICS gaps", icon="🏠", default=True),
+            st.Page("pages/briefing.py", title="Board briefing", icon="📄"),
         ],
     }
 )

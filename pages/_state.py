@@ -30,21 +30,29 @@ def sidebar() -> None:
     if not vintages:
         st.sidebar.info("No ICB boundaries loaded yet.")
         return
-    default = workspace.newest_vintage(store())
-    wanted = st.query_params.get("vintage", default)
-    chosen = st.sidebar.selectbox(
+    st.sidebar.selectbox(
         "ICB boundaries (vintage)",
         vintages,
-        index=vintages.index(wanted) if wanted in vintages else vintages.index(default),
+        index=vintages.index(_wanted_vintage(vintages)),
         key="vintage",
         help="Every figure and map uses the ICBs of this vintage; 2026 has 36 merged ICBs.",
     )
-    st.query_params["vintage"] = chosen
 
 
 def current_vintage() -> str | None:
-    """The vintage chosen in the sidebar, or None when nothing is loaded."""
-    return st.session_state.get("vintage")
+    """The vintage chosen in the sidebar (or the URL, or the default); None when none is loaded."""
+    chosen = st.session_state.get("vintage")
+    if chosen is None:
+        vintages = workspace.vintages(store())
+        chosen = _wanted_vintage(vintages) if vintages else None
+    if chosen is not None:
+        st.query_params["vintage"] = chosen
+    return chosen
+
+
+def _wanted_vintage(vintages: list[str]) -> str:
+    wanted = st.query_params.get("vintage")
+    return wanted if wanted in vintages else workspace.newest_vintage(store())
 
 
 def fingerprint() -> str:

@@ -37,7 +37,7 @@ st_folium(
 )
 
 st.subheader("Per-ICB metrics")
-st.dataframe(metrics, hide_index=True, use_container_width=True)
+st.dataframe(metrics, hide_index=True, width="stretch")
 st.download_button(
     "Download the metrics (CSV)",
     exports.csv_bytes(metrics),
@@ -46,5 +46,5 @@ st.download_button(
 )
 
 st.subheader("Where the data comes from")
-st.dataframe(analysis.provenance, hide_index=True, use_container_width=True)
+st.dataframe(analysis.provenance, hide_index=True, width="stretch")
 st.caption(catalogue.attribution_text())
