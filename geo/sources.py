@@ -25,9 +25,10 @@ from typing import Any, TypeVar
 import pandas as pd
 import pyogrio
 
-from geo import catalogue, settings
-from geo.catalogue import CQC, NHS_ODS, ONS, CacheEntry
+from geo import catalogue, recognise, settings
+from geo.catalogue import CacheEntry
 from geo.errors import InputError
+from geo.recognise import CQC, NHS_ODS, ONS
 
 Progress = Callable[[int, int | None], None]  # (done so far, total or None)
 T = TypeVar("T")
@@ -426,11 +427,11 @@ def _count_ods_report_rows(path: Path, what: str, url: str) -> int:
         return 1 + sum(1 for _ in reader)
 
 
-def _check_is(path: Path, kind: str, vintage: str, what: str) -> catalogue.FileKind:
+def _check_is(path: Path, kind: str, vintage: str, what: str) -> recognise.FileKind:
     """What a downloaded file is, or SourceError if it is not the kind (and vintage) expected."""
     try:
-        found = catalogue.recognise_file(path)
-    except catalogue.NotUsedError as error:
+        found = recognise.recognise_file(path)
+    except recognise.NotUsedError as error:
         raise SourceError(f"{what}: the download is not usable: {error.reason}") from None
     if found.kind != kind or (vintage and vintage not in found.vintages):
         seen = f"{catalogue.KIND_LABELS[found.kind]} {', '.join(found.vintages)}".strip()
@@ -624,12 +625,12 @@ def fetch_from_dir(directory: str | Path) -> FetchReport:
     if not folder.is_dir():
         raise InputError(f"fetch --from {folder}: not a folder")
     report = FetchReport()
-    taken: list[tuple[Path, catalogue.FileKind]] = []
+    taken: list[tuple[Path, recognise.FileKind]] = []
     for path in _files_in(folder):
         shown = path.relative_to(folder).as_posix()
         try:
-            found = catalogue.recognise_file(path)
-        except catalogue.NotUsedError as error:
+            found = recognise.recognise_file(path)
+        except recognise.NotUsedError as error:
             report.ignored.append((shown, error.reason))
             continue
         duplicate = _duplicate_of(path, found, taken)
@@ -645,11 +646,11 @@ def fetch_from_dir(directory: str | Path) -> FetchReport:
 def _files_in(folder: Path) -> list[Path]:
     """Every file under the folder, the preferred format first (CSV before GeoJSON)."""
     files = [path for path in folder.rglob("*") if path.is_file()]
-    rank = {suffix: number for number, suffix in enumerate(catalogue.DATA_SUFFIXES)}
+    rank = {suffix: number for number, suffix in enumerate(recognise.DATA_SUFFIXES)}
     return sorted(files, key=lambda path: (rank.get(path.suffix.lower(), 99), path.name))
 
 
-def _take_local(path: Path, found: catalogue.FileKind) -> list[CacheEntry]:
+def _take_local(path: Path, found: recognise.FileKind) -> list[CacheEntry]:
     folder = settings.cache_dir() / found.kind
     folder.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=".partial-", dir=folder)
@@ -674,7 +675,7 @@ def _take_local(path: Path, found: catalogue.FileKind) -> list[CacheEntry]:
 
 
 def _duplicate_of(
-    path: Path, found: catalogue.FileKind, taken: list[tuple[Path, catalogue.FileKind]]
+    path: Path, found: recognise.FileKind, taken: list[tuple[Path, recognise.FileKind]]
 ) -> Path | None:
     """An already-taken table with the same columns, row count and identifiers, if any.
 
@@ -696,7 +697,7 @@ def _column_values(path: Path, column: str) -> list[str] | None:
     try:
         if path.suffix.lower() == ".csv":
             values = pd.read_csv(path, usecols=[column], dtype=str, encoding="utf-8-sig")[column]
-        elif path.suffix.lower() in catalogue.SPATIAL_SUFFIXES:
+        elif path.suffix.lower() in recognise.SPATIAL_SUFFIXES:
             frame = pyogrio.read_dataframe(path, columns=[column], read_geometry=False)
             values = frame[column].astype("string")
         else:
