@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 
 import geopandas as gpd
 import numpy as np
@@ -36,7 +37,6 @@ BORDER_UNIT_M = 100  # shown in km to one decimal
 ASSIGNMENTS: tuple[str, ...] = ("inside", "official", "nearest", "outside", "no coordinates")
 AGREEMENT: tuple[str, ...] = ("not given", "differs", "agrees")
 SEPARATOR = "'"  # html.escape turns every ' into &#x27;, so escaped text never holds one
-_ROW_HEIGHT_DEG = 0.02  # latitude band of the spatial sort: short deltas, few long jumps
 _SCRIPT_UNSAFE = {
     "<": "\\u003c",
     ">": "\\u003e",
@@ -88,6 +88,7 @@ def read_site_payload(payload: dict) -> pd.DataFrame:
     """
     n = payload["count"]
     cols = {name: _unpack_varints(packed, n) for name, packed in payload["columns"].items()}
+    cols |= {key: np.zeros(n, dtype=np.int64) for key in _TABLES if key not in cols}
     digits = _split_code(cols["code"], payload["code_digits"])
     strings = {key: text.split(SEPARATOR) for key, text in payload["strings"].items()}
     names = strings["name"]
@@ -112,6 +113,9 @@ def read_site_payload(payload: dict) -> pd.DataFrame:
 
 def _site_frame(sites: gpd.GeoDataFrame | pd.DataFrame) -> pd.DataFrame:
     """The columns the map uses, with float lat/lon from points in EPSG:4326 or lat/lon columns."""
+    repeated = pd.unique(sites.columns[sites.columns.duplicated()].astype(str))
+    if len(repeated):
+        raise InputError(f"sites: column {', '.join(repeated)} appears more than once")
     frame = pd.DataFrame({col: sites[col] for col in _USED_COLUMNS if col in sites.columns})
     if isinstance(sites, gpd.GeoDataFrame) and sites.geometry.name in sites.columns:
         points = _points_in_4326(sites)
@@ -186,9 +190,16 @@ def _rows(mask: pd.Series) -> str:
 
 
 def _spatial_order(frame: pd.DataFrame) -> np.ndarray:
-    """Positions sorted into latitude bands, west to east in each: neighbours sit together."""
-    band = np.floor(frame["lat"].to_numpy() / _ROW_HEIGHT_DEG)
-    return np.lexsort((frame["lon"].to_numpy(), band))
+    """Positions sorted into latitude bands, west to east in each: neighbours sit together.
+
+    Bands as tall as the typical gap between sites keep both deltas short.
+    """
+    lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
+    if len(lat) == 0:
+        return np.arange(0)
+    area = max(np.ptp(lat), 1e-3) * max(np.ptp(lon), 1e-3)
+    height = max(math.sqrt(area / len(lat)), 1e-4)
+    return np.lexsort((lon, np.floor(lat / height)))
 
 
 def _assemble(frame: pd.DataFrame, unmapped: int) -> dict:
@@ -204,7 +215,8 @@ def _assemble(frame: pd.DataFrame, unmapped: int) -> dict:
     }
     for key, col in _TABLES.items():
         index, strings[key] = _string_table(frame.get(col), n)
-        columns[key] = _pack_varints(index)
+        if index.any():  # an absent column decodes as all missing
+            columns[key] = _pack_varints(index)
     strings["name"], name_index = _name_strings(frame["site_name"])
     if name_index is not None:
         columns["name"] = _pack_varints(name_index)

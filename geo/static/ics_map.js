@@ -37,6 +37,7 @@
   function decode(p) {
     var n = p.count, cols = {}, name;
     for (name in p.columns) cols[name] = unpackVarints(p.columns[name], n);
+    ["provider", "service", "reason"].forEach(function (key) { cols[key] = cols[key] || new Float64Array(n); });
     var d = { n: n, unmapped: p.unmapped, p: p, cols: cols, strings: {}, digits: {} };
     for (name in p.strings) d.strings[name] = p.strings[name].split("'");
     d.lat = undelta(cols.lat, p.coord_scale);

@@ -1,0 +1,251 @@
+"""Tests for geo/map_payload.py: every site arrives in the browser, escaped, in a few bytes."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import LineString, Point
+
+from geo.errors import InputError
+from geo.map_payload import read_site_payload, script_json, site_payload
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def sites_frame(rows: list[dict]) -> gpd.GeoDataFrame:
+    """Assigned-site rows (lon/lat given as x/y) as a GeoDataFrame in EPSG:4326."""
+    frame = pd.DataFrame(rows)
+    geometry = [
+        None if pd.isna(x) else Point(x, y)
+        for x, y in zip(frame.pop("x"), frame.pop("y"), strict=True)
+    ]
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+
+
+def site(name: str, x: float | None, y: float | None, **fields) -> dict:
+    """One assigned site with sensible defaults for the columns the map reads."""
+    return {
+        "site_name": name,
+        "x": x,
+        "y": y,
+        "provider_name": fields.pop("provider_name", "Acme Care Ltd"),
+        "sector": fields.pop("sector", "Independent"),
+        "service_type": fields.pop("service_type", "Care home service with nursing"),
+        "capacity": fields.pop("capacity", 40.0),
+        "planning_status": fields.pop("planning_status", "not engaged"),
+        "icb_code": fields.pop("icb_code", "E54000027"),
+        "icb_name": fields.pop("icb_name", "NHS North West London ICB"),
+        "official_icb_code": fields.pop("official_icb_code", "E54000027"),
+        "official_icb_agrees": fields.pop("official_icb_agrees", True),
+        "assignment": fields.pop("assignment", "inside"),
+        "assignment_reason": fields.pop("assignment_reason", "inside the ICB polygon"),
+        "border_distance_m": fields.pop("border_distance_m", 1234.0),
+        **fields,
+    }
+
+
+def synthetic_sites(n: int, seed: int = 7) -> gpd.GeoDataFrame:
+    """`n` sites scattered over England with CQC-like names, sectors and statuses."""
+    rng = np.random.default_rng(seed)
+    words = ["Oakwood", "Riverside", "Meadow", "Highfield", "The Elms", "Willow", "Abbey"]
+    kinds = ["Care Home", "Surgery", "Clinic", "Nursing Home", "Hospice"]
+    names = [f"{words[i % 7]} {kinds[i % 5]} {i}" for i in range(n)]
+    frame = pd.DataFrame(
+        {
+            "site_name": names,
+            "provider_name": [f"{words[i % 997 % 7]} Healthcare Ltd {i % 997}" for i in range(n)],
+            "sector": rng.choice(
+                ["NHS", "Local authority", "Independent", "Voluntary", "Unknown"], n
+            ),
+            "service_type": rng.choice(["Hospice services", "Doctors/GPs", "Dentist"], n),
+            "capacity": pd.array(
+                np.where(rng.random(n) < 0.2, np.nan, rng.integers(1, 120, n)), dtype="Float64"
+            ),
+            "planning_status": rng.choice(["engaged", "not engaged", "unknown"], n),
+            "icb_code": rng.choice(["E54000027", "E54000028", "E54000029"], n),
+            "icb_name": "NHS Somewhere ICB",
+            "assignment": "inside",
+            "border_distance_m": pd.array(rng.exponential(4000, n), dtype="Float64"),
+        }
+    )
+    points = gpd.points_from_xy(rng.uniform(-5.5, 1.7, n), rng.uniform(50.1, 55.7, n))
+    return gpd.GeoDataFrame(frame, geometry=points, crs="EPSG:4326")
+
+
+def test_every_field_survives_the_round_trip_with_strings_escaped():
+    sites = sites_frame(
+        [
+            site(XSS, -0.1276, 51.5072, capacity=12.0, border_distance_m=2549.0),
+            site(
+                "St John's & St Mary's", -1.8904, 52.4862, sector="NHS", planning_status="engaged"
+            ),
+        ]
+    )
+    decoded = read_site_payload(site_payload(sites)).sort_values("lat").reset_index(drop=True)
+    assert decoded["site_name"].tolist() == [
+        "&lt;img src=x onerror=alert(1)&gt;",
+        "St John&#x27;s &amp; St Mary&#x27;s",
+    ]
+    assert decoded["lat"].tolist() == pytest.approx([51.5072, 52.4862], abs=1e-5)
+    assert decoded["lon"].tolist() == pytest.approx([-0.1276, -1.8904], abs=1e-5)
+    assert decoded["sector"].tolist() == ["Independent", "NHS"]
+    assert decoded["planning_status"].tolist() == ["not engaged", "engaged"]
+    assert decoded["capacity"].tolist() == [12.0, 40.0]
+    assert decoded["border_distance_m"].tolist() == [2500.0, 1200.0]  # kept to 100 m, shown in km
+    assert decoded["icb_code"].tolist() == ["E54000027", "E54000027"]
+    assert decoded["official_icb_agrees"].tolist() == ["agrees", "agrees"]
+
+
+def test_raw_markup_never_reaches_the_script_json():
+    text = script_json(site_payload(sites_frame([site(XSS, -0.1, 51.5)])))
+    assert "<" not in text
+    assert ">" not in text
+    assert "&" not in text
+    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in text
+    assert json.loads(text)["strings"]["name"] == "&lt;img src=x onerror=alert(1)&gt;"
+
+
+def test_template_braces_in_names_become_entities():
+    payload = site_payload(sites_frame([site("{{ 7*7 }} {% if %}", -0.1, 51.5)]))
+    assert payload["strings"]["name"] == "&#123;&#123; 7*7 &#125;&#125; &#123;% if %&#125;"
+
+
+def test_script_json_escapes_line_separators_and_round_trips():
+    value = {"a": "x\u2028y\u2029z </script> & more"}
+    text = script_json(value)
+    assert "\u2028" not in text
+    assert "\u2029" not in text
+    assert "</script>" not in text
+    assert json.loads(text) == value
+
+
+def test_sites_without_coordinates_are_counted_not_drawn():
+    sites = sites_frame([site("Here", -0.1, 51.5), site("Nowhere", None, None)])
+    payload = site_payload(sites)
+    assert (payload["count"], payload["unmapped"]) == (1, 1)
+    assert read_site_payload(payload)["site_name"].tolist() == ["Here"]
+
+
+def test_a_plain_frame_with_lat_lon_columns_is_accepted():
+    frame = pd.DataFrame(
+        {
+            "site_name": ["A", "B"],
+            "sector": ["NHS", "Voluntary"],
+            "lat": [51.5, pd.NA],
+            "lon": [-0.1, pd.NA],
+        }
+    )
+    payload = site_payload(frame)
+    assert (payload["count"], payload["unmapped"]) == (1, 1)
+    assert read_site_payload(payload)["planning_status"].tolist() == ["unknown"]
+
+
+def test_sites_in_british_national_grid_are_drawn_in_degrees():
+    sites = sites_frame([site("Trafalgar Square", -0.1281, 51.5080)]).to_crs(27700)
+    decoded = read_site_payload(site_payload(sites))
+    assert decoded.loc[0, ["lat", "lon"]].tolist() == pytest.approx([51.5080, -0.1281], abs=1e-5)
+
+
+def test_an_official_icb_that_differs_is_carried_with_its_code():
+    sites = sites_frame(
+        [site("Border House", -0.1, 51.5, official_icb_code="E54000030", official_icb_agrees=False)]
+    )
+    decoded = read_site_payload(site_payload(sites))
+    assert decoded.loc[0, "official_icb_differs"] == "E54000030"
+    assert decoded.loc[0, "official_icb_agrees"] == "differs"
+
+
+def test_missing_optional_fields_decode_as_missing():
+    sites = sites_frame([site("Unknowns", -0.1, 51.5, capacity=np.nan, border_distance_m=np.nan)])
+    sites["icb_code"] = pd.Series([pd.NA], dtype="string")
+    decoded = read_site_payload(site_payload(sites))
+    assert decoded["capacity"].isna().all()
+    assert decoded["border_distance_m"].isna().all()
+    assert decoded.loc[0, "icb_code"] is None
+
+
+def test_repeated_names_are_sent_once():
+    sites = sites_frame([site("Boots Pharmacy", -0.1 + i / 100, 51.5) for i in range(200)])
+    payload = site_payload(sites)
+    assert payload["strings"]["name"] == "Boots Pharmacy"
+    assert read_site_payload(payload)["site_name"].eq("Boots Pharmacy").all()
+
+
+def test_fractional_capacity_keeps_one_decimal():
+    sites = sites_frame(
+        [site("Half", -0.1, 51.5, capacity=2.5), site("Whole", 0.1, 51.5, capacity=3.0)]
+    )
+    decoded = read_site_payload(site_payload(sites)).sort_values("lon")
+    assert decoded["capacity"].tolist() == [2.5, 3.0]
+
+
+def test_ten_thousand_sites_cost_under_twenty_bytes_each_besides_their_text():
+    sites = synthetic_sites(10_000)
+    payload = site_payload(sites)
+    text = script_json(payload)
+    text_bytes = sum(len(table.encode()) for table in payload["strings"].values())
+    assert len(text.encode()) - text_bytes < 20 * len(sites)  # 4 MB for 100k leaves 20 for names
+    decoded = read_site_payload(json.loads(text))
+    assert len(decoded) == len(sites)
+    assert sorted(decoded["site_name"]) == sorted(sites["site_name"])
+    assert np.sort(decoded["lat"].to_numpy()) == pytest.approx(
+        np.sort(sites.geometry.y.to_numpy()), abs=1e-5
+    )
+
+
+def test_an_empty_selection_gives_an_empty_payload():
+    payload = site_payload(sites_frame([site("A", -0.1, 51.5)]).iloc[:0])
+    assert (payload["count"], payload["unmapped"]) == (0, 0)
+    assert read_site_payload(payload).empty
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"sector": "Private"}, "column sector has 1 values outside NHS, Local authority"),
+        ({"planning_status": "maybe"}, "column planning_status has 1 values outside engaged"),
+        ({"assignment": "somewhere"}, "column assignment has 1 values outside inside"),
+        ({"capacity": -3.0}, "column capacity has 1 negative values (rows 0)"),
+        ({"y": 95.0}, "coordinates out of range (rows 0)"),
+    ],
+)
+def test_bad_values_raise_naming_column_and_row(change, message):
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        site_payload(
+            sites_frame([site("A", change.pop("x", -0.1), change.pop("y", 51.5), **change)])
+        )
+
+
+def test_line_geometries_are_refused():
+    sites = gpd.GeoDataFrame(
+        {"site_name": ["Road"], "sector": ["NHS"]},
+        geometry=[LineString([(0, 51), (1, 52)])],
+        crs=4326,
+    )
+    with pytest.raises(InputError, match="1 geometries are not points"):
+        site_payload(sites)
+
+
+def test_sites_without_a_crs_are_refused():
+    with pytest.raises(InputError, match="no CRS; expected EPSG:4326"):
+        site_payload(
+            gpd.GeoDataFrame({"site_name": ["A"], "sector": ["NHS"]}, geometry=[Point(0, 51)])
+        )
+
+
+def test_a_missing_sector_column_is_named():
+    with pytest.raises(InputError, match="column sector is missing"):
+        site_payload(pd.DataFrame({"site_name": ["A"], "lat": [51.0], "lon": [0.0]}))
+
+
+def test_a_repeated_column_is_named():
+    frame = pd.DataFrame(
+        [["A", "NHS", "Independent", 51.0, 0.0]],
+        columns=["site_name", "sector", "sector", "lat", "lon"],
+    )
+    with pytest.raises(InputError, match="column sector appears more than once"):
+        site_payload(frame)
