@@ -90,7 +90,7 @@ METRICS: dict[str, MapMetric] = {
 def build_map(
     boundaries: gpd.GeoDataFrame,
     metrics: pd.DataFrame,
-    sites: gpd.GeoDataFrame | pd.DataFrame,
+    sites: gpd.GeoDataFrame | pd.DataFrame | None,
     *,
     metric: str = "iv_not_engaged_share",
     regions: gpd.GeoDataFrame | None = None,
@@ -103,8 +103,10 @@ def build_map(
     """The explorer map: choropleth of `metric` by ICB, optional regions, all sites by sector.
 
     `boundaries` is the display copy (geo.boundaries.display_boundaries). With no
-    `center`/`zoom` the map fits the selected ICB, or else every ICB. `assets` is
-    'cdn', 'local' (inlined from node_modules) or a base URL (geo.map_assets).
+    `center`/`zoom` the map fits the selected ICB, or else every ICB. `sites=None`
+    leaves the sites out, for a page that sends `sites_layer(...)` to st_folium as
+    `feature_group_to_add`. `assets` is 'cdn', 'local' (inlined from node_modules)
+    or a base URL (geo.map_assets).
     """
     icbs = _checked_boundaries(boundaries, "boundaries")
     _check_selected(selected_icb, icbs)
@@ -112,7 +114,8 @@ def build_map(
     choropleth_layer(icbs, metrics, metric=metric, selected_icb=selected_icb).add_to(m)
     if regions is not None:
         regions_layer(regions).add_to(m)
-    sites_layer(sites).add_to(m)
+    if sites is not None:
+        sites_layer(sites).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     return apply_assets(m, assets)
 
@@ -371,7 +374,7 @@ def _choropleth_legend(spec: MapMetric, breaks: list[float], *, has_no_data: boo
         if spec.column == "iv_not_engaged_share"
         else ""
     )
-    return f"<h4>{escape_html(spec.label)}</h4><ul>{''.join(rows)}</ul>{note}"
+    return _collapsible(escape_html(spec.label), f"<ul>{''.join(rows)}</ul>{note}")
 
 
 def _sites_legend(payload: dict, detail_zoom: int) -> str:
@@ -392,9 +395,13 @@ def _sites_legend(payload: dict, detail_zoom: int) -> str:
         notes.append(f"{payload['unmapped']:,} sites have no coordinates and are not drawn.")
     if payload["count"] == 0:
         notes.append("No sites match the filters.")
-    return f"<h4>Provider sites</h4><ul>{''.join(rows)}</ul>" + "".join(
-        f'<p class="ics-note">{note}</p>' for note in notes
-    )
+    paragraphs = "".join(f'<p class="ics-note">{note}</p>' for note in notes)
+    return _collapsible("Provider sites", f"<ul>{''.join(rows)}</ul>{paragraphs}")
+
+
+def _collapsible(title: str, body: str) -> str:
+    """A legend the user can fold away to see the map under it."""
+    return f"<details open><summary>{title}</summary>{body}</details>"
 
 
 def _base_map(

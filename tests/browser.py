@@ -54,8 +54,12 @@ def require_node_modules() -> None:
 
 
 @contextmanager
-def chromium_page(width: int = 1100, height: int = 800) -> Iterator:
-    """A fresh page in headless Debian chromium, with CDN assets answered from node_modules."""
+def chromium() -> Iterator:
+    """Headless Debian chromium for as long as the block runs (one per test module is plenty).
+
+    Playwright's sync API allows one of these at a time: share it through a
+    module-scoped fixture and open pages with `open_page`.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -63,11 +67,16 @@ def chromium_page(width: int = 1100, height: int = 800) -> Iterator:
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            page.route("**/*", _answer_offline)
-            yield page
+            yield browser
         finally:
             browser.close()
+
+
+def open_page(browser, width: int = 1100, height: int = 800):
+    """A fresh page that answers CDN asset URLs from node_modules and refuses the internet."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.route("**/*", _answer_offline)
+    return page
 
 
 @contextmanager

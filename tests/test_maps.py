@@ -271,6 +271,13 @@ def test_empty_site_selection_still_draws_the_map_and_says_so(icbs, metrics, sit
     assert len(geojson_features(html)) == 3
 
 
+def test_without_sites_the_map_has_no_site_layer_for_a_page_to_add_one(icbs, metrics):
+    html = build_map(icbs, metrics, None, tiles=None).get_root().render()
+    assert "IcsMap.sitesLayer(" not in html
+    assert "Provider sites" not in html
+    assert len(geojson_features(html)) == 3
+
+
 def test_real_boundaries_and_hospitals_render(shared_data):
     icbs = gpd.read_file(shared_data / "icb_2022_07_buc.geojson").rename(
         columns={"ICB22CD": "code", "ICB22NM": "name"}

@@ -85,10 +85,11 @@
       this._d = decode(payload);
       this.decodeMs = performance.now() - t0;
       this.stats = null;
-      window.IcsMap.layers.push(this);
     },
 
+    // IcsMap.layers lists the site layers on a map now, for tests and measurements.
     onAdd: function (map) {
+      window.IcsMap.layers.push(this);
       var pane = map.getPane(this.options.pane) || map.createPane(this.options.pane);
       pane.style.zIndex = 450;
       pane.style.pointerEvents = "none";
@@ -102,6 +103,8 @@
     },
 
     onRemove: function (map) {
+      var layers = window.IcsMap.layers;
+      if (layers.indexOf(this) >= 0) layers.splice(layers.indexOf(this), 1);
       L.DomUtil.remove(this._canvas);
       map.off("moveend zoomend resize viewreset", this._schedule, this);
       map.off("mousemove", this._onMouseMove, this);
@@ -297,6 +300,7 @@
       if (hit.cluster) {
         map.setView(latlng, Math.min(map.getZoom() + 2, map.getMaxZoom()));
       } else {
+        this._hideTip();
         L.popup({ maxWidth: 340, className: "ics-site-popup-wrap" })
           .setLatLng(latlng).setContent(this.popupHtml(hit.site)).openOn(map);
       }
