@@ -191,6 +191,18 @@ def test_reading_reports_progress_in_bytes_up_to_the_file_size(onspd):
     assert seen[-1] == (onspd.stat().st_size, onspd.stat().st_size)
 
 
+def test_postcodes_are_normalised_exactly_as_the_provider_table_does():
+    values = ["e10aa", " EC1A 1BB ", "ls1  3ex", "gir0aa", "AB1 2CD", "not a postcode", "", None]
+
+    normalised = geocode.normalise_postcodes(pd.Series(values))
+
+    expected = [providers.normalise_postcode(value) for value in values]
+    assert normalised.tolist() == [pd.NA if e is None else e for e in expected]
+    assert geocode.is_postcode(pd.Series(values)).tolist() == [
+        True, True, True, True, False, False, False, False,
+    ]  # fmt: skip
+
+
 # --- geocode_offline ----------------------------------------------------------------------
 
 
