@@ -11,7 +11,18 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from geo import engagement, exports, pipeline, reports, settings, sources, store, workspace
+from geo import (
+    engagement,
+    exports,
+    pipeline,
+    publishing,
+    reports,
+    settings,
+    sources,
+    store,
+    validation,
+    workspace,
+)
 from geo.errors import InputError
 
 SITE_FORMATS = ("cqc", "cqc_directory", "ods", "generic")
@@ -61,7 +72,50 @@ def _parser() -> argparse.ArgumentParser:
     brief.add_argument("--vintage", help="ICB boundary vintage (default: the newest loaded)")
     brief.add_argument("--out", type=Path, required=True, help="file to write")
     brief.set_defaults(run=_briefing)
+    _add_publishing(commands)
     return parser
+
+
+def _add_publishing(commands) -> None:
+    publish = commands.add_parser(
+        "publish", help="check a file and publish what it accepts as a new version"
+    )
+    publish.add_argument("file", type=Path, metavar="FILE", help="the file to publish")
+    publish.add_argument("--kind", required=True, choices=publishing.KINDS, help="what FILE is")
+    publish.add_argument(
+        "--dataset",
+        help="dataset to publish into (default: sites, engagement, boundaries-KIND-YEAR)",
+    )
+    publish.add_argument(
+        "--sites-format",
+        choices=SITE_FORMATS,
+        help="format of a provider list (default: recognised)",
+    )
+    publish.add_argument(
+        "--ods-report", help="NHS ODS report FILE is (ets, etr, ephp, ephpsite, epraccur)"
+    )
+    publish.add_argument("--vintage", help="boundaries: the vintage (year) of the layer")
+    publish.add_argument(
+        "--geocode",
+        choices=publishing.GEOCODE_CHOICES,
+        help="place sites without coordinates by postcode: offline (ONSPD) or online (postcodes.io)",
+    )
+    publish.add_argument(
+        "--postcodes",
+        type=Path,
+        help="ONSPD/NSPL file for --geocode offline (default: ICS_ONSPD_PATH)",
+    )
+    publish.add_argument("--rejected", type=Path, help="write the rejected rows and reasons here")
+    publish.add_argument("--author", help="who publishes (default: ICS_AUTHOR or the OS user)")
+    publish.set_defaults(run=_publish)
+    versions = commands.add_parser("versions", help="print the audit log of published versions")
+    versions.add_argument("--dataset", help="only this dataset")
+    versions.set_defaults(run=_versions)
+    revert = commands.add_parser("revert", help="make an earlier version current again")
+    revert.add_argument("--dataset", required=True, help="dataset to revert")
+    revert.add_argument("--version", required=True, type=int, help="version to bring back")
+    revert.add_argument("--author", help="who reverts (default: ICS_AUTHOR or the OS user)")
+    revert.set_defaults(run=_revert)
 
 
 def _add(commands, name: str, help_text: str, run: Callable) -> None:
@@ -189,6 +243,67 @@ def _briefing(args: argparse.Namespace) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(document)
     print(f"wrote {args.out} ({len(document) / 1e6:.1f} MB, {analysis.vintage} ICBs)")
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    prepared = publishing.prepare(
+        args.file,
+        args.kind,
+        fmt=args.sites_format,
+        ods_report=args.ods_report,
+        vintage=args.vintage,
+        geocode=args.geocode,
+        postcode_file=args.postcodes,
+    )
+    print(prepared.summary())
+    for line in prepared.rejections():
+        print(f"  rejected {line}")
+    if prepared.counts["rejected"] > len(prepared.rejections()):
+        print(f"  … {prepared.counts['rejected']:,} rejected in all")
+    _print_notes(prepared.notes)
+    if args.rejected is not None and prepared.report is not None:
+        args.rejected.parent.mkdir(parents=True, exist_ok=True)
+        args.rejected.write_bytes(validation.rejected_csv(prepared.report))
+        print(f"wrote {prepared.counts['rejected']:,} rejected rows to {args.rejected}")
+    if prepared.table.empty:
+        print(f"error: {publishing.nothing_to_publish(prepared)}", file=sys.stderr)
+        return 1
+    author = args.author or publishing.default_author()
+    with store.open_store() as published:
+        version = publishing.publish(prepared, published, author=author, dataset=args.dataset)
+    print(
+        f"published {version.dataset} v{version.version} ({version.rows:,} rows) by {version.author}"
+    )
+    return 0
+
+
+def _versions(args: argparse.Namespace) -> int:
+    with store.open_store() as published:
+        log = published.versions(args.dataset)
+    if log.empty:
+        print("nothing has been published yet")
+        return 0
+    table = log.assign(
+        published_at=log["published_at"].dt.strftime("%Y-%m-%d %H:%M UTC"),
+        checksum=log["checksum"].str[:12],
+        current=log["current"].map({True: "*", False: ""}),
+    )
+    columns = ["dataset", "version", "action", "author", "published_at", "file_name", "checksum"]
+    columns += ["rows", "accepted", "warned", "rejected", "reverted_to", "current"]
+    shown = table[columns].astype(object)
+    print(shown.where(shown.notna(), "").to_string(index=False))
+    return 0
+
+
+def _revert(args: argparse.Namespace) -> int:
+    author = args.author or publishing.default_author()
+    with store.open_store() as published:
+        version = published.revert(args.dataset, args.version, author=author)
+    print(
+        f"{version.dataset} v{version.version}: back to the rows of v{version.reverted_to} "
+        f"({version.rows:,} rows), by {version.author}"
+    )
     return 0
 
 

@@ -54,6 +54,16 @@ SETTINGS: dict[str, Setting] = {
         "200",
         "Largest file an analyst may upload, in megabytes.",
     ),
+    "allow_uploads": Setting(
+        "ICS_ALLOW_UPLOADS",
+        "true",
+        "Show the analysts' pages (upload, publish, revert); `false` hides them on a read-only deployment.",
+    ),
+    "author": Setting(
+        "ICS_AUTHOR",
+        "",
+        "Name recorded as the author of published versions by default; empty means the operating-system user.",
+    ),
     "http_timeout_s": Setting(
         "ICS_HTTP_TIMEOUT_S",
         "60",

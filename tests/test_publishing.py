@@ -1,0 +1,298 @@
+"""From a file to a published version: prepare, publish, and what everyone then sees."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from pyproj import Transformer
+
+from geo import publishing, sources, store_sql, workspace
+from geo.errors import InputError
+from geo.store import open_store
+from tests import postcodes_server as fake
+from tests.test_cli import run_cli
+
+postcodes_server = fake.postcodes_server  # the postcodes.io stand-in fixture
+
+CQC_FILE = "01_November_2026_HSCA_Active_Locations.csv"
+
+
+@pytest.fixture
+def store(data_dir):
+    with open_store() as opened:
+        yield opened
+
+
+@pytest.fixture
+def cqc_file(fixtures_dir):
+    return fixtures_dir / CQC_FILE
+
+
+def _rows_in(path) -> int:
+    return len(pd.read_csv(path, dtype=str))
+
+
+def _write(path, text: str):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _all_rejected(tmp_path):
+    """Twelve sites, none of which can be placed: no coordinates and no postcode."""
+    lines = "".join(f"Site {n},\n" for n in range(12))
+    return _write(tmp_path / "x.csv", "name,postcode\n" + lines)
+
+
+# --- provider lists --------------------------------------------------------------------
+
+
+def test_a_cqc_file_is_judged_row_by_row_and_the_counts_add_up_to_its_rows(cqc_file):
+    prepared = publishing.prepare(cqc_file, "sites")
+    counts = prepared.counts
+    assert counts["accepted"] + counts["warned"] + counts["rejected"] == _rows_in(cqc_file)
+    assert counts["rejected"] == prepared.report.counts["rejected"] > 0
+    assert len(prepared.table) == counts["accepted"] + counts["warned"]
+    assert prepared.dataset == workspace.SITES
+    assert prepared.fmt == "cqc"
+    assert prepared.checksum == hashlib.sha256(cqc_file.read_bytes()).hexdigest()
+    assert all(line.startswith("row ") for line in prepared.rejections())
+
+
+def test_a_published_cqc_file_is_what_every_page_then_analyses(cqc_file, store, shared_data):
+    sources.fetch_from_dir(shared_data)
+    prepared = publishing.prepare(cqc_file, "sites")
+    version = publishing.publish(prepared, store, author="alice")
+    assert (version.dataset, version.version, version.author) == ("sites", 1, "alice")
+    assert version.counts == prepared.counts
+    assert version.meta["publisher"] == "Care Quality Commission"
+    assert version.file_name == CQC_FILE
+    analysis = workspace.analyse("2024", store)
+    assert analysis.metrics["sites_total"].sum() == len(prepared.table)
+    assert "sites v1" in analysis.provenance["version"].tolist()
+    published_ids = set(analysis.assigned["site_id"])
+    assert published_ids == set(prepared.table["site_id"])
+
+
+def test_a_file_whose_every_row_is_rejected_is_refused_and_the_store_is_unchanged(
+    cqc_file, store, tmp_path
+):
+    publishing.publish(publishing.prepare(cqc_file, "sites"), store, author="alice")
+    before = store.versions()
+    prepared = publishing.prepare(_all_rejected(tmp_path), "sites")
+    assert prepared.counts == {"accepted": 0, "warned": 0, "rejected": 12}
+    with pytest.raises(
+        InputError, match=r"nothing to publish: all 12 rows of x\.csv were rejected"
+    ):
+        publishing.publish(prepared, store, author="alice")
+    pd.testing.assert_frame_equal(store.versions(), before)
+
+
+def test_a_publish_that_fails_midway_leaves_the_store_as_it_was(cqc_file, store, monkeypatch):
+    first = publishing.prepare(cqc_file, "sites")
+    publishing.publish(first, store, author="alice")
+    before = store.versions()
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store_sql, "write_payload", broken)
+    with pytest.raises(OSError, match="disk full"):
+        publishing.publish(first, store, author="bob")
+    pd.testing.assert_frame_equal(store.versions(), before)
+    assert store.current_version("sites") == 1
+    assert len(store.load("sites")) == len(first.table)
+
+
+def test_a_file_that_cannot_be_read_raises_one_line_and_nothing_is_written(store, tmp_path):
+    path = _write(tmp_path / "colours.csv", "colour,weight\nred,3\n")
+    with pytest.raises(InputError, match=r"colours\.csv") as raised:
+        publishing.prepare(path, "sites")
+    assert "\n" not in str(raised.value)
+    assert store.datasets().empty
+
+
+def test_grid_references_become_latitude_and_longitude(tmp_path):
+    to_grid = Transformer.from_crs(4326, 27700, always_xy=True)
+    east, north = to_grid.transform(-1.552119, 53.80146)
+    path = _write(
+        tmp_path / "grid.csv",
+        f"name,E,N\nLeeds General Infirmary,{east:.0f},{north:.0f}\nNowhere,abc,434000\n",
+    )
+    prepared = publishing.prepare(
+        path, "sites", columns={"site_name": "name", "easting": "E", "northing": "N"}
+    )
+    leeds = prepared.table.iloc[0]
+    assert leeds["lat"] == pytest.approx(53.80146, abs=1e-4)
+    assert leeds["lon"] == pytest.approx(-1.552119, abs=1e-4)
+    assert prepared.counts["rejected"] == 1
+    reason = prepared.report.rows.iloc[1]["reason"]
+    assert "lat/lon" in reason
+    assert any("grid references" in note for note in prepared.notes)
+
+
+def test_an_easting_without_a_northing_is_refused_by_name(tmp_path):
+    path = _write(tmp_path / "grid.csv", "name,E\nA,430000\n")
+    with pytest.raises(InputError, match="easting column but no northing"):
+        publishing.prepare(path, "sites", columns={"site_name": "name", "easting": "E"})
+
+
+def test_postcodes_are_geocoded_offline_from_an_onspd_file(tmp_path):
+    onspd = fake.write_onspd_csv(tmp_path / "ONSPD_MAY_2026_UK.csv")
+    path = _write(tmp_path / "pc.csv", "name,postcode\nLGI,ls1 3ex\nMRI,M13 9WL\nGone,ZZ9 9ZZ\n")
+    prepared = publishing.prepare(path, "sites", geocode="offline", postcode_file=onspd)
+    assert prepared.counts == {"accepted": 2, "warned": 0, "rejected": 1}
+    assert prepared.table["lat"].tolist() == pytest.approx([53.80146, 53.461674])
+    assert "ZZ9 9ZZ not found in ONSPD May 2026" in prepared.report.rows.iloc[2]["reason"]
+    assert any("2 of 3 postcodes geocoded" in note for note in prepared.notes)
+
+
+def test_offline_geocoding_without_a_postcode_file_says_how_to_name_one(tmp_path, monkeypatch):
+    monkeypatch.delenv("ICS_ONSPD_PATH", raising=False)
+    path = _write(tmp_path / "pc.csv", "name,postcode\nLGI,LS1 3EX\n")
+    with pytest.raises(InputError, match="ICS_ONSPD_PATH"):
+        publishing.prepare(path, "sites", geocode="offline")
+
+
+def test_postcodes_are_geocoded_online_with_progress(tmp_path, monkeypatch, postcodes_server):
+    monkeypatch.setenv("ICS_POSTCODES_IO_URL", postcodes_server.root)
+    path = _write(tmp_path / "pc.csv", "name,postcode\nLGI,LS1 3EX\nGuy's,SE1 7EH\n")
+    steps: list[tuple[str, float]] = []
+    prepared = publishing.prepare(
+        path, "sites", geocode="online", progress=lambda step, share: steps.append((step, share))
+    )
+    assert prepared.counts["accepted"] == 2
+    assert set(prepared.table["geocode_source"]) == {"postcodes.io"}
+    shares = [share for _, share in steps]
+    assert shares == sorted(shares)
+    assert shares[-1] == 1.0
+    assert any(step.startswith("Geocoding") for step, _ in steps)
+
+
+# --- engagement lists and boundaries ----------------------------------------------------
+
+
+def test_an_engagement_list_is_published_under_engagement(store, tmp_path):
+    path = _write(
+        tmp_path / "engaged.csv",
+        "CQC Provider ID,name,status\n1-102643003,East Lancashire Hospice,engaged\n"
+        "1-102643008,Ramsay Health Care,not engaged\n",
+    )
+    prepared = publishing.prepare(path, "engagement")
+    assert prepared.counts == {"accepted": 2, "warned": 0, "rejected": 0}
+    version = publishing.publish(prepared, store, author="alice")
+    assert version.dataset == workspace.ENGAGEMENT
+    assert store.load("engagement")["planning_status"].tolist() == ["engaged", "not engaged"]
+
+
+def test_a_new_boundary_vintage_in_another_crs_is_published_as_its_own_dataset(
+    store, shared_data, tmp_path
+):
+    layer = gpd.read_file(shared_data / "icb_2022_07_buc.geojson").to_crs(27700)
+    path = tmp_path / "icb_2027.gpkg"
+    layer.to_file(path)
+    assert publishing.recognise_upload(path, "boundaries")[0] == "ons"
+    prepared = publishing.prepare(path, "boundaries", vintage="2027")
+    assert prepared.dataset == "boundaries-icb-2027"
+    assert prepared.counts["accepted"] + prepared.counts["warned"] == 42
+    publishing.publish(prepared, store, author="alice")
+    loaded = store.load("boundaries-icb-2027")
+    assert loaded.crs.to_epsg() == 4326
+    assert len(loaded) == 42
+    assert "2027" in workspace.vintages(store)
+
+
+def test_an_earlier_version_can_be_brought_back(cqc_file, store, tmp_path):
+    publishing.publish(publishing.prepare(cqc_file, "sites"), store, author="alice")
+    smaller = tmp_path / "three.csv"
+    smaller.write_text("".join(cqc_file.read_text(encoding="utf-8").splitlines(True)[:4]))
+    publishing.publish(publishing.prepare(smaller, "sites"), store, author="alice")
+    assert len(store.load("sites")) == 3
+    store.revert("sites", 1, author="bob")
+    assert len(store.load("sites")) == len(publishing.prepare(cqc_file, "sites").table)
+
+
+# --- who publishes ------------------------------------------------------------------------
+
+
+def test_the_author_comes_from_the_setting_else_the_operating_system(monkeypatch):
+    monkeypatch.setenv("ICS_AUTHOR", "Ada Analyst")
+    assert publishing.default_author() == "Ada Analyst"
+    monkeypatch.delenv("ICS_AUTHOR")
+    monkeypatch.setenv("LOGNAME", "osuser")
+    assert publishing.default_author() == "osuser"
+
+
+@pytest.mark.parametrize(("value", "allowed"), [("true", True), ("False", False), ("0", False)])
+def test_the_analyst_pages_can_be_switched_off(monkeypatch, value, allowed):
+    monkeypatch.setenv("ICS_ALLOW_UPLOADS", value)
+    assert publishing.uploads_allowed() is allowed
+
+
+# --- the command line ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_env(data_dir):
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env.update(ICS_DATA_DIR=str(data_dir), ICS_AUTHOR="cron")
+    return env
+
+
+def test_cli_publish_prints_the_summary_and_the_new_version(cqc_file, cli_env, tmp_path):
+    rejected = tmp_path / "rejected.csv"
+    result = run_cli(
+        "publish", str(cqc_file), "--kind", "sites", "--rejected", str(rejected), env=cli_env
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"{CQC_FILE}: 11 rows: 9 accepted, 0 accepted with a warning, 2 rejected" in result.stdout
+    )
+    assert "rejected row 9: lat/lon look swapped" in result.stdout
+    assert "published sites v1 (9 rows) by cron" in result.stdout
+    assert len(pd.read_csv(rejected, encoding="utf-8-sig")) == 2
+
+
+def test_cli_publish_exits_1_when_nothing_could_be_published(cli_env, tmp_path):
+    result = run_cli("publish", str(_all_rejected(tmp_path)), "--kind", "sites", env=cli_env)
+    assert result.returncode == 1
+    assert "all 12 rows of x.csv were rejected" in result.stderr
+    with open_store() as store:
+        assert store.datasets().empty
+
+
+def test_cli_publish_exits_2_with_one_line_on_bad_input(cli_env, tmp_path):
+    path = _write(tmp_path / "colours.csv", "colour,weight\nred,3\n")
+    result = run_cli("publish", str(path), "--kind", "sites", env=cli_env)
+    assert result.returncode == 2
+    assert "colours.csv" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_revert_and_versions_keep_an_audit_log(cqc_file, cli_env, store):
+    prepared = publishing.prepare(cqc_file, "sites")
+    for author in ("alice", "carol"):
+        publishing.publish(prepared, store, author=author)
+    missing = run_cli("revert", "--dataset", "sites", "--version", "7", env=cli_env)
+    assert missing.returncode == 2
+    assert "has no version 7" in missing.stderr
+    reverted = run_cli("revert", "--dataset", "sites", "--version", "1", env=cli_env)
+    assert reverted.returncode == 0, reverted.stderr
+    assert "sites v3: back to the rows of v1 (9 rows), by cron" in reverted.stdout
+    log = run_cli("versions", "--dataset", "sites", env=cli_env)
+    assert log.returncode == 0
+    header, *lines = log.stdout.strip().splitlines()
+    assert header.split()[:4] == ["dataset", "version", "action", "author"]
+    assert [line.split()[:4] for line in lines] == [
+        ["sites", "1", "publish", "alice"],
+        ["sites", "2", "publish", "carol"],
+        ["sites", "3", "revert", "cron"],
+    ]
+    assert lines[-1].rstrip().endswith("*")
+    assert not lines[0].rstrip().endswith("*")
+    checksum = prepared.checksum[:12]
+    assert all(checksum in line for line in lines)
