@@ -252,10 +252,10 @@ def _year_of(name: str) -> int:
 
 
 def _compact_keys(postcodes: Iterable[object]) -> list[str]:
-    keys = {
-        re.sub(r"\s+", "", str(p)).upper() for p in postcodes if p is not None and p is not pd.NA
-    }
-    return sorted(key for key in keys if key and key != "NAN")
+    """The wanted postcodes without spaces, upper-cased, distinct: what rows are matched on."""
+    values = postcodes if isinstance(postcodes, pd.Series) else pd.Series(list(postcodes))
+    compact = values.astype("string").str.replace(r"\s+", "", regex=True).str.upper()
+    return sorted(set(compact.dropna().unique()) - {""})
 
 
 def _read_index_rows(

@@ -481,6 +481,26 @@ def test_postcodes_the_file_lacks_are_asked_online(index, postcodes_server):
     assert postcodes_server.bulk_requests == [["CA2 7HY"]]
 
 
+def test_online_only_geocoding_places_sites_through_postcodes_io(postcodes_server):
+    sites = _sites([{"site_name": "Freeman Hospital", "postcode": "ne77dn"}])
+
+    placed = geocode.geocode_sites(
+        sites, online=True, base_url=postcodes_server.root, sleep=Sleeps()
+    )
+
+    assert placed.loc[0, "geocode_status"] == "found"
+    assert placed.loc[0, "lat"] == pytest.approx(BY_POSTCODE["NE7 7DN"].lat)
+    assert postcodes_server.bulk_requests == [["NE7 7DN"]]
+
+
+def test_the_postcode_file_setting_names_the_file_or_nothing(monkeypatch, tmp_path):
+    monkeypatch.delenv("ICS_ONSPD_PATH", raising=False)
+    assert geocode.postcode_file_from_settings() is None
+
+    monkeypatch.setenv("ICS_ONSPD_PATH", str(tmp_path / "ONSPD_MAY_2026_UK.zip"))
+    assert geocode.postcode_file_from_settings() == tmp_path / "ONSPD_MAY_2026_UK.zip"
+
+
 def test_without_a_postcode_file_or_online_lookup_the_rows_say_so():
     sites = _sites([{"site_name": "Leeds General Infirmary", "postcode": "LS1 3EX"}])
 
