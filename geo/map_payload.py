@@ -22,6 +22,7 @@ import base64
 import html
 import json
 import math
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -45,6 +46,16 @@ _SCRIPT_UNSAFE = {
     "\u2029": "\\u2029",
 }
 _TABLES = {"provider": "provider_name", "service": "service_type", "reason": "assignment_reason"}
+_CODED_COLUMNS = (
+    "site_name",
+    "sector",
+    "planning_status",
+    "assignment",
+    "icb_code",
+    "icb_name",
+    "official_icb_code",
+    *_TABLES.values(),
+)
 _USED_COLUMNS = (
     "site_name",
     "sector",
@@ -67,10 +78,10 @@ def site_payload(sites: gpd.GeoDataFrame | pd.DataFrame) -> dict:
     say so. Raises InputError for unknown sectors, statuses or impossible coordinates.
     """
     frame = _site_frame(sites)
-    _validate_sites(frame)
-    located = frame["lat"].notna() & frame["lon"].notna()
-    ordered = frame[located].iloc[_spatial_order(frame[located])]
-    return _assemble(ordered, unmapped=int((~located).sum()))
+    coded = {col: _coded(frame[col]) for col in _CODED_COLUMNS if col in frame.columns}
+    _validate_sites(frame, coded)
+    order = _drawing_order(frame["lat"].to_numpy(), frame["lon"].to_numpy())
+    return _assemble(frame, coded, order)
 
 
 def script_json(value: object) -> str:
@@ -116,6 +127,9 @@ def _site_frame(sites: gpd.GeoDataFrame | pd.DataFrame) -> pd.DataFrame:
     repeated = pd.unique(sites.columns[sites.columns.duplicated()].astype(str))
     if len(repeated):
         raise InputError(f"sites: column {', '.join(repeated)} appears more than once")
+    for col in ("site_name", "sector"):
+        if col not in sites.columns:
+            raise InputError(f"sites: column {col} is missing")
     frame = pd.DataFrame({col: sites[col] for col in _USED_COLUMNS if col in sites.columns})
     if isinstance(sites, gpd.GeoDataFrame) and sites.geometry.name in sites.columns:
         points = _points_in_4326(sites)
@@ -146,40 +160,57 @@ def _points_in_4326(sites: gpd.GeoDataFrame) -> gpd.GeoSeries:
     return geometry.where(~geometry.is_empty, None)
 
 
-def _validate_sites(frame: pd.DataFrame) -> None:
+@dataclass(frozen=True)
+class _Coded:
+    """A text column as integer codes (-1 = missing) into its distinct values."""
+
+    codes: np.ndarray
+    values: list[str]
+
+
+def _coded(values: pd.Series) -> _Coded:
+    """Factorise a column once; everything after works on its integer codes."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return _Coded(codes.astype(np.int64), [str(value) for value in uniques.tolist()])
+
+
+def _validate_sites(frame: pd.DataFrame, coded: dict[str, _Coded]) -> None:
     """Sectors, statuses, coordinates and capacity must be what the canonical table allows."""
-    for col in ("site_name", "sector"):
-        if col not in frame.columns:
-            raise InputError(f"sites: column {col} is missing")
-    _check_values(frame["sector"], "sector", SECTORS)
-    if "planning_status" in frame.columns:
-        statuses = frame["planning_status"].astype(object).fillna("unknown")
-        _check_values(statuses, "planning_status", PLANNING_STATUSES)
-    if "assignment" in frame.columns:
-        _check_values(frame["assignment"].dropna(), "assignment", ASSIGNMENTS)
-    off_earth = (frame["lat"].abs() > 85) | (frame["lon"].abs() > 180)
+    _check_values(frame, coded["sector"], "sector", SECTORS, missing_ok=False)
+    if "planning_status" in coded:
+        _check_values(frame, coded["planning_status"], "planning_status", PLANNING_STATUSES)
+    if "assignment" in coded:
+        _check_values(frame, coded["assignment"], "assignment", ASSIGNMENTS)
+    off_earth = (np.abs(frame["lat"]) > 85) | (np.abs(frame["lon"]) > 180)
     if off_earth.any():
         raise InputError(
             f"sites: {int(off_earth.sum())} coordinates out of range (rows {_rows(off_earth)}); "
             "expected latitude within ±85 and longitude within ±180 (EPSG:4326 degrees)"
         )
-    if "capacity" in frame.columns:
-        negative = pd.to_numeric(frame["capacity"], errors="coerce").fillna(0) < 0
-        if negative.any():
-            raise InputError(
-                f"sites: column capacity has {int(negative.sum())} negative values "
-                f"(rows {_rows(negative)}); expected 0 or more, or blank for unknown"
-            )
+    negative = np.nan_to_num(_numbers(frame, "capacity")) < 0
+    if negative.any():
+        raise InputError(
+            f"sites: column capacity has {int(negative.sum())} negative values "
+            f"(rows {_rows(pd.Series(negative, index=frame.index))}); "
+            "expected 0 or more, or blank for unknown"
+        )
 
 
-def _check_values(values: pd.Series, column: str, allowed: tuple[str, ...]) -> None:
+def _check_values(
+    frame: pd.DataFrame,
+    coded: _Coded,
+    column: str,
+    allowed: tuple[str, ...],
+    missing_ok: bool = True,
+) -> None:
     """Raise naming the column, the unexpected values and their rows."""
-    bad = ~values.isin(allowed).fillna(False).astype(bool)
+    unexpected = [i for i, value in enumerate(coded.values) if value not in allowed]
+    bad = np.isin(coded.codes, unexpected) | (not missing_ok and coded.codes < 0)
     if bad.any():
-        found = ", ".join(repr(v) for v in pd.unique(values[bad].astype(object))[:5])
+        found = [repr(coded.values[i]) for i in unexpected[:5]] or ["missing"]
         raise InputError(
             f"sites: column {column} has {int(bad.sum())} values outside "
-            f"{', '.join(allowed)}: {found} (rows {_rows(bad)})"
+            f"{', '.join(allowed)}: {', '.join(found)} (rows {_rows(pd.Series(bad, index=frame.index))})"
         )
 
 
@@ -189,70 +220,77 @@ def _rows(mask: pd.Series) -> str:
     return ", ".join(labels) + (", …" if int(mask.sum()) > 5 else "")
 
 
-def _spatial_order(frame: pd.DataFrame) -> np.ndarray:
-    """Positions sorted into latitude bands, west to east in each: neighbours sit together.
+def _drawing_order(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Positions of the sites with coordinates, in latitude bands, west to east in each.
 
-    Bands as tall as the typical gap between sites keep both deltas short.
+    Neighbours sit together, and bands as tall as the typical gap between sites
+    keep both coordinate deltas short.
     """
-    lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
-    if len(lat) == 0:
-        return np.arange(0)
+    located = np.flatnonzero(~np.isnan(lat) & ~np.isnan(lon))
+    if len(located) == 0:
+        return located
+    lat, lon = lat[located], lon[located]
     area = max(np.ptp(lat), 1e-3) * max(np.ptp(lon), 1e-3)
-    height = max(math.sqrt(area / len(lat)), 1e-4)
-    return np.lexsort((lon, np.floor(lat / height)))
+    height = max(math.sqrt(area / len(located)), 1e-4)
+    return located[np.lexsort((lon, np.floor(lat / height)))]
 
 
-def _assemble(frame: pd.DataFrame, unmapped: int) -> dict:
+def _assemble(frame: pd.DataFrame, coded: dict[str, _Coded], order: np.ndarray) -> dict:
     """The payload dict: packed integer columns, escaped string tables, decoding keys."""
-    n = len(frame)
-    digits, strings = _code_digits(frame)
+    digits, strings = _code_digits(frame, coded, order)
+    capacity = _numbers(frame, "capacity")[order]
+    capacity_scale = 1 if np.all(np.isnan(capacity) | (capacity == np.round(capacity))) else 10
+    border = _numbers(frame, "border_distance_m")[order]
     columns = {
-        "lat": _pack_varints(_zigzag(np.diff(_scaled(frame["lat"]), prepend=0))),
-        "lon": _pack_varints(_zigzag(np.diff(_scaled(frame["lon"]), prepend=0))),
+        "lat": _pack_varints(_zigzag(np.diff(_scaled(frame["lat"].to_numpy()[order]), prepend=0))),
+        "lon": _pack_varints(_zigzag(np.diff(_scaled(frame["lon"].to_numpy()[order]), prepend=0))),
         "code": _pack_varints(_combine(digits)),
-        "capacity": _pack_varints(_na_coded(frame.get("capacity"), _capacity_scale(frame), n)),
-        "border": _pack_varints(_na_coded(frame.get("border_distance_m"), 1 / BORDER_UNIT_M, n)),
+        "capacity": _pack_varints(_na_coded(capacity, capacity_scale)),
+        "border": _pack_varints(_na_coded(border, 1 / BORDER_UNIT_M)),
     }
     for key, col in _TABLES.items():
-        index, strings[key] = _string_table(frame.get(col), n)
+        index, strings[key] = _table(*_ordered(coded.get(col), order))
         if index.any():  # an absent column decodes as all missing
             columns[key] = _pack_varints(index)
-    strings["name"], name_index = _name_strings(frame["site_name"])
+    strings["name"], name_index = _names(*_ordered(coded["site_name"], order))
     if name_index is not None:
         columns["name"] = _pack_varints(name_index)
     return {
         "version": PAYLOAD_VERSION,
-        "count": n,
-        "unmapped": unmapped,
+        "count": len(order),
+        "unmapped": len(frame) - len(order),
         "sectors": list(SECTORS),
         "statuses": list(PLANNING_STATUSES),
         "assignments": list(ASSIGNMENTS),
         "agreement": list(AGREEMENT),
         "code_digits": [[name, radix] for name, (_, radix) in digits.items()],
         "coord_scale": COORD_SCALE,
-        "capacity_scale": _capacity_scale(frame),
+        "capacity_scale": capacity_scale,
         "border_unit_m": BORDER_UNIT_M,
         "strings": strings,
         "columns": columns,
     }
 
 
-def _code_digits(frame: pd.DataFrame) -> tuple[dict[str, tuple[np.ndarray, int]], dict[str, str]]:
+def _code_digits(
+    frame: pd.DataFrame, coded: dict[str, _Coded], order: np.ndarray
+) -> tuple[dict[str, tuple[np.ndarray, int]], dict[str, str]]:
     """Each categorical field as (values, radix), least significant first, and their tables."""
-    n = len(frame)
-    status = _column(frame, "planning_status", n).fillna("unknown")
-    icb_index, icb_codes = _string_table(frame.get("icb_code"), n)
-    icb_names = _names_for(frame, icb_index)
-    official_index, official = _differing_official(frame, n)
+    status = _positions(coded.get("planning_status"), PLANNING_STATUSES, order)
+    status[status < 0] = PLANNING_STATUSES.index("unknown")
+    icb_codes, icb_values = _ordered(coded.get("icb_code"), order)
+    icb_index, icb_table = _table(icb_codes, icb_values)
+    official_index, official_table = _table(*_differing_official(coded, icb_codes, order))
     digits = {
-        "agrees": (_agreement(_column(frame, "official_icb_agrees", n)), len(AGREEMENT)),
-        "assignment": (_positions(_column(frame, "assignment", n), ASSIGNMENTS) + 1, 6),
-        "status": (_positions(status, PLANNING_STATUSES), len(PLANNING_STATUSES)),
-        "sector": (_positions(frame["sector"], SECTORS), len(SECTORS)),
+        "agrees": (_agreement(frame, order), len(AGREEMENT)),
+        "assignment": (_positions(coded.get("assignment"), ASSIGNMENTS, order) + 1, 6),
+        "status": (status, len(PLANNING_STATUSES)),
+        "sector": (_positions(coded["sector"], SECTORS, order), len(SECTORS)),
         "icb": (icb_index, int(icb_index.max(initial=0)) + 1),
         "official": (official_index, int(official_index.max(initial=0)) + 1),
     }
-    return digits, {"icb_code": icb_codes, "icb_name": icb_names, "official": official}
+    names = _icb_names(icb_codes, *_ordered(coded.get("icb_name"), order))
+    return digits, {"icb_code": icb_table, "icb_name": names, "official": official_table}
 
 
 def _combine(digits: dict[str, tuple[np.ndarray, int]]) -> np.ndarray:
@@ -273,62 +311,76 @@ def _split_code(codes: np.ndarray, digit_spec: list[list]) -> dict[str, np.ndarr
     return out
 
 
-def _column(frame: pd.DataFrame, col: str, n: int) -> pd.Series:
-    """A column, or an all-missing one when the table does not have it."""
-    return frame[col] if col in frame.columns else pd.Series([None] * n, index=frame.index)
+def _ordered(coded: _Coded | None, order: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """A coded column's codes in drawing order, and its values; all missing when absent."""
+    if coded is None:
+        return np.full(len(order), -1, dtype=np.int64), []
+    return coded.codes[order], coded.values
 
 
-def _positions(values: pd.Series, allowed: tuple[str, ...]) -> np.ndarray:
-    """Each value's position in `allowed`; -1 for missing."""
-    return pd.Categorical(values, categories=list(allowed)).codes.astype(np.int64)
+def _positions(coded: _Coded | None, allowed: tuple[str, ...], order: np.ndarray) -> np.ndarray:
+    """Each drawn site's value as its position in `allowed`; -1 for missing."""
+    codes, values = _ordered(coded, order)
+    lookup = np.array([allowed.index(v) if v in allowed else -1 for v in values] + [-1])
+    return lookup[codes].astype(np.int64)
 
 
-def _agreement(values: pd.Series) -> np.ndarray:
+def _agreement(frame: pd.DataFrame, order: np.ndarray) -> np.ndarray:
     """Position in AGREEMENT: 0 not given, 1 the official ICB differs, 2 it agrees."""
-    known = values.notna().to_numpy()
-    agree = values.astype(object).fillna(False).astype(bool).to_numpy()
+    if "official_icb_agrees" not in frame.columns:
+        return np.zeros(len(order), dtype=np.int64)
+    values = frame["official_icb_agrees"]
+    known = values.notna().to_numpy()[order]
+    agree = values.astype(object).fillna(False).astype(bool).to_numpy()[order]
     return np.where(known, np.where(agree, 2, 1), 0).astype(np.int64)
 
 
-def _differing_official(frame: pd.DataFrame, n: int) -> tuple[np.ndarray, str]:
-    """Index (1-based; 0 = same or none) of the official ICB code where it differs from the map's."""
-    if "official_icb_code" not in frame.columns:
-        return np.zeros(n, dtype=np.int64), ""
-    official = frame["official_icb_code"].astype("string")
-    mapped = _column(frame, "icb_code", n).astype("string")
-    differs = official.notna() & (official != mapped).fillna(True)
-    return _string_table(official.where(differs), n)
+def _differing_official(
+    coded: dict[str, _Coded], icb_codes: np.ndarray, order: np.ndarray
+) -> tuple[np.ndarray, list[str]]:
+    """Official ICB codes in drawing order, kept only where they differ from the map's ICB."""
+    official, values = _ordered(coded.get("official_icb_code"), order)
+    icb_values = coded["icb_code"].values if "icb_code" in coded else []
+    as_icb = {value: i for i, value in enumerate(icb_values)}
+    same = np.array([as_icb.get(value, -2) for value in values] + [-3])[official] == icb_codes
+    return np.where(same, -1, official), values
 
 
-def _names_for(frame: pd.DataFrame, index: np.ndarray) -> str:
-    """The escaped ICB name of each entry of the ICB code table, joined like every table."""
-    if not index.any():
-        return ""
-    names = _column(frame, "icb_name", len(frame))
-    first = pd.Series(np.arange(len(frame))).groupby(index).first()
-    picked = names.iloc[first[first.index > 0].to_numpy()]
-    return SEPARATOR.join(_escape_all(picked.astype(object).fillna("").tolist()))
+def _table(codes: np.ndarray, values: list[str]) -> tuple[np.ndarray, str]:
+    """Index (1-based; 0 = missing) into the joined, escaped table of the values in use."""
+    present = codes >= 0
+    used = np.unique(codes[present])
+    index = np.zeros(len(codes), dtype=np.int64)
+    index[present] = np.searchsorted(used, codes[present]) + 1
+    return index, SEPARATOR.join(_escape_all([values[i] for i in used]))
 
 
-def _string_table(values: pd.Series | None, n: int) -> tuple[np.ndarray, str]:
-    """Index (1-based; 0 = missing) into the joined, escaped table of the distinct values."""
-    if values is None:
-        return np.zeros(n, dtype=np.int64), ""
-    index, uniques = pd.factorize(values, use_na_sentinel=True)
-    return index.astype(np.int64) + 1, SEPARATOR.join(_escape_all(uniques.tolist()))
+def _icb_names(icb_codes: np.ndarray, name_codes: np.ndarray, names: list[str]) -> str:
+    """The escaped name of each ICB in the code table (its first site's), joined likewise."""
+    used, first = np.unique(icb_codes, return_index=True)
+    picked = name_codes[first[used >= 0]]
+    return SEPARATOR.join(_escape_all([names[i] if i >= 0 else "" for i in picked]))
 
 
-def _name_strings(names: pd.Series) -> tuple[str, np.ndarray | None]:
-    """Site names in order, or as a table plus index where repeats make that smaller."""
-    index, uniques = pd.factorize(names, use_na_sentinel=True)
-    table = _escape_all(uniques.tolist())
-    lengths = np.array([len(t) + 1 for t in table] + [1])
-    in_order = int(lengths[index].sum())
-    as_table = int(lengths[:-1].sum()) + 4 * len(names)  # about 3 varint bytes, base64
+def _names(codes: np.ndarray, values: list[str]) -> tuple[str, np.ndarray | None]:
+    """Site names in drawing order, or as a table plus index where repeats make that smaller."""
+    index, joined = _table(codes, values)
+    table = joined.split(SEPARATOR) if joined else []
+    lengths = np.array([len(name) + 1 for name in table] + [1])
+    in_order = int(lengths[index - 1].sum())
+    as_table = int(lengths[:-1].sum()) + 4 * len(codes)  # about 3 varint bytes, base64
     if as_table < in_order:
-        return SEPARATOR.join(table), index.astype(np.int64) + 1
+        return joined, index
     padded = np.array([*table, ""], dtype=object)
-    return SEPARATOR.join(padded[index].tolist()), None
+    return SEPARATOR.join(padded[index - 1].tolist()), None
+
+
+def _numbers(frame: pd.DataFrame, col: str) -> np.ndarray:
+    """A numeric column as floats, NaN for missing (all NaN when absent)."""
+    if col not in frame.columns:
+        return np.full(len(frame), np.nan)
+    numbers = pd.to_numeric(frame[col], errors="coerce")
+    return numbers.to_numpy(dtype=float, na_value=np.nan)
 
 
 def escape_html(text: str) -> str:
@@ -350,26 +402,15 @@ def _entry(table: list[str], index: int) -> str | None:
     return table[index - 1] if index > 0 else None
 
 
-def _scaled(values: pd.Series) -> np.ndarray:
+def _scaled(degrees: np.ndarray) -> np.ndarray:
     """Degrees as integer 1e-5 degree steps."""
-    return np.round(values.to_numpy(dtype=float) * COORD_SCALE).astype(np.int64)
+    return np.round(degrees * COORD_SCALE).astype(np.int64)
 
 
-def _capacity_scale(frame: pd.DataFrame) -> int:
-    """1 when every capacity is whole (beds, places), else 10 to keep one decimal."""
-    if "capacity" not in frame.columns:
-        return 1
-    values = pd.to_numeric(frame["capacity"], errors="coerce").dropna().to_numpy(dtype=float)
-    return 1 if np.all(values == np.round(values)) else 10
-
-
-def _na_coded(values: pd.Series | None, scale: float, n: int) -> np.ndarray:
+def _na_coded(values: np.ndarray, scale: float) -> np.ndarray:
     """round(value × scale) + 1, with 0 for missing: non-negative integers for varints."""
-    if values is None:
-        return np.zeros(n, dtype=np.int64)
-    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    coded = np.round(np.nan_to_num(numbers, nan=0.0) * scale) + 1
-    return np.where(np.isnan(numbers), 0, coded).astype(np.int64)
+    coded = np.round(np.nan_to_num(values, nan=0.0) * scale) + 1
+    return np.where(np.isnan(values), 0, coded).astype(np.int64)
 
 
 def _unscale(coded: np.ndarray, scale: float) -> pd.Series:
