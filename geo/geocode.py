@@ -408,7 +408,7 @@ def _terminated_status(dates: np.ndarray) -> np.ndarray:
     )
 
 
-def _geocoded(index: pd.Index, lat, lon, status, source: str) -> pd.DataFrame:
+def _geocoded(index: pd.Index, lat, lon, status, source: str | None) -> pd.DataFrame:
     status = pd.Series(status, index=index, dtype="string")
     looked_up = ~status.isin([NO_POSTCODE, INVALID])
     return pd.DataFrame(
@@ -749,7 +749,7 @@ def _geocode_needed(
         return pd.DataFrame(columns=list(GEOCODE_COLUMNS), index=postcodes.index)
     if index is None and not online:
         status = np.full(len(postcodes), NOT_GEOCODED, dtype=object)
-        return _geocoded(postcodes.index, _nans(postcodes), _nans(postcodes), status, "")
+        return _geocoded(postcodes.index, _nans(postcodes), _nans(postcodes), status, None)
     if isinstance(index, str | Path):
         index = load_postcode_index(index, postcodes=postcodes, progress=progress)
     found = geocode_offline(postcodes, index) if index is not None else None
@@ -759,9 +759,8 @@ def _geocode_needed(
         return geocode_online(postcodes, progress=progress, **options)
     retry = found["geocode_status"].isin([NOT_FOUND, NO_GRID]).to_numpy(dtype=bool)
     asked = geocode_online(postcodes[retry], progress=progress, **options)
-    better = asked["lat"].notna() | asked["geocode_status"].ne(NOT_FOUND)
-    better = better.fillna(False).astype(bool)
-    found.loc[better[better].index] = asked[better]
+    placed = asked["lat"].notna().to_numpy(dtype=bool)  # else the file's answer stands
+    found.loc[asked.index[placed]] = asked[placed]
     return found
 
 

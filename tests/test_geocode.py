@@ -481,6 +481,19 @@ def test_postcodes_the_file_lacks_are_asked_online(index, postcodes_server):
     assert postcodes_server.bulk_requests == [["CA2 7HY"]]
 
 
+def test_a_failed_online_retry_leaves_the_files_answer(index, postcodes_server):
+    postcodes_server.fail_batches_with = {"LS99 9ZZ": 500}
+    sites = _sites([{"site_name": "Ashfield House", "postcode": "LS99 9ZZ"}])
+
+    placed = geocode.geocode_sites(
+        sites, index=index, online=True, base_url=postcodes_server.root, sleep=Sleeps()
+    )
+
+    assert len(postcodes_server.bulk_requests) == 4  # asked, and retried three times
+    assert placed.loc[0, "geocode_status"] == "not found"
+    assert placed.loc[0, "geocode_source"] == "ONSPD ONSPD_MAY_2026_UK.csv"
+
+
 def test_online_only_geocoding_places_sites_through_postcodes_io(postcodes_server):
     sites = _sites([{"site_name": "Freeman Hospital", "postcode": "ne77dn"}])
 
