@@ -18,7 +18,6 @@ into the page once, as columns (geo/static/ics_map.js decodes them):
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import math
@@ -29,11 +28,22 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
+from geo.map_codec import (
+    COORD_SCALE,
+    combine_digits,
+    decode_optional,
+    encode_optional,
+    pack_varints,
+    scale_degrees,
+    split_digits,
+    unpack_varints,
+    zigzag_decode,
+    zigzag_encode,
+)
 from geo.providers import PLANNING_STATUSES
 from geo.sectors import SECTORS
 
 PAYLOAD_VERSION = 1
-COORD_SCALE = 100_000  # 1e-5 degrees, about a metre
 BORDER_UNIT_M = 100  # shown in km to one decimal
 ASSIGNMENTS: tuple[str, ...] = ("inside", "official", "nearest", "outside", "no coordinates")
 AGREEMENT: tuple[str, ...] = ("not given", "differs", "agrees")
@@ -98,15 +108,15 @@ def read_site_payload(payload: dict) -> pd.DataFrame:
     For tests and the benchmark: it shows what the page receives, row for row.
     """
     n = payload["count"]
-    cols = {name: _unpack_varints(packed, n) for name, packed in payload["columns"].items()}
+    cols = {name: unpack_varints(packed, n) for name, packed in payload["columns"].items()}
     cols |= {key: np.zeros(n, dtype=np.int64) for key in _TABLES if key not in cols}
-    digits = _split_code(cols["code"], payload["code_digits"])
+    digits = split_digits(cols["code"], payload["code_digits"])
     strings = {key: text.split(SEPARATOR) for key, text in payload["strings"].items()}
     names = strings["name"]
     return pd.DataFrame(
         {
-            "lat": np.cumsum(_unzigzag(cols["lat"])) / COORD_SCALE,
-            "lon": np.cumsum(_unzigzag(cols["lon"])) / COORD_SCALE,
+            "lat": np.cumsum(zigzag_decode(cols["lat"])) / COORD_SCALE,
+            "lon": np.cumsum(zigzag_decode(cols["lon"])) / COORD_SCALE,
             "site_name": [names[i - 1] for i in cols["name"]] if "name" in cols else names[:n],
             "sector": [payload["sectors"][i] for i in digits["sector"]],
             "planning_status": [payload["statuses"][i] for i in digits["status"]],
@@ -115,8 +125,8 @@ def read_site_payload(payload: dict) -> pd.DataFrame:
             "official_icb_differs": [_entry(strings["official"], i) for i in digits["official"]],
             "icb_code": [_entry(strings["icb_code"], i) for i in digits["icb"]],
             "icb_name": [_entry(strings["icb_name"], i) for i in digits["icb"]],
-            "capacity": _unscale(cols["capacity"], payload["capacity_scale"]),
-            "border_distance_m": _unscale(cols["border"], 1 / payload["border_unit_m"]),
+            "capacity": decode_optional(cols["capacity"], payload["capacity_scale"]),
+            "border_distance_m": decode_optional(cols["border"], 1 / payload["border_unit_m"]),
         }
         | {col: [_entry(strings[key], i) for i in cols[key]] for key, col in _TABLES.items()}
     )
@@ -242,19 +252,23 @@ def _assemble(frame: pd.DataFrame, coded: dict[str, _Coded], order: np.ndarray) 
     capacity_scale = 1 if np.all(np.isnan(capacity) | (capacity == np.round(capacity))) else 10
     border = _numbers(frame, "border_distance_m")[order]
     columns = {
-        "lat": _pack_varints(_zigzag(np.diff(_scaled(frame["lat"].to_numpy()[order]), prepend=0))),
-        "lon": _pack_varints(_zigzag(np.diff(_scaled(frame["lon"].to_numpy()[order]), prepend=0))),
-        "code": _pack_varints(_combine(digits)),
-        "capacity": _pack_varints(_na_coded(capacity, capacity_scale)),
-        "border": _pack_varints(_na_coded(border, 1 / BORDER_UNIT_M)),
+        "lat": pack_varints(
+            zigzag_encode(np.diff(scale_degrees(frame["lat"].to_numpy()[order]), prepend=0))
+        ),
+        "lon": pack_varints(
+            zigzag_encode(np.diff(scale_degrees(frame["lon"].to_numpy()[order]), prepend=0))
+        ),
+        "code": pack_varints(combine_digits(digits)),
+        "capacity": pack_varints(encode_optional(capacity, capacity_scale)),
+        "border": pack_varints(encode_optional(border, 1 / BORDER_UNIT_M)),
     }
     for key, col in _TABLES.items():
         index, strings[key] = _table(*_ordered(coded.get(col), order))
         if index.any():  # an absent column decodes as all missing
-            columns[key] = _pack_varints(index)
+            columns[key] = pack_varints(index)
     strings["name"], name_index = _names(*_ordered(coded["site_name"], order))
     if name_index is not None:
-        columns["name"] = _pack_varints(name_index)
+        columns["name"] = pack_varints(name_index)
     return {
         "version": PAYLOAD_VERSION,
         "count": len(order),
@@ -291,24 +305,6 @@ def _code_digits(
     }
     names = _icb_names(icb_codes, *_ordered(coded.get("icb_name"), order))
     return digits, {"icb_code": icb_table, "icb_name": names, "official": official_table}
-
-
-def _combine(digits: dict[str, tuple[np.ndarray, int]]) -> np.ndarray:
-    """The digits as one mixed-radix integer per site."""
-    code, weight = 0, 1
-    for values, radix in digits.values():
-        code = code + values * weight
-        weight *= radix
-    return np.asarray(code, dtype=np.int64)
-
-
-def _split_code(codes: np.ndarray, digit_spec: list[list]) -> dict[str, np.ndarray]:
-    """The inverse of `_combine`: each named digit."""
-    out = {}
-    for name, radix in digit_spec:
-        out[name] = codes % radix
-        codes = codes // radix
-    return out
 
 
 def _ordered(coded: _Coded | None, order: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -400,64 +396,3 @@ def _escape_all(values: list) -> list[str]:
 def _entry(table: list[str], index: int) -> str | None:
     """Entry `index` of a 1-based table, None for 0."""
     return table[index - 1] if index > 0 else None
-
-
-def _scaled(degrees: np.ndarray) -> np.ndarray:
-    """Degrees as integer 1e-5 degree steps."""
-    return np.round(degrees * COORD_SCALE).astype(np.int64)
-
-
-def _na_coded(values: np.ndarray, scale: float) -> np.ndarray:
-    """round(value × scale) + 1, with 0 for missing: non-negative integers for varints."""
-    coded = np.round(np.nan_to_num(values, nan=0.0) * scale) + 1
-    return np.where(np.isnan(values), 0, coded).astype(np.int64)
-
-
-def _unscale(coded: np.ndarray, scale: float) -> pd.Series:
-    """The inverse of `_na_coded`: Float64 with NA for 0."""
-    values = pd.Series((coded - 1) / scale, dtype="Float64")
-    return values.mask(coded == 0)
-
-
-def _zigzag(values: np.ndarray) -> np.ndarray:
-    """Signed to unsigned, small magnitudes staying small: 0, -1, 1, -2 → 0, 1, 2, 3."""
-    return np.where(values < 0, -2 * values - 1, 2 * values).astype(np.int64)
-
-
-def _unzigzag(values: np.ndarray) -> np.ndarray:
-    """The inverse of `_zigzag`."""
-    return np.where(values % 2 == 1, -(values + 1) // 2, values // 2)
-
-
-def _pack_varints(values: np.ndarray) -> str:
-    """Non-negative integers as LEB128 varints (7 bits a byte, high bit = more), base64."""
-    values = np.asarray(values, dtype=np.uint64)
-    if len(values) == 0:
-        return ""
-    lengths = np.ones(len(values), dtype=np.int64)
-    rest = values >> np.uint64(7)
-    while rest.any():
-        lengths += rest > 0
-        rest >>= np.uint64(7)
-    starts = np.cumsum(lengths) - lengths
-    out = np.zeros(int(lengths.sum()), dtype=np.uint8)
-    for k in range(int(lengths.max())):
-        has = lengths > k
-        byte = (values[has] >> np.uint64(7 * k)) & np.uint64(0x7F)
-        more = (lengths[has] > k + 1).astype(np.uint64) << np.uint64(7)
-        out[starts[has] + k] = (byte | more).astype(np.uint8)
-    return base64.b64encode(out.tobytes()).decode("ascii")
-
-
-def _unpack_varints(packed: str, n: int) -> np.ndarray:
-    """The inverse of `_pack_varints`."""
-    data = np.frombuffer(base64.b64decode(packed), dtype=np.uint8).astype(np.int64)
-    ends = np.flatnonzero(data < 0x80)
-    if len(ends) != n:
-        raise InputError(f"site payload: a column holds {len(ends)} values; expected {n}")
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    out = np.zeros(n, dtype=np.int64)
-    for k in range(int((ends - starts).max(initial=-1)) + 1):
-        has = starts + k <= ends
-        out[has] |= (data[starts[has] + k] & 0x7F) << (7 * k)
-    return out
