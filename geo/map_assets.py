@@ -23,6 +23,7 @@ then take them from one of two places:
 from __future__ import annotations
 
 import base64
+import functools
 import mimetypes
 import re
 from collections.abc import Iterator
@@ -164,6 +165,7 @@ def _require_node_modules(node_modules: Path) -> None:
         )
 
 
+@functools.cache
 def _data_url(path: Path) -> str:
     """A `data:` URL holding the file at `path`; CSS gets its own url() references inlined."""
     if not path.is_file():

@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
+from geo.map_payload import read_site_payload
 from geo.maps import build_map
+from geo.sectors import SECTORS
 from tests.browser import (
     chromium,
     open_page,
@@ -19,6 +21,7 @@ from tests.browser import (
     serve_directory,
 )
 from tests.test_map_payload import XSS, site, sites_frame, synthetic_sites
+from tests.test_maps import embedded_payload
 
 pytestmark = pytest.mark.browser
 
@@ -133,6 +136,25 @@ def test_zooming_in_draws_each_site_in_view(session):
     assert stats["mode"] == "sites"
     assert stats["marks"] == stats["visible"] >= 1
     save_screenshot(page, "maps_zoomed")
+
+
+def test_the_browser_decodes_the_payload_as_python_does(session, map_folder):
+    page, _ = session
+    html = (map_folder / "cdn.html").read_text(encoding="utf-8")
+    expected = read_site_payload(embedded_payload(html))
+    decoded = page.evaluate(
+        """() => {
+            const layer = IcsMap.layers[0], d = layer._d, rows = [];
+            for (let i = 0; i < d.n; i++) rows.push([d.lat[i], d.lon[i], layer.siteName(i), d.digits.sector[i]]);
+            return rows;
+        }"""
+    )
+    assert len(decoded) == len(expected) == 3001
+    lat, lon, names, sectors = zip(*decoded, strict=True)
+    assert list(lat) == pytest.approx(expected["lat"].tolist(), abs=1e-9)
+    assert list(lon) == pytest.approx(expected["lon"].tolist(), abs=1e-9)
+    assert list(names) == expected["site_name"].tolist()
+    assert [SECTORS[i] for i in sectors] == expected["sector"].tolist()
 
 
 def test_markup_in_a_site_name_shows_as_text_and_opens_no_dialog(session):
