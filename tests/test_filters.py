@@ -1,0 +1,115 @@
+"""Filtering a map view, and writing it into a URL that opens the same view elsewhere."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from geo.filters import (
+    MapView,
+    SiteFilter,
+    filter_sites,
+    from_query_params,
+    iv_not_engaged,
+    postcode_query,
+    to_query_params,
+)
+
+
+@pytest.fixture
+def sites() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "site_id": ["a", "b", "c", "d", "e"],
+            "site_name": ["Oak House", "St Mary's Hospital", "Elm Lodge", "Hill View", "Ash Court"],
+            "provider_name": [
+                "Care Co Ltd",
+                "NHS Trust",
+                "Elm Charity",
+                "Leeds City Council",
+                "Care Co Ltd",
+            ],
+            "sector": ["Independent", "NHS", "Voluntary", "Local authority", "Independent"],
+            "service_type": ["Care home", "Acute", "Care home", "Care home", "Hospice"],
+            "planning_status": ["not engaged", "unknown", "engaged", "unknown", "not engaged"],
+            "capacity": pd.array([40, None, 12, 30, 8], dtype="Float64"),
+            "postcode": ["LS1 4AP", "W2 1NY", "M1 1AE", "LS2 8HD", None],
+            "icb_code": ["E54000054", "E54000027", "E54000057", "E54000054", pd.NA],
+            "region_code": ["E40000012", "E40000003", "E40000010", "E40000012", pd.NA],
+            "border_distance_m": pd.array([1500.0, 9000.0, 400.0, None, None], dtype="Float64"),
+        }
+    )
+
+
+def test_no_filter_lets_every_site_through(sites):
+    assert filter_sites(sites, SiteFilter()).equals(sites)
+
+
+def test_each_restriction_narrows_the_sites(sites):
+    assert list(filter_sites(sites, SiteFilter(sectors=("Independent",)))["site_id"]) == ["a", "e"]
+    assert list(filter_sites(sites, SiteFilter(icbs=("E54000054",)))["site_id"]) == ["a", "d"]
+    assert list(filter_sites(sites, SiteFilter(regions=("E40000003",)))["site_id"]) == ["b"]
+    assert list(filter_sites(sites, SiteFilter(services=("Hospice",)))["site_id"]) == ["e"]
+    assert list(filter_sites(sites, SiteFilter(statuses=("engaged",)))["site_id"]) == ["c"]
+
+
+def test_capacity_range_excludes_sites_whose_capacity_is_unknown(sites):
+    chosen = filter_sites(sites, SiteFilter(capacity_min=10, capacity_max=35))
+    assert list(chosen["site_id"]) == ["c", "d"]
+
+
+def test_near_border_keeps_sites_within_the_distance_and_drops_unmeasured_ones(sites):
+    chosen = filter_sites(sites, SiteFilter(near_border_km=2))
+    assert list(chosen["site_id"]) == ["a", "c"]
+
+
+def test_search_finds_site_or_provider_names_case_insensitively(sites):
+    assert list(filter_sites(sites, SiteFilter(search="care co"))["site_id"]) == ["a", "e"]
+    assert list(filter_sites(sites, SiteFilter(search="MARY"))["site_id"]) == ["b"]
+
+
+def test_search_by_postcode_matches_the_normalised_postcode(sites):
+    assert postcode_query("ls14ap") == "LS1 4AP"
+    assert postcode_query("Oak House") is None
+    assert list(filter_sites(sites, SiteFilter(search="ls14ap"))["site_id"]) == ["a"]
+
+
+def test_a_filter_that_matches_nothing_returns_an_empty_table_with_the_same_columns(sites):
+    empty = filter_sites(sites, SiteFilter(search="no such place"))
+    assert empty.empty
+    assert list(empty.columns) == list(sites.columns)
+
+
+def test_independent_and_voluntary_sites_not_engaged_are_picked_out(sites):
+    assert list(iv_not_engaged(sites)["site_id"]) == ["a", "e"]
+
+
+def test_a_view_survives_the_round_trip_through_the_url():
+    site_filter = SiteFilter(
+        regions=("E40000012",),
+        icbs=("E54000054", "E54000057"),
+        sectors=("Independent", "Voluntary"),
+        statuses=("not engaged",),
+        capacity_min=5.0,
+        near_border_km=2.5,
+        search="St Mary's & Co",
+    )
+    view = MapView(
+        selected_icb="E54000054", lat=53.8, lon=-1.55, zoom=9, metric="iv_sites_not_engaged"
+    )
+    params = to_query_params(site_filter, view)
+    assert all(isinstance(value, str) for value in params.values())
+    assert from_query_params(params) == (site_filter, view)
+
+
+def test_the_default_view_writes_nothing_into_the_url():
+    assert to_query_params(SiteFilter(), MapView()) == {}
+
+
+def test_unreadable_url_values_fall_back_to_the_default():
+    site_filter, view = from_query_params(
+        {"zoom": "near", "capacity_min": "lots", "sectors": "NHS"}
+    )
+    assert view.zoom is None
+    assert site_filter.capacity_min is None
+    assert site_filter.sectors == ("NHS",)
