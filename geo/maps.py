@@ -130,12 +130,14 @@ def choropleth_layer(
     """ICB polygons shaded by `metric`, with tooltips and a legend; feature properties carry `code`."""
     spec = _metric_spec(metric)
     icbs = _checked_boundaries(boundaries, "boundaries")
-    table = _joined_metrics(icbs, _checked_metrics(metrics, spec), spec)
+    metrics = _checked_metrics(metrics, spec)
+    table = _joined_metrics(icbs, metrics, spec)
     breaks = _class_breaks(table[spec.column], spec)
+    ranked = int(metrics["rank"].notna().sum()) if "rank" in metrics.columns else 0
     group = folium.FeatureGroup(name=f"ICBs: {escape_html(spec.label)}")
     MapLibrary().add_to(group)
     folium.GeoJson(
-        _choropleth_features(table, spec, breaks, selected_icb),
+        _choropleth_features(table, spec, breaks, selected_icb, ranked),
         style_function=_icb_style,
         highlight_function=_icb_highlight,
         tooltip=_icb_tooltip(spec),
@@ -267,10 +269,12 @@ def _colour(value: object, breaks: list[float]) -> str:
 
 
 def _choropleth_features(
-    table: gpd.GeoDataFrame, spec: MapMetric, breaks: list[float], selected: str | None
+    table: gpd.GeoDataFrame, spec: MapMetric, breaks: list[float], selected: str | None, ranked: int
 ) -> dict:
-    """A FeatureCollection whose properties are all escaped display text, plus `code`."""
-    ranked = int(table[spec.column].notna().sum())
+    """A FeatureCollection whose properties are all escaped display text, plus `code`.
+
+    Ranks read 'n of `ranked`', the ICBs ranked nationally, even when fewer are shown.
+    """
     ranks = table["rank"] if "rank" in table.columns else pd.Series(pd.NA, index=table.index)
     properties = pd.DataFrame(
         {

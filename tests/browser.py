@@ -4,7 +4,7 @@ Never `playwright install`: the browser is Debian's `/usr/bin/chromium`
 (`apt-get install -y chromium`) and the Python package is `playwright==1.65.2`.
 Without either, `require_browser()` skips (and fails under CI=true). Pages run
 offline: CDN asset URLs are answered from node_modules (`npm ci`), requests to
-127.0.0.1 go through, and everything else (map tiles) is aborted.
+127.0.0.1 and localhost go through, and everything else (map tiles) is aborted.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def _answer_offline(route) -> None:
     path = _npm_file(url, npm_asset_files())
     if path is not None and path.is_file():
         route.fulfill(path=str(path), content_type=_CONTENT_TYPES.get(path.suffix))
-    elif url.startswith(("http://127.0.0.1", "data:", "blob:", "about:")):
+    elif url.startswith(("http://127.0.0.1", "http://localhost", "data:", "blob:", "about:")):
         route.continue_()
     else:
         route.abort()

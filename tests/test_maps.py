@@ -109,6 +109,11 @@ def test_tooltip_properties_say_the_share_its_basis_and_rank(page):
     assert props[B]["iv_sites_not_engaged"] == "873"
 
 
+def test_ranks_count_every_ranked_icb_even_when_fewer_are_shown(icbs, metrics, sites):
+    html = build_map(icbs.iloc[[1]], metrics, sites, tiles=None).get_root().render()
+    assert [f["properties"]["rank"] for f in geojson_features(html)] == ["1 of 2"]
+
+
 def test_icb_names_are_escaped_and_template_braces_are_inert(page):
     props = {f["properties"]["code"]: f["properties"] for f in geojson_features(page)}
     assert props[B]["name"] == "NHS &lt;b&gt;B&lt;/b&gt; &amp; &#123;&#123; 7*7 &#125;&#125; ICB"
