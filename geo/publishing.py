@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import math
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ import pandas as pd
 from geo import boundaries, engagement, readers, settings, validation, workspace
 from geo.errors import InputError
 from geo.geocode import bng_to_latlon, geocode_sites, postcode_file_from_settings
-from geo.mapping import GRID_FIELDS
+from geo.mapping import GRID_FIELDS, preview
 from geo.store import Store, Version
 
 KINDS: tuple[str, ...] = ("sites", "engagement", "boundaries")
@@ -177,18 +178,38 @@ def file_checksum(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def recognise_upload(path: str | Path, kind: str) -> tuple[str, str]:
-    """The format a file will be read as and its name in words, to show before reading it."""
+@dataclass(frozen=True)
+class Recognised:
+    """What an uploaded file is, said before it is read: its format, in words, and for a
+    provider list in no known format, its first rows for the column-mapping step."""
+
+    fmt: str
+    label: str
+    preview: pd.DataFrame | None = None
+
+
+def recognise_upload(path: str | Path, kind: str) -> Recognised:
+    """The format a file will be read as, named for the page, with a preview if it needs mapping."""
     path = Path(path)
     if kind == "sites":
         fmt = readers.detect_format(path)
-        return fmt, _FORMAT_LABELS[fmt]
+        return Recognised(fmt, _FORMAT_LABELS[fmt], preview(path) if fmt == "generic" else None)
     if kind == "engagement":
-        return "engagement", _FORMAT_LABELS["engagement"]
+        return Recognised("engagement", _FORMAT_LABELS["engagement"])
     layer = boundaries.detect_layer(list(_geo_columns(path)))
     if layer is None:
-        return "boundaries", "boundary file without ONS code columns: name its layer and vintage"
-    return "ons", f"ONS {layer.kind.upper()} boundaries, {layer.vintage} vintage ({layer.code})"
+        return Recognised("boundaries", "a boundary file without ONS code columns")
+    label = f"ONS {layer.kind.upper()} boundaries, {layer.vintage} vintage ({layer.code})"
+    return Recognised("ons", label)
+
+
+def upload_limit_mb() -> int | None:
+    """Whole megabytes for an upload widget from ICS_UPLOAD_LIMIT_MB; None when the setting
+    is not a number (`validation.check_upload_size` then says so)."""
+    try:
+        return max(1, math.ceil(float(settings.get_setting("upload_limit_mb"))))
+    except ValueError:
+        return None
 
 
 # --- sites ------------------------------------------------------------------------------

@@ -194,7 +194,7 @@ def test_a_new_boundary_vintage_in_another_crs_is_published_as_its_own_dataset(
     layer = gpd.read_file(shared_data / "icb_2022_07_buc.geojson").to_crs(27700)
     path = tmp_path / "icb_2027.gpkg"
     layer.to_file(path)
-    assert publishing.recognise_upload(path, "boundaries")[0] == "ons"
+    assert publishing.recognise_upload(path, "boundaries").fmt == "ons"
     prepared = publishing.prepare(path, "boundaries", vintage="2027")
     assert prepared.dataset == "boundaries-icb-2027"
     assert prepared.counts["accepted"] + prepared.counts["warned"] == 42

@@ -1,0 +1,141 @@
+"""Upload: check a provider list, engagement list or boundary file row by row, then publish it."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from geo import exports, geocode, mapping, publishing, validation
+from geo.errors import InputError
+from pages import _state
+
+KINDS = {"Provider list": "sites", "Engagement list": "engagement", "Boundary file": "boundaries"}
+GEOCODERS = {
+    "No": None,
+    "Offline, from an ONSPD/NSPL file": "offline",
+    "Online, postcodes.io": "online",
+}
+
+
+def guarded(action, *args, **kwargs):
+    """The action's result, or None after an st.error: one line for bad input, never a traceback."""
+    try:
+        return action(*args, **kwargs)
+    except InputError as error:
+        st.error(str(error))
+    except Exception as error:  # anything unexpected still gets a message
+        st.error("Something went wrong and nothing was published; the details may help support.")
+        with st.expander("Details"):
+            st.code(f"{type(error).__name__}: {error}")
+    return None
+
+
+def on_local_copy(upload, action):
+    """`action(path)` on the upload written to a temporary folder that is removed straight after."""
+    with tempfile.TemporaryDirectory(prefix="ics-upload-") as folder:
+        path = Path(folder) / Path(upload.name).name
+        path.write_bytes(upload.getbuffer())
+        return action(path)
+
+
+def recognised(upload, kind: str) -> publishing.Recognised | None:
+    """What the upload is (with a preview of a generic list), worked out once per file."""
+    key, cached = (upload.file_id, kind), st.session_state.get("upload-recognised")
+    if cached is None or cached[0] != key:
+        found = guarded(on_local_copy, upload, lambda p: publishing.recognise_upload(p, kind))
+        if found is None:
+            return None
+        st.session_state["upload-recognised"] = cached = (key, found)
+    return cached[1]
+
+
+def column_choices(raw, file_id: str) -> dict[str, str]:
+    """A selectbox per column the app knows, pre-filled from the suggestions and their reasons."""
+    suggested, reasons = mapping.suggest_columns(raw), mapping.explain_suggestions(raw)
+    options, cells, chosen = ["(none)", *map(str, raw.columns)], st.columns(4), {}
+    for n, field in enumerate(mapping.FIELDS):
+        index = options.index(suggested.get(field, "(none)"))
+        key, why = f"map-{file_id}-{field}", reasons.get(field)
+        picked = cells[n % 4].selectbox(field, options, index=index, key=key, help=why)
+        chosen.update({field: picked} if picked != "(none)" else {})
+    st.caption(" · ".join(reasons.values()) or "No column was recognised: choose them above.")
+    st.dataframe(raw, hide_index=True, height=220)
+    return chosen
+
+
+def show_report(prepared: publishing.Prepared) -> None:
+    """Counts that add up, every row with its status and reason, and the downloads."""
+    labels = {"accepted": "Accepted", "warned": "With warnings", "rejected": "Rejected"}
+    for column, (key, label) in zip(st.columns(3), labels.items(), strict=True):
+        column.metric(label, f"{prepared.counts[key]:,}")
+    st.caption(prepared.summary())
+    for note in prepared.notes:
+        st.info(note)
+    if prepared.report is None:
+        st.dataframe(prepared.table.drop(columns="geometry", errors="ignore"), hide_index=True)
+        return
+    rows, stem = prepared.report.rows, Path(prepared.file_name).stem
+    shown = st.multiselect("Show rows", validation.STATUSES, validation.STATUSES, key="upload-show")
+    st.dataframe(rows[rows["status"].isin(shown)], hide_index=True)
+    rejected = validation.rejected_csv(prepared.report)
+    left, right = st.columns(2)
+    left.download_button("Download the rejected rows (CSV)", rejected, f"{stem}_rejected.csv")
+    right.download_button(
+        "Download the full report (CSV)", exports.csv_bytes(rows), f"{stem}_report.csv"
+    )
+
+
+st.title("Upload data")
+if "upload-published" in st.session_state:
+    st.success(st.session_state.pop("upload-published"))
+kind = KINDS[st.radio("What are you uploading?", list(KINDS), key="upload-kind", horizontal=True)]
+types, limit = list(publishing.UPLOAD_TYPES[kind]), publishing.upload_limit_mb()
+upload = st.file_uploader("File", types, key=f"upload-file-{kind}", max_upload_size=limit)
+st.page_link("pages/versions.py", label="Published versions and reverting", icon="🕘")
+if upload is None or not guarded(
+    lambda: validation.check_upload_size(upload.size, upload.name) or True
+):
+    st.stop()  # nothing uploaded yet, or over the size limit (said by guarded)
+found = recognised(upload, kind)
+if found is None:
+    st.stop()
+st.write(f"**{upload.name}**: recognised as {found.label}.")
+options = {}
+if kind == "boundaries":
+    options["vintage"] = st.text_input("Vintage (year), if not in the column names") or None
+if kind == "sites":
+    if found.preview is not None:
+        options["columns"] = column_choices(found.preview, upload.file_id)
+    choice = GEOCODERS[st.radio("Place rows without coordinates by postcode?", list(GEOCODERS))]
+    default = str(geocode.postcode_file_from_settings() or "")
+    onspd = st.text_input("ONSPD/NSPL file", default) if choice == "offline" else None
+    options.update(geocode=choice, postcode_file=onspd or None)
+if st.button("Check the file", key="upload-check", type="primary"):
+    st.session_state.pop("upload-prepared", None)
+    with st.status("Checking the file…", expanded=True) as status:
+        bar = st.progress(0.0)
+        options["progress"] = lambda step, share: bar.progress(min(share, 1.0), text=step)
+        prepared = guarded(on_local_copy, upload, lambda p: publishing.prepare(p, kind, **options))
+        done = ("Checked", "complete") if prepared else ("The file cannot be used", "error")
+        status.update(label=done[0], state=done[1])
+    st.session_state["upload-prepared"] = prepared
+prepared = st.session_state.get("upload-prepared")
+if prepared is None or (prepared.file_name, prepared.kind) != (upload.name, kind):
+    st.stop()
+show_report(prepared)
+if prepared.table.empty:
+    st.warning(publishing.nothing_to_publish(prepared))
+    st.stop()
+dataset = st.text_input("Publish as dataset", prepared.dataset, key=f"dataset-{prepared.checksum}")
+author = st.text_input("Your name, for the audit log", publishing.default_author(), key="author")
+if st.button("Publish", key="upload-publish", type="primary"):
+    version = guarded(publishing.publish, prepared, _state.store(), author=author, dataset=dataset)
+    if version is not None:
+        del st.session_state["upload-prepared"]
+        st.session_state["upload-published"] = (
+            f"Published {version.dataset} version {version.version} ({version.rows:,} rows) by "
+            f"{version.author}. Every page now uses it."
+        )
+        st.rerun()

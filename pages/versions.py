@@ -1,0 +1,46 @@
+"""Versions: the audit log of every published dataset, and bringing back an earlier version."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo import publishing
+from geo.errors import InputError
+from pages import _state
+
+st.title("Published versions")
+st.caption(
+    "Every publish and revert is kept: who, when, from which file (with its SHA-256 checksum) "
+    "and how many rows were accepted, warned about and rejected. Pages use the current version."
+)
+if "versions-done" in st.session_state:
+    st.success(st.session_state.pop("versions-done"))
+
+store = _state.store()
+datasets = store.datasets()
+if datasets.empty:
+    st.info("Nothing has been published yet: the pages use the official files as downloaded.")
+    st.stop()
+st.dataframe(datasets, hide_index=True)
+
+name = st.selectbox("Dataset", datasets["dataset"].tolist(), key="versions-dataset")
+log = store.versions(name).sort_values("version", ascending=False)
+st.dataframe(log, hide_index=True)
+
+earlier = log.loc[~log["current"], "version"].tolist()
+if not earlier:
+    st.info(f"{name} has only one version, so there is nothing to go back to.")
+    st.stop()
+version = st.selectbox("Version to bring back", earlier, key=f"versions-target-{name}")
+author = st.text_input("Your name, for the audit log", publishing.default_author(), key="author")
+if st.button(f"Revert to version {version}", key="versions-revert"):
+    try:
+        reverted = store.revert(name, int(version), author=author)
+    except InputError as error:
+        st.error(str(error))
+    else:
+        st.session_state["versions-done"] = (
+            f"{name} version {reverted.version} now holds the rows of version {version}; "
+            "every page uses it."
+        )
+        st.rerun()
