@@ -34,7 +34,7 @@ import folium.folium
 from branca.element import Element
 
 from geo.errors import InputError
-from geo.settings import PROJECT_DIR
+from geo.settings import PROJECT_DIR, get_setting
 
 NODE_MODULES = PROJECT_DIR / "node_modules"
 ASSET_MODES: tuple[str, ...] = ("cdn", "local")
@@ -100,6 +100,27 @@ def apply_assets(m: folium.Map, mode: str) -> folium.Map:
         f"setting ICS_MAP_ASSETS: {mode!r} is not one of {', '.join(ASSET_MODES)} "
         "or a base URL starting with http://, https:// or /"
     )
+
+
+def asset_mode_from_settings() -> tuple[str, str | None]:
+    """The asset mode to use (ICS_MAP_ASSETS), and a warning when it had to fall back to CDNs.
+
+    'local' needs `npm ci` to have run; without it the map still draws where CDNs
+    are reachable, and the warning says how to make it work where they are not.
+    """
+    mode = get_setting("map_assets").strip() or "local"
+    if mode == "local" and not (NODE_MODULES / "leaflet" / "package.json").is_file():
+        return "cdn", (
+            f"Leaflet is not installed in {NODE_MODULES} (run `npm ci` in {PROJECT_DIR}), so maps "
+            "load it from public CDNs, which many NHS networks block."
+        )
+    return mode, None
+
+
+def tiles_from_settings() -> str | None:
+    """The background tiles to draw (ICS_MAP_TILES), or None for none."""
+    tiles = get_setting("map_tiles").strip()
+    return None if tiles.lower() in {"", "none"} else tiles
 
 
 def localise_assets(m: folium.Map, base_url: str) -> folium.Map:

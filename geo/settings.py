@@ -64,6 +64,16 @@ SETTINGS: dict[str, Setting] = {
         "",
         "Name recorded as the author of published versions by default; empty means the operating-system user.",
     ),
+    "map_assets": Setting(
+        "ICS_MAP_ASSETS",
+        "local",
+        "Where maps load Leaflet from: `local` (the pinned npm copies installed by `npm ci`, inlined), `cdn`, or a base URL.",
+    ),
+    "map_tiles": Setting(
+        "ICS_MAP_TILES",
+        "OpenStreetMap",
+        "Background map tiles (fetched from the internet by the browser); `none` for no background.",
+    ),
     "http_timeout_s": Setting(
         "ICS_HTTP_TIMEOUT_S",
         "60",
