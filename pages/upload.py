@@ -7,16 +7,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo import exports, geocode, mapping, publishing, validation
+from geo import exports, geocode, mapping, publishing, readers, validation
 from geo.errors import InputError
 from pages import _state
 
 KINDS = {"Provider list": "sites", "Engagement list": "engagement", "Boundary file": "boundaries"}
-GEOCODERS = {
-    "No": None,
-    "Offline, from an ONSPD/NSPL file": "offline",
-    "Online, postcodes.io": "online",
-}
+GEOCODERS = {"No": None, "Offline (ONSPD file)": "offline", "Online (postcodes.io)": "online"}
 
 
 def guarded(action, *args, **kwargs):
@@ -49,6 +45,16 @@ def recognised(upload, kind: str) -> publishing.Recognised | None:
             return None
         st.session_state["upload-recognised"] = cached = (key, found)
     return cached[1]
+
+
+def within_limit(upload) -> bool:
+    """Whether the upload is within ICS_UPLOAD_LIMIT_MB; if not, say so."""
+    try:
+        validation.check_upload_size(upload.size, upload.name)
+    except InputError as error:
+        st.error(str(error))
+        return False
+    return True
 
 
 def column_choices(raw, file_id: str) -> dict[str, str]:
@@ -94,17 +100,18 @@ kind = KINDS[st.radio("What are you uploading?", list(KINDS), key="upload-kind",
 types, limit = list(publishing.UPLOAD_TYPES[kind]), publishing.upload_limit_mb()
 upload = st.file_uploader("File", types, key=f"upload-file-{kind}", max_upload_size=limit)
 st.page_link("pages/versions.py", label="Published versions and reverting", icon="🕘")
-if upload is None or not guarded(
-    lambda: validation.check_upload_size(upload.size, upload.name) or True
-):
-    st.stop()  # nothing uploaded yet, or over the size limit (said by guarded)
+if upload is None or not within_limit(upload):
+    st.stop()
 found = recognised(upload, kind)
 if found is None:
     st.stop()
 st.write(f"**{upload.name}**: recognised as {found.label}.")
 options = {}
 if kind == "boundaries":
-    options["vintage"] = st.text_input("Vintage (year), if not in the column names") or None
+    options["vintage"] = st.text_input("Vintage (year)", key="upload-vintage") or None
+if found.fmt == "ods":
+    reports = list(readers.ODS_REPORTS)
+    options["ods_report"] = st.selectbox("NHS ODS report", reports, None, placeholder="by name")
 if kind == "sites":
     if found.preview is not None:
         options["columns"] = column_choices(found.preview, upload.file_id)
@@ -120,10 +127,10 @@ if st.button("Check the file", key="upload-check", type="primary"):
         prepared = guarded(on_local_copy, upload, lambda p: publishing.prepare(p, kind, **options))
         done = ("Checked", "complete") if prepared else ("The file cannot be used", "error")
         status.update(label=done[0], state=done[1])
-    st.session_state["upload-prepared"] = prepared
-prepared = st.session_state.get("upload-prepared")
-if prepared is None or (prepared.file_name, prepared.kind) != (upload.name, kind):
-    st.stop()
+    st.session_state["upload-prepared"] = (upload.file_id, kind, prepared)
+file_id, checked_kind, prepared = st.session_state.get("upload-prepared", (None, None, None))
+if prepared is None or (file_id, checked_kind) != (upload.file_id, kind):
+    st.stop()  # not checked yet, or checked before another file or kind was chosen
 show_report(prepared)
 if prepared.table.empty:
     st.warning(publishing.nothing_to_publish(prepared))

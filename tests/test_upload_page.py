@@ -96,6 +96,33 @@ def test_a_file_that_cannot_be_read_shows_one_error_and_no_traceback(data_dir):
     assert "upload-publish" not in [button.key for button in app.button]
 
 
+def test_an_ods_report_without_coordinates_is_checked_but_cannot_be_published(
+    data_dir, fixtures_dir
+):
+    app = _upload(_page("upload"), "ets.csv", (fixtures_dir / "ets.csv").read_bytes())
+    assert "NHS ODS report" in " ".join(m.value for m in app.markdown)
+    app.button(key="upload-check").click().run()
+    assert not app.exception
+    counts = {metric.label: int(metric.value) for metric in app.metric}
+    assert counts == {"Accepted": 0, "With warnings": 0, "Rejected": 5}
+    assert "nothing to publish: all 5 rows of ets.csv were rejected" in app.warning[0].value
+    assert "upload-publish" not in [button.key for button in app.button]
+
+
+def test_a_boundary_file_of_a_new_vintage_is_published_under_its_own_name(data_dir, shared_data):
+    app = _page("upload")
+    app.radio(key="upload-kind").set_value("Boundary file").run()
+    content = (shared_data / "icb_2022_07_buc.geojson").read_bytes()
+    _upload(app, "icb_2027.geojson", content, kind="boundaries")
+    assert "ONS ICB boundaries" in " ".join(m.value for m in app.markdown)
+    app.text_input(key="upload-vintage").input("2027").run()
+    app.button(key="upload-check").click().run()
+    assert sum(int(metric.value) for metric in app.metric) == 42
+    app.button(key="upload-publish").click().run()
+    assert not app.exception
+    assert "Published boundaries-icb-2027 version 1 (42 rows)" in app.success[0].value
+
+
 def test_a_damaged_spreadsheet_is_named_as_soon_as_it_is_uploaded(data_dir):
     app = _upload(_page("upload"), "sites.xlsx", b"this is not a workbook")
     assert not app.exception
