@@ -14,6 +14,7 @@ _state.sidebar()
 sections = {
     "Overview": [
         st.Page("pages/home.py", title="ICS gaps", icon="🏠", default=True),
+        st.Page("pages/explorer.py", title="Map explorer", icon="🗺️"),
         st.Page("pages/briefing.py", title="Board briefing", icon="📄"),
     ],
 }

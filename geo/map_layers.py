@@ -112,3 +112,36 @@ class Legend(_ScriptElement):
         self.html = html
         self.html_json = script_json(html)
         self.position_json = json.dumps(position)
+
+
+class ViewInUrl(_ScriptElement):
+    """Keeps the map's centre and zoom in the page's URL as the user pans, without a rerun.
+
+    The map lives in streamlit-folium's iframe, served from the app's own origin, so it
+    can rewrite the parent page's query string (`lat`, `lon`, `zoom`); a shared link then
+    opens the same view. Anything that blocks that (another origin) is ignored.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map) {
+          function keepView() {
+            try {
+              var url = new URL(window.parent.location.href);
+              var c = map.getCenter();
+              url.searchParams.set("lat", c.lat.toFixed(4));
+              url.searchParams.set("lon", c.lng.toFixed(4));
+              url.searchParams.set("zoom", String(map.getZoom()));
+              window.parent.history.replaceState(window.parent.history.state, "", url.toString());
+            } catch (e) { /* not allowed here: the URL keeps the last view the app set */ }
+          }
+          map.on("moveend", keepView);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "IcsViewInUrl"

@@ -24,7 +24,7 @@ import shapely
 from geo.errors import InputError
 from geo.map_assets import apply_assets, folium_asset_urls
 from geo.map_events import MapEvent, parse_map_event
-from geo.map_layers import Legend, MapLibrary, SitesCanvas
+from geo.map_layers import Legend, MapLibrary, SitesCanvas, ViewInUrl
 from geo.map_payload import escape_html, site_payload
 from geo.sectors import IV_SECTORS, SECTORS
 
@@ -99,6 +99,7 @@ def build_map(
     zoom: int | None = None,
     assets: str = "cdn",
     tiles: str | None = "OpenStreetMap",
+    view_in_url: bool = False,
 ) -> folium.Map:
     """The explorer map: choropleth of `metric` by ICB, optional regions, all sites by sector.
 
@@ -106,7 +107,8 @@ def build_map(
     `center`/`zoom` the map fits the selected ICB, or else every ICB. `sites=None`
     leaves the sites out, for a page that sends `sites_layer(...)` to st_folium as
     `feature_group_to_add`. `assets` is 'cdn', 'local' (inlined from node_modules)
-    or a base URL (geo.map_assets).
+    or a base URL (geo.map_assets). `view_in_url` keeps the centre and zoom in the
+    page's URL as the user pans (geo.map_layers.ViewInUrl).
     """
     icbs = _checked_boundaries(boundaries, "boundaries")
     _check_selected(selected_icb, icbs)
@@ -117,6 +119,8 @@ def build_map(
     if sites is not None:
         sites_layer(sites).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
+    if view_in_url:
+        ViewInUrl().add_to(m)
     return apply_assets(m, assets)
 
 

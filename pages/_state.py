@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo import boundaries, workspace
+from geo import boundaries, filters, maps, workspace
 from geo.errors import InputError
 from geo.pipeline import Analysis
 from geo.store import Store, open_store
@@ -83,3 +83,41 @@ def load_analysis(pins: workspace.Pins | None = None) -> Analysis | None:
     except InputError as error:
         st.error(str(error))
         return None
+
+
+@st.cache_resource(max_entries=8)
+def filtered_sites(vintage: str, data_fingerprint: str, site_filter):
+    """The sites a filter lets through (cached: pans and clicks rerun without refiltering)."""
+    assigned = analysis(vintage, data_fingerprint, workspace.Pins()).assigned
+    return filters.filter_sites(assigned, site_filter)
+
+
+@st.cache_resource(max_entries=8)
+def sites_layer(vintage: str, data_fingerprint: str, site_filter):
+    """The filtered sites as one canvas layer, swapped into the map without remounting it."""
+    return maps.sites_layer(filtered_sites(vintage, data_fingerprint, site_filter))
+
+
+@st.cache_resource
+def display_regions(vintage: str, data_fingerprint: str):
+    """NHS regions simplified for display, shared edges kept; None when not loaded."""
+    regions = analysis(vintage, data_fingerprint, workspace.Pins()).regions
+    return None if regions is None else boundaries.display_boundaries(regions)
+
+
+@st.cache_resource(max_entries=16)
+def explorer_map(vintage, data_fingerprint, metric, center, zoom, assets, tiles):
+    """The explorer's base map (ICB choropleth and regions), without sites."""
+    current = analysis(vintage, data_fingerprint, workspace.Pins())
+    return maps.build_map(
+        display_boundaries(vintage, data_fingerprint),
+        current.metrics,
+        None,
+        metric=metric,
+        regions=display_regions(vintage, data_fingerprint),
+        center=center,
+        zoom=zoom,
+        assets=assets,
+        tiles=tiles,
+        view_in_url=True,
+    )

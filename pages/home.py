@@ -6,6 +6,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import catalogue, exports, maps
+from geo.map_assets import asset_mode_from_settings, tiles_from_settings
 from pages import _setup, _state
 
 st.title("Where independent and voluntary capacity sits outside ICS planning")
@@ -28,8 +29,11 @@ for note in analysis.notes:
         st.caption(note)
 
 st.subheader("Share of independent and voluntary capacity not engaged, by ICB")
+assets, asset_warning = asset_mode_from_settings()
+if asset_warning:
+    st.warning(asset_warning)
 st_folium(
-    maps.build_map(display, metrics, analysis.assigned.iloc[:0], metric="iv_not_engaged_share"),
+    maps.build_map(display, metrics, None, assets=assets, tiles=tiles_from_settings()),
     key=f"home-map-{vintage}",
     returned_objects=[],
     height=560,

@@ -1,0 +1,75 @@
+"""Map explorer: provider sites by sector over ICB shapes, filtered, drilled into and shared."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import filters, maps
+from geo.map_assets import asset_mode_from_settings, tiles_from_settings
+from pages import _explorer_widgets as _explorer
+from pages import _setup, _state
+
+st.title("Map explorer")
+analysis = _state.load_analysis()
+if analysis is None:
+    _setup.offer_data()
+    st.stop()
+
+url_filter, url_view = filters.from_query_params(st.query_params.to_dict())
+_explorer.seed_from_url(url_filter, url_view)
+site_filter, metric = _explorer.sidebar_filters(analysis)
+vintage, fingerprint = analysis.vintage, _state.fingerprint()
+shown = _state.filtered_sites(vintage, fingerprint, site_filter)
+st.caption(f"{len(shown):,} of {len(analysis.assigned):,} sites shown · {vintage} ICBs")
+if shown.empty:
+    st.info("No sites match these filters.")
+
+center = (
+    (url_view.lat, url_view.lon) if url_view.lat is not None and url_view.lon is not None else None
+)
+zoom = url_view.zoom
+postcode = filters.postcode_query(site_filter.search)
+if postcode and not shown.empty and shown["lat"].notna().any():
+    first = shown[shown["lat"].notna()].iloc[0]
+    center, zoom = (float(first["lat"]), float(first["lon"])), 14
+
+assets, asset_warning = asset_mode_from_settings()
+if asset_warning:
+    st.warning(asset_warning)
+base = _state.explorer_map(
+    vintage, fingerprint, metric, center, zoom, assets, tiles_from_settings()
+)
+returned = st_folium(
+    base,
+    key="explorer-map",
+    feature_group_to_add=_state.sites_layer(vintage, fingerprint, site_filter),
+    center=center,
+    zoom=zoom,
+    returned_objects=["last_active_drawing", "last_object_clicked_tooltip"],
+    height=620,
+    use_container_width=True,
+)
+clicked = maps.parse_map_event(returned).clicked_icb_code
+if clicked and clicked != st.session_state.get("explorer-last-click"):
+    st.session_state["explorer-last-click"] = clicked
+    st.session_state["panel-icb"] = clicked
+
+icb_names = dict(zip(analysis.icbs["code"], analysis.icbs["name"], strict=True))
+selected = st.selectbox(
+    "ICB panel (or click an ICB on the map)",
+    [None, *sorted(icb_names, key=icb_names.get)],
+    format_func=lambda code: "Choose an ICB…" if code is None else icb_names[code],
+    key="panel-icb",
+)
+if selected:
+    _explorer.icb_panel(analysis, selected)
+
+view = filters.MapView(
+    selected_icb=selected,
+    lat=center[0] if center else None,
+    lon=center[1] if center else None,
+    zoom=zoom,
+    metric=None if metric == "iv_not_engaged_share" else metric,
+)
+st.query_params.from_dict({"vintage": vintage, **filters.to_query_params(site_filter, view)})
