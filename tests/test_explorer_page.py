@@ -1,0 +1,86 @@
+"""The map explorer page with AppTest: filters, the ICB panel and the view in the URL."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo import sources
+from tests.conftest import PROJECT_DIR
+
+
+@pytest.fixture
+def loaded(data_dir, shared_data, monkeypatch):
+    """Real boundaries and hospitals, loaded as an offline user would; no tiles fetched."""
+    monkeypatch.setenv("ICS_MAP_TILES", "none")
+    sources.fetch_from_dir(shared_data)
+    return data_dir
+
+
+def explorer(**params: str) -> AppTest:
+    """The explorer page opened from a URL with these query parameters."""
+    app = AppTest.from_file(str(PROJECT_DIR / "dashboard.py"), default_timeout=120)
+    app.switch_page("pages/explorer.py")
+    for name, value in {"vintage": "2024", **params}.items():
+        app.query_params[name] = value
+    return app.run()
+
+
+def _param(app: AppTest, name: str) -> str | None:
+    value = app.query_params.get(name)
+    return value[0] if isinstance(value, list) else value
+
+
+def test_the_explorer_shows_every_site_and_the_map_with_no_filter(loaded):
+    app = explorer()
+    assert not app.exception
+    assert app.caption[0].value.startswith("1,213 of 1,213 sites shown")
+    assert app.get("iframe") or app.get("component_instance"), "the map is on the page"
+
+
+def test_a_shared_url_sets_the_filters_and_opens_the_icb_panel(loaded):
+    app = explorer(sectors="Independent", selected_icb="E54000054")
+    assert not app.exception
+    assert app.multiselect(key="f-sectors").value == ["Independent"]
+    assert app.caption[0].value.startswith("458 of 1,213 sites shown")
+    assert app.selectbox(key="panel-icb").value == "E54000054"
+    assert app.subheader[0].value == "NHS West Yorkshire Integrated Care Board"
+    assert [metric.label for metric in app.metric][:2] == ["Provider sites", "I+V sites"]
+
+
+def test_changing_a_filter_updates_the_sites_shown_and_the_url(loaded):
+    app = explorer()
+    app.multiselect(key="f-sectors").select("NHS").run()
+    assert not app.exception
+    assert app.caption[0].value.startswith("755 of 1,213 sites shown")
+    assert _param(app, "sectors") == "NHS"
+
+
+def test_picking_an_icb_opens_its_panel_with_downloads_and_records_it_in_the_url(loaded):
+    app = explorer()
+    app.selectbox(key="panel-icb").select("E54000008").run()
+    assert not app.exception
+    assert app.subheader[0].value == "NHS Cheshire and Merseyside Integrated Care Board"
+    labels = [button.proto.label for button in app.get("download_button")]
+    assert labels == ["Download CSV", "Download XLSX"]
+    assert _param(app, "selected_icb") == "E54000008"
+
+
+def test_a_filter_that_matches_nothing_says_so(loaded):
+    app = explorer(search="no such hospital anywhere")
+    assert not app.exception
+    assert app.caption[0].value.startswith("0 of 1,213 sites shown")
+    assert any("No sites match" in info.value for info in app.info)
+
+
+def test_a_postcode_search_zooms_the_map_to_the_site(loaded):
+    app = explorer(search="KT12 3LD")
+    assert not app.exception
+    assert app.caption[0].value.startswith("1 of 1,213 sites shown")
+    assert _param(app, "zoom") == "14"
+    assert float(_param(app, "lat")) == pytest.approx(51.38, abs=0.01)
+
+
+def test_without_an_engagement_list_the_panel_says_no_site_is_known_to_be_unengaged(loaded):
+    app = explorer(selected_icb="E54000054")
+    assert any("None here" in info.value for info in app.info)
