@@ -124,7 +124,7 @@ def _add(commands, name: str, help_text: str, run: Callable) -> None:
         "--boundaries", type=Path, help="ICB boundary file (GeoJSON, GPKG, zipped Shapefile)"
     )
     command.add_argument(
-        "--vintage", help="use the cached ICB boundaries of this vintage instead of --boundaries"
+        "--vintage", help="with no files named: the published (or cached) ICBs of this vintage"
     )
     command.add_argument(
         "--sites", type=Path, help="provider list (with --boundaries; neither: the published data)"
