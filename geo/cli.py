@@ -1,4 +1,4 @@
-"""The `python -m geo` command line: assign, metrics and fetch, with one-line errors.
+"""The `python -m geo` command line: assign, metrics, fetch, publish, briefings and the benchmark.
 
 Analysts script these commands, so bad input exits non-zero with one clear line
 naming the file and the problem, never a traceback.
@@ -16,7 +16,6 @@ from geo import (
     exports,
     pipeline,
     publishing,
-    reports,
     settings,
     sources,
     store,
@@ -26,6 +25,8 @@ from geo import (
 from geo.errors import InputError
 
 SITE_FORMATS = ("cqc", "cqc_directory", "ods", "generic")
+# geo.reports.FORMATS, named here so that commands other than `briefing` start without matplotlib.
+BRIEFING_FORMATS = ("pdf", "pptx")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="CODE|england|REGION",
         help="an ICB code (E54…), an NHS region code (E40…) or 'england' (as PPTX: the national deck)",
     )
-    brief.add_argument("--format", choices=reports.FORMATS, help="default: from --out's suffix")
+    brief.add_argument("--format", choices=BRIEFING_FORMATS, help="default: from --out's suffix")
     brief.add_argument("--vintage", help="ICB boundary vintage (default: the newest loaded)")
     brief.add_argument("--out", type=Path, required=True, help="file to write")
     brief.set_defaults(run=_briefing)
@@ -235,7 +236,9 @@ def _fetch(args: argparse.Namespace) -> int:
 
 def _briefing(args: argparse.Namespace) -> int:
     fmt = args.format or args.out.suffix.lstrip(".").lower()
-    if fmt not in reports.FORMATS:
+    from geo import reports  # matplotlib and fpdf: loaded only for briefings
+
+    if fmt not in BRIEFING_FORMATS:
         raise InputError(f"--out {args.out.name}: give --format pdf or pptx (or a .pdf/.pptx name)")
     with store.open_store() as published:
         analysis = workspace.analyse(args.vintage, published)

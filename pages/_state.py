@@ -11,13 +11,20 @@ import streamlit as st
 from geo import boundaries, filters, maps, workspace
 from geo.errors import InputError
 from geo.pipeline import Analysis
+from geo.settings import data_dir, get_setting
 from geo.store import Store, open_store
 
 
-@st.cache_resource
 def store() -> Store:
     """The shared store (SQLite under data/, or PostgreSQL when DATABASE_URL is set)."""
-    return open_store()
+    return _open_store(str(data_dir()), get_setting("database_url"))
+
+
+@st.cache_resource
+def _open_store(folder: str, database_url: str) -> Store:
+    """One store per location, shared by every session (the arguments are the cache key)."""
+    del folder  # part of the cache key: open_store reads the same settings
+    return open_store(database_url or None)
 
 
 def sidebar() -> None:

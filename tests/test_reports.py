@@ -78,3 +78,9 @@ def test_the_cli_refuses_a_format_it_cannot_write(cached_dir, tmp_path):
     assert result.returncode == 2
     assert "b.docx" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_cli_offers_exactly_the_formats_briefings_can_be_written_in():
+    from geo import cli
+
+    assert cli.BRIEFING_FORMATS == reports.FORMATS
