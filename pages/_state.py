@@ -6,6 +6,8 @@ Caching lives here, at the app's edge: analyses are keyed by small hashable valu
 
 from __future__ import annotations
 
+import copy
+
 import streamlit as st
 
 from geo import boundaries, filters, maps, workspace
@@ -112,9 +114,20 @@ def display_regions(vintage: str, data_fingerprint: str):
     return None if regions is None else boundaries.display_boundaries(regions)
 
 
-@st.cache_resource(max_entries=16)
 def explorer_map(vintage, data_fingerprint, metric, center, zoom, assets, tiles):
-    """The explorer's base map (ICB choropleth and regions), without sites."""
+    """The explorer's base map (ICB choropleth and regions), without sites: a copy per run.
+
+    st_folium renames the map's elements and adds `feature_group_to_add` to the map it
+    is given, so a cached map handed to it twice sends the browser a broken script.
+    """
+    return copy.deepcopy(
+        _explorer_map(vintage, data_fingerprint, metric, center, zoom, assets, tiles)
+    )
+
+
+@st.cache_resource(max_entries=16)
+def _explorer_map(vintage, data_fingerprint, metric, center, zoom, assets, tiles):
+    """The base map as built, never handed to st_folium itself."""
     current = analysis(vintage, data_fingerprint, workspace.Pins())
     return maps.build_map(
         display_boundaries(vintage, data_fingerprint),
