@@ -5,51 +5,30 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
-import http.client
-import json
 import os
 import re
 import shutil
 import tempfile
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pandas as pd
 import pyogrio
 
 from geo import catalogue, recognise, settings
+from geo.arcgis import fetch_arcgis_layer, layer_query_url
 from geo.catalogue import CacheEntry
 from geo.errors import InputError
+from geo.http_fetch import ATTEMPTS as ATTEMPTS  # re-exported; patch it in geo.http_fetch
+from geo.http_fetch import BACKOFF_S as BACKOFF_S  # re-exported; patch it in geo.http_fetch
+from geo.http_fetch import USER_AGENT as USER_AGENT  # re-exported
+from geo.http_fetch import OfflineError, Progress, SourceError, download, get_url, url_host
 from geo.recognise import CQC, NHS_ODS, ONS
 
-Progress = Callable[[int, int | None], None]  # (done so far, total or None)
-T = TypeVar("T")
-
-# CQC's web firewall answers 403 to python's default User-Agent; send a browser's.
-USER_AGENT = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/126.0 Safari/537.36 ics-provider-map"
-)
-ATTEMPTS = 4  # tries for a transient failure (HTTP 5xx or 429, timeout, dropped connection)
-BACKOFF_S = 1.0  # first wait between tries, doubled each time
-_MAX_EMPTY_PAGES = 3
-_CHUNK = 1 << 20
-
-
-class OfflineError(InputError):
-    """The publisher's host could not be reached: this machine seems to be offline."""
-
-
-class SourceError(InputError):
-    """The publisher answered, but not with the data: an HTTP error or an error body."""
+_CHUNK = 1 << 20  # bytes hashed at a time
 
 
 @dataclass(frozen=True)
@@ -151,6 +130,11 @@ def fetch_source(source: Source, *, progress: Progress | None = None) -> CacheEn
     return fetch_ons_layer(source, progress=progress)
 
 
+def _host_of(source: Source) -> str:
+    setting = {"arcgis": "arcgis_base", "cqc": "cqc_index_url", "ods": "ods_base"}[source.fetcher]
+    return url_host(settings.get_setting(setting))
+
+
 # ------------------------------------------------------------------ ONS ArcGIS layers
 
 
@@ -173,127 +157,12 @@ def fetch_ons_layer(
             kind=source.kind,
             vintages=(source.vintage,),
             title=source.name,
-            source_url=_query_url(source.name, base_url),
+            source_url=layer_query_url(source.name, base_url),
             publisher=ONS,
             rows=rows,
         )[0]
     finally:
         partial.unlink(missing_ok=True)
-
-
-def fetch_arcgis_layer(
-    layer: str,
-    out_path: str | Path,
-    *,
-    base_url: str | None = None,
-    page_size: int = 2000,
-    where: str = "1=1",
-    out_fields: str = "*",
-    progress: Progress | None = None,
-) -> int:
-    """Download every feature of an ArcGIS FeatureServer layer into one GeoJSON file.
-
-    Pages follow the `exceededTransferLimit` flag, not the page length (a page may
-    be short or empty while more remain); the file is written only once all pages
-    are in, so a failure never leaves part of a layer behind. Returns the count.
-    """
-    service = _service_url(layer, base_url)
-    ask = _arcgis_asker(layer, _query_url(layer, base_url))
-    info = ask(f"{service}?f=json")
-    page_size = min(page_size, int(info.get("maxRecordCount") or page_size))
-    params = {"where": where, "outFields": out_fields, "outSR": "4326"}
-    params["orderByFields"] = info.get("objectIdField") or "OBJECTID"
-    total = ask(_query(service, params, f="json", returnCountOnly="true")).get("count")
-    features = list(_arcgis_pages(ask, layer, service, params, page_size, total, progress))
-    if total is not None and len(features) != total:
-        raise SourceError(
-            f"ONS layer {layer}: received {len(features)} features but the server "
-            f"counted {total}; try again later"
-        )
-    _write_feature_collection(Path(out_path), features)
-    return len(features)
-
-
-def _arcgis_pages(
-    ask: Callable[[str], dict],
-    layer: str,
-    service: str,
-    params: dict[str, str],
-    page_size: int,
-    total: int | None,
-    progress: Progress | None,
-) -> Iterator[dict]:
-    fetched = empty_in_a_row = 0
-    while True:
-        page = ask(
-            _query(
-                service,
-                params,
-                f="geojson",
-                resultOffset=str(fetched),
-                resultRecordCount=str(page_size),
-            )
-        )
-        batch = page.get("features") or []
-        yield from batch
-        fetched += len(batch)
-        if progress:
-            progress(fetched, total)
-        if not _exceeded_transfer_limit(page):
-            return
-        empty_in_a_row = 0 if batch else empty_in_a_row + 1
-        if empty_in_a_row >= _MAX_EMPTY_PAGES or (total is not None and fetched > total):
-            raise SourceError(
-                f"ONS layer {layer}: the server kept saying more features exist after "
-                f"{fetched:,} of {total if total is not None else 'an unknown number'}"
-            )
-
-
-def _exceeded_transfer_limit(page: dict) -> bool:
-    """ArcGIS puts the flag at top level for f=json, under `properties` for f=geojson."""
-    properties = page.get("properties") or {}
-    return bool(page.get("exceededTransferLimit") or properties.get("exceededTransferLimit"))
-
-
-def _arcgis_asker(layer: str, download_url: str) -> Callable[[str], dict]:
-    """A function that GETs an ArcGIS URL for this layer and returns its JSON answer."""
-    return lambda url: _arcgis_json(url, layer, download_url)
-
-
-def _arcgis_json(url: str, layer: str, download_url: str) -> dict:
-    """A JSON answer, with ArcGIS's HTTP-200 error bodies turned into a clear SourceError."""
-    what = f"ONS layer {layer}"
-    body = _request(url, what, download_url=download_url, consume=lambda response: response.read())
-    try:
-        answer = json.loads(body)
-    except ValueError:
-        start = body[:60].decode("utf-8", "replace")
-        raise SourceError(
-            f"{what}: the server did not answer JSON ({start!r}…) for {url}"
-        ) from None
-    error = answer.get("error") if isinstance(answer, dict) else None
-    if error:
-        details = "; ".join(str(item) for item in error.get("details") or [] if item)
-        raise SourceError(
-            f"{what}: ArcGIS answered error {error.get('code')}: {error.get('message')}"
-            + (f" ({details})" if details else "")
-        )
-    return answer
-
-
-def _query(service: str, params: dict[str, str], **extra: str) -> str:
-    return f"{service}/query?{urllib.parse.urlencode({**params, **extra})}"
-
-
-def _query_url(layer: str, base_url: str | None) -> str:
-    """The one URL that fetches a whole small layer as GeoJSON in a browser."""
-    params = {"where": "1=1", "outFields": "*", "outSR": "4326", "f": "geojson"}
-    return _query(_service_url(layer, base_url), params)
-
-
-def _service_url(layer: str, base_url: str | None) -> str:
-    base = (base_url or settings.get_setting("arcgis_base")).rstrip("/")
-    return f"{base}/{urllib.parse.quote(layer)}/FeatureServer/0"
 
 
 # ------------------------------------------------------------------ CQC and NHS ODS
@@ -312,11 +181,11 @@ def fetch_cqc_locations(
     """
     index_url = index_url or settings.get_setting("cqc_index_url")
     what = "CQC care directory with filters (HSCA active locations)"
-    page = _request(index_url, what, consume=lambda response: response.read())
+    page = get_url(index_url, what, consume=lambda response: response.read())
     file_url, published = _newest_cqc_link(page.decode("utf-8", "replace"), index_url)
     folder = Path(out_dir) if out_dir else settings.cache_dir() / "sites"
     suffix = Path(urllib.parse.urlparse(file_url).path).suffix
-    partial = _download(file_url, folder, what, progress, suffix=suffix)
+    partial = download(file_url, folder, what, progress, suffix=suffix)
     try:
         if _check_is(partial, "sites", "", what).publisher != CQC:
             raise SourceError(f"{what}: {file_url} is not CQC's HSCA locations file")
@@ -347,7 +216,7 @@ def fetch_ods_report(
     url = f"{base}?{urllib.parse.urlencode({'report': code})}"
     what = f"NHS ODS report {code}"
     folder = Path(out_dir) if out_dir else settings.cache_dir() / "sites"
-    partial = _download(url, folder, what, progress)
+    partial = download(url, folder, what, progress)
     try:
         rows = _count_ods_report_rows(partial, what, url)
         today = datetime.now(UTC).date().isoformat()  # the report is live: a snapshot of today
@@ -442,101 +311,6 @@ def _check_is(path: Path, kind: str, vintage: str, what: str) -> recognise.FileK
     return found
 
 
-# ------------------------------------------------------------------ HTTP
-
-
-def _request(
-    url: str,
-    what: str,
-    *,
-    consume: Callable[[Any], T],
-    download_url: str | None = None,
-) -> T:
-    """GET `url` and hand the response to `consume`, retrying transient failures with back-off.
-
-    A host that cannot be reached raises OfflineError saying what to do; an HTTP
-    error that retrying cannot fix raises SourceError.
-    """
-    if urllib.parse.urlparse(url).scheme not in {"http", "https"}:
-        raise InputError(f"{what}: {url} is not an http(s) URL; check the source settings")
-    headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
-    request = urllib.request.Request(url, headers=headers)  # noqa: S310 (scheme checked above)
-    timeout = float(settings.get_setting("http_timeout_s"))
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-                return consume(response)
-        except urllib.error.HTTPError as error:
-            if (error.code < 500 and error.code != 429) or attempt == ATTEMPTS:
-                raise SourceError(
-                    f"{what}: {_host(url)} answered HTTP {error.code} {error.reason} for {url}"
-                ) from None
-        except (
-            urllib.error.URLError,
-            TimeoutError,
-            ConnectionError,
-            http.client.HTTPException,
-        ) as error:
-            reason = getattr(error, "reason", None) or error
-            if not _is_transient(reason) or attempt == ATTEMPTS:
-                raise OfflineError(_offline_message(what, url, reason, download_url)) from None
-        time.sleep(BACKOFF_S * 2 ** (attempt - 1))
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _is_transient(reason: object) -> bool:
-    """Timeouts and dropped connections may pass; refused connections and DNS failures will not."""
-    passing = (
-        TimeoutError | ConnectionResetError | ConnectionAbortedError | http.client.HTTPException
-    )
-    return isinstance(reason, passing) or "timed out" in str(reason)
-
-
-def _offline_message(what: str, url: str, reason: object, download_url: str | None) -> str:
-    return (
-        f"Could not fetch {what} from {_host(url)}: this machine seems to be offline "
-        f"({reason}). The app keeps working with what is already cached. What to do: "
-        f"download {download_url or url} on a connected machine and run "
-        "`python -m geo fetch --from DIR`, or upload the file on the Upload page."
-    )
-
-
-def _download(
-    url: str, folder: Path, what: str, progress: Progress | None, suffix: str = ""
-) -> Path:
-    """Stream `url` into a hidden temporary file in `folder`; the caller renames or deletes it."""
-
-    def save(response) -> Path:
-        total = int(response.headers.get("Content-Length") or 0) or None
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=".partial-", suffix=suffix, dir=folder)
-        done = 0
-        try:
-            with os.fdopen(handle, "wb") as file:
-                while chunk := response.read(_CHUNK):
-                    file.write(chunk)
-                    done += len(chunk)
-                    if progress:
-                        progress(done, total)
-            if total is not None and done != total:
-                raise http.client.IncompleteRead(b"", total - done)
-        except BaseException:
-            Path(name).unlink(missing_ok=True)
-            raise
-        return Path(name)
-
-    return _request(url, what, consume=save)
-
-
-def _host(url: str) -> str:
-    return urllib.parse.urlparse(url).netloc or url
-
-
-def _host_of(source: Source) -> str:
-    setting = {"arcgis": "arcgis_base", "cqc": "cqc_index_url", "ods": "ods_base"}[source.fetcher]
-    return _host(settings.get_setting(setting))
-
-
 # ------------------------------------------------------------------ storing in the cache
 
 
@@ -593,22 +367,6 @@ def _sha256(path: Path) -> str:
         while chunk := file.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _write_feature_collection(path: Path, features: list[dict]) -> None:
-    """One GeoJSON FeatureCollection, written to a temporary file and renamed into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=".writing-", suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write('{"type": "FeatureCollection", "features": [\n')
-            for number, feature in enumerate(features):  # json.dumps per feature: C-fast
-                file.write((",\n" if number else "") + json.dumps(feature, ensure_ascii=False))
-            file.write("\n]}\n")
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
 
 
 # ------------------------------------------------------------------ taking files from a folder
