@@ -119,24 +119,34 @@ class ViewInUrl(_ScriptElement):
 
     The map lives in streamlit-folium's iframe, served from the app's own origin, so it
     can rewrite the parent page's query string (`lat`, `lon`, `zoom`); a shared link then
-    opens the same view. Anything that blocks that (another origin) is ignored.
+    opens the same view. Streamlit's frontend sends the server its own copy of the query
+    string, not the panned one, so each rerun (a click, a filter) writes back the view the
+    app last knew: the script checks the URL again and puts the map's view back. Anything
+    that blocks that (another origin) is ignored.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         (function (map) {
+          var page = window.parent.location.pathname;
           function keepView() {
             try {
-              var url = new URL(window.parent.location.href);
-              var c = map.getCenter();
-              url.searchParams.set("lat", c.lat.toFixed(4));
-              url.searchParams.set("lon", c.lng.toFixed(4));
-              url.searchParams.set("zoom", String(map.getZoom()));
-              window.parent.history.replaceState(window.parent.history.state, "", url.toString());
+              if (window.parent.location.pathname !== page) return;
+              var url = new URL(window.parent.location.href), c = map.getCenter();
+              var view = { lat: c.lat.toFixed(4), lon: c.lng.toFixed(4), zoom: String(map.getZoom()) };
+              var stale = false;
+              for (var name in view) {
+                if (url.searchParams.get(name) !== view[name]) {
+                  url.searchParams.set(name, view[name]);
+                  stale = true;
+                }
+              }
+              if (stale) window.parent.history.replaceState(window.parent.history.state, "", url.toString());
             } catch (e) { /* not allowed here: the URL keeps the last view the app set */ }
           }
           map.on("moveend", keepView);
+          setInterval(keepView, 400);
         })({{ this._parent.get_name() }});
         {% endmacro %}
         """
