@@ -21,7 +21,9 @@ def test_a_setting_comes_from_its_environment_variable_else_its_default(monkeypa
     assert settings.get_setting("upload_limit_mb") == "50"
 
 
-def test_the_data_folder_is_derived_from_the_package_not_the_working_directory(monkeypatch, tmp_path):
+def test_the_data_folder_is_derived_from_the_package_not_the_working_directory(
+    monkeypatch, tmp_path
+):
     monkeypatch.delenv("ICS_DATA_DIR", raising=False)
     monkeypatch.chdir(tmp_path)
     assert settings.data_dir() == PROJECT_DIR / "data"
