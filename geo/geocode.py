@@ -19,8 +19,52 @@ import pandas as pd
 
 from geo import settings
 from geo.errors import InputError
+from geo.postcodes import (
+    FAILED_PREFIX,
+    FOUND,
+    GEOCODE_COLUMNS,
+    GIVEN,
+    INVALID,
+    NO_GRID,
+    NO_POSTCODE,
+    NOT_FOUND,
+    NOT_GEOCODED,
+    TERMINATED_PREFIX,
+    Progress,
+    geocode_frame,
+    is_postcode,
+    normalise_postcodes,
+)
+from geo.postcodes_io import MAX_BATCH, ONLINE_SOURCE, geocode_online
 
-Progress = Callable[[int, int | None], None]  # (done so far, total or None)
+# Public here, with the postcode vocabulary of geo.postcodes and the online client of
+# geo.postcodes_io, so callers geocode through one module.
+__all__ = [
+    "FAILED_PREFIX",
+    "FOUND",
+    "GEOCODE_COLUMNS",
+    "GIVEN",
+    "INDEX_COLUMNS",
+    "INVALID",
+    "MAX_BATCH",
+    "NOT_FOUND",
+    "NOT_GEOCODED",
+    "NO_GRID",
+    "NO_POSTCODE",
+    "ONLINE_SOURCE",
+    "TERMINATED_PREFIX",
+    "Progress",
+    "bng_to_latlon",
+    "geocode_frame",
+    "geocode_offline",
+    "geocode_online",
+    "geocode_sites",
+    "is_postcode",
+    "load_postcode_index",
+    "normalise_postcodes",
+    "postcode_file_from_settings",
+    "source_label",
+]
 
 INDEX_COLUMNS: tuple[str, ...] = (
     "postcode",
@@ -32,17 +76,7 @@ INDEX_COLUMNS: tuple[str, ...] = (
     "icb_code",
     "sicbl_code",
 )
-GEOCODE_COLUMNS: tuple[str, ...] = ("lat", "lon", "geocode_status", "geocode_source")
 
-FOUND = "found"
-NOT_FOUND = "not found"
-INVALID = "invalid postcode"
-NO_GRID = "no grid reference"
-NO_POSTCODE = "no postcode"
-GIVEN = "coordinates given"
-NOT_GEOCODED = "not geocoded (no postcode file or online lookup chosen)"
-TERMINATED_PREFIX = "found (terminated"
-FAILED_PREFIX = "lookup failed: "
 
 # ONSPD/NSPL header names drift by year (pcd -> pcd7, ctry -> ctry25cd, icb -> icb26cd):
 # each wanted field is matched ignoring a two-digit year and 'cd' suffix. Most preferred first.
@@ -63,7 +97,6 @@ _BLOCK_BYTES = 2 << 20
 _FILTER_ROWS = 250_000
 _NO_GRID_LAT = 99.999999  # ONSPD's latitude for postcodes without a grid reference
 _PSEUDO_CODE = re.compile(r"^[A-Z]99999999$")  # 'not applicable' codes such as E99999999
-_PCDS_SHAPE = re.compile(r"^(GIR 0AA|[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][ABD-HJLNP-UW-Z]{2})$")
 _MONTH_NAMES = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
@@ -105,7 +138,7 @@ def geocode_offline(postcodes: pd.Series, index: pd.DataFrame) -> pd.DataFrame:
     aligned to `postcodes`, with a status per row saying what was found and why not."""
     _check_index(index)
     normalised = normalise_postcodes(postcodes)
-    valid = _shaped(normalised)
+    valid = is_postcode(normalised)
     table = index.drop_duplicates("postcode")
     at = pd.Index(table["postcode"].astype("string")).get_indexer(normalised.where(valid))
     hit = at >= 0
@@ -140,41 +173,6 @@ def postcode_file_from_settings() -> Path | None:
     """The ONSPD/NSPL file named by setting ICS_ONSPD_PATH, or None when it is not set."""
     value = settings.get_setting("onspd_path").strip()
     return Path(value) if value else None
-
-
-def is_postcode(postcodes: pd.Series) -> pd.Series:
-    """Whether each value is a UK postcode in shape (any case or spacing), as booleans."""
-    return _shaped(normalise_postcodes(postcodes))
-
-
-def normalise_postcodes(postcodes: pd.Series) -> pd.Series:
-    """Postcodes in ONS `pcds` form ('e10aa' -> 'E1 0AA'), others trimmed, blanks NA: what
-    `providers.normalise_postcodes` gives, vectorised for the 100,000s a postcode file holds."""
-    text = pd.Series(postcodes, dtype="string").str.strip()
-    text = text.mask(text == "")
-    compact = text.str.replace(r"\s+", "", regex=True).str.upper()
-    pcds = compact.str[:-3] + " " + compact.str[-3:]
-    return pcds.where(_shaped(pcds), text)
-
-
-def geocode_frame(index: pd.Index, lat, lon, status, source: str | None) -> pd.DataFrame:
-    """GEOCODE_COLUMNS for looked-up postcodes, offline or online alike; the source is
-    left NA for rows never looked up (no postcode, or not a postcode)."""
-    status = pd.Series(status, index=index, dtype="string")
-    looked_up = ~status.isin([NO_POSTCODE, INVALID])
-    return pd.DataFrame(
-        {
-            "lat": pd.array(lat, dtype="Float64"),
-            "lon": pd.array(lon, dtype="Float64"),
-            "geocode_status": status,
-            "geocode_source": pd.Series(source, index=index, dtype="string").where(looked_up),
-        },
-        index=index,
-    )
-
-
-def _shaped(normalised: pd.Series) -> pd.Series:
-    return normalised.str.fullmatch(_PCDS_SHAPE.pattern).fillna(False).astype(bool)
 
 
 def _open_csv_member(path: Path, *, for_arrow: bool = False) -> _CsvSource:
@@ -498,7 +496,6 @@ def _geocode_needed(
     postcodes: pd.Series, index, online: bool, progress: Progress | None, options: dict
 ) -> pd.DataFrame:
     """Geocodes for the rows that need them: offline first, then online for the rest."""
-    from geo.postcodes_io import geocode_online  # postcodes_io imports this module
 
     if postcodes.empty:
         return pd.DataFrame(columns=list(GEOCODE_COLUMNS), index=postcodes.index)
@@ -542,18 +539,3 @@ def _with_geocodes(
     result["geocode_status"] = status.array
     result["geocode_source"] = source.array
     return result
-
-
-# --- re-exports ---------------------------------------------------------------------------
-
-_FROM_POSTCODES_IO = frozenset({"geocode_online", "MAX_BATCH", "ONLINE_SOURCE"})
-
-
-def __getattr__(name: str) -> Any:
-    """geocode_online, MAX_BATCH and ONLINE_SOURCE from `geo.postcodes_io`, imported on first
-    use: that module imports this one, so importing it at the top would be a cycle."""
-    if name in _FROM_POSTCODES_IO:
-        from geo import postcodes_io
-
-        return getattr(postcodes_io, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from geo import settings
 from geo.errors import InputError
-from geo.geocode import (
+from geo.postcodes import (
     FAILED_PREFIX,
     FOUND,
     INVALID,

@@ -15,6 +15,7 @@ import pandas as pd
 
 from geo import sectors, tables
 from geo.errors import InputError
+from geo.postcodes import is_postcode, normalise_postcode, normalise_postcodes
 from geo.sectors import (
     DEFAULT_CQC_RULES,
     INDEPENDENT,
@@ -139,31 +140,6 @@ def _match_statuses(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 # --- postcodes, capacity and the canonical table --------------------------------------
 
-_POSTCODE_SHAPE = re.compile(r"^(GIR0AA|[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][ABD-HJLNP-UW-Z]{2})$")
-
-
-def normalise_postcode(value: object) -> str | None:
-    """A postcode in ONS `pcds` form ('e10aa' -> 'E1 0AA'); other shapes are returned
-    trimmed as given, and blanks as None."""
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
-    compact = re.sub(r"\s+", "", str(value)).upper()
-    if not compact:
-        return None
-    if _POSTCODE_SHAPE.match(compact):
-        return f"{compact[:-3]} {compact[-3:]}"
-    return str(value).strip()
-
-
-def normalise_postcodes(values: pd.Series) -> pd.Series:
-    """`normalise_postcode` over a column: string dtype, NA for blanks, same index."""
-    normalised = tables.map_distinct(values, normalise_postcode)
-    return pd.Series(normalised, index=values.index, dtype="string")
-
-
-def _is_postcode(value: str | None) -> bool:
-    return value is not None and _POSTCODE_SHAPE.match(value.replace(" ", "")) is not None
-
 
 def parse_capacity(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Capacity (beds, places) as Float64, and a mask of the non-blank cells that were not
@@ -244,7 +220,7 @@ def _canonical_column(
         return statuses, [_problem(~known, text, message)]
     if name == "postcode":
         postcodes = normalise_postcodes(text)
-        shaped = tables.map_distinct(postcodes, _is_postcode).astype(bool)
+        shaped = is_postcode(postcodes)
         bad = text.notna() & ~shaped
         return postcodes, [_problem(bad, text, "postcode {} is not a UK postcode")]
     if name in ("official_icb_code", SICBL_COLUMN):
