@@ -74,6 +74,25 @@ def _parser() -> argparse.ArgumentParser:
     brief.add_argument("--out", type=Path, required=True, help="file to write")
     brief.set_defaults(run=_briefing)
     _add_publishing(commands)
+    bench = commands.add_parser(
+        "bench", help="measure speed and memory against the targets (docs/benchmarks.md)"
+    )
+    bench.add_argument(
+        "--only",
+        metavar="SECTIONS",
+        help="comma-separated: map,filter,upload,geocode,briefing,assign",
+    )
+    bench.add_argument("--quick", action="store_true", help="small sizes: a smoke run of minutes")
+    bench.add_argument("--data", type=Path, help="shared data folder (default: ../shared/data)")
+    bench.add_argument(
+        "--out",
+        type=Path,
+        help="report to write (default: docs/benchmarks.md for a full run of every section)",
+    )
+    bench.add_argument(
+        "--work", type=Path, help="keep generated files here (default: a temporary folder)"
+    )
+    bench.set_defaults(run=_bench)
     return parser
 
 
@@ -308,6 +327,26 @@ def _revert(args: argparse.Namespace) -> int:
         f"({version.rows:,} rows), by {version.author}"
     )
     return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from geo import bench  # imported here: folium, Playwright and AppTest load only for a benchmark
+
+    options = bench.BenchOptions(
+        data=args.data or bench.DEFAULT_DATA,
+        only=bench.parse_only(args.only),
+        quick=args.quick,
+        out=args.out or (bench.DEFAULT_OUT if not (args.quick or args.only) else None),
+        work=args.work,
+    )
+    command = " ".join(
+        ["python -m geo bench"]
+        + (["--quick"] if args.quick else [])
+        + ([f"--only {args.only}"] if args.only else [])
+        + ([f"--data {args.data}"] if args.data else [])
+    )
+    sections = bench.run_bench(options, command)
+    return 1 if bench.failed(sections) else 0
 
 
 def _print_progress(done: int, total: int | None) -> None:

@@ -1,0 +1,165 @@
+"""Benchmark section 'filter': the explorer page's rerun after a sector filter change, 100k sites.
+
+The synthetic sites are published into a temporary store (ICS_DATA_DIR pointing
+at a temporary folder loaded from the shared data, as an offline user would), and
+pages/explorer.py runs under streamlit's AppTest: one warm-up run computes and
+caches the analysis, then each timed run follows a change of the sector filter.
+AppTest reruns only the page script after a widget change, as the browser does.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import os
+import pstats
+import statistics
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from geo import publishing, sources, store
+from geo.bench_report import Section, Target, progress, seconds
+from geo.settings import PROJECT_DIR
+
+DASHBOARD = PROJECT_DIR / "dashboard.py"
+EXPLORER = "pages/explorer.py"
+SECTOR_KEY = "f-sectors"
+SECTOR_CHOICES = (
+    ["Independent"],
+    ["Voluntary"],
+    ["NHS", "Local authority"],
+    ["Independent", "Voluntary"],
+    ["Unknown"],
+)
+RERUN = Target("rerun", 1.0, "s")
+VINTAGE = "2023"
+_CSV_COLUMNS = (
+    "site_id", "site_name", "provider_id", "provider_name", "sector", "service_type",
+    "capacity", "planning_status", "postcode", "lat", "lon",
+)  # fmt: skip
+
+
+def filter_section(sites: pd.DataFrame, data: Path, work: Path, *, quick: bool) -> Section:
+    """Publish `sites`, open the explorer, and time its reruns after sector filter changes."""
+    section = Section(
+        "filter",
+        "2. Explorer page: rerun after a filter change",
+        _about(len(sites)),
+        ["page", "sites", "first run s", "rerun s (median)", "reruns", "each rerun s"],
+        quick=quick,
+    )
+    label = [EXPLORER, f"{len(sites):,}"]
+    if not (PROJECT_DIR / EXPLORER).is_file():
+        section.add([*label, "not run: the page does not exist yet", "", "0", ""], [(RERUN, None)])
+        return section
+    with _isolated_data_dir(work / "app-data"):
+        progress("filter: loading the shared data and publishing the sites into a temporary store")
+        _publish(sites, data, work)
+        first, times, where = _time_reruns()
+    section.add(
+        [*label, seconds(first), seconds(statistics.median(times)), str(len(times)), _list(times)],
+        [(RERUN, statistics.median(times))],
+        where,
+    )
+    return section
+
+
+def _about(count: int) -> str:
+    return (
+        f"{count:,} synthetic sites published into a temporary SQLite store; "
+        f"`{EXPLORER}` run by `streamlit.testing.v1.AppTest` (dashboard.py, vintage {VINTAGE}). "
+        "**First run** computes and caches the analysis (assignment, metrics). Each **rerun** "
+        f"follows a change of the sector filter (`{SECTOR_KEY}`) to a value not seen before "
+        f"({'; '.join(', '.join(choice) for choice in SECTOR_CHOICES)}), so the filtered sites "
+        "and their map layer are computed afresh each time; median of "
+        f"{len(SECTOR_CHOICES)}. Not measured: the browser's work after the rerun."
+    )
+
+
+@contextmanager
+def _isolated_data_dir(folder: Path) -> Iterator[Path]:
+    """ICS_DATA_DIR set to `folder` (and no DATABASE_URL) for the block, then restored."""
+    saved = {name: os.environ.get(name) for name in ("ICS_DATA_DIR", "DATABASE_URL")}
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["ICS_DATA_DIR"] = str(folder)
+    os.environ.pop("DATABASE_URL", None)
+    try:
+        yield folder
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _publish(sites: pd.DataFrame, data: Path, work: Path) -> None:
+    """Load the shared data offline, then publish the sites the way an analyst would."""
+    sources.fetch_from_dir(data)
+    path = work / "benchmark_sites.csv"
+    sites[list(_CSV_COLUMNS)].to_csv(path, index=False)
+    prepared = publishing.prepare(path, "sites")
+    with store.open_store() as published:
+        publishing.publish(prepared, published, author="benchmark")
+
+
+def _time_reruns() -> tuple[float, list[float], str]:
+    """The first run's time, each rerun's time, and where a rerun's time goes."""
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(str(DASHBOARD), default_timeout=900)
+    app.query_params["vintage"] = VINTAGE
+    app.switch_page(EXPLORER)
+    progress("filter: first run of the explorer (computes the analysis)")
+    first = _timed_run(app)
+    everything = _shown(app)
+    times = []
+    for choice in SECTOR_CHOICES:
+        app.multiselect(key=SECTOR_KEY).set_value(list(choice))
+        times.append(_timed_run(app))
+        shown = _shown(app)
+        progress(f"filter: sectors {', '.join(choice)}: {shown}; rerun {times[-1]:.2f} s")
+        if shown == everything:
+            raise RuntimeError(f"the sector filter {choice} did not change what {EXPLORER} shows")
+    app.multiselect(key=SECTOR_KEY).set_value([])
+    return first, times, _profiled_rerun(app)
+
+
+def _shown(app) -> str:
+    """The page's 'N of M sites shown' caption."""
+    return next((c.value for c in app.caption if "sites shown" in c.value), "no caption")
+
+
+def _timed_run(app) -> float:
+    start = time.perf_counter()
+    app.run()
+    elapsed = time.perf_counter() - start
+    if app.exception:
+        raise RuntimeError(f"{EXPLORER} raised: {app.exception[0].message}")
+    return elapsed
+
+
+def _profiled_rerun(app) -> str:
+    """The functions of ours and streamlit-folium's that one more rerun spends most time in."""
+    profile = cProfile.Profile()
+    profile.enable()
+    app.run()
+    profile.disable()
+    stats = pstats.Stats(profile).stats
+    ours = [
+        (cumulative, f"{Path(file).parent.name}/{Path(file).name}:{name}")
+        for (file, _, name), (_, _, _, cumulative, _) in stats.items()
+        if any(part in file for part in ("/geo/", "/pages/", "streamlit_folium", "/branca/"))
+        and name != "<module>"
+    ]
+    top = sorted(ours, reverse=True)[:5]
+    return "Profile of one rerun (cumulative, with profiling overhead): " + ", ".join(
+        f"{name} {cumulative:.2f} s" for cumulative, name in top
+    )
+
+
+def _list(times: list[float]) -> str:
+    return ", ".join(f"{value:.2f}" for value in times)
