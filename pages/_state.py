@@ -7,6 +7,7 @@ Caching lives here, at the app's edge: analyses are keyed by small hashable valu
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -46,6 +47,27 @@ def sidebar() -> None:
         key="vintage",
         help="Every figure and map uses the ICBs of this vintage; 2026 has 36 merged ICBs.",
     )
+    _version_picker(workspace.SITES, "Provider list", "pin-sites")
+    _version_picker(workspace.ENGAGEMENT, "Engagement list", "pin-engagement")
+
+
+def _version_picker(dataset: str, label: str, key: str) -> None:
+    """Let the user look at an earlier published version of a dataset; the newest by default."""
+    current = store().current_version(dataset)
+    if current is None:
+        return
+    log = store().versions(dataset).sort_values("version", ascending=False)
+    described = {
+        int(row.version): f"v{row.version} · {row.file_name} · {row.published_at:%d %b %Y}"
+        for row in log.itertuples()
+    }
+    st.sidebar.selectbox(
+        f"{label} version",
+        [None, *described],
+        format_func=lambda v: f"Newest (v{current})" if v is None else described[v],
+        key=key,
+        help="Every page uses the newest published version unless you pick an earlier one.",
+    )
 
 
 def current_vintage() -> str | None:
@@ -64,77 +86,98 @@ def _wanted_vintage(vintages: list[str]) -> str:
     return wanted if wanted in vintages else workspace.newest_vintage(store())
 
 
+@dataclass(frozen=True)
+class DataView:
+    """Which data a page shows: a vintage, the data's fingerprint and the pinned versions.
+
+    Hashable, so it is the cache key of every loader below.
+    """
+
+    vintage: str
+    fingerprint: str
+    pins: workspace.Pins
+
+
 def fingerprint() -> str:
     """Changes whenever cached or published data changes, so analyses are recomputed."""
     return workspace.fingerprint(store())
 
 
-@st.cache_resource(show_spinner="Reading boundaries, assigning sites and computing the gaps…")
-def analysis(vintage: str, data_fingerprint: str, pins: workspace.Pins) -> Analysis:
-    """The analysis of the data everyone sees for one vintage (shared and read-only)."""
-    del data_fingerprint  # part of the cache key only
-    return workspace.analyse(vintage, store(), pins)
+def current_pins() -> workspace.Pins:
+    """The provider-list and engagement versions picked in the sidebar (None: the newest)."""
+    return workspace.Pins(
+        sites=st.session_state.get("pin-sites"),
+        engagement=st.session_state.get("pin-engagement"),
+    )
 
 
-@st.cache_resource
-def display_boundaries(vintage: str, data_fingerprint: str):
-    """The simplified, shared-edge-preserving display copy of one vintage's ICBs."""
-    return boundaries.display_boundaries(analysis(vintage, data_fingerprint, workspace.Pins()).icbs)
-
-
-def load_analysis(pins: workspace.Pins | None = None) -> Analysis | None:
-    """The analysis for the sidebar's vintage, or None after telling the user what is missing."""
+def current_data() -> DataView | None:
+    """The data the sidebar chose, or None when no boundaries are loaded."""
     vintage = current_vintage()
-    if vintage is None:
+    return None if vintage is None else DataView(vintage, fingerprint(), current_pins())
+
+
+def load_analysis() -> Analysis | None:
+    """The analysis for the sidebar's choices, or None after telling the user what is missing."""
+    data = current_data()
+    if data is None:
         return None
     try:
-        return analysis(vintage, fingerprint(), pins or workspace.Pins())
+        return analysis(data)
     except InputError as error:
         st.error(str(error))
         return None
 
 
-@st.cache_resource(max_entries=8)
-def filtered_sites(vintage: str, data_fingerprint: str, site_filter):
-    """The sites a filter lets through (cached: pans and clicks rerun without refiltering)."""
-    assigned = analysis(vintage, data_fingerprint, workspace.Pins()).assigned
-    return filters.filter_sites(assigned, site_filter)
-
-
-@st.cache_resource(max_entries=8)
-def sites_layer(vintage: str, data_fingerprint: str, site_filter):
-    """The filtered sites as one canvas layer, swapped into the map without remounting it."""
-    return maps.sites_layer(filtered_sites(vintage, data_fingerprint, site_filter))
+@st.cache_resource(show_spinner="Reading boundaries, assigning sites and computing the gaps…")
+def analysis(data: DataView) -> Analysis:
+    """The analysis of the chosen data (shared by every session and read-only)."""
+    return workspace.analyse(data.vintage, store(), data.pins)
 
 
 @st.cache_resource
-def display_regions(vintage: str, data_fingerprint: str):
+def display_boundaries(data: DataView):
+    """The simplified, shared-edge-preserving display copy of the chosen vintage's ICBs."""
+    return boundaries.display_boundaries(analysis(data).icbs)
+
+
+@st.cache_resource
+def display_regions(data: DataView):
     """NHS regions simplified for display, shared edges kept; None when not loaded."""
-    regions = analysis(vintage, data_fingerprint, workspace.Pins()).regions
+    regions = analysis(data).regions
     return None if regions is None else boundaries.display_boundaries(regions)
 
 
-def explorer_map(vintage, data_fingerprint, metric, center, zoom, assets, tiles):
+@st.cache_resource(max_entries=8)
+def filtered_sites(data: DataView, site_filter: filters.SiteFilter):
+    """The sites a filter lets through (cached: pans and clicks rerun without refiltering)."""
+    return filters.filter_sites(analysis(data).assigned, site_filter)
+
+
+@st.cache_resource(max_entries=8)
+def sites_layer(data: DataView, site_filter: filters.SiteFilter):
+    """The filtered sites as one canvas layer, swapped into the map without remounting it."""
+    return maps.sites_layer(filtered_sites(data, site_filter))
+
+
+def explorer_map(data: DataView, metric, center, zoom, assets, tiles):
     """The explorer's base map (ICB choropleth and regions), without sites: a copy per run.
 
     st_folium renames the map's elements and adds `feature_group_to_add` to the map it
     is given, so a cached map handed to it twice sends the browser a broken script.
     """
-    return copy.deepcopy(
-        _explorer_map(vintage, data_fingerprint, metric, center, zoom, assets, tiles)
-    )
+    return copy.deepcopy(_explorer_map(data, metric, center, zoom, assets, tiles))
 
 
 @st.cache_resource(max_entries=16)
-def _explorer_map(vintage, data_fingerprint, metric, center, zoom, assets, tiles):
+def _explorer_map(data: DataView, metric, center, zoom, assets, tiles):
     """The base map as built, never handed to st_folium itself."""
-    current = analysis(vintage, data_fingerprint, workspace.Pins())
     return maps.build_map(
-        display_boundaries(vintage, data_fingerprint),
-        current.metrics,
+        display_boundaries(data),
+        analysis(data).metrics,
         None,
         metric=metric,
-        regions=display_regions(vintage, data_fingerprint),
+        regions=display_regions(data),
         center=center,
         zoom=zoom,
         assets=assets,

@@ -17,14 +17,14 @@ if analysis is None:
 
 
 @st.cache_resource(show_spinner="Writing the briefing…")
-def _briefing(_analysis, vintage: str, fingerprint: str, area: str):
+def _briefing(_analysis, data: _state.DataView, area: str):
     """The briefing facts and its two images for one area (the analysis is keyed by vintage)."""
     briefing = reports.area_briefing(_analysis, area)
     return briefing, briefing_images(briefing, _analysis.icbs, _analysis.assigned)
 
 
 @st.cache_data(show_spinner="Preparing the download…", max_entries=32)
-def _document(_analysis, vintage: str, fingerprint: str, area: str, fmt: str) -> bytes:
+def _document(_analysis, data: _state.DataView, area: str, fmt: str) -> bytes:
     """One area's briefing as PDF or PPTX bytes."""
     return reports.briefing_document(_analysis, area, fmt)
 
@@ -41,7 +41,7 @@ area = st.selectbox(
 )
 st.query_params["area"] = area
 
-key = (analysis, analysis.vintage, _state.fingerprint(), area)
+key = (analysis, _state.current_data(), area)
 briefing, (map_png, chart_png) = _briefing(*key)
 st.html(briefing_html(briefing, map_png=map_png, chart_png=chart_png))
 

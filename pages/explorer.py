@@ -19,8 +19,9 @@ if analysis is None:
 url_filter, url_view = filters.from_query_params(st.query_params.to_dict())
 _explorer.seed_from_url(url_filter, url_view)
 site_filter, metric = _explorer.sidebar_filters(analysis)
-vintage, fingerprint = analysis.vintage, _state.fingerprint()
-shown = _state.filtered_sites(vintage, fingerprint, site_filter)
+data = _state.current_data()
+vintage = data.vintage
+shown = _state.filtered_sites(data, site_filter)
 st.caption(f"{len(shown):,} of {len(analysis.assigned):,} sites shown · {vintage} ICBs")
 if shown.empty:
     st.info("No sites match these filters.")
@@ -37,13 +38,11 @@ if postcode and not shown.empty and shown["lat"].notna().any():
 assets, asset_warning = asset_mode_from_settings()
 if asset_warning:
     st.warning(asset_warning)
-base = _state.explorer_map(
-    vintage, fingerprint, metric, center, zoom, assets, tiles_from_settings()
-)
+base = _state.explorer_map(data, metric, center, zoom, assets, tiles_from_settings())
 returned = st_folium(
     base,
     key="explorer-map",
-    feature_group_to_add=_state.sites_layer(vintage, fingerprint, site_filter),
+    feature_group_to_add=_state.sites_layer(data, site_filter),
     center=center,
     zoom=zoom,
     returned_objects=["last_active_drawing", "last_object_clicked_tooltip"],

@@ -17,7 +17,7 @@ if analysis is None:
     st.stop()
 
 vintage = analysis.vintage
-display = _state.display_boundaries(vintage, _state.fingerprint())
+display = _state.display_boundaries(_state.current_data())
 metrics = analysis.metrics
 icb_rows = metrics[metrics["icb_code"] != "OUTSIDE"]
 

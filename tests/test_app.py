@@ -82,3 +82,28 @@ def test_briefing_page_for_england_offers_the_national_deck(loaded):
     assert not app.exception
     assert app.selectbox(key="briefing-area").value == "england"
     assert "Prepare the national deck (one slide per ICS)" in [b.label for b in app.button]
+
+
+def test_pages_use_the_newest_published_list_unless_an_earlier_version_is_picked(
+    loaded, shared_data
+):
+    from geo import readers
+    from geo.store import open_store
+
+    hospitals = readers.read_sites(shared_data / "hospitals_england_2020_05_nhs_website.csv")
+    with open_store() as store:
+        for count in (50, 80):
+            store.publish(
+                "sites", "sites", hospitals.head(count).reset_index(drop=True),
+                author="analyst", file_name=f"first{count}.csv", checksum=str(count),
+                counts={"accepted": count},
+            )  # fmt: skip
+    app = _app().run()
+    assert not app.exception
+    assert app.dataframe[0].value["sites_total"].sum() == 80
+    picker = app.selectbox(key="pin-sites")
+    assert picker.options[0] == "Newest (v2)"
+    picker.select(1).run()
+    assert not app.exception
+    assert app.dataframe[0].value["sites_total"].sum() == 50
+    assert "sites v1" in app.dataframe[1].value["version"].tolist()
