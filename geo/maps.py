@@ -428,6 +428,7 @@ def _base_map(
         tiles=tiles,
         control_scale=True,
         min_zoom=5,
+        font_size="0.75rem",  # Leaflet's own 12px: folium's 1rem makes ICB tooltips overrun the map
     )
     urls = folium_asset_urls()
     m.default_js = [("leaflet", urls["leaflet"])]
