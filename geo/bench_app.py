@@ -9,11 +9,12 @@ AppTest reruns only the page script after a widget change, as the browser does.
 
 from __future__ import annotations
 
-import cProfile
 import os
-import pstats
 import statistics
+import sys
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,8 +35,11 @@ SECTOR_CHOICES = (
     ["Independent", "Voluntary"],
     ["Unknown"],
 )
+PROFILED_CHOICE = ("Voluntary", "Unknown")  # one more new value, for the sampled rerun
 RERUN = Target("rerun", 1.0, "s")
 VINTAGE = "2023"
+_SAMPLE_S = 0.005
+_WATCHED = ("/geo/", "/pages/", "streamlit_folium", "/branca/", "/folium/")
 _CSV_COLUMNS = (
     "site_id", "site_name", "provider_id", "provider_name", "sector", "service_type",
     "capacity", "planning_status", "postcode", "lat", "lon",
@@ -59,11 +63,13 @@ def filter_section(sites: pd.DataFrame, data: Path, work: Path, *, quick: bool) 
         progress("filter: loading the shared data and publishing the sites into a temporary store")
         _publish(sites, data, work)
         first, times, where = _time_reruns()
-    section.add(
+    verdict = section.add(
         [*label, seconds(first), seconds(statistics.median(times)), str(len(times)), _list(times)],
         [(RERUN, statistics.median(times))],
         where,
     )
+    if where and not verdict.startswith("MISS"):
+        section.notes.append(f"**{EXPLORER}** (where the time goes): {where}")
     return section
 
 
@@ -124,7 +130,7 @@ def _time_reruns() -> tuple[float, list[float], str]:
         progress(f"filter: sectors {', '.join(choice)}: {shown}; rerun {times[-1]:.2f} s")
         if shown == everything:
             raise RuntimeError(f"the sector filter {choice} did not change what {EXPLORER} shows")
-    app.multiselect(key=SECTOR_KEY).set_value([])
+    app.multiselect(key=SECTOR_KEY).set_value(list(PROFILED_CHOICE))
     return first, times, _profiled_rerun(app)
 
 
@@ -143,22 +149,51 @@ def _timed_run(app) -> float:
 
 
 def _profiled_rerun(app) -> str:
-    """The functions of ours and streamlit-folium's that one more rerun spends most time in."""
-    profile = cProfile.Profile()
-    profile.enable()
+    """Where one more rerun spends its time, by sampling the script thread's stack every 5 ms.
+
+    AppTest runs the page in its own thread, which cProfile in this one would not see.
+    """
+    counts: Counter[str] = Counter()
+    samples = 0
+    done = threading.Event()
+    watcher = threading.get_ident()
+
+    def sample() -> None:
+        nonlocal samples
+        while not done.wait(_SAMPLE_S):
+            for ident, frame in sys._current_frames().items():
+                if ident in (watcher, threading.get_ident()):
+                    continue
+                seen = set(_our_frames(frame))
+                if seen:
+                    samples += 1
+                    counts.update(seen)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    start = time.perf_counter()
     app.run()
-    profile.disable()
-    stats = pstats.Stats(profile).stats
-    ours = [
-        (cumulative, f"{Path(file).parent.name}/{Path(file).name}:{name}")
-        for (file, _, name), (_, _, _, cumulative, _) in stats.items()
-        if any(part in file for part in ("/geo/", "/pages/", "streamlit_folium", "/branca/"))
-        and name != "<module>"
-    ]
-    top = sorted(ours, reverse=True)[:5]
-    return "Profile of one rerun (cumulative, with profiling overhead): " + ", ".join(
-        f"{name} {cumulative:.2f} s" for cumulative, name in top
+    elapsed = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if not samples:
+        return ""
+    top = ", ".join(f"{name} {count / samples:.0%}" for name, count in counts.most_common(8))
+    return (
+        f"One more rerun (sectors {', '.join(PROFILED_CHOICE)}, {elapsed:.2f} s) by sampled "
+        f"stacks, share of the time inside each function (inclusive): {top}."
     )
+
+
+def _our_frames(frame) -> list[str]:
+    """The functions of the page, geo, folium/branca and streamlit-folium on a stack."""
+    names = []
+    while frame is not None:
+        path = frame.f_code.co_filename
+        if any(part in path for part in _WATCHED):
+            names.append(f"{Path(path).parent.name}/{Path(path).name}:{frame.f_code.co_name}")
+        frame = frame.f_back
+    return names
 
 
 def _list(times: list[float]) -> str:

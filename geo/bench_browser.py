@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import json
 import os
 import shutil
 import subprocess
@@ -23,7 +22,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from geo.errors import InputError
 from geo.map_assets import NODE_MODULES, npm_asset_files
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -164,11 +162,6 @@ def zoom_in(page, lat: float, lon: float, zoom: int) -> dict:
     return page.evaluate(_ZOOM, [lat, lon, zoom])
 
 
-def count_in_dom(page, selector: str) -> int:
-    """How many elements match `selector` (to confirm what the baseline drew)."""
-    return int(page.evaluate(f"document.querySelectorAll({json.dumps(selector)}).length"))
-
-
 @functools.cache
 def asset_files() -> dict[str, Path]:
     """CDN URL → local file for every asset a benchmark map may ask for."""
@@ -201,16 +194,6 @@ def markercluster_dir() -> Path | None:
     )
     folder = cache / "node_modules" / "leaflet.markercluster" / "dist"
     return folder if done.returncode == 0 and folder.is_dir() else None
-
-
-def require_markercluster() -> Path:
-    """The MarkerCluster assets, or InputError saying how to get them."""
-    folder = markercluster_dir()
-    if folder is None:
-        raise InputError(
-            f"{MARKERCLUSTER} is not installed and npm could not fetch it into {_npm_cache()}"
-        )
-    return folder
 
 
 def _npm_cache() -> Path:
