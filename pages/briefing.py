@@ -6,7 +6,9 @@ import streamlit as st
 
 from geo import reports
 from geo.briefing_render import briefing_html, briefing_images
-from pages import _setup, _state
+from pages import _frame, _setup, _state
+
+_frame.require_frame()
 
 st.title("Board briefing")
 

@@ -8,7 +8,9 @@ from streamlit_folium import st_folium
 from geo import filters, maps
 from geo.map_assets import asset_mode_from_settings, tiles_from_settings
 from pages import _explorer_widgets as _explorer
-from pages import _setup, _state
+from pages import _frame, _setup, _state
+
+_frame.require_frame()
 
 st.title("Map explorer")
 analysis = _state.load_analysis()

@@ -7,7 +7,9 @@ from streamlit_folium import st_folium
 
 from geo import catalogue, exports, maps
 from geo.map_assets import asset_mode_from_settings, tiles_from_settings
-from pages import _setup, _state
+from pages import _frame, _setup, _state
+
+_frame.require_frame()
 
 st.title("Where independent and voluntary capacity sits outside ICS planning")
 

@@ -9,7 +9,9 @@ import streamlit as st
 
 from geo import exports, geocode, mapping, publishing, readers, validation
 from geo.errors import InputError
-from pages import _state
+from pages import _frame, _state
+
+_frame.require_frame()
 
 KINDS = {"Provider list": "sites", "Engagement list": "engagement", "Boundary file": "boundaries"}
 GEOCODERS = {"No": None, "Offline (ONSPD file)": "offline", "Online (postcodes.io)": "online"}

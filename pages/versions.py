@@ -6,7 +6,9 @@ import streamlit as st
 
 from geo import publishing
 from geo.errors import InputError
-from pages import _state
+from pages import _frame, _state
+
+_frame.require_frame()
 
 st.title("Published versions")
 st.caption(

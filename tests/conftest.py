@@ -47,3 +47,23 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("ICS_DATA_DIR", str(folder))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     return folder
+
+
+@pytest.fixture(autouse=True)
+def _apptest_runs_like_a_served_app(monkeypatch):
+    """Make AppTest run dashboard.py on every rerun, as a running server does.
+
+    Streamlit treats our `pages/` folder as an old-style multipage app until a session
+    has called st.navigation, and AppTest starts every run afresh in that mode, so it
+    would run a page without dashboard.py's frame after each widget event. A served app
+    leaves that mode after its first visit (which tests/test_app_browser.py covers).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import app_test
+
+    class _ServedPagesManager(PagesManager):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(app_test, "PagesManager", _ServedPagesManager)

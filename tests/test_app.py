@@ -37,7 +37,7 @@ def test_loading_from_a_folder_in_the_app_fills_the_cache_and_shows_the_gaps(dat
     app.text_input(key="fetch-folder").input(str(shared_data)).run()
     app.button(key="fetch-offline").click().run()
     assert not app.exception
-    # AppTest reruns only the page script after a widget event, so look as the next visitor does.
+    # Look as the next visitor does: a fresh session sees the data now in the cache.
     after = AppTest.from_file(DASHBOARD, default_timeout=120).run()
     assert after.selectbox(key="vintage").options == ["2022", "2023", "2024", "2026"]
     assert after.dataframe, "the metrics table is shown once data is loaded"

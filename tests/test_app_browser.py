@@ -172,8 +172,8 @@ class App:
 def app(streamlit_app, browser) -> App:  # noqa: F811 - the fixture imported above
     """The app, after a shared explorer link was its first visit and the home page its second.
 
-    The home page runs dashboard.py's st.navigation, which every later visit relies on
-    (see the xfail test at the end).
+    The first visit of a fresh server is a shared explorer link: Streamlit runs it in its
+    old pages/ mode, where the page draws the app's frame itself (pages/_frame.py).
     """
     with closing(new_context(browser)) as context:
         with visit(context, f"{streamlit_app}/explorer?vintage=2024") as first:
@@ -475,12 +475,6 @@ def test_the_briefing_shows_an_icb_and_downloads_it_as_pdf_and_powerpoint(
         seen.assert_clean()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Streamlit runs pages/*.py as its old multipage app (our helpers as pages, no "
-    "dashboard.py frame) until some session has run st.navigation; the folder must not be "
-    "named pages/",
-)
 def test_a_shared_link_as_the_first_visit_of_a_fresh_server_shows_the_apps_own_pages(app):
     assert app.first_visit_has_vintage_choice
     assert any("Board briefing" in page for page in app.first_visit_pages)

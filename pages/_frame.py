@@ -1,0 +1,47 @@
+"""The app's navigation, and a guard against Streamlit's old multipage mode.
+
+Streamlit treats a folder named `pages/` beside the main script as an old-style
+multipage app until some session has called `st.navigation`. A shared link opened
+as the first visit to a freshly started server would then run that page alone,
+without dashboard.py's frame and sidebar, and list our helper modules as pages.
+Every page calls `require_frame()` first: in that mode it draws the frame itself
+and hands Streamlit our navigation, so later visits go through dashboard.py.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+from geo import publishing
+from pages import _state
+
+
+def sections() -> dict[str, list]:
+    """The app's pages by section; the analysts' pages only where uploads are allowed."""
+    pages = {
+        "Overview": [
+            st.Page("pages/home.py", title="ICS gaps", icon="🏠", default=True),
+            st.Page("pages/explorer.py", title="Map explorer", icon="🗺️"),
+            st.Page("pages/briefing.py", title="Board briefing", icon="📄"),
+        ],
+    }
+    if publishing.uploads_allowed():  # setting ICS_ALLOW_UPLOADS
+        pages["Analysts"] = [
+            st.Page("pages/upload.py", title="Upload data", icon="📤"),
+            st.Page("pages/versions.py", title="Published versions", icon="🕘"),
+        ]
+    return pages
+
+
+def frame():
+    """Page config, the shared sidebar and the navigation; returns the page to run."""
+    st.set_page_config(page_title="ICS Provider Map", page_icon="🗺️", layout="wide")
+    _state.sidebar()
+    return st.navigation(sections())  # also switches Streamlit off its old pages/ mode
+
+
+def require_frame() -> None:
+    """Draw the frame here when Streamlit ran this page without dashboard.py (old mode)."""
+    if getattr(PagesManager, "uses_pages_directory", False):
+        frame()
