@@ -21,9 +21,7 @@ if analysis is None:
 vintage = analysis.vintage
 display = _state.display_boundaries(_state.current_data())
 metrics = analysis.metrics
-icb_rows = metrics[metrics["icb_code"] != "OUTSIDE"]
 
-st.caption(f"ICB boundaries: {vintage} vintage, {len(icb_rows)} ICBs.")
 for note in analysis.notes:
     if "unknown" in note or "not applied" in note:
         st.info(note)
