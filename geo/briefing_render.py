@@ -175,9 +175,11 @@ def _legend_marker(marker: str, face: str, edge: str, label: str) -> Line2D:
 def _draw_shares(axes, figure, briefing: Briefing, boundaries: gpd.GeoDataFrame) -> None:
     shares = briefing.icb_table.set_index("icb_code")["share"].astype(float)
     values = boundaries["code"].astype(str).map(shares).astype(float).to_numpy()
+    if not briefing.engagement_loaded:  # every share would read 0%: say it is not known
+        values = np.full(len(values), np.nan)
     scale = ScalarMappable(norm=Normalize(0, 1), cmap=matplotlib.colormaps[SHARE_COLOURMAP])
     faces = [NO_FIGURE_COLOUR if np.isnan(v) else scale.to_rgba(v) for v in values]
-    _draw_polygons(axes, boundaries.geometry, faces, edge="white", width=0.4)
+    _draw_polygons(axes, boundaries.geometry, faces, edge="#666666", width=0.4)
     minx, miny, maxx, maxy = boundaries.total_bounds
     axes.set_xlim(minx, maxx)
     axes.set_ylim(miny, maxy)
