@@ -14,6 +14,7 @@ import json
 import statistics
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,7 @@ def upload_section(sites: pd.DataFrame, data: Path, work: Path, *, quick: bool) 
         quick=quick,
     )  # fmt: skip
     files = _write_cqc_files(sites.iloc[:rows], work)
+    section.about += f" Here content.xml is {_content_xml_mb(files['ods']):.0f} MB."
     for fmt, path in files.items():
         progress(f"upload: {fmt.upper()} file of {rows:,} rows in a fresh process")
         store_path = work / f"upload-{fmt}.sqlite"
@@ -134,6 +136,12 @@ _GEOCODE_ABOUT = (
     "process (the run with the median total is shown, and the highest peak): `geocode.load_postcode_index(file, postcodes=...)` streams the file keeping "
     "only the wanted rows, then `geocode.geocode_sites`. **Peak MB** is the process's VmHWM."
 )
+
+
+def _content_xml_mb(path: Path) -> float:
+    """The unpacked size of an ODS file's content.xml, what a reader has to parse."""
+    with zipfile.ZipFile(path) as archive:
+        return archive.getinfo("content.xml").file_size / 1e6
 
 
 def _upload_where(job: dict) -> str:

@@ -26,6 +26,7 @@ PACKAGES = (
 )  # fmt: skip
 NOT_RUN = "not run"
 QUICK = "not judged (quick sizes)"
+THIN_MARGIN = 0.2  # a pass within 20% of its target is called narrow
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,22 @@ class Section:
         if missed:
             what = "; ".join(f"{t.measure} {_number(v)} {t.unit} vs {t.text()}" for t, v in missed)
             self.notes.append(f"**{cells[0]} {cells[1]}**: {what}. {where}".strip())
+        elif verdict == "PASS":
+            self._note_thin_margins(cells, judged)
         return verdict
+
+    def _note_thin_margins(self, cells: list[str], judged: list[tuple[Target, float]]) -> None:
+        """Say so when a pass is within THIN_MARGIN of its target: a busier machine may miss."""
+        thin = [
+            f"{t.measure} {_number(v)} {t.unit} is {v / t.limit:.0%} of its target ({t.text()})"
+            for t, v in judged
+            if (v < t.limit * (1 + THIN_MARGIN) if t.at_least else v > t.limit * (1 - THIN_MARGIN))
+        ]
+        if thin:
+            self.notes.append(
+                f"**{cells[0]} {cells[1]}** passes narrowly: {'; '.join(thin)}. Other work "
+                "on the machine (see the load average above) can turn this into a miss."
+            )
 
     def markdown(self) -> str:
         """The section as markdown: heading, what it measures, the table, the notes."""

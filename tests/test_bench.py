@@ -80,6 +80,15 @@ def test_a_missed_target_says_by_how_much_and_where_the_time_goes():
     assert "| ours | 200 | 0.7 | build ≤ 0.5 s | MISS (build) |" in section.markdown()
 
 
+def test_a_narrow_pass_is_noted_and_a_comfortable_one_is_not():
+    section = Section("x", "X", "about", ["what", "size"])
+    build = Target("build", 0.5, "s")
+    assert section.add(["ours", "100"], [(build, 0.2)]) == "PASS"
+    assert section.notes == []
+    assert section.add(["ours", "200"], [(build, 0.45)]) == "PASS"
+    assert section.notes[0].startswith("**ours 200** passes narrowly: build 0.45 s is 90%")
+
+
 def test_a_ratio_target_is_met_from_above():
     speed_up = Target("speed-up", 20, "×", at_least=True)
     assert speed_up.met(25)
