@@ -91,16 +91,22 @@ class Section:
 
     def _note_thin_margins(self, cells: list[str], judged: list[tuple[Target, float]]) -> None:
         """Say so when a pass is within THIN_MARGIN of its target: a busier machine may miss."""
-        thin = [
+        thin = [(t, v) for t, v in judged if _narrow(t, v)]
+        if not thin:
+            return
+        what = "; ".join(
             f"{t.measure} {_number(v)} {t.unit} is {v / t.limit:.0%} of its target ({t.text()})"
-            for t, v in judged
-            if (v < t.limit * (1 + THIN_MARGIN) if t.at_least else v > t.limit * (1 - THIN_MARGIN))
-        ]
-        if thin:
-            self.notes.append(
-                f"**{cells[0]} {cells[1]}** passes narrowly: {'; '.join(thin)}. Other work "
-                "on the machine (see the load average above) can turn this into a miss."
+            for t, v in thin
+        )
+        busy = any(t.unit == "s" for t, _ in thin)
+        self.notes.append(
+            f"**{cells[0]} {cells[1]}** passes narrowly: {what}."
+            + (
+                " Other work on the machine (see the load average) can make it miss."
+                if busy
+                else ""
             )
+        )
 
     def markdown(self) -> str:
         """The section as markdown: heading, what it measures, the table, the notes."""
@@ -190,6 +196,13 @@ def write_report(
     body = "\n".join(section.markdown() for section in sections)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n" + body, encoding="utf-8")
+
+
+def _narrow(target: Target, value: float) -> bool:
+    """A pass within THIN_MARGIN of the target."""
+    if target.at_least:
+        return value < target.limit * (1 + THIN_MARGIN)
+    return value > target.limit * (1 - THIN_MARGIN)
 
 
 def _number(value: float) -> str:
