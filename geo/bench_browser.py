@@ -13,32 +13,21 @@ timed from navigation start with `performance.now()`.
 from __future__ import annotations
 
 import functools
-import http.server
 import os
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from geo.headless import CHROMIUM, offline_router
 from geo.map_assets import NODE_MODULES, npm_asset_files
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1100, "height": 800}
 MARKERCLUSTER = "leaflet.markercluster@1.1.0"
 MARKERCLUSTER_URL = "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/"
 OURS_DRAWN = "window.IcsMap && IcsMap.draws.length > 0"
 FIND_MAP = "Object.values(window).find(v => v instanceof L.Map)"
-_CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
 _WATCH_DRAWN = """
 (() => {
   const bench = (window.__bench = { seenAt: null, drawnAt: null, error: null });
@@ -86,41 +75,11 @@ def browser_missing() -> str | None:
 
 
 @contextmanager
-def chromium() -> Iterator:
-    """Headless Debian chromium for as long as the block runs."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@contextmanager
-def serve(folder: Path) -> Iterator[str]:
-    """Serve `folder` over HTTP on 127.0.0.1 (a free port); yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-@contextmanager
 def opened(browser, url: str, drawn_js: str, timeout_s: float) -> Iterator:
     """A fresh browser context on `url`, returned once the page says it has drawn."""
     context = browser.new_context(viewport=VIEWPORT)
     try:
-        context.route("**/*", _offline_router(asset_files()))
+        context.route("**/*", offline_router(asset_files()))
         page = context.new_page()
         page.add_init_script(_WATCH_DRAWN.replace("__DRAWN__", drawn_js))
         page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
@@ -199,30 +158,3 @@ def markercluster_dir() -> Path | None:
 def _npm_cache() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "ics-provider-map" / "bench-npm"
-
-
-def _offline_router(files: dict[str, Path]):
-    """A route handler: known CDN files from disk, 127.0.0.1 through, the internet refused."""
-    folders = {url.rsplit("/", 1)[0] + "/": path.parent for url, path in files.items()}
-
-    def answer(route) -> None:
-        url = route.request.url
-        path = files.get(url)
-        if path is None:
-            folder = next((f for f in folders if url.startswith(f)), None)
-            path = folders[folder] / url[len(folder) :].split("?")[0] if folder else None
-        if path is not None and path.is_file():
-            route.fulfill(path=str(path), content_type=_CONTENT_TYPES.get(path.suffix))
-        elif url.startswith(("http://127.0.0.1", "data:", "blob:", "about:")):
-            route.continue_()
-        else:
-            route.abort()
-
-    return answer
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """A static file handler that keeps the benchmark's output clean."""
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
-        """Say nothing."""

@@ -19,7 +19,7 @@ import folium.plugins
 import geopandas as gpd
 import pandas as pd
 
-from geo import bench_browser
+from geo import bench_browser, headless
 from geo.bench_report import NOT_RUN, Section, Target, median_time, megabytes, progress, seconds
 from geo.map_payload import script_json, site_payload
 from geo.maps import build_map
@@ -230,7 +230,7 @@ def _adaptive(run: Callable[[], object]) -> tuple[float, int, object]:
 def _draw_all(built: list[_Built | None], folder: Path) -> dict[str, dict]:
     """Open every saved map in chromium: first-draw times (and zoom times for ours)."""
     results: dict[str, dict] = {}
-    with bench_browser.serve(folder) as base, bench_browser.chromium() as browser:
+    with headless.serve_directory(folder) as base, headless.chromium() as browser:
         for item in filter(None, built):
             progress(f"map: drawing {item.variant} with {item.size:,} sites in chromium")
             results[item.file] = _draw(browser, f"{base}/{item.file}", item)

@@ -9,29 +9,24 @@ offline: CDN asset URLs are answered from node_modules (`npm ci`), requests to
 
 from __future__ import annotations
 
-import functools
-import http.server
 import importlib.util
 import shutil
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
+from geo.headless import CHROMIUM, chromium, offline_router, serve_directory
 from tests.conftest import PROJECT_DIR, require
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+__all__ = [  # chromium and serve_directory come from geo.headless, shared with the benchmark
+    "chromium",
+    "open_page",
+    "require_browser",
+    "require_node_modules",
+    "save_screenshot",
+    "serve_directory",
 ]
+
 NODE_MODULES = PROJECT_DIR / "node_modules"
 ARTIFACTS = PROJECT_DIR / "test-artifacts"
-_CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
 
 
 def require_browser() -> None:
@@ -53,45 +48,11 @@ def require_node_modules() -> None:
     )
 
 
-@contextmanager
-def chromium() -> Iterator:
-    """Headless Debian chromium for as long as the block runs (one per test module is plenty).
-
-    Playwright's sync API allows one of these at a time: share it through a
-    module-scoped fixture and open pages with `open_page`.
-    """
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 def open_page(browser, width: int = 1100, height: int = 800):
     """A fresh page that answers CDN asset URLs from node_modules and refuses the internet."""
     page = browser.new_page(viewport={"width": width, "height": height})
-    page.route("**/*", _answer_offline)
+    page.route("**/*", offline_router(_asset_files()))
     return page
-
-
-@contextmanager
-def serve_directory(folder: Path) -> Iterator[str]:
-    """Serve `folder` over HTTP on 127.0.0.1 (a free port) and yield its base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def save_screenshot(page, name: str) -> Path:
@@ -102,33 +63,8 @@ def save_screenshot(page, name: str) -> Path:
     return path
 
 
-def _answer_offline(route) -> None:
-    """Serve known CDN assets from node_modules, let local requests through, abort the rest."""
+def _asset_files() -> dict[str, Path]:
+    """CDN URL → the pinned npm copy in node_modules, for every asset we know."""
     from geo.map_assets import npm_asset_files
 
-    url = route.request.url
-    path = _npm_file(url, npm_asset_files())
-    if path is not None and path.is_file():
-        route.fulfill(path=str(path), content_type=_CONTENT_TYPES.get(path.suffix))
-    elif url.startswith(("http://127.0.0.1", "http://localhost", "data:", "blob:", "about:")):
-        route.continue_()
-    else:
-        route.abort()
-
-
-def _npm_file(url: str, files: dict[str, str]) -> Path | None:
-    """The node_modules file for a CDN URL, or for a file beside one (leaflet.css's images)."""
-    if url in files:
-        return NODE_MODULES / files[url]
-    for cdn_url, local in files.items():
-        folder = cdn_url.rsplit("/", 1)[0] + "/"
-        if url.startswith(folder):
-            return NODE_MODULES / local.rsplit("/", 1)[0] / url[len(folder) :].split("?")[0]
-    return None
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """A static file handler that keeps the test output clean."""
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
-        """Say nothing."""
+    return {url: NODE_MODULES / path for url, path in npm_asset_files().items()}
