@@ -7,6 +7,7 @@ Caching lives here, at the app's edge: analyses are keyed by small hashable valu
 from __future__ import annotations
 
 import copy
+import logging
 from dataclasses import dataclass
 
 import streamlit as st
@@ -16,6 +17,8 @@ from geo.errors import InputError
 from geo.pipeline import Analysis
 from geo.settings import data_dir, get_setting
 from geo.store import Store, open_store
+
+_log = logging.getLogger(__name__)
 
 
 def store() -> Store:
@@ -122,11 +125,25 @@ def load_analysis() -> Analysis | None:
     data = current_data()
     if data is None:
         return None
+    return guarded(analysis, data, failure="The data could not be analysed.")
+
+
+def guarded(action, *args, failure: str, **kwargs):
+    """The action's result, or None after an st.error: one line for bad input, never a traceback.
+
+    Anything unexpected is logged in full on the server and shown as `failure` with a
+    one-line detail, so a user can report it.
+    """
     try:
-        return analysis(data)
+        return action(*args, **kwargs)
     except InputError as error:
         st.error(str(error))
-        return None
+    except Exception as error:
+        _log.exception("%s", failure)
+        st.error(failure)
+        with st.expander("Details"):
+            st.code(f"{type(error).__name__}: {error}")
+    return None
 
 
 @st.cache_resource(show_spinner="Reading boundaries, assigning sites and computing the gaps…")

@@ -17,17 +17,12 @@ KINDS = {"Provider list": "sites", "Engagement list": "engagement", "Boundary fi
 GEOCODERS = {"No": None, "Offline (ONSPD file)": "offline", "Online (postcodes.io)": "online"}
 
 
+NOT_PUBLISHED = "Something went wrong and nothing was published; the details may help support."
+
+
 def guarded(action, *args, **kwargs):
-    """The action's result, or None after an st.error: one line for bad input, never a traceback."""
-    try:
-        return action(*args, **kwargs)
-    except InputError as error:
-        st.error(str(error))
-    except Exception as error:  # anything unexpected still gets a message
-        st.error("Something went wrong and nothing was published; the details may help support.")
-        with st.expander("Details"):
-            st.code(f"{type(error).__name__}: {error}")
-    return None
+    """The action's result, or None after an error message: nothing here publishes halfway."""
+    return _state.guarded(action, *args, failure=NOT_PUBLISHED, **kwargs)
 
 
 def on_local_copy(upload, action):

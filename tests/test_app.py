@@ -107,3 +107,16 @@ def test_pages_use_the_newest_published_list_unless_an_earlier_version_is_picked
     assert not app.exception
     assert app.dataframe[0].value["sites_total"].sum() == 50
     assert "sites v1" in app.dataframe[1].value["version"].tolist()
+
+
+def test_an_unexpected_failure_is_a_message_not_a_traceback(loaded, monkeypatch):
+    from geo import workspace
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(workspace, "analyse", broken)
+    app = _app().run()
+    assert not app.exception
+    assert [error.value for error in app.error] == ["The data could not be analysed."]
+    assert "RuntimeError: disk on fire" in str(app.get("code")[0].proto)
