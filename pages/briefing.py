@@ -44,7 +44,10 @@ area = st.selectbox(
 st.query_params["area"] = area
 
 key = (analysis, _state.current_data(), area)
-briefing, (map_png, chart_png) = _briefing(*key)
+made = _state.guarded(_briefing, *key, failure="This briefing could not be written.")
+if made is None:
+    st.stop()
+briefing, (map_png, chart_png) = made
 st.html(briefing_html(briefing, map_png=map_png, chart_png=chart_png))
 
 pdf, pptx = st.columns(2)
@@ -62,14 +65,18 @@ if area != reports.ENGLAND:
         file_name=f"{stem}.pptx",
         mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
     )
-elif pptx.button("Prepare the national deck (one slide per ICS)"):
+deck = None
+if area == reports.ENGLAND and pptx.button("Prepare the national deck (one slide per ICS)"):
     bar = pptx.progress(0.0, text="Writing slides…")
-    deck = reports.briefing_document(
+    deck = _state.guarded(
+        reports.briefing_document,
         analysis,
         area,
         "pptx",
+        failure="The national deck could not be written.",
         progress=lambda done, total: bar.progress(done / total, text=f"Slide {done} of {total}"),
     )
+if deck is not None:
     pptx.download_button(
         "Download the national deck",
         deck,
