@@ -102,8 +102,9 @@ class DataView:
 
 
 def fingerprint() -> str:
-    """Changes whenever cached or published data changes, so analyses are recomputed."""
-    return workspace.fingerprint(store())
+    """Changes whenever cached or published data changes (or where they are kept), so
+    analyses are recomputed."""
+    return f"{data_dir()}|{store().location}|{workspace.fingerprint(store())}"
 
 
 def current_pins() -> workspace.Pins:
