@@ -27,11 +27,11 @@ from matplotlib.path import Path
 from matplotlib.ticker import PercentFormatter
 from shapely.geometry import box
 
+from geo.boundaries import METRIC_CRS, STORE_CRS
 from geo.briefing import CAPACITY_NOUN, Briefing, format_capacity, format_number
 from geo.errors import InputError
 from geo.providers import IV_SECTORS, NOT_ENGAGED, SECTORS
 
-METRIC_CRS = "EPSG:27700"
 SECTOR_COLOURS: dict[str, str] = {
     "NHS": "#0072B2",
     "Local authority": "#009E73",
@@ -87,7 +87,7 @@ def project_sites(sites: pd.DataFrame) -> gpd.GeoDataFrame:
     elif {"lat", "lon"} <= set(sites.columns):
         lon = pd.to_numeric(sites["lon"], errors="coerce").astype(float)
         lat = pd.to_numeric(sites["lat"], errors="coerce").astype(float)
-        points = gpd.GeoDataFrame(sites, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+        points = gpd.GeoDataFrame(sites, geometry=gpd.points_from_xy(lon, lat), crs=STORE_CRS)
     else:
         raise InputError("sites table: expected a point geometry or lat and lon columns")
     usable = points[points.geometry.notna() & ~points.geometry.is_empty]

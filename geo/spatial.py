@@ -10,11 +10,9 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from geo.boundaries import METRIC_CRS, STORE_CRS
 from geo.errors import InputError
 from geo.settings import get_setting
-
-STORE_CRS = "EPSG:4326"
-METRIC_CRS = "EPSG:27700"
 
 INSIDE = "inside"
 OFFICIAL = "official"

@@ -36,7 +36,7 @@ class Pins:
 
 
 @dataclass
-class Inputs:
+class Frames:
     """Loaded frames for one vintage, and where each came from."""
 
     icbs: gpd.GeoDataFrame
@@ -69,14 +69,14 @@ def fingerprint(store: Store | None) -> str:
     return cached + "#" + published
 
 
-def load_inputs(vintage: str, store: Store | None, pins: Pins = Pins()) -> Inputs:
+def load_inputs(vintage: str, store: Store | None, pins: Pins = Pins()) -> Frames:
     """Every frame one analysis needs, published versions first, cached files otherwise."""
     provenance: list[dict] = []
     icbs = _layer(store, "icb", vintage, provenance)
     if icbs is None:
         raise InputError(f"no {vintage} ICB boundaries: " + " ".join(catalogue.missing_for_app()))
     sites = _sites(store, pins.sites, provenance)
-    return Inputs(
+    return Frames(
         icbs=icbs,
         sites=sites,
         sub_icbs=_layer(store, "sicbl", vintage, provenance),
