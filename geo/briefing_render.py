@@ -31,14 +31,8 @@ from geo.boundaries import METRIC_CRS, STORE_CRS
 from geo.briefing import CAPACITY_NOUN, Briefing, format_capacity, format_number
 from geo.errors import InputError
 from geo.providers import IV_SECTORS, NOT_ENGAGED, SECTORS
+from geo.sectors import SECTOR_COLOURS
 
-SECTOR_COLOURS: dict[str, str] = {
-    "NHS": "#0072B2",
-    "Local authority": "#009E73",
-    "Independent": "#E69F00",
-    "Voluntary": "#CC79A7",
-    "Unknown": "#999999",
-}
 SHARE_COLOURMAP = (
     "Blues"  # one hue, light to dark: readable in greyscale and by colour-blind readers
 )

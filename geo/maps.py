@@ -26,15 +26,8 @@ from geo.map_assets import apply_assets, folium_asset_urls
 from geo.map_events import MapEvent, parse_map_event
 from geo.map_layers import Legend, MapLibrary, SitesCanvas, ViewInUrl
 from geo.map_payload import escape_html, site_payload
-from geo.sectors import IV_SECTORS, SECTORS
+from geo.sectors import IV_SECTORS, SECTOR_COLOURS, SECTORS
 
-SECTOR_COLOURS: dict[str, str] = {  # Okabe–Ito
-    "NHS": "#0072B2",
-    "Local authority": "#009E73",
-    "Independent": "#E69F00",
-    "Voluntary": "#CC79A7",
-    "Unknown": "#999999",
-}
 CHOROPLETH_COLOURS: tuple[str, ...] = ("#fde725", "#5ec962", "#21918c", "#3b528b", "#440154")
 NO_DATA_FILL = "url(#ics-no-data)"  # an SVG hatch pattern defined by geo/static/ics_map.js
 NO_DATA_LABEL = "no data"

@@ -18,6 +18,14 @@ INDEPENDENT = "Independent"
 VOLUNTARY = "Voluntary"
 UNKNOWN = "Unknown"
 SECTORS: tuple[str, ...] = (NHS, LOCAL_AUTHORITY, INDEPENDENT, VOLUNTARY, UNKNOWN)
+# Okabe–Ito: told apart by colour-blind readers; maps and briefings draw sectors in these.
+SECTOR_COLOURS: dict[str, str] = {
+    NHS: "#0072B2",
+    LOCAL_AUTHORITY: "#009E73",
+    INDEPENDENT: "#E69F00",
+    VOLUNTARY: "#CC79A7",
+    UNKNOWN: "#999999",
+}
 
 # Independent and voluntary: the sectors whose place in ICS planning this tool measures.
 IV_SECTORS: tuple[str, ...] = (INDEPENDENT, VOLUNTARY)
