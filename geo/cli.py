@@ -11,21 +11,17 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from geo import (
-    engagement,
-    exports,
-    pipeline,
-    publishing,
-    settings,
-    sources,
-    store,
-    validation,
-    workspace,
-)
-from geo.errors import InputError
+from geo import workspace
+from geo.analysis import engagement, pipeline
+from geo.fetch import sources
+from geo.io import exports
+from geo.model import settings
+from geo.model.errors import InputError
+from geo.publish import publishing, validation
+from geo.store import versions as store
 
 SITE_FORMATS = ("cqc", "cqc_directory", "ods", "generic")
-# geo.reports.FORMATS, named here so that commands other than `briefing` start without matplotlib.
+# geo.briefing.documents.FORMATS, named here so that commands other than `briefing` start without matplotlib.
 BRIEFING_FORMATS = ("pdf", "pptx")
 
 
@@ -255,7 +251,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 def _briefing(args: argparse.Namespace) -> int:
     fmt = args.format or args.out.suffix.lstrip(".").lower()
-    from geo import reports  # matplotlib and fpdf: loaded only for briefings
+    from geo.briefing import documents as reports
 
     if fmt not in BRIEFING_FORMATS:
         raise InputError(f"--out {args.out.name}: give --format pdf or pptx (or a .pdf/.pptx name)")
@@ -330,7 +326,7 @@ def _revert(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from geo import bench  # imported here: folium, Playwright and AppTest load only for a benchmark
+    from geo.bench import run as bench
 
     options = bench.BenchOptions(
         data=args.data or bench.DEFAULT_DATA,

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
-from geo import boundaries, catalogue, lookups, pipeline, readers
-from geo.errors import InputError
-from geo.settings import get_setting
-from geo.store import Store
+from geo.analysis import pipeline
+from geo.fetch import catalogue
+from geo.io import boundaries, lookups, readers
+from geo.model.errors import InputError
+from geo.model.settings import get_setting
+from geo.store.versions import Store
 
 SITES = "sites"
 ENGAGEMENT = "engagement"

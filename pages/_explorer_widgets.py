@@ -5,8 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo import exports, filters, maps, providers
-from geo.pipeline import Analysis
+from geo.analysis import filters
+from geo.analysis.pipeline import Analysis
+from geo.io import exports
+from geo.maps import build as maps
+from geo.model import providers
+from geo.model.sectors import SECTORS, sector_slug
 
 PANEL_COLUMNS = [
     "site_name", "provider_name", "sector", "service_type", "capacity", "postcode",
@@ -45,7 +49,7 @@ def sidebar_filters(analysis: Analysis) -> tuple[filters.SiteFilter, str]:
     icb_names = dict(zip(analysis.icbs["code"], analysis.icbs["name"], strict=True))
     icbs = side.multiselect("ICB", sorted(icb_names, key=icb_names.get), key="f-icbs",
                             format_func=icb_names.get)  # fmt: skip
-    sectors = side.multiselect("Sector", list(providers.SECTORS), key="f-sectors")
+    sectors = side.multiselect("Sector", list(SECTORS), key="f-sectors")
     services = side.multiselect("Service type", _services(sites), key="f-services")
     statuses = side.multiselect(
         "Planning status", list(providers.PLANNING_STATUSES), key="f-statuses"
@@ -74,8 +78,8 @@ def icb_panel(analysis: Analysis, icb_code: str) -> None:
     cells[3].metric("Share not engaged", "–" if pd.isna(share) else f"{share:.0%}",
                     help=f"Basis: {row['share_basis']}; rank {row['rank']} of the ICBs")  # fmt: skip
     mix = pd.DataFrame(
-        {"sites": [int(row[f"sites_{providers.sector_slug(s)}"]) for s in providers.SECTORS]},
-        index=list(providers.SECTORS),
+        {"sites": [int(row[f"sites_{sector_slug(s)}"]) for s in SECTORS]},
+        index=list(SECTORS),
     )
     st.bar_chart(mix, horizontal=True, height=220)
     st.caption("Sector mix: " + ", ".join(f"{s} {n}" for s, n in mix["sites"].items()) + ".")

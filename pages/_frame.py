@@ -13,7 +13,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from geo import publishing
+from geo.publish import publishing
 from pages import _state
 
 

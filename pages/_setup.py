@@ -6,8 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo import catalogue, sources
-from geo.errors import InputError
+from geo.fetch import catalogue, sources
+from geo.model.errors import InputError
 
 
 def offer_data() -> None:

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from geo import boundaries, filters, maps, workspace
-from geo.errors import InputError
-from geo.pipeline import Analysis
-from geo.settings import data_dir, get_setting
-from geo.store import Store, open_store
+from geo import workspace
+from geo.analysis import filters
+from geo.analysis.pipeline import Analysis
+from geo.io import boundaries
+from geo.maps import build as maps
+from geo.model.errors import InputError
+from geo.model.settings import data_dir, get_setting
+from geo.store.versions import Store, open_store
 
 _log = logging.getLogger(__name__)
 

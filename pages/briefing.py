@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo import reports
-from geo.briefing_render import briefing_html, briefing_images
+from geo.briefing import documents as reports
+from geo.briefing.images import briefing_html, briefing_images
 from pages import _frame, _setup, _state
 
 _frame.require_frame()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import filters, maps
-from geo.map_assets import asset_mode_from_settings, tiles_from_settings
+from geo.analysis import filters
+from geo.maps import events
+from geo.maps.assets import asset_mode_from_settings, tiles_from_settings
 from pages import _explorer_widgets as _explorer
 from pages import _frame, _setup, _state
 
@@ -51,7 +52,7 @@ returned = st_folium(
     height=620,
     use_container_width=True,
 )
-clicked = maps.parse_map_event(returned).clicked_icb_code
+clicked = events.parse_map_event(returned).clicked_icb_code
 if clicked and clicked != st.session_state.get("explorer-last-click"):
     st.session_state["explorer-last-click"] = clicked
     st.session_state["panel-icb"] = clicked

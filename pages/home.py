@@ -5,8 +5,10 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import catalogue, exports, maps
-from geo.map_assets import asset_mode_from_settings, tiles_from_settings
+from geo.fetch import catalogue
+from geo.io import exports
+from geo.maps import build as maps
+from geo.maps.assets import asset_mode_from_settings, tiles_from_settings
 from pages import _frame, _setup, _state
 
 _frame.require_frame()

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo import exports, geocode, mapping, publishing, readers, validation
-from geo.errors import InputError
+from geo.geocode import offline as geocode
+from geo.io import exports, readers
+from geo.model.errors import InputError
+from geo.publish import mapping, publishing, validation
 from pages import _frame, _state
 
 _frame.require_frame()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo import publishing
-from geo.errors import InputError
+from geo.model.errors import InputError
+from geo.publish import publishing
 from pages import _frame, _state
 
 _frame.require_frame()

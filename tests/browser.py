@@ -13,10 +13,10 @@ import importlib.util
 import shutil
 from pathlib import Path
 
-from geo.headless import CHROMIUM, chromium, offline_router, serve_directory
+from geo.testing.headless import CHROMIUM, chromium, offline_router, serve_directory
 from tests.conftest import PROJECT_DIR, require
 
-__all__ = [  # chromium and serve_directory come from geo.headless, shared with the benchmark
+__all__ = [  # chromium and serve_directory come from geo.testing.headless, shared with the benchmark
     "chromium",
     "open_page",
     "require_browser",
@@ -65,6 +65,6 @@ def save_screenshot(page, name: str) -> Path:
 
 def _asset_files() -> dict[str, Path]:
     """CDN URL → the pinned npm copy in node_modules, for every asset we know."""
-    from geo.map_assets import npm_asset_files
+    from geo.maps.assets import npm_asset_files
 
     return {url: NODE_MODULES / path for url, path in npm_asset_files().items()}

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from geo.testing.app_server import AppDidNotStart, running_app
+from geo.testing.arcgis_server import FakePublishers, serving_publishers
+from geo.testing.postcodes_server import FakePostcodesIo, serving_postcodes_io
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SHARED_DATA = PROJECT_DIR.parent / "shared" / "data"
@@ -67,3 +72,28 @@ def _apptest_runs_like_a_served_app(monkeypatch):
             PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(app_test, "PagesManager", _ServedPagesManager)
+
+
+@pytest.fixture
+def arcgis_server(tmp_path_factory) -> Iterator[FakePublishers]:
+    """The publishers' stand-in (ONS ArcGIS, CQC, NHS ODS) on 127.0.0.1, stopped after the test."""
+    with serving_publishers(tmp_path_factory.mktemp("cqc"), SHARED_DATA, FIXTURES) as publishers:
+        yield publishers
+
+
+@pytest.fixture
+def postcodes_server() -> Iterator[FakePostcodesIo]:
+    """A postcodes.io stand-in on 127.0.0.1 knowing the sample postcodes, stopped after."""
+    with serving_postcodes_io() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def streamlit_app(app_data_dir: Path, tmp_path_factory) -> Iterator[str]:
+    """The base URL of the real app serving `app_data_dir` (one server per test module)."""
+    log_path = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    try:
+        with running_app(app_data_dir, log_path) as base:
+            yield base
+    except AppDidNotStart as error:
+        pytest.fail(str(error))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo import sources
+from geo.fetch import sources
 from tests.conftest import PROJECT_DIR
 
 DASHBOARD = str(PROJECT_DIR / "dashboard.py")
@@ -87,8 +87,8 @@ def test_briefing_page_for_england_offers_the_national_deck(loaded):
 def test_pages_use_the_newest_published_list_unless_an_earlier_version_is_picked(
     loaded, shared_data
 ):
-    from geo import readers
-    from geo.store import open_store
+    from geo.io import readers
+    from geo.store.versions import open_store
 
     hospitals = readers.read_sites(shared_data / "hospitals_england_2020_05_nhs_website.csv")
     with open_store() as store:

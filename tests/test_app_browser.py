@@ -1,7 +1,7 @@
 """The running app in real headless chromium, as a regional lead uses it: map, ICB panel, shared links, briefing.
 
 One `streamlit run dashboard.py` serves a data folder loaded the way an offline user
-would (`geo.sources.fetch_from_dir`) plus a published provider list: the 1,213 real
+would (`geo.fetch.sources.fetch_from_dir`) plus a published provider list: the 1,213 real
 hospitals, every other independent one 'not engaged', and one site in Leeds whose name
 and provider are markup. Every page is a fresh browser context (a new visitor); every
 dialog, page error and console error is recorded, and none may occur. Screenshots go
@@ -21,9 +21,10 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from geo import providers, readers, sources
-from geo.store import open_store
-from tests.app_server import streamlit_app  # noqa: F401 - the server fixture
+from geo.fetch import sources
+from geo.io import readers
+from geo.model import providers, sectors
+from geo.store.versions import open_store
 from tests.browser import chromium, require_browser, require_node_modules, save_screenshot
 
 pytestmark = pytest.mark.browser
@@ -169,7 +170,7 @@ class App:
 
 
 @pytest.fixture(scope="module")
-def app(streamlit_app, browser) -> App:  # noqa: F811 - the fixture imported above
+def app(streamlit_app, browser) -> App:
     """The app, after a shared explorer link was its first visit and the home page its second.
 
     The first visit of a fresh server is a shared explorer link: Streamlit runs it in its
@@ -254,7 +255,7 @@ def boundary_names(shared_data: Path, layer: tuple[str, str, str]) -> dict[str, 
 
 def not_engaged_in(sites: pd.DataFrame, icb_column: str, code: str) -> int:
     """How many independent or voluntary sites not engaged the publisher's own lookup puts in `code`."""
-    flagged = sites["sector"].isin(providers.IV_SECTORS) & (
+    flagged = sites["sector"].isin(sectors.IV_SECTORS) & (
         sites["planning_status"] == providers.NOT_ENGAGED
     )
     return int((flagged & (sites[icb_column] == code)).sum())
@@ -379,7 +380,7 @@ def test_a_shared_link_restores_the_view_in_a_new_browser(
         seen.page.get_by_role("heading", name=name).wait_for(timeout=LONG)
         expected = not_engaged_in(published_sites, "icb26_code", CENTRAL_EAST)
         seen.page.get_by_text(f"Independent and voluntary sites not engaged: {expected}").wait_for()
-        iv_sites = int(published_sites["sector"].isin(providers.IV_SECTORS).sum())
+        iv_sites = int(published_sites["sector"].isin(sectors.IV_SECTORS).sum())
         assert frame.evaluate("() => IcsMap.layers[0]._d.n") == iv_sites
         seen.page.get_by_text(f"{iv_sites:,} of {len(published_sites):,} sites shown").wait_for()
         params = url_params(seen.page.url)

@@ -9,11 +9,9 @@ import geopandas as gpd
 import pytest
 from geopandas.testing import assert_geodataframe_equal
 
-from geo import arcgis, http_fetch
-from geo.http_fetch import SourceError
-from tests import arcgis_server as fake
-
-arcgis_server = fake.arcgis_server  # the stand-in server fixture, for the tests below
+from geo.fetch import arcgis
+from geo.fetch import http as http_fetch
+from geo.fetch.http import SourceError
 
 ICB23 = "Integrated_Care_Boards_April_2023_EN_BGC"
 

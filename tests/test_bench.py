@@ -13,11 +13,14 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from geo import bench, bench_files, bench_sites, geocode
-from geo.bench_report import QUICK, Section, Target
-from geo.errors import InputError
-from geo.providers import CANONICAL_COLUMNS, PLANNING_STATUSES
-from geo.sectors import IV_SECTORS, SECTORS
+from geo.bench import files as bench_files
+from geo.bench import run as bench
+from geo.bench import sites as bench_sites
+from geo.bench.report import QUICK, Section, Target
+from geo.geocode import offline as geocode
+from geo.model.errors import InputError
+from geo.model.providers import CANONICAL_COLUMNS, PLANNING_STATUSES
+from geo.model.sectors import IV_SECTORS, SECTORS
 from tests.conftest import PROJECT_DIR
 
 BENCH = (sys.executable, "-m", "geo", "bench")

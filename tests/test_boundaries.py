@@ -11,14 +11,14 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
-from geo.boundaries import (
+from geo.io.boundaries import (
     check_boundaries,
     detect_layer,
     display_boundaries,
     expected_count,
     load_boundaries,
 )
-from geo.errors import InputError
+from geo.model.errors import InputError
 from tests.geometries import (
     BOW_TIE,
     BOW_TIE_AREA_M2,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo.briefing import Briefing, briefing_facts
-from geo.errors import InputError
-from geo.providers import SECTORS, sector_slug
+from geo.briefing.facts import Briefing, briefing_facts
+from geo.model.errors import InputError
+from geo.model.sectors import SECTORS, sector_slug
 
 CHESHIRE, LANCS, YORKS = "E54000008", "E54000048", "E54000051"
 NORTH_WEST = "E40000010"

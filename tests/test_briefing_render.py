@@ -20,20 +20,16 @@ from pptx import Presentation
 from pypdf import PdfReader
 from shapely.geometry import box
 
-from geo.boundaries import load_boundaries
-from geo.briefing import briefing_facts, format_number, format_ordinal, format_percent
-from geo.briefing_pdf import briefing_pdf
-from geo.briefing_pptx import briefing_pptx, national_deck
-from geo.briefing_render import (
-    SECTOR_COLOURS,
-    briefing_html,
-    briefing_images,
-    briefing_map_png,
-    sector_chart_png,
-)
-from geo.errors import InputError
-from geo.metrics import gap_metrics, national_rollup, region_rollup
-from geo.spatial import assign_sites, icb_regions
+from geo.analysis.metrics import gap_metrics, national_rollup, region_rollup
+from geo.analysis.spatial import assign_sites, icb_regions
+from geo.briefing.facts import briefing_facts
+from geo.briefing.images import briefing_html, briefing_images, briefing_map_png, sector_chart_png
+from geo.briefing.pdf import briefing_pdf
+from geo.briefing.slides import briefing_pptx, national_deck
+from geo.briefing.text import format_number, format_ordinal, format_percent
+from geo.io.boundaries import load_boundaries
+from geo.model.errors import InputError
+from geo.model.sectors import SECTOR_COLOURS
 from tests.conftest import require
 from tests.test_briefing import iv_row, metrics_frame, metrics_row, site, sites_frame
 

@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from geo import briefing
-from geo.briefing_text import (
+from geo.briefing import text as briefing_text
+from geo.briefing.text import (
     format_capacity,
     format_count,
     format_number,
@@ -57,4 +57,7 @@ def test_numbers_get_thousands_separators():
 
 
 def test_the_formatters_are_still_importable_from_briefing():
-    assert (briefing.format_number, briefing.format_capacity) == (format_number, format_capacity)
+    assert (briefing_text.format_number, briefing_text.format_capacity) == (
+        format_number,
+        format_capacity,
+    )

@@ -7,9 +7,10 @@ import json
 
 import pytest
 
-from geo import catalogue
-from geo.catalogue import CacheEntry
-from geo.errors import InputError
+from geo.fetch import catalogue
+from geo.fetch.catalogue import CacheEntry
+from geo.io import recognise
+from geo.model.errors import InputError
 
 
 def _cached(kind: str, vintage: str, name: str, content: bytes, **changes) -> CacheEntry:
@@ -23,8 +24,8 @@ def _cached(kind: str, vintage: str, name: str, content: bytes, **changes) -> Ca
         "vintage": vintage,
         "file": file,
         "source_url": f"local file: /somewhere/{name}",
-        "publisher": catalogue.ONS,
-        "licence": catalogue.attribution(catalogue.ONS),
+        "publisher": recognise.ONS,
+        "licence": catalogue.attribution(recognise.ONS),
         "retrieved_at": "2026-11-01T09:00:00Z",
         "published": None,
         "sha256": f"sha-of-{content!r}",
@@ -130,7 +131,7 @@ def test_provenance_table_shows_every_file_and_which_one_is_in_use(data_dir):
     assert list(table["Title"]) == ["buc.geojson", "bsc.geojson", "sites.csv"]
     assert list(table["In use"]) == [False, True, True]
     assert list(table["What"]) == ["ICB boundaries", "ICB boundaries", "Provider sites"]
-    assert table.loc[0, "Licence"] == catalogue.ATTRIBUTIONS[catalogue.ONS]
+    assert table.loc[0, "Licence"] == catalogue.ATTRIBUTIONS[recognise.ONS]
 
 
 def test_an_entry_whose_file_has_gone_is_reported_missing(data_dir):
@@ -159,11 +160,11 @@ def test_an_entry_of_an_unknown_kind_is_refused(data_dir):
 
 
 def test_ons_attribution_is_the_one_ogl_requires():
-    assert catalogue.attribution(catalogue.ONS) == (
+    assert catalogue.attribution(recognise.ONS) == (
         "Source: Office for National Statistics licensed under the Open Government Licence "
         "v.3.0. Contains OS data © Crown copyright and database right 2022–2025."
     )
-    assert "CQC" in catalogue.attribution(catalogue.CQC)
+    assert "CQC" in catalogue.attribution(recognise.CQC)
     assert catalogue.attribution("someone else") == catalogue.ATTRIBUTIONS["unknown"]
 
 
@@ -171,10 +172,10 @@ def test_attribution_text_credits_each_publisher_in_the_cache_once(data_dir):
     assert catalogue.attribution_text() == ""
     catalogue.record(_cached("icb", "2023", "a.geojson", b"a"))
     catalogue.record(_cached("icb", "2024", "b.geojson", b"b"))
-    catalogue.record(_cached("sites", "", "c.ods", b"c", publisher=catalogue.CQC))
+    catalogue.record(_cached("sites", "", "c.ods", b"c", publisher=recognise.CQC))
 
     text = catalogue.attribution_text()
 
     assert text == (
-        f"{catalogue.ATTRIBUTIONS[catalogue.ONS]} {catalogue.ATTRIBUTIONS[catalogue.CQC]}"
+        f"{catalogue.ATTRIBUTIONS[recognise.ONS]} {catalogue.ATTRIBUTIONS[recognise.CQC]}"
     )

@@ -8,7 +8,7 @@ import sys
 import pandas as pd
 import pytest
 
-from geo import providers
+from geo.model import sectors
 from tests.conftest import PROJECT_DIR
 
 
@@ -83,8 +83,8 @@ def test_metrics_reconcile_with_the_input_totals(shared_data, tmp_path):
     assert metrics["sites_nhs"].sum() == 755
     assert metrics["sites_independent"].sum() == 458
     assert metrics.loc[metrics["icb_code"] == "OUTSIDE", "sites_total"].item() == 3
-    for sector in providers.SECTORS:
-        assert f"sites_{providers.sector_slug(sector)}" in metrics.columns
+    for sector in sectors.SECTORS:
+        assert f"sites_{sectors.sector_slug(sector)}" in metrics.columns
     assert "No planning-engagement list was loaded" in result.stderr
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo.engagement import (
+from geo.analysis.engagement import (
     ENGAGEMENT_COLUMNS,
     REPORT_COLUMNS,
     apply_engagement,
     load_engagement,
     normalise_provider_name,
 )
-from geo.errors import InputError
-from geo.providers import normalise_sector_labels
+from geo.model.errors import InputError
+from geo.model.sectors import normalise_sector_labels
 
 _LEEDS = "E54000054"  # West Yorkshire
 _BRISTOL = "E54000039"

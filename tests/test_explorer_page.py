@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo import sources
+from geo.fetch import sources
 from tests.conftest import PROJECT_DIR
 
 

@@ -7,7 +7,7 @@ import io
 import openpyxl
 import pandas as pd
 
-from geo.exports import csv_bytes, neutralise_formulas, xlsx_bytes
+from geo.io.exports import csv_bytes, neutralise_formulas, xlsx_bytes
 
 
 def _hostile_table() -> pd.DataFrame:

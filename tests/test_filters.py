@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo.filters import (
+from geo.analysis.filters import (
     MapView,
     SiteFilter,
     filter_sites,

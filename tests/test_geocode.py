@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import geocode, providers
-from geo.errors import InputError
-from tests import postcodes_server as fake
-from tests.postcodes_server import (
+from geo.geocode import offline as geocode
+from geo.model import postcodes, providers
+from geo.model.errors import InputError
+from geo.testing.postcodes_server import (
     BY_POSTCODE,
     EDITIONS,
     SAMPLES,
@@ -21,8 +21,6 @@ from tests.postcodes_server import (
     pcd7,
     write_onspd_csv,
 )
-
-postcodes_server = fake.postcodes_server  # the postcodes.io stand-in fixture
 
 LIVE = [s for s in SAMPLES if not s.doterm and s.lat is not None]
 
@@ -193,11 +191,11 @@ def test_reading_reports_progress_in_bytes_up_to_the_file_size(onspd):
 def test_postcodes_are_normalised_exactly_as_the_provider_table_does():
     values = ["e10aa", " EC1A 1BB ", "ls1  3ex", "gir0aa", "AB1 2CD", "not a postcode", "", None]
 
-    normalised = geocode.normalise_postcodes(pd.Series(values))
+    normalised = postcodes.normalise_postcodes(pd.Series(values))
 
-    expected = [providers.normalise_postcode(value) for value in values]
+    expected = [postcodes.normalise_postcode(value) for value in values]
     assert normalised.tolist() == [pd.NA if e is None else e for e in expected]
-    assert geocode.is_postcode(pd.Series(values)).tolist() == [
+    assert postcodes.is_postcode(pd.Series(values)).tolist() == [
         True, True, True, True, False, False, False, False,
     ]  # fmt: skip
 
@@ -362,7 +360,7 @@ def test_without_a_postcode_file_or_online_lookup_the_rows_say_so():
 
     placed = geocode.geocode_sites(sites)
 
-    assert placed.loc[0, "geocode_status"] == geocode.NOT_GEOCODED
+    assert placed.loc[0, "geocode_status"] == postcodes.NOT_GEOCODED
     assert pd.isna(placed.loc[0, "lat"])
 
 

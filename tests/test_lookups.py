@@ -6,8 +6,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from geo.errors import InputError
-from geo.lookups import (
+from geo.io.lookups import (
     LOOKUP_COLUMNS,
     REGION_COLUMNS,
     ambiguous_sicbls,
@@ -15,6 +14,7 @@ from geo.lookups import (
     load_sicbl_to_icb,
     sicbl_to_icb_map,
 )
+from geo.model.errors import InputError
 
 LSOA21_LOOKUP = "lookup_lsoa21_sicbl24_icb24_icb26.csv"
 LSOA11_LOOKUP = "lookup_lsoa11_sicbl22_icb22_lad22.csv"

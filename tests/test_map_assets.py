@@ -10,8 +10,7 @@ import folium
 import folium.plugins
 import pytest
 
-from geo.errors import InputError
-from geo.map_assets import (
+from geo.maps.assets import (
     NODE_MODULES,
     apply_assets,
     folium_asset_urls,
@@ -19,6 +18,7 @@ from geo.map_assets import (
     localise_assets,
     npm_asset_files,
 )
+from geo.model.errors import InputError
 from tests.conftest import PROJECT_DIR, require
 
 _LINK = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"')

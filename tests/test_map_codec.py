@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.errors import InputError
-from geo.map_codec import (
+from geo.maps.codec import (
     combine_digits,
     decode_optional,
     encode_optional,
@@ -17,6 +16,7 @@ from geo.map_codec import (
     zigzag_decode,
     zigzag_encode,
 )
+from geo.model.errors import InputError
 
 
 def test_varints_round_trip_from_zero_to_forty_bits():

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point
 
-from geo.errors import InputError
-from geo.map_payload import read_site_payload, script_json, site_payload
+from geo.maps.payload import read_site_payload, script_json, site_payload
+from geo.model.errors import InputError
 
 XSS = "<img src=x onerror=alert(1)>"
 

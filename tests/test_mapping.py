@@ -7,9 +7,10 @@ import json
 import pandas as pd
 import pytest
 
-from geo import mapping, readers
-from geo.errors import InputError
-from tests import publisher_files
+from geo.io import readers
+from geo.model.errors import InputError
+from geo.publish import mapping
+from geo.testing import publisher_files
 
 
 def _frame(**columns: list[str]) -> pd.DataFrame:

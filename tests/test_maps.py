@@ -11,19 +11,18 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from geo.errors import InputError
-from geo.map_payload import read_site_payload
-from geo.maps import (
+from geo.maps.build import (
     CHOROPLETH_COLOURS,
     METRICS,
     NO_DATA_FILL,
-    SECTOR_COLOURS,
-    MapEvent,
     build_map,
     choropleth_layer,
-    parse_map_event,
     sites_layer,
 )
+from geo.maps.events import MapEvent, parse_map_event
+from geo.maps.payload import read_site_payload
+from geo.model.errors import InputError
+from geo.model.sectors import SECTOR_COLOURS
 from tests.conftest import require
 from tests.test_map_payload import XSS, site, sites_frame
 
@@ -368,7 +367,7 @@ def test_parse_map_event_ignores_regions_and_garbage():
 
 def npm_leaflet_installed() -> bool:
     """Whether `npm ci` has installed Leaflet."""
-    from geo.map_assets import NODE_MODULES
+    from geo.maps.assets import NODE_MODULES
 
     return (NODE_MODULES / "leaflet" / "dist" / "leaflet.js").is_file()
 

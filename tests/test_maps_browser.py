@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from geo.map_payload import read_site_payload
-from geo.maps import build_map
-from geo.sectors import SECTORS
+from geo.maps.build import build_map
+from geo.maps.payload import read_site_payload
+from geo.model.sectors import SECTORS
 from tests.browser import (
     chromium,
     open_page,

@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from geo.errors import InputError
-from geo.metrics import (
+from geo.analysis.metrics import (
     ENGLAND_CODE,
     METRIC_COLUMNS,
     OUTSIDE_CODE,
@@ -19,21 +18,19 @@ from geo.metrics import (
     reconcile,
     region_rollup,
 )
-from geo.providers import (
-    ENGAGED,
+from geo.analysis.spatial import assign_sites
+from geo.model.errors import InputError
+from geo.model.providers import ENGAGED, NOT_ENGAGED, PLANNING_STATUSES, UNKNOWN_STATUS
+from geo.model.sectors import (
     INDEPENDENT,
     IV_SECTORS,
     LOCAL_AUTHORITY,
     NHS,
-    NOT_ENGAGED,
-    PLANNING_STATUSES,
     SECTORS,
     UNKNOWN,
-    UNKNOWN_STATUS,
     VOLUNTARY,
     sector_slug,
 )
-from geo.spatial import assign_sites
 
 A, B, C = "E54000001", "E54000002", "E54000003"
 

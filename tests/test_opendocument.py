@@ -8,9 +8,9 @@ import zipfile
 
 import pytest
 
-from geo.errors import InputError
-from geo.opendocument import iter_sheet_previews, iter_sheet_rows, sheet_names
-from tests.publisher_files import (
+from geo.io.opendocument import iter_sheet_previews, iter_sheet_rows, sheet_names
+from geo.model.errors import InputError
+from geo.testing.publisher_files import (
     CQC_HSCA_COLUMNS,
     CQC_HSCA_SHEET,
     make_cqc_hsca_rows,

@@ -9,12 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import postcodes_io
-from geo.errors import InputError
-from tests import postcodes_server as fake
-from tests.postcodes_server import BY_POSTCODE, make_samples
-
-postcodes_server = fake.postcodes_server  # the postcodes.io stand-in fixture
+from geo.geocode import postcodes_io
+from geo.model.errors import InputError
+from geo.testing.postcodes_server import BY_POSTCODE, make_samples
 
 
 class Sleeps(list):
@@ -180,7 +177,6 @@ def test_online_progress_counts_distinct_postcodes(postcodes_server):
 
 
 def test_the_online_names_are_still_importable_from_geocode():
-    from geo import geocode
 
-    assert geocode.geocode_online is postcodes_io.geocode_online
-    assert (geocode.MAX_BATCH, geocode.ONLINE_SOURCE) == (100, "postcodes.io")
+    assert postcodes_io.geocode_online is postcodes_io.geocode_online
+    assert (postcodes_io.MAX_BATCH, postcodes_io.ONLINE_SOURCE) == (100, "postcodes.io")

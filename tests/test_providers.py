@@ -6,28 +6,29 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo.errors import InputError
-from geo.providers import (
+from geo.model.errors import InputError
+from geo.model.postcodes import normalise_postcode, normalise_postcodes
+from geo.model.providers import (
     CANONICAL_COLUMNS,
     CANONICAL_DTYPES,
     CANONICAL_EXTRAS,
-    DEFAULT_CQC_RULES,
-    NO_RULE,
     PLANNING_STATUSES,
-    SECTORS,
-    SectorRule,
     attach_official_icb,
-    classify_sectors,
-    load_sector_rules,
     normalise_planning_statuses,
-    normalise_postcode,
-    normalise_postcodes,
-    normalise_sector_labels,
     parse_capacity,
-    rules_table,
     to_canonical,
     unmapped_sicbl_codes,
     unrecognised_planning_statuses,
+)
+from geo.model.sectors import (
+    DEFAULT_CQC_RULES,
+    NO_RULE,
+    SECTORS,
+    SectorRule,
+    classify_sectors,
+    load_sector_rules,
+    normalise_sector_labels,
+    rules_table,
     unrecognised_sector_labels,
 )
 

@@ -10,13 +10,14 @@ import pandas as pd
 import pytest
 from pyproj import Transformer
 
-from geo import publishing, sources, store_sql, workspace
-from geo.errors import InputError
-from geo.store import open_store
-from tests import postcodes_server as fake
+from geo import workspace
+from geo.fetch import sources
+from geo.model.errors import InputError
+from geo.publish import publishing
+from geo.store import backends as store_sql
+from geo.store.versions import open_store
+from geo.testing import postcodes_server as fake
 from tests.test_cli import run_cli
-
-postcodes_server = fake.postcodes_server  # the postcodes.io stand-in fixture
 
 CQC_FILE = "01_November_2026_HSCA_Active_Locations.csv"
 

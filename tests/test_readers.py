@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, Polygon
 
-from geo import providers
-from geo.errors import InputError
-from geo.readers import detect_format, read_sites
-from tests.publisher_files import (
+from geo.io.readers import detect_format, read_sites
+from geo.model import providers, sectors
+from geo.model.errors import InputError
+from geo.testing.publisher_files import (
     CQC_HSCA_COLUMNS,
     cqc_directory_columns,
     ods_report_row,
@@ -56,13 +56,13 @@ def test_cqc_file_keeps_every_row_with_a_source_naming_the_file(cqc_csv):
 @pytest.mark.parametrize(
     ("site_id", "sector", "rule"),
     [
-        ("1-101234001", providers.NHS, "nhs_body"),
-        ("1-101234002", providers.LOCAL_AUTHORITY, "council_name"),
-        ("1-101234003", providers.VOLUNTARY, "charity_number"),
-        ("1-101234004", providers.NHS, "gp_practice"),
-        ("1-101234005", providers.INDEPENDENT, "independent_type"),
-        ("1-101234006", providers.INDEPENDENT, "independent_type"),
-        ("1-101234011", providers.VOLUNTARY, "charity_number"),  # The Council of St Monica Trust
+        ("1-101234001", sectors.NHS, "nhs_body"),
+        ("1-101234002", sectors.LOCAL_AUTHORITY, "council_name"),
+        ("1-101234003", sectors.VOLUNTARY, "charity_number"),
+        ("1-101234004", sectors.NHS, "gp_practice"),
+        ("1-101234005", sectors.INDEPENDENT, "independent_type"),
+        ("1-101234006", sectors.INDEPENDENT, "independent_type"),
+        ("1-101234011", sectors.VOLUNTARY, "charity_number"),  # The Council of St Monica Trust
     ],
 )
 def test_cqc_sector_comes_with_the_rule_that_decided_it(cqc, site_id, sector, rule):
@@ -158,9 +158,9 @@ def test_cqc_file_without_a_name_column_is_an_input_error_listing_the_columns(tm
 
 def test_sector_rules_can_be_replaced(cqc_csv):
     rules = (
-        providers.SectorRule(
+        sectors.SectorRule(
             name="all_social_care_is_voluntary",
-            sector=providers.VOLUNTARY,
+            sector=sectors.VOLUNTARY,
             description="test rule",
             column="Location Type/Sector",
             values=frozenset({"Social Care Org"}),
@@ -169,9 +169,9 @@ def test_sector_rules_can_be_replaced(cqc_csv):
 
     sites = read_sites(cqc_csv, sector_rules=rules).set_index("site_id")
 
-    assert sites.loc["1-101234002", "sector"] == providers.VOLUNTARY
-    assert sites.loc["1-101234001", "sector"] == providers.UNKNOWN
-    assert sites.loc["1-101234001", "sector_rule"] == providers.NO_RULE
+    assert sites.loc["1-101234002", "sector"] == sectors.VOLUNTARY
+    assert sites.loc["1-101234001", "sector"] == sectors.UNKNOWN
+    assert sites.loc["1-101234001", "sector_rule"] == sectors.NO_RULE
 
 
 # --- format detection -------------------------------------------------------------------
@@ -214,10 +214,10 @@ def test_cqc_directory_reads_after_its_preamble_with_councils_as_local_authority
     sites = read_sites(fixtures_dir / DIRECTORY_CSV).set_index("site_id")
 
     assert len(sites) == 5
-    assert sites.loc["1-101234002", "sector"] == providers.LOCAL_AUTHORITY
-    assert sites.loc["1-101234012", "sector"] == providers.LOCAL_AUTHORITY  # London Borough of …
+    assert sites.loc["1-101234002", "sector"] == sectors.LOCAL_AUTHORITY
+    assert sites.loc["1-101234012", "sector"] == sectors.LOCAL_AUTHORITY  # London Borough of …
     others = sites.drop(index=["1-101234002", "1-101234012"])
-    assert set(others["sector"]) == {providers.UNKNOWN}
+    assert set(others["sector"]) == {sectors.UNKNOWN}
     assert sites["lat"].isna().all()
     assert sites.loc["1-101234006", "postcode"] == "BB1 9QT"
     assert sites.loc["1-101234006", "provider_id"] == "1-102643006"
@@ -247,7 +247,7 @@ def test_ets_sites_are_nhs_with_their_trust_as_provider_and_closed_ones_flagged(
     sites = read_sites(fixtures_dir / "ets.csv").set_index("site_id")
 
     assert len(sites) == 5
-    assert set(sites["sector"]) == {providers.NHS}
+    assert set(sites["sector"]) == {sectors.NHS}
     assert sites.loc["RXN02", "provider_id"] == "RXN"
     assert sites.loc["RXR03", "closed"]
     assert not sites.drop(index="RXR03")["closed"].any()
@@ -258,7 +258,7 @@ def test_ets_sites_are_nhs_with_their_trust_as_provider_and_closed_ones_flagged(
 def test_ephpsite_sites_are_independent(fixtures_dir):
     sites = read_sites(fixtures_dir / "ephpsite.csv")
 
-    assert set(sites["sector"]) == {providers.INDEPENDENT}
+    assert set(sites["sector"]) == {sectors.INDEPENDENT}
     assert sites["provider_id"].tolist() == ["NVC", "NT3", "NVC", "8HV"]
 
 
@@ -283,7 +283,7 @@ def test_the_ods_report_can_be_named_when_the_file_name_does_not_say(tmp_path, f
         read_sites(path)
     sites = read_sites(path, ods_report="ephpsite")
 
-    assert set(sites["sector"]) == {providers.INDEPENDENT}
+    assert set(sites["sector"]) == {sectors.INDEPENDENT}
     assert set(sites["source"]) == {"NHS ODS ephpsite (download.csv)"}
 
 
@@ -323,9 +323,9 @@ def test_generic_csv_in_windows_1252_with_free_text_sectors(tmp_path):
 
     assert sites["site_name"].tolist()[:2] == ["Ty Gwyn Care – Annexe", "Café Hospice"]
     assert sites["sector"].tolist() == [
-        providers.INDEPENDENT,
-        providers.VOLUNTARY,
-        providers.UNKNOWN,
+        sectors.INDEPENDENT,
+        sectors.VOLUNTARY,
+        sectors.UNKNOWN,
     ]
     assert sites["capacity"].tolist()[0] == 12
     assert "Martian" in sites["problems"].iloc[2]

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from geo import recognise
-from tests.publisher_files import (
+from geo.io import recognise
+from geo.testing.publisher_files import (
     make_cqc_hsca_rows,
     ods_report_row,
     write_cqc_hsca_ods,

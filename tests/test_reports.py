@@ -8,8 +8,10 @@ import pytest
 from pptx import Presentation
 from pypdf import PdfReader
 
-from geo import reports, sources, workspace
-from geo.errors import InputError
+from geo import workspace
+from geo.briefing import documents as reports
+from geo.fetch import sources
+from geo.model.errors import InputError
 from tests.test_cli import run_cli
 
 

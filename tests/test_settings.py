@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from geo import settings
+from geo.model import settings
 from tests.conftest import PROJECT_DIR
 
 

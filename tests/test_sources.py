@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from geo import catalogue, http_fetch, sources
-from geo.errors import InputError
-from tests import arcgis_server as fake
-from tests.publisher_files import make_cqc_hsca_rows, write_cqc_hsca_ods
-
-arcgis_server = fake.arcgis_server  # the stand-in server fixture, for the tests below
+from geo.fetch import catalogue, sources
+from geo.fetch import http as http_fetch
+from geo.io import recognise
+from geo.model.errors import InputError
+from geo.testing import arcgis_server as fake
+from geo.testing.publisher_files import make_cqc_hsca_rows, write_cqc_hsca_ods
 
 ICB23 = "Integrated_Care_Boards_April_2023_EN_BGC"
 
@@ -57,7 +57,7 @@ def _cache_snapshot() -> dict[str, bytes]:
 def test_a_layer_whose_columns_are_not_what_the_registry_says_is_refused(shared_data, online):
     mislabelled = sources.Source("icb", "2024", "arcgis", ICB23)
 
-    with pytest.raises(sources.SourceError) as raised:
+    with pytest.raises(http_fetch.SourceError) as raised:
         sources.fetch_ons_layer(mislabelled)
 
     assert str(raised.value) == (
@@ -68,14 +68,17 @@ def test_a_layer_whose_columns_are_not_what_the_registry_says_is_refused(shared_
 
 
 def test_the_download_names_are_still_importable_from_sources():
-    from geo import arcgis
+    from geo.fetch import arcgis
 
-    assert sources.fetch_arcgis_layer is arcgis.fetch_arcgis_layer
-    assert (sources.OfflineError, sources.SourceError) == (
+    assert arcgis.fetch_arcgis_layer is arcgis.fetch_arcgis_layer
+    assert (http_fetch.OfflineError, http_fetch.SourceError) == (
         http_fetch.OfflineError,
         http_fetch.SourceError,
     )
-    assert (sources.ATTEMPTS, sources.USER_AGENT) == (http_fetch.ATTEMPTS, http_fetch.USER_AGENT)
+    assert (http_fetch.ATTEMPTS, http_fetch.USER_AGENT) == (
+        http_fetch.ATTEMPTS,
+        http_fetch.USER_AGENT,
+    )
 
 
 # ------------------------------------------------------------------ offline
@@ -88,7 +91,7 @@ def test_offline_says_what_to_do_and_leaves_the_cache_unchanged(
     before_entries, before_files = catalogue.entries(), _cache_snapshot()
     monkeypatch.setenv("ICS_ARCGIS_BASE", f"{closed_port_url}/arcgis/rest/services")
 
-    with pytest.raises(sources.OfflineError) as raised:
+    with pytest.raises(http_fetch.OfflineError) as raised:
         sources.fetch_source(sources.REGISTRY[1])
 
     message = str(raised.value)
@@ -125,7 +128,7 @@ def test_a_server_that_never_answers_is_retried_then_reported_offline(data_dir, 
         silent.listen(8)
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/api/getReport"
 
-        with pytest.raises(sources.OfflineError, match="timed out"):
+        with pytest.raises(http_fetch.OfflineError, match="timed out"):
             sources.fetch_ods_report("ets", base_url=url)
 
     assert catalogue.entries() == []
@@ -141,17 +144,19 @@ def test_cqc_index_link_is_found_and_the_file_recorded_with_its_published_date(o
     assert entry.published == "2026-05-05"  # from 'Care directory with filters (05 May 2026)'
     assert entry.vintage == "2026-05-05"
     assert entry.source_url == f"{online.root}{fake.CQC_FILE_PATH}"  # newest link, made absolute
-    assert entry.publisher == catalogue.CQC
+    assert entry.publisher == recognise.CQC
     assert hashlib.sha256(path.read_bytes()).hexdigest() == entry.sha256
     assert path.read_bytes() == online.cqc_file.read_bytes()
     assert catalogue.find("sites") == entry
-    assert catalogue.recognise_file(path).publisher == catalogue.CQC
+    assert recognise.recognise_file(path).publisher == recognise.CQC
     assert all("Mozilla" in agent for _, agent in online.requests)  # CQC's firewall needs it
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]  # no partial file
 
 
 def test_cqc_page_without_the_link_says_the_page_may_have_changed(online):
-    with pytest.raises(sources.SourceError, match="no link labelled 'Care directory with filters"):
+    with pytest.raises(
+        http_fetch.SourceError, match="no link labelled 'Care directory with filters"
+    ):
         sources.fetch_cqc_locations(index_url=f"{online.ods_base}?report=ets")
 
 
@@ -159,7 +164,7 @@ def test_ods_report_is_downloaded_counted_and_recorded(online, fixtures_dir):
     entry = sources.fetch_ods_report("ets")
 
     assert entry.rows == 3
-    assert entry.publisher == catalogue.NHS_ODS
+    assert entry.publisher == recognise.NHS_ODS
     assert entry.source_url == f"{online.ods_base}?report=ets"
     assert (
         catalogue.entry_path(entry).read_bytes()
@@ -168,7 +173,7 @@ def test_ods_report_is_downloaded_counted_and_recorded(online, fixtures_dir):
 
 
 def test_an_unknown_ods_report_is_an_error_naming_it_and_records_nothing(online):
-    with pytest.raises(sources.SourceError, match=r"NHS ODS report ephpsite: .* HTTP 404"):
+    with pytest.raises(http_fetch.SourceError, match=r"NHS ODS report ephpsite: .* HTTP 404"):
         sources.fetch_ods_report("ephpsite")
     assert catalogue.entries() == []
 
@@ -242,7 +247,7 @@ def test_fetch_from_dir_takes_every_vintage_of_boundaries_lookups_and_the_site_l
         assert entry.source_url == f"local file: {original.resolve()}"
         assert catalogue.entry_path(entry).read_bytes() == original.read_bytes()
     boundaries = [entry for entry in report.taken if entry.kind in {"icb", "sicbl", "nhser"}]
-    assert {entry.publisher for entry in boundaries} == {catalogue.ONS}
+    assert {entry.publisher for entry in boundaries} == {recognise.ONS}
     assert catalogue.find("sites").rows == 1213
 
 
@@ -307,8 +312,8 @@ def test_fetch_from_dir_takes_cqc_and_ods_provider_lists_with_their_publishers(
 
     taken = {entry.title: entry for entry in report.taken}
     cqc, ods = taken["05_May_2026_HSCA_Active_Locations.ods"], taken["ets.csv"]
-    assert (cqc.kind, cqc.publisher, cqc.published) == ("sites", catalogue.CQC, "2026-11-01")
-    assert (ods.kind, ods.publisher, ods.rows) == ("sites", catalogue.NHS_ODS, 3)
-    assert cqc.licence == catalogue.attribution(catalogue.CQC)
+    assert (cqc.kind, cqc.publisher, cqc.published) == ("sites", recognise.CQC, "2026-11-01")
+    assert (ods.kind, ods.publisher, ods.rows) == ("sites", recognise.NHS_ODS, 3)
+    assert cqc.licence == catalogue.attribution(recognise.CQC)
     assert report.ignored == [("notes.txt", "not a data file")]
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == before

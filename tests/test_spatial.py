@@ -10,9 +10,10 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import Polygon, box
 
-from geo.errors import InputError
-from geo.providers import CANONICAL_COLUMNS, INDEPENDENT, NHS
-from geo.spatial import ASSIGNED_COLUMNS, assign_sites, disagreements, icb_regions
+from geo.analysis.spatial import ASSIGNED_COLUMNS, assign_sites, disagreements, icb_regions
+from geo.model.errors import InputError
+from geo.model.providers import CANONICAL_COLUMNS
+from geo.model.sectors import INDEPENDENT, NHS
 
 TO_LONLAT = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
 WEST, EAST = "E54000001", "E54000002"

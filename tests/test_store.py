@@ -18,10 +18,10 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
-from geo import store_sql
-from geo.errors import InputError
-from geo.providers import CANONICAL_DTYPES
-from geo.store import KINDS, Store, open_store
+from geo.model.errors import InputError
+from geo.model.providers import CANONICAL_DTYPES
+from geo.store import backends as store_sql
+from geo.store.versions import KINDS, Store, open_store
 from tests.conftest import require
 from tests.geometries import BOW_TIE, EMPTY, LINE, MULTIPART, POINT, WITH_HOLE, boundary_frame
 
@@ -500,7 +500,7 @@ def test_two_processes_publishing_at_once_both_succeed_with_distinct_versions(st
 
 # Schema migrations.
 
-# The first schema exactly as it shipped, written out by hand (not by geo.store_sql),
+# The first schema exactly as it shipped, written out by hand (not by geo.store.backends),
 # so the migration is tested against a real old store.
 _SCHEMA_1 = [
     "CREATE TABLE schema_version (version INTEGER NOT NULL)",

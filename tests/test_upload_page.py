@@ -11,8 +11,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from geo import publishing, sources
-from geo.store import open_store
+from geo.fetch import sources
+from geo.publish import publishing
+from geo.store.versions import open_store
 from tests.conftest import PROJECT_DIR
 
 DASHBOARD = str(PROJECT_DIR / "dashboard.py")

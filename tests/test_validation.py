@@ -8,9 +8,12 @@ import io
 import pandas as pd
 import pytest
 
-from geo import geocode, providers, readers, validation
-from geo.errors import InputError
-from tests.postcodes_server import BY_POSTCODE, write_onspd_csv
+from geo.geocode import offline as geocode
+from geo.io import readers
+from geo.model import providers
+from geo.model.errors import InputError
+from geo.publish import validation
+from geo.testing.postcodes_server import BY_POSTCODE, write_onspd_csv
 
 FIXTURE = "validation_provider_list.csv"
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from geo import boundaries, readers, sources, workspace
-from geo.errors import InputError
-from geo.store import open_store
+from geo import workspace
+from geo.fetch import sources
+from geo.io import boundaries, readers
+from geo.model.errors import InputError
+from geo.store.versions import open_store
 
 
 @pytest.fixture

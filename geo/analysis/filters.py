@@ -1,0 +1,167 @@
+"""Which sites a map view shows, and how that view is written into a shareable URL.
+
+A regional lead's view (vintage, filters, selected ICB, map centre and zoom) lives
+in the page's query string, so a link opens the same view in another browser. The
+filter is a small frozen value: hashable, so pages can cache on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+
+import pandas as pd
+
+from geo.model import postcodes, providers, sectors
+
+_LIST_SEPARATOR = "~"
+
+
+@dataclass(frozen=True)
+class SiteFilter:
+    """What to show: empty tuples and None mean 'no restriction'."""
+
+    regions: tuple[str, ...] = ()
+    icbs: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    capacity_min: float | None = None
+    capacity_max: float | None = None
+    near_border_km: float | None = None
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class MapView:
+    """The rest of a shareable view: the ICB whose panel is open, and where the map looks."""
+
+    selected_icb: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    zoom: int | None = None
+    metric: str | None = None
+
+
+def filter_sites(sites: pd.DataFrame, site_filter: SiteFilter) -> pd.DataFrame:
+    """The sites the filter lets through, in their original order; empty but typed if none."""
+    keep = pd.Series(True, index=sites.index)
+    keep &= _in(sites, "region_code", site_filter.regions)
+    keep &= _in(sites, "icb_code", site_filter.icbs)
+    keep &= _in(sites, "sector", site_filter.sectors)
+    keep &= _in(sites, "service_type", site_filter.services)
+    keep &= _in(sites, "planning_status", site_filter.statuses)
+    keep &= _capacity_between(sites["capacity"], site_filter.capacity_min, site_filter.capacity_max)
+    if site_filter.near_border_km is not None:
+        distance = pd.to_numeric(sites["border_distance_m"], errors="coerce")
+        keep &= (distance <= site_filter.near_border_km * 1000).fillna(False)
+    if site_filter.search.strip():
+        keep &= _matches_search(sites, site_filter.search)
+    return sites[keep.astype(bool)]
+
+
+def iv_not_engaged(sites: pd.DataFrame) -> pd.DataFrame:
+    """Independent and voluntary sites whose provider takes no part in ICS planning."""
+    mask = sites["sector"].isin(sectors.IV_SECTORS) & (
+        sites["planning_status"] == providers.NOT_ENGAGED
+    )
+    return sites[mask.fillna(False).astype(bool)]
+
+
+def postcode_query(search: str) -> str | None:
+    """The search text as a normalised postcode when it looks like one (to zoom to it), else None."""
+    postcode = postcodes.normalise_postcode(search)
+    if postcode and _looks_like_postcode(postcode):
+        return postcode
+    return None
+
+
+def to_query_params(site_filter: SiteFilter, view: MapView) -> dict[str, str]:
+    """The view as query-string parameters: only what differs from the default, short and stable."""
+    params: dict[str, str] = {}
+    for item in (*_items(site_filter, SiteFilter()), *_items(view, MapView())):
+        name, value = item
+        params[name] = value
+    return params
+
+
+def from_query_params(params: Mapping[str, str]) -> tuple[SiteFilter, MapView]:
+    """The filter and view a shared URL describes; unreadable values fall back to the defaults."""
+    return _read(SiteFilter, params), _read(MapView, params)
+
+
+def _in(sites: pd.DataFrame, column: str, allowed: tuple[str, ...]) -> pd.Series:
+    if not allowed or column not in sites.columns:
+        return pd.Series(True, index=sites.index)
+    return sites[column].isin(allowed).fillna(False).astype(bool)
+
+
+def _capacity_between(capacity: pd.Series, low: float | None, high: float | None) -> pd.Series:
+    values = pd.to_numeric(capacity, errors="coerce")
+    keep = pd.Series(True, index=capacity.index)
+    if low is not None:
+        keep &= (values >= low).fillna(False).astype(bool)
+    if high is not None:
+        keep &= (values <= high).fillna(False).astype(bool)
+    return keep
+
+
+def _matches_search(sites: pd.DataFrame, search: str) -> pd.Series:
+    postcode = postcode_query(search)
+    if postcode is not None and "postcode" in sites.columns:
+        return (sites["postcode"] == postcode).fillna(False).astype(bool)
+    text = search.strip().casefold()
+    found = pd.Series(False, index=sites.index)
+    for column in ("site_name", "provider_name"):
+        names = sites[column].astype("string").str.casefold()
+        found |= names.str.contains(text, regex=False).fillna(False).astype(bool)
+    return found
+
+
+def _looks_like_postcode(postcode: str) -> bool:
+    outward, _, inward = postcode.partition(" ")
+    return (
+        2 <= len(outward) <= 4
+        and outward[0].isalpha()
+        and len(inward) == 3
+        and inward[0].isdigit()
+        and inward[1:].isalpha()
+    )
+
+
+def _items(value, default) -> list[tuple[str, str]]:
+    items = []
+    for field in fields(value):
+        current = getattr(value, field.name)
+        if current == getattr(default, field.name):
+            continue
+        if isinstance(current, tuple):
+            items.append((field.name, _LIST_SEPARATOR.join(current)))
+        else:
+            items.append((field.name, str(current)))
+    return items
+
+
+def _read(kind, params: Mapping[str, str]):
+    value = kind()
+    for field in fields(kind):
+        raw = params.get(field.name)
+        if raw is None or raw == "":
+            continue
+        parsed = _parse(raw, getattr(value, field.name), field.type)
+        if parsed is not None:
+            value = replace(value, **{field.name: parsed})
+    return value
+
+
+def _parse(raw: str, default: object, annotation: str):
+    if isinstance(default, tuple):
+        return tuple(part for part in raw.split(_LIST_SEPARATOR) if part)
+    try:
+        if "int" in annotation:
+            return int(float(raw))
+        if "float" in annotation:
+            return float(raw)
+    except ValueError:
+        return None
+    return raw

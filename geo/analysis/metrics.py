@@ -1,0 +1,318 @@
+"""Per-ICB gap metrics: sites and capacity by sector, and the I+V share outside ICS planning."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from geo.model.errors import InputError
+from geo.model.providers import ENGAGED, NOT_ENGAGED, PLANNING_STATUSES, UNKNOWN_STATUS
+from geo.model.sectors import IV_SECTORS, SECTORS, sector_slug
+
+OUTSIDE_CODE = "OUTSIDE"
+OUTSIDE_NAME = "Outside every ICB / no coordinates"
+ENGLAND_CODE = "E92000001"
+ENGLAND_NAME = "England"
+
+_STATUS_SLUGS: dict[str, str] = {
+    ENGAGED: "engaged",
+    NOT_ENGAGED: "not_engaged",
+    UNKNOWN_STATUS: "unknown",
+}
+# Additive columns: a rollup is the sum of its rows, and reconcile() checks them against the input.
+COUNT_COLUMNS: tuple[str, ...] = (
+    "sites_total",
+    *(f"sites_{sector_slug(sector)}" for sector in SECTORS),
+)
+CAPACITY_COLUMNS: tuple[str, ...] = (
+    "capacity_total",
+    *(f"capacity_{sector_slug(sector)}" for sector in SECTORS),
+)
+IV_COUNT_COLUMNS: tuple[str, ...] = (
+    "iv_sites",
+    *(f"iv_sites_{slug}" for slug in _STATUS_SLUGS.values()),
+)
+IV_CAPACITY_COLUMNS: tuple[str, ...] = (
+    "iv_capacity",
+    *(f"iv_capacity_{slug}" for slug in _STATUS_SLUGS.values()),
+)
+SUM_COLUMNS: tuple[str, ...] = (
+    *COUNT_COLUMNS,
+    *CAPACITY_COLUMNS,
+    *IV_COUNT_COLUMNS,
+    *IV_CAPACITY_COLUMNS,
+    "iv_sites_capacity_missing",
+)
+# iv_share_unknown comes last so the columns before it keep the order the pages were built on.
+METRIC_COLUMNS: tuple[str, ...] = (
+    "icb_code",
+    "icb_name",
+    "vintage",
+    *SUM_COLUMNS,
+    "iv_not_engaged_share",
+    "share_basis",
+    "rank",
+    "iv_share_unknown",
+)
+_INTEGER_COLUMNS = frozenset((*COUNT_COLUMNS, *IV_COUNT_COLUMNS, "iv_sites_capacity_missing"))
+
+
+def gap_metrics(assigned: pd.DataFrame, icbs: pd.DataFrame) -> pd.DataFrame:
+    """One row per ICB of the layer, plus one for sites with no ICB, so nothing goes uncounted.
+
+    Capacity sums ignore unknown (NA) capacity; iv_sites_capacity_missing says how many
+    independent and voluntary sites that left out. Rows are sorted by code, OUTSIDE last.
+    """
+    codes, names, vintage = _layer_codes(icbs)
+    sites = _site_table(assigned, codes)
+    table = _sums(sites, [*codes, OUTSIDE_CODE])
+    table.insert(0, "icb_code", _text([*codes, OUTSIDE_CODE]))
+    table.insert(1, "icb_name", _text([*names, OUTSIDE_NAME]))
+    table.insert(2, "vintage", _text([vintage] * len(table)))
+    table = _with_shares(table)
+    table["rank"] = _rank(table["iv_not_engaged_share"], table["icb_code"].ne(OUTSIDE_CODE))
+    return table[list(METRIC_COLUMNS)]
+
+
+def national_rollup(metrics: pd.DataFrame) -> pd.DataFrame:
+    """England as one row summed over the real ICB rows (callers add OUTSIDE if they want it)."""
+    _require(metrics, "metrics", METRIC_COLUMNS)
+    rows = metrics[metrics["icb_code"].ne(OUTSIDE_CODE)]
+    totals = pd.DataFrame([rows[list(SUM_COLUMNS)].sum()]).astype(_sum_dtypes())
+    totals.insert(0, "icb_code", _text([ENGLAND_CODE]))
+    totals.insert(1, "icb_name", _text([ENGLAND_NAME]))
+    totals.insert(2, "vintage", _text([_one_vintage(metrics)]))
+    table = _with_shares(totals)
+    table["rank"] = pd.array([pd.NA], dtype="Int64")
+    return table[list(METRIC_COLUMNS)]
+
+
+def region_rollup(metrics: pd.DataFrame, icb_regions: pd.DataFrame) -> pd.DataFrame:
+    """One row per NHS region, summed over its ICBs; shares recomputed from the sums, not averaged.
+
+    The region's code and name go in icb_code and icb_name so pages render one table shape.
+    """
+    _require(metrics, "metrics", METRIC_COLUMNS)
+    _require(icb_regions, "ICB-to-region lookup", ("icb_code", "region_code", "region_name"))
+    rows = metrics[metrics["icb_code"].ne(OUTSIDE_CODE)]
+    lookup = icb_regions.drop_duplicates("icb_code").set_index("icb_code")
+    region_code = rows["icb_code"].map(lookup["region_code"])
+    unplaced = rows["icb_code"][region_code.isna()]
+    if len(unplaced):
+        raise InputError(
+            f"ICB-to-region lookup: no region for {len(unplaced)} ICBs: {', '.join(unplaced)}"
+        )
+    keys = [region_code, rows["icb_code"].map(lookup["region_name"])]
+    summed = rows[list(SUM_COLUMNS)].groupby(keys, sort=True).sum().astype(_sum_dtypes())
+    table = summed.reset_index(names=["icb_code", "icb_name"])
+    table["icb_code"], table["icb_name"] = _text(table["icb_code"]), _text(table["icb_name"])
+    table.insert(2, "vintage", _text([_one_vintage(metrics)] * len(table)))
+    table = _with_shares(table)
+    table["rank"] = _rank(table["iv_not_engaged_share"], pd.Series(True, index=table.index))
+    return table[list(METRIC_COLUMNS)]
+
+
+def reconcile(metrics: pd.DataFrame, assigned: pd.DataFrame) -> list[str]:
+    """What does not add up between the metrics rows and the sites they came from (empty: all)."""
+    _require(metrics, "metrics", METRIC_COLUMNS)
+    sites = _site_table(assigned, None)
+    expected = _input_totals(sites)
+    problems = []
+    for column, want in expected.items():
+        got = metrics[column].sum()
+        if not _same(got, want):
+            problems.append(
+                f"{column}: metrics rows sum to {_number(got)}, the sites add up to {_number(want)}"
+            )
+    problems.extend(_row_problems(metrics))
+    return problems
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+
+def _require(frame: pd.DataFrame, label: str, columns) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(f"{label}: missing column(s) {', '.join(missing)}")
+
+
+def _text(values) -> pd.api.extensions.ExtensionArray:
+    return pd.array(np.asarray(list(values), dtype=object), dtype="str")
+
+
+def _layer_codes(icbs: pd.DataFrame) -> tuple[list[str], list[str], str | None]:
+    """The layer's ICB codes (sorted) and names, and its one vintage."""
+    _require(icbs, "ICB boundaries", ("code", "name"))
+    layer = icbs.sort_values("code")
+    codes = [str(code) for code in layer["code"]]
+    doubled = sorted({code for code in codes if codes.count(code) > 1})
+    if doubled:
+        raise InputError(
+            f"ICB boundaries: column code has {len(doubled)} duplicate codes: {', '.join(doubled)}"
+        )
+    vintages = sorted(layer["vintage"].dropna().astype(str).unique()) if "vintage" in layer else []
+    if len(vintages) > 1:
+        raise InputError(f"ICB boundaries: mixes vintages {', '.join(vintages)}; pass one")
+    names = [str(name) for name in layer["name"]]
+    return codes, names, (vintages[0] if vintages else None)
+
+
+def _bad_values(values: pd.Series, allowed: tuple[str, ...]) -> list[str]:
+    bad = values[~values.isin(allowed)]
+    return sorted({"NA" if pd.isna(value) else repr(value) for value in bad})
+
+
+def _site_table(assigned: pd.DataFrame, codes: list[str] | None) -> pd.DataFrame:
+    """The four columns the metrics need, checked: ICB (OUTSIDE if none), sector, capacity, status."""
+    _require(assigned, "assigned sites", ("icb_code", "sector", "capacity", "planning_status"))
+    for column, allowed in (("sector", SECTORS), ("planning_status", PLANNING_STATUSES)):
+        bad = _bad_values(assigned[column], allowed)
+        if bad:
+            raise InputError(
+                f"assigned sites: column {column} has values outside {', '.join(allowed)}: "
+                f"{', '.join(bad[:5])}"
+            )
+    capacity = pd.to_numeric(assigned["capacity"], errors="coerce").astype("Float64")
+    unreadable = capacity.isna() & assigned["capacity"].notna()
+    if unreadable.any() or (capacity < 0).any():
+        rows = list(assigned.index[(unreadable | capacity.lt(0).fillna(False)).to_numpy()][:5])
+        raise InputError(
+            f"assigned sites: column capacity needs numbers of 0 or more (or blank), rows {rows}"
+        )
+    icb = assigned["icb_code"].astype("str")
+    if codes is not None:
+        unknown = sorted(set(icb.dropna()) - set(codes))
+        if unknown:
+            raise InputError(
+                f"assigned sites: {len(unknown)} icb_code values are not in the ICB layer: "
+                f"{', '.join(unknown[:5])} (assign with the same boundary vintage)"
+            )
+    return pd.DataFrame(
+        {
+            "icb": icb.fillna(OUTSIDE_CODE).to_numpy(dtype=object),
+            "sector": assigned["sector"].to_numpy(dtype=object),
+            "capacity": capacity.to_numpy(dtype=float, na_value=np.nan),
+            "status": assigned["planning_status"].to_numpy(dtype=object),
+        }
+    )
+
+
+# --- sums and shares --------------------------------------------------------------------------
+
+
+def _sum_dtypes() -> dict[str, str]:
+    return {c: "Int64" if c in _INTEGER_COLUMNS else "Float64" for c in SUM_COLUMNS}
+
+
+def _measures(sites: pd.DataFrame) -> pd.DataFrame:
+    """One 0/1 (count) or capacity (sum) column per metric, per site, ready to be summed."""
+    capacity = np.nan_to_num(sites["capacity"].to_numpy(), nan=0.0)
+    iv = sites["sector"].isin(IV_SECTORS).to_numpy()
+    columns = {"sites_total": np.ones(len(sites), dtype=np.int64), "capacity_total": capacity}
+    for sector in SECTORS:
+        is_sector = (sites["sector"] == sector).to_numpy()
+        columns[f"sites_{sector_slug(sector)}"] = is_sector.astype(np.int64)
+        columns[f"capacity_{sector_slug(sector)}"] = np.where(is_sector, capacity, 0.0)
+    columns["iv_sites"] = iv.astype(np.int64)
+    columns["iv_capacity"] = np.where(iv, capacity, 0.0)
+    for status, slug in _STATUS_SLUGS.items():
+        chosen = iv & (sites["status"] == status).to_numpy()
+        columns[f"iv_sites_{slug}"] = chosen.astype(np.int64)
+        columns[f"iv_capacity_{slug}"] = np.where(chosen, capacity, 0.0)
+    columns["iv_sites_capacity_missing"] = (iv & np.isnan(sites["capacity"])).astype(np.int64)
+    return pd.DataFrame(columns)[list(SUM_COLUMNS)]
+
+
+def _sums(sites: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The metric sums per key, in key order, zeros for keys with no sites."""
+    key = pd.Categorical(sites["icb"], categories=keys)
+    summed = _measures(sites).groupby(key, observed=False).sum()
+    return summed.reindex(keys, fill_value=0).reset_index(drop=True).astype(_sum_dtypes())
+
+
+def _with_shares(table: pd.DataFrame) -> pd.DataFrame:
+    """Add the not-engaged and unknown shares of I+V capacity, or of sites where capacity is 0."""
+    capacity = table["iv_capacity"].to_numpy(dtype=float, na_value=0.0)
+    count = table["iv_sites"].to_numpy(dtype=float, na_value=0.0)
+    by_capacity, by_sites = capacity > 0, (capacity <= 0) & (count > 0)
+    basis = np.select([by_capacity, by_sites], ["capacity", "sites"], "none")
+    table["iv_not_engaged_share"] = _share(table, "not_engaged", by_capacity, by_sites)
+    table["share_basis"] = _text(basis)
+    table["iv_share_unknown"] = _share(table, "unknown", by_capacity, by_sites)
+    return table
+
+
+def _share(
+    table: pd.DataFrame, slug: str, by_capacity, by_sites
+) -> pd.api.extensions.ExtensionArray:
+    part_capacity = table[f"iv_capacity_{slug}"].to_numpy(dtype=float, na_value=0.0)
+    part_sites = table[f"iv_sites_{slug}"].to_numpy(dtype=float, na_value=0.0)
+    capacity = table["iv_capacity"].to_numpy(dtype=float, na_value=0.0)
+    count = table["iv_sites"].to_numpy(dtype=float, na_value=0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(by_capacity, part_capacity / capacity, part_sites / count)
+    return pd.array(np.where(by_capacity | by_sites, share, np.nan), dtype="Float64")
+
+
+def _rank(share: pd.Series, ranked: pd.Series) -> pd.api.extensions.ExtensionArray:
+    """1 for the highest share among the ranked rows, ties sharing the lower rank; NA otherwise."""
+    ranks = share.where(ranked.to_numpy()).rank(ascending=False, method="min")
+    return pd.array(ranks.to_numpy(dtype=float, na_value=np.nan), dtype="Int64")
+
+
+def _one_vintage(metrics: pd.DataFrame) -> str | None:
+    vintages = metrics["vintage"].dropna().unique()
+    if len(vintages) > 1:
+        raise InputError(f"metrics: mixes vintages {', '.join(sorted(vintages))}; pass one")
+    return str(vintages[0]) if len(vintages) else None
+
+
+# --- reconciliation ---------------------------------------------------------------------------
+
+
+def _input_totals(sites: pd.DataFrame) -> dict[str, float]:
+    """The totals straight from the site rows, computed apart from the per-ICB sums."""
+    capacity, sector, status = sites["capacity"], sites["sector"], sites["status"]
+    iv = sector.isin(IV_SECTORS)
+    totals = {"sites_total": len(sites), "capacity_total": capacity.sum()}
+    for name in SECTORS:
+        totals[f"sites_{sector_slug(name)}"] = int((sector == name).sum())
+        totals[f"capacity_{sector_slug(name)}"] = capacity[sector == name].sum()
+    totals["iv_sites"], totals["iv_capacity"] = int(iv.sum()), capacity[iv].sum()
+    for name, slug in _STATUS_SLUGS.items():
+        totals[f"iv_sites_{slug}"] = int((iv & (status == name)).sum())
+        totals[f"iv_capacity_{slug}"] = capacity[iv & (status == name)].sum()
+    totals["iv_sites_capacity_missing"] = int((iv & capacity.isna()).sum())
+    return totals
+
+
+def _number(value) -> str:
+    value = float(value)
+    return f"{value:,.0f}" if value.is_integer() else f"{value:,.6g}"
+
+
+def _same(got, want) -> bool:
+    """Counts must match exactly; capacities to float rounding (they are summed in another order)."""
+    return math.isclose(float(got), float(want), rel_tol=1e-12, abs_tol=1e-9)
+
+
+def _row_problems(metrics: pd.DataFrame) -> list[str]:
+    """Rows whose parts do not add up to their totals."""
+    parts = {
+        "sites_total": [f"sites_{sector_slug(s)}" for s in SECTORS],
+        "capacity_total": [f"capacity_{sector_slug(s)}" for s in SECTORS],
+        "iv_sites": [f"iv_sites_{slug}" for slug in _STATUS_SLUGS.values()],
+        "iv_capacity": [f"iv_capacity_{slug}" for slug in _STATUS_SLUGS.values()],
+    }
+    problems = []
+    for total, columns in parts.items():
+        summed = metrics[columns].sum(axis=1).to_numpy(dtype=float)
+        wanted = metrics[total].to_numpy(dtype=float)
+        off = ~np.isclose(summed, wanted, rtol=1e-12, atol=1e-9)
+        if off.any():
+            rows = ", ".join(metrics["icb_code"][off].astype(str))
+            problems.append(f"{total}: its parts do not add up in rows {rows}")
+    return problems

@@ -1,0 +1,100 @@
+"""Board briefings made from an analysis: the one path from figures to PDF and PowerPoint.
+
+The CLI and the briefing page both come through here, so a downloaded briefing
+carries exactly the numbers the map and the metrics table show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from geo.analysis.pipeline import Analysis
+from geo.briefing import images as briefing_render
+from geo.briefing import pdf as briefing_pdf
+from geo.briefing import slides as briefing_pptx
+from geo.briefing.facts import Briefing, briefing_facts
+from geo.model import providers, sectors
+from geo.model.errors import InputError
+
+FORMATS = ("pdf", "pptx")
+ENGLAND = "england"
+
+
+def area_choices(analysis: Analysis) -> dict[str, str]:
+    """Every area a briefing can be made for, code → label: England, NHS regions, then ICBs."""
+    choices = {ENGLAND: "England"}
+    if analysis.icb_regions is not None:
+        regions = analysis.icb_regions.drop_duplicates("region_code").sort_values("region_name")
+        choices |= {
+            row.region_code: f"{row.region_name} (NHS region)" for row in regions.itertuples()
+        }
+    icbs = analysis.icbs.sort_values("name")
+    return choices | dict(zip(icbs["code"], icbs["name"], strict=True))
+
+
+def area_briefing(analysis: Analysis, area: str) -> Briefing:
+    """The facts, sentences and caveats of one area's briefing, from the analysis's own figures."""
+    _check_area(analysis, area)
+    return briefing_facts(
+        analysis.metrics,
+        analysis.assigned,
+        area,
+        icb_regions=analysis.icb_regions,
+        provenance=analysis.provenance,
+        dataset_version=dataset_version(analysis),
+        engagement_loaded=engagement_loaded(analysis),
+    )
+
+
+def briefing_document(
+    analysis: Analysis,
+    area: str,
+    fmt: str,
+    *,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> bytes:
+    """One area's briefing as PDF or PPTX bytes; England as PPTX is the national deck."""
+    if fmt not in FORMATS:
+        raise InputError(f"briefing format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    if fmt == "pptx" and area == ENGLAND:
+        return briefing_pptx.national_deck(
+            analysis.metrics,
+            analysis.assigned,
+            analysis.icbs,
+            icb_regions=analysis.icb_regions,
+            provenance=analysis.provenance,
+            dataset_version=dataset_version(analysis),
+            engagement_loaded=engagement_loaded(analysis),
+            progress=progress,
+        )
+    briefing = area_briefing(analysis, area)
+    images = briefing_render.briefing_images(briefing, analysis.icbs, analysis.assigned)
+    if fmt == "pdf":
+        return briefing_pdf.briefing_pdf(briefing, *images)
+    return briefing_pptx.briefing_pptx([briefing], [images])
+
+
+def dataset_version(analysis: Analysis) -> str | None:
+    """Which version of the provider list the figures use, as the provenance table records it."""
+    provenance = analysis.provenance
+    if provenance is None or provenance.empty:
+        return None
+    sites = provenance[provenance["data"].str.startswith("Provider sites")]
+    return None if sites.empty else str(sites["version"].iloc[0])
+
+
+def engagement_loaded(analysis: Analysis) -> bool:
+    """Whether any independent or voluntary site has a known planning status."""
+    assigned = analysis.assigned
+    iv = assigned["sector"].isin(sectors.IV_SECTORS)
+    return bool((assigned.loc[iv, "planning_status"] != providers.UNKNOWN_STATUS).any())
+
+
+def _check_area(analysis: Analysis, area: str) -> None:
+    choices = area_choices(analysis)
+    if area not in choices:
+        examples = ", ".join(list(choices)[:4])
+        raise InputError(
+            f"no area {area!r} in the {analysis.vintage} ICBs: expected 'england', an NHS "
+            f"region code (E40…) or an ICB code (E54…), e.g. {examples}"
+        )

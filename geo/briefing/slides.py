@@ -1,0 +1,209 @@
+"""Briefings as PowerPoint (python-pptx): one 16:9 slide per area, and the national deck.
+
+Every figure and sentence is a real text box or table cell, so the deck can be
+searched, edited and read aloud; pictures carry alt text; the full caveats and
+sources go in the speaker notes.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib
+import pandas as pd
+from pptx import Presentation
+from pptx.dml.color import RGBColor
+from pptx.enum.text import MSO_AUTO_SIZE
+from pptx.util import Emu, Inches, Pt
+
+from geo.briefing.facts import CAPACITY_NOUN, Briefing, briefing_facts
+from geo.briefing.images import (
+    CHART_FIGSIZE,
+    MAP_FIGSIZE,
+    map_png_projected,
+    project_boundaries,
+    project_sites,
+    sector_chart_png,
+)
+from geo.briefing.text import format_capacity, format_count
+from geo.model.errors import InputError
+
+SLIDE_WIDTH_IN, SLIDE_HEIGHT_IN = 13.333, 7.5  # 16:9
+SLIDE_PROVIDERS = 5  # the slide lists this many; the PDF lists them all
+_FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+_FONT_FILE, _BOLD_FONT_FILE = (
+    str(_FONT_DIR / "DejaVuSans.ttf"),
+    str(_FONT_DIR / "DejaVuSans-Bold.ttf"),
+)
+_INK = RGBColor(0x14, 0x14, 0x14)
+_GREY = RGBColor(0x5A, 0x5A, 0x5A)
+_BLANK_LAYOUT = 6
+
+Progress = Callable[[int, int], None]
+
+
+def briefing_pptx(briefings: Sequence[Briefing], images: Sequence[tuple[bytes, bytes]]) -> bytes:
+    """One slide per briefing; `images` holds each briefing's (map_png, chart_png), in order."""
+    if len(images) != len(briefings):
+        raise InputError(
+            f"briefing slides: {len(briefings)} briefings but {len(images)} image pairs;"
+            " expected one (map, chart) pair per briefing"
+        )
+    deck = Presentation()
+    deck.slide_width, deck.slide_height = Inches(SLIDE_WIDTH_IN), Inches(SLIDE_HEIGHT_IN)
+    deck.core_properties.title = briefings[0].title if len(briefings) == 1 else "ICS briefings"
+    deck.core_properties.author = "ICS Provider Map"
+    deck.core_properties.language = "en-GB"
+    for briefing, (map_png, chart_png) in zip(briefings, images, strict=True):
+        _add_slide(deck, briefing, map_png, chart_png)
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    return buffer.getvalue()
+
+
+def national_deck(
+    metrics: pd.DataFrame,
+    sites: pd.DataFrame,
+    boundaries: gpd.GeoDataFrame,
+    *,
+    icb_regions: pd.DataFrame | None = None,
+    provenance: list[str] | pd.DataFrame | None = None,
+    dataset_version: str | None = None,
+    engagement_loaded: bool = False,
+    progress: Progress | None = None,
+) -> bytes:
+    """England's summary slide, then one slide per ICB of the vintage in name order.
+
+    `progress(done, total)` is called after each slide so a page can show a bar.
+    """
+    areas = ["england", *_icb_codes_by_name(metrics)]
+    projected, points = project_boundaries(boundaries), project_sites(sites)
+    briefings, images = [], []
+    for done, area in enumerate(areas, start=1):
+        briefing = briefing_facts(
+            metrics, sites, area, icb_regions=icb_regions, provenance=provenance,
+            dataset_version=dataset_version, engagement_loaded=engagement_loaded,
+        )  # fmt: skip
+        briefings.append(briefing)
+        images.append((map_png_projected(briefing, projected, points), sector_chart_png(briefing)))
+        if progress is not None:
+            progress(done, len(areas))
+    return briefing_pptx(briefings, images)
+
+
+def _icb_codes_by_name(metrics: pd.DataFrame) -> list[str]:
+    codes = metrics["icb_code"].astype("string")
+    icbs = metrics[codes.str.match(r"^E54\d{6}$").fillna(False)]
+    return list(icbs.sort_values(["icb_name", "icb_code"])["icb_code"].astype(str))
+
+
+# --- one slide ------------------------------------------------------------------------------
+
+
+def _add_slide(deck, briefing: Briefing, map_png: bytes, chart_png: bytes) -> None:
+    slide = deck.slides.add_slide(deck.slide_layouts[_BLANK_LAYOUT])
+    _text_box(slide, (0.4, 0.2, 12.5, 0.6), [briefing.area_name], size=24, bold=True, fit=True)
+    subtitle = f"Independent and voluntary care outside ICS planning · {briefing.subtitle}"
+    _text_box(slide, (0.4, 0.8, 12.5, 0.35), [subtitle], size=12, colour=_GREY)
+    _headline_table(slide, briefing.headlines, (0.4, 1.3, 4.3, 2.9))
+    _text_box(slide, (0.4, 4.35, 4.3, 2.55), briefing.sentences, size=12, fit=True)
+    map_height = 5.6
+    map_width = map_height * MAP_FIGSIZE[0] / MAP_FIGSIZE[1]
+    _picture(slide, map_png, (4.9, 1.3, map_width, map_height), briefing.map_alt, "Map")
+    column = 4.9 + map_width + 0.2
+    width = SLIDE_WIDTH_IN - 0.4 - column
+    chart_height = width * CHART_FIGSIZE[1] / CHART_FIGSIZE[0]
+    _picture(slide, chart_png, (column, 1.3, width, chart_height), briefing.chart_alt, "Chart")
+    top = 1.4 + chart_height
+    providers = _text_box(
+        slide, (column, top, width, 5.2 - top), _provider_lines(briefing), size=10, fit=True
+    )
+    for run in providers.text_frame.paragraphs[0].runs:
+        run.font.bold = True
+    _text_box(slide, (column, 5.3, width, 1.6), briefing.caveats, size=9, colour=_GREY, fit=True)
+    footer = " · ".join(briefing.provenance)
+    _text_box(slide, (0.4, 6.95, 12.5, 0.4), [footer], size=8, colour=_GREY, fit=True)
+    _write_notes(slide, briefing)
+
+
+def _text_box(slide, frame, lines, *, size, bold=False, colour=_INK, fit=False):
+    left, top, width, height = (Inches(value) for value in frame)
+    box = slide.shapes.add_textbox(left, top, width, height)
+    text_frame = box.text_frame
+    text_frame.word_wrap = True
+    for index, line in enumerate(lines):
+        paragraph = text_frame.paragraphs[0] if index == 0 else text_frame.add_paragraph()
+        paragraph.text = str(line)
+        paragraph.space_after = Pt(size * 0.4)
+        for run in paragraph.runs:
+            run.font.size, run.font.bold, run.font.color.rgb = Pt(size), bold, colour
+    if fit and lines:
+        _shrink_to_fit(text_frame, size, bold)
+    return box
+
+
+def _shrink_to_fit(text_frame, size: float, bold: bool) -> None:
+    """Measure with DejaVu Sans so long names never spill off the slide, then let viewers refit."""
+    font_file = _BOLD_FONT_FILE if bold else _FONT_FILE
+    text_frame.fit_text("DejaVu Sans", max_size=int(size), bold=bold, font_file=font_file)
+    for paragraph in text_frame.paragraphs:
+        for run in paragraph.runs:
+            run.font.name = None  # keep the theme font; the size is what fit_text was for
+            run.font.bold = bold
+    text_frame.auto_size = MSO_AUTO_SIZE.TEXT_TO_FIT_SHAPE
+
+
+def _headline_table(slide, headlines, frame) -> None:
+    left, top, width, height = (Inches(value) for value in frame)
+    shape = slide.shapes.add_table(len(headlines), 2, left, top, width, height)
+    shape.name = "Headline figures"
+    table = shape.table
+    table.columns[0].width = Emu(int(width * 0.58))
+    table.columns[1].width = Emu(width - int(width * 0.58))
+    table.first_row = False
+    for row, (label, value) in enumerate(headlines):
+        for column, (text, bold) in enumerate(((label, False), (value, True))):
+            cell = table.cell(row, column)
+            cell.text = text
+            cell.margin_top = cell.margin_bottom = Inches(0.03)
+            for run in cell.text_frame.paragraphs[0].runs:
+                run.font.size, run.font.bold = Pt(11 if bold else 10), bold
+
+
+def _picture(slide, png: bytes, frame, alt_text: str, name: str) -> None:
+    left, top, width, height = (Inches(value) for value in frame)
+    picture = slide.shapes.add_picture(io.BytesIO(png), left, top, width, height)
+    picture.name = name
+    picture._element.nvPicPr.cNvPr.set("descr", alt_text)  # python-pptx has no alt-text API
+
+
+def _provider_lines(briefing: Briefing) -> list[str]:
+    top = briefing.top_providers.head(SLIDE_PROVIDERS)
+    lines = [f"{briefing.top_providers_title}:"]
+    for row in top.itertuples():
+        capacity = format_capacity(row.capacity, 0)
+        beds = "" if capacity == "not known" else f", {capacity} {CAPACITY_NOUN}"
+        lines.append(f"{row.provider_name} ({row.sector}): {format_count(row.sites, 'site')}{beds}")
+    if top.empty:
+        lines.append("None recorded.")
+    return lines
+
+
+def _write_notes(slide, briefing: Briefing) -> None:
+    notes = slide.notes_slide.notes_text_frame
+    sections = [
+        "Headline figures:",
+        *(f"{label}: {value}" for label, value in briefing.headlines),
+        "",
+        *briefing.sentences,
+        "",
+        "Caveats:",
+        *briefing.caveats,
+        "",
+        "Sources and provenance:",
+        *briefing.provenance,
+    ]
+    notes.text = "\n".join(sections)

@@ -1,0 +1,481 @@
+"""Official data sources: download them into the cache with provenance, or take them from a folder."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import urllib.parse
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+
+from geo.fetch import catalogue
+from geo.fetch.arcgis import fetch_arcgis_layer, layer_query_url
+from geo.fetch.catalogue import CacheEntry
+from geo.fetch.http import OfflineError, Progress, SourceError, download, get_url, url_host
+from geo.io import recognise
+from geo.io.recognise import CQC, NHS_ODS, ONS
+from geo.model import settings
+from geo.model.errors import InputError
+
+_CHUNK = 1 << 20  # bytes hashed at a time
+
+
+@dataclass(frozen=True)
+class Source:
+    """One official file the app can fetch: what it is and where it lives."""
+
+    kind: str
+    vintage: str
+    fetcher: str  # "arcgis" (ONS layer), "cqc" (index page), "ods" (report code)
+    name: str | None  # ArcGIS layer name or ODS report code; None when none is known
+    note: str = ""  # uncertainty, or why there is nothing to fetch
+
+    @property
+    def label(self) -> str:
+        """How reports name this source: '<kind label> <vintage> (<layer or report>)'."""
+        what = f"{catalogue.KIND_LABELS[self.kind]} {self.vintage}".strip()
+        return f"{what} ({self.name})" if self.name else what
+
+
+_ONE_SOURCE = "uncertain: this layer name rests on one source"
+_NO_2024_LAYER = (
+    "no April 2024 ICB boundary layer was found on the ONS portal; "
+    "the April 2023 boundaries have the same 42 codes and lines"
+)
+_UNUSED_CODE = "uncertain: no code using this ODS report was found"
+
+# Every official source, one per line (layer names: DATA-FORMATS.md §3.2-3.4, reports §2.1).
+# fmt: off
+REGISTRY: tuple[Source, ...] = (
+    Source("icb",   "2022", "arcgis", "Integrated_Care_Boards_July_2022_EN_BFC_2022", _ONE_SOURCE),
+    Source("icb",   "2023", "arcgis", "Integrated_Care_Boards_April_2023_EN_BGC"),
+    Source("icb",   "2024", "arcgis", None, _NO_2024_LAYER),
+    Source("icb",   "2026", "arcgis", "Integrated_Care_Boards_April_2026_Boundaries_EN_BGC", _ONE_SOURCE),
+    Source("sicbl", "2023", "arcgis", "Sub_Integrated_Care_Board_Locations_April_2023_EN_BGC"),
+    Source("sicbl", "2026", "arcgis", "Sub_Integrated_Care_Board_Locations_April_2026_Boundaries_EN_BGC"),
+    Source("nhser", "2024", "arcgis", "NHS_England_Regions_January_2024_EN_BGC"),
+    Source("sicbl_lookup", "2024", "arcgis",
+           "Sub_ICB_Locations_to_Integrated_Care_Boards_to_NHS_England_(Region)_(April_2024)"),
+    Source("sicbl_lookup", "2026", "arcgis", "LSOA21_SICBL26_ICB26_NHSER26_LAD26"),
+    Source("sites", "", "cqc", "HSCA_Active_Locations"),  # CQC care directory with filters
+    Source("sites", "", "ods", "ets"),                    # NHS trust sites
+    Source("sites", "", "ods", "ephp", _UNUSED_CODE),     # independent sector providers
+    Source("sites", "", "ods", "ephpsite", _UNUSED_CODE), # independent sector provider sites
+)
+# fmt: on
+
+
+@dataclass
+class FetchReport:
+    """What a fetch took into the cache, what failed and why, and which files it ignored."""
+
+    taken: list[CacheEntry] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (what, reason)
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    notes: list[str] = field(default_factory=list)  # which of several files the app uses
+
+
+# ------------------------------------------------------------------ fetching everything
+
+
+def fetch_all(*, progress: Progress | None = None) -> FetchReport:
+    """Try every source in the registry and record each file fetched; failures are reported.
+
+    Once a host proves unreachable its other sources are skipped rather than each
+    waiting for its own timeout. `progress(done, total)` counts sources.
+    """
+    report = FetchReport()
+    unreachable: set[str] = set()
+    for done, source in enumerate(REGISTRY):
+        if progress:
+            progress(done, len(REGISTRY))
+        host = _host_of(source)
+        if source.name is None:
+            report.failed.append((source.label, source.note))
+        elif host in unreachable:
+            report.failed.append((source.label, f"skipped: {host} could not be reached (above)"))
+        else:
+            try:
+                report.taken.append(fetch_source(source))
+            except OfflineError as error:
+                unreachable.add(host)
+                report.failed.append((source.label, str(error)))
+            except InputError as error:
+                report.failed.append((source.label, str(error)))
+    if progress:
+        progress(len(REGISTRY), len(REGISTRY))
+    report.notes = _preference_notes(report.taken)
+    return report
+
+
+def fetch_source(source: Source, *, progress: Progress | None = None) -> CacheEntry:
+    """Fetch one registry source into the cache and record it."""
+    if source.name is None:
+        raise SourceError(f"{source.label}: nothing to fetch: {source.note}")
+    if source.fetcher == "cqc":
+        return fetch_cqc_locations(progress=progress)
+    if source.fetcher == "ods":
+        return fetch_ods_report(source.name, progress=progress)
+    return fetch_ons_layer(source, progress=progress)
+
+
+def _host_of(source: Source) -> str:
+    setting = {"arcgis": "arcgis_base", "cqc": "cqc_index_url", "ods": "ods_base"}[source.fetcher]
+    return url_host(settings.get_setting(setting))
+
+
+# ------------------------------------------------------------------ ONS ArcGIS layers
+
+
+def fetch_ons_layer(
+    source: Source, *, base_url: str | None = None, progress: Progress | None = None
+) -> CacheEntry:
+    """Download an ONS boundary or lookup layer into the cache and record its provenance.
+
+    The download must be what the registry says it is (kind and vintage, judged from
+    its columns), so a renamed or mislabelled layer never reaches the app.
+    """
+    folder = settings.cache_dir() / source.kind
+    partial = folder / f".partial-{source.name}.geojson"
+    try:
+        rows = fetch_arcgis_layer(source.name, partial, base_url=base_url, progress=progress)
+        _check_is(partial, source.kind, source.vintage, f"ONS layer {source.name}")
+        return _store(
+            partial,
+            folder,
+            kind=source.kind,
+            vintages=(source.vintage,),
+            title=source.name,
+            source_url=layer_query_url(source.name, base_url),
+            publisher=ONS,
+            rows=rows,
+        )[0]
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------ CQC and NHS ODS
+
+
+def fetch_cqc_locations(
+    out_dir: str | Path | None = None,
+    *,
+    index_url: str | None = None,
+    progress: Progress | None = None,
+) -> CacheEntry:
+    """Download CQC's newest 'Care directory with filters' (HSCA active locations) and record it.
+
+    The file is found from its link on CQC's data page, whose label carries the
+    publication date; it is streamed to a temporary file and renamed when complete.
+    """
+    index_url = index_url or settings.get_setting("cqc_index_url")
+    what = "CQC care directory with filters (HSCA active locations)"
+    page = get_url(index_url, what, consume=lambda response: response.read())
+    file_url, published = _newest_cqc_link(page.decode("utf-8", "replace"), index_url)
+    folder = Path(out_dir) if out_dir else settings.cache_dir() / "sites"
+    suffix = Path(urllib.parse.urlparse(file_url).path).suffix
+    partial = download(file_url, folder, what, progress, suffix=suffix)
+    try:
+        if _check_is(partial, "sites", "", what).publisher != CQC:
+            raise SourceError(f"{what}: {file_url} is not CQC's HSCA locations file")
+        return _store(
+            partial,
+            folder,
+            kind="sites",
+            vintages=(published,),
+            title=what,
+            source_url=file_url,
+            publisher=CQC,
+            published=published,
+            name=Path(urllib.parse.urlparse(file_url).path).name,
+        )[0]
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def fetch_ods_report(
+    code: str,
+    out_dir: str | Path | None = None,
+    *,
+    base_url: str | None = None,
+    progress: Progress | None = None,
+) -> CacheEntry:
+    """Download an NHS ODS report (headerless 27-column CSV, e.g. 'ets') and record it."""
+    base = (base_url or settings.get_setting("ods_base")).rstrip("/?")
+    url = f"{base}?{urllib.parse.urlencode({'report': code})}"
+    what = f"NHS ODS report {code}"
+    folder = Path(out_dir) if out_dir else settings.cache_dir() / "sites"
+    partial = download(url, folder, what, progress)
+    try:
+        rows = _count_ods_report_rows(partial, what, url)
+        today = datetime.now(UTC).date().isoformat()  # the report is live: a snapshot of today
+        return _store(
+            partial,
+            folder,
+            kind="sites",
+            vintages=(today,),
+            title=what,
+            source_url=url,
+            publisher=NHS_ODS,
+            rows=rows,
+            name=f"{code}.csv",
+        )[0]
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+class _LinkParser(HTMLParser):
+    """Collects (href, text) for every <a> of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self._href: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._href, self._text = dict(attrs).get("href"), []
+
+    def handle_data(self, data: str) -> None:
+        if self._href is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._href is not None:
+            self.links.append((self._href, " ".join("".join(self._text).split())))
+            self._href = None
+
+
+_CQC_LABEL = re.compile(r"Care directory with filters\s*\((\d{1,2} [A-Za-z]+ \d{4})\)", re.I)
+_CQC_FILE = re.compile(r"HSCA_Active_Locations[^/]*\.(ods|xlsx)$", re.I)
+
+
+def _newest_cqc_link(page: str, index_url: str) -> tuple[str, str]:
+    """(absolute file URL, ISO publication date) of the newest HSCA file linked from the page."""
+    parser = _LinkParser()
+    parser.feed(page)
+    found = []
+    for href, text in parser.links:
+        label = _CQC_LABEL.search(text)
+        if label and _CQC_FILE.search(urllib.parse.urlparse(href).path):
+            with contextlib.suppress(ValueError):
+                date = datetime.strptime(label.group(1), "%d %B %Y").date()
+                found.append((date, urllib.parse.urljoin(index_url, href)))
+    if not found:
+        raise SourceError(
+            f"CQC data page {index_url}: no link labelled 'Care directory with filters "
+            "(DD Month YYYY)' to an HSCA_Active_Locations file; the page may have changed: "
+            "download the file by hand and run `python -m geo fetch --from DIR`"
+        )
+    date, url = max(found)
+    return url, date.isoformat()
+
+
+def _count_ods_report_rows(path: Path, what: str, url: str) -> int:
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as file:
+        reader = csv.reader(file)
+        first = next(reader, None)
+        if first is None or len(first) != 27:
+            shape = f"{len(first)} fields" if first else "no rows"
+            raise SourceError(
+                f"{what}: {url} did not return an ODS report (expected a headerless CSV "
+                f"of 27 fields per row, got {shape})"
+            )
+        return 1 + sum(1 for _ in reader)
+
+
+def _check_is(path: Path, kind: str, vintage: str, what: str) -> recognise.FileKind:
+    """What a downloaded file is, or SourceError if it is not the kind (and vintage) expected."""
+    try:
+        found = recognise.recognise_file(path)
+    except recognise.NotUsedError as error:
+        raise SourceError(f"{what}: the download is not usable: {error.reason}") from None
+    if found.kind != kind or (vintage and vintage not in found.vintages):
+        seen = f"{catalogue.KIND_LABELS[found.kind]} {', '.join(found.vintages)}".strip()
+        expected = f"{catalogue.KIND_LABELS[kind]} {vintage}".strip()
+        raise SourceError(f"{what}: expected {expected}, but its columns say {seen}")
+    if found.rows == 0:
+        raise SourceError(f"{what}: the download holds no rows")
+    return found
+
+
+# ------------------------------------------------------------------ storing in the cache
+
+
+def _store(
+    partial: Path,
+    folder: Path,
+    *,
+    kind: str,
+    vintages: tuple[str, ...],
+    title: str,
+    source_url: str,
+    publisher: str,
+    rows: int | None = None,
+    published: str | None = None,
+    name: str | None = None,
+) -> list[CacheEntry]:
+    """Move a complete file into the cache under a content-stamped name; record it per vintage."""
+    digest = _sha256(partial)
+    name = name or f"{title}.geojson"
+    final = folder / f"{Path(name).stem}-{digest[:10]}{Path(name).suffix}"
+    os.replace(partial, final)
+    retrieved = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return [
+        catalogue.record(
+            CacheEntry(
+                kind=kind,
+                vintage=vintage,
+                file=_relative_to_cache(final),
+                source_url=source_url,
+                publisher=publisher,
+                licence=catalogue.attribution(publisher),
+                retrieved_at=retrieved,
+                published=published,
+                sha256=digest,
+                bytes=final.stat().st_size,
+                rows=rows,
+                title=title,
+            )
+        )
+        for vintage in vintages
+    ]
+
+
+def _relative_to_cache(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(settings.cache_dir().resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# ------------------------------------------------------------------ taking files from a folder
+
+
+def fetch_from_dir(directory: str | Path) -> FetchReport:
+    """Take boundaries, lookups and site lists from a local folder, recognised by their columns.
+
+    For offline machines and CI. Files are copied into the cache (the folder is never
+    changed) with 'local file: <path>' as their source; every other file is listed
+    as ignored with the reason. Taking the same folder twice changes nothing.
+    """
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise InputError(f"fetch --from {folder}: not a folder")
+    report = FetchReport()
+    taken: list[tuple[Path, recognise.FileKind]] = []
+    for path in _files_in(folder):
+        shown = path.relative_to(folder).as_posix()
+        try:
+            found = recognise.recognise_file(path)
+        except recognise.NotUsedError as error:
+            report.ignored.append((shown, error.reason))
+            continue
+        duplicate = _duplicate_of(path, found, taken)
+        if duplicate is not None:
+            report.ignored.append((shown, f"same data as {duplicate.name}, which was taken"))
+            continue
+        taken.append((path, found))
+        report.taken.extend(_take_local(path, found))
+    report.notes = _preference_notes(report.taken)
+    return report
+
+
+def _files_in(folder: Path) -> list[Path]:
+    """Every file under the folder, the preferred format first (CSV before GeoJSON)."""
+    files = [path for path in folder.rglob("*") if path.is_file()]
+    rank = {suffix: number for number, suffix in enumerate(recognise.DATA_SUFFIXES)}
+    return sorted(files, key=lambda path: (rank.get(path.suffix.lower(), 99), path.name))
+
+
+def _take_local(path: Path, found: recognise.FileKind) -> list[CacheEntry]:
+    folder = settings.cache_dir() / found.kind
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=".partial-", dir=folder)
+    os.close(handle)
+    partial = Path(name)
+    try:
+        shutil.copyfile(path, partial)
+        return _store(
+            partial,
+            folder,
+            kind=found.kind,
+            vintages=found.vintages,
+            title=path.name,
+            source_url=f"local file: {path.resolve()}",
+            publisher=found.publisher,
+            rows=found.rows,
+            published=found.published,
+            name=path.name,
+        )
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _duplicate_of(
+    path: Path, found: recognise.FileKind, taken: list[tuple[Path, recognise.FileKind]]
+) -> Path | None:
+    """An already-taken table with the same columns, row count and identifiers, if any.
+
+    Only tables are compared: two boundary files with the same attributes differ in
+    detail, and both are kept (the catalogue prefers the more detailed).
+    """
+    if found.kind in {"icb", "sicbl", "nhser"}:
+        return None
+    for other, other_found in taken:
+        same_shape = (other_found.kind, other_found.rows) == (found.kind, found.rows)
+        if same_shape and set(other_found.columns) == set(found.columns) and found.columns:
+            key = found.columns[0]
+            if _column_values(other, key) == _column_values(path, key):
+                return other
+    return None
+
+
+def _column_values(path: Path, column: str) -> list[str] | None:
+    try:
+        if path.suffix.lower() == ".csv":
+            values = pd.read_csv(path, usecols=[column], dtype=str, encoding="utf-8-sig")[column]
+        elif path.suffix.lower() in recognise.SPATIAL_SUFFIXES:
+            frame = pyogrio.read_dataframe(path, columns=[column], read_geometry=False)
+            values = frame[column].astype("string")
+        else:
+            return None
+    except (ValueError, KeyError, OSError, pyogrio.errors.DataSourceError):
+        return None
+    return [str(value).strip() for value in values.fillna("")]
+
+
+def _preference_notes(taken: list[CacheEntry]) -> list[str]:
+    """Which file the app uses where several give the same kind and vintage."""
+    notes = []
+    for kind, vintage in sorted({(entry.kind, entry.vintage) for entry in taken}):
+        held = [entry for entry in catalogue.entries(kind) if entry.vintage == vintage]
+        if len(held) < 2:
+            continue
+        chosen = catalogue.find(kind, vintage)
+        others = ", ".join(entry.title for entry in held if entry.file != chosen.file)
+        notes.append(
+            f"{catalogue.KIND_LABELS[kind]} {vintage or '(undated)'}: {len(held)} files; the app "
+            f"uses {chosen.title} (the most detailed, {chosen.bytes / 1e6:.2f} MB); "
+            f"also kept: {others}"
+        )
+    return notes

@@ -1,0 +1,294 @@
+"""Data files (CSV, XLSX, ODS) as tables of text, down to the text of one cell."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from itertools import chain, islice
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geo.io import opendocument
+from geo.model.errors import InputError
+
+PREVIEW_ROWS = 20  # rows read to tell a format or find a header
+_BLOCK_ROWS = 10_000  # rows turned into columns at a time when streaming a sheet
+
+Rows = list[list[str]]
+
+
+def sniff_container(path: Path) -> str:
+    """'ods', 'xlsx', 'geo' or 'text', judged by the bytes; InputError for broken spreadsheets."""
+    suffix = path.suffix.casefold()
+    if suffix in (".geojson", ".json", ".gpkg", ".shp"):
+        return "geo"
+    with open(path, "rb") as file:
+        head = file.read(8)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError(
+            f"provider list {path.name}: old Excel (.xls) files are not supported; "
+            "save it as .xlsx or CSV"
+        )
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+        if "content.xml" in names:
+            return "ods"
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        if any(name.casefold().endswith(".shp") for name in names):
+            return "geo"  # a zipped shapefile
+        raise InputError(f"provider list {path.name}: a zip file that is not a spreadsheet")
+    if suffix in (".ods", ".xlsx", ".xlsm"):
+        raise InputError(
+            f"provider list {path.name}: is not a {suffix} spreadsheet (not a zip file); "
+            "is the file damaged or misnamed?"
+        )
+    if head.lstrip().startswith(b"{"):
+        return "geo"
+    return "text"
+
+
+def name_key(name: object) -> str:
+    """A column or sheet name with case, spaces and punctuation ignored."""
+    return re.sub(r"[^0-9a-z]", "", str(name).casefold())
+
+
+# --- text files -------------------------------------------------------------------------
+
+
+def preview_text(path: Path) -> Rows:
+    """The first lines of a text file as CSV rows, decoded as UTF-8 or Windows-1252."""
+    with open(path, "rb") as file:
+        head = file.read(64 * 1024)
+    text = _decode(path, head, partial=True)
+    lines = text.splitlines()[:PREVIEW_ROWS]
+    return list(csv.reader(lines))
+
+
+def _decode(path: Path, data: bytes, *, partial: bool) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        if partial and error.start >= len(data) - 4:  # cut mid-character at the end
+            return data[: error.start].decode("utf-8-sig")
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise InputError(
+            f"provider list {path.name}: neither UTF-8 nor Windows-1252 text"
+        ) from None
+
+
+def read_csv_text(path: Path, **options) -> pd.DataFrame:
+    """A CSV as text columns (blank cells missing), in UTF-8 (BOM or not) or Windows-1252."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            frame = pd.read_csv(
+                path, dtype=str, keep_default_na=False, na_values=[""], encoding=encoding, **options
+            )
+            return frame.dropna(how="all").reset_index(drop=True)
+        except UnicodeDecodeError:
+            continue
+        except pd.errors.EmptyDataError:
+            raise InputError(f"provider list {path.name}: has no rows or columns") from None
+        except pd.errors.ParserError as error:
+            raise InputError(f"provider list {path.name}: not a readable CSV ({error})") from None
+    raise InputError(f"provider list {path.name}: neither UTF-8 nor Windows-1252 text")
+
+
+# --- spreadsheets -----------------------------------------------------------------------
+
+
+def preview_sheets(path: Path, kind: str) -> Iterator[tuple[str, Rows]]:
+    """Each sheet of an 'ods' or 'xlsx' spreadsheet: its name and first rows, as text."""
+    if kind == "ods":
+        return opendocument.iter_sheet_previews(path, PREVIEW_ROWS)
+    return _xlsx_previews(path)
+
+
+def sheet_rows(path: Path, kind: str, sheet: str | None) -> Iterator[list[str]]:
+    """One sheet's rows (None: the first sheet) of an 'ods' or 'xlsx' spreadsheet, as text."""
+    if kind == "ods":
+        return opendocument.iter_sheet_rows(path, sheet)
+    return _xlsx_rows(path, sheet)
+
+
+def first_filled(rows: Rows) -> int | None:
+    """Where a plain table's header is: the first row with anything in it."""
+    return next((n for n, row in enumerate(rows) if any(cell.strip() for cell in row)), None)
+
+
+def frame_from_rows(
+    path: Path, rows: Iterator[list[str]], find_header: Callable[[Rows], int | None]
+) -> pd.DataFrame:
+    """Stream spreadsheet rows into text columns, header first, a block of rows at a time,
+    so a 122-column sheet is never held whole as Python row lists."""
+    preview = list(islice(rows, PREVIEW_ROWS))
+    at = find_header(preview)
+    if at is None:
+        raise InputError(f"provider list {path.name}: no header row in the first rows")
+    names = _unique_names(_without_trailing_blanks(preview[at]))
+    blocks: list[pd.DataFrame] = []
+    block: Rows = []
+    for number, row in enumerate(chain(preview[at + 1 :], rows), start=at + 2):
+        if not any(row):
+            continue
+        if len(row) > len(names) and any(cell.strip() for cell in row[len(names) :]):
+            raise InputError(
+                f"provider list {path.name}: row {number} has values beyond the "
+                f"{len(names)} columns of the header"
+            )
+        block.append(row)
+        if len(block) == _BLOCK_ROWS:
+            blocks.append(_text_frame(block, names))
+            block = []
+    blocks.append(_text_frame(block, names))
+    return pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]
+
+
+def _text_frame(block: Rows, names: list[str]) -> pd.DataFrame:
+    """Rows of text as a frame of string columns, blank cells missing (as pandas reads CSV)."""
+    width = len(names)
+    columns = zip(*(_padded(row, width) for row in block), strict=True) if block else [()] * width
+    frame = {}
+    for name, values in zip(names, columns, strict=True):
+        text = pd.Series(values, dtype="str")
+        frame[name] = text.mask(text.eq(""))
+    return pd.DataFrame(frame)
+
+
+def _padded(row: list[str], width: int) -> list[str]:
+    return row[:width] if len(row) >= width else [*row, *([""] * (width - len(row)))]
+
+
+def _without_trailing_blanks(row: list[str]) -> list[str]:
+    end = len(row)
+    while end and not row[end - 1].strip():
+        end -= 1
+    return row[:end]
+
+
+def _unique_names(header: list[str]) -> list[str]:
+    """Header names made unique the way pandas' CSV reader does ('x', 'x.1'); blanks named."""
+    seen: dict[str, int] = {}
+    names = []
+    for position, name in enumerate(header, start=1):
+        name = name or f"Unnamed: {position - 1}"
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        names.append(f"{name}.{count}" if count else name)
+    return names
+
+
+# --- XLSX workbooks ---------------------------------------------------------------------
+
+
+def _xlsx_previews(path: Path) -> Iterator[tuple[str, Rows]]:
+    for name in _xlsx_sheet_names(path):
+        yield name, list(islice(_xlsx_rows(path, name), PREVIEW_ROWS))
+
+
+def _xlsx_sheet_names(path: Path) -> list[str]:
+    workbook = _open_workbook(path)
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
+def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[list[str]]:
+    """A workbook sheet's rows as text, read-only so memory stays small."""
+    workbook = _open_workbook(path)
+    try:
+        names = {name_key(name): name for name in workbook.sheetnames}
+        name = workbook.sheetnames[0] if sheet is None else names.get(name_key(sheet))
+        if name is None:
+            raise InputError(
+                f"spreadsheet {path.name}: has no sheet {sheet!r}; its sheets are: "
+                f"{', '.join(workbook.sheetnames)}"
+            )
+        worksheet = workbook[name]
+        worksheet.reset_dimensions()
+        for row in worksheet.iter_rows(values_only=True):
+            yield [_xlsx_text(value) for value in row]
+    finally:
+        workbook.close()
+
+
+def _open_workbook(path: Path):
+    from openpyxl import load_workbook
+
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises KeyError, BadZipFile, InvalidFileException…
+        raise InputError(f"spreadsheet {path.name}: not a readable .xlsx file ({error})") from None
+
+
+def _xlsx_text(value: object) -> str:
+    """A workbook cell as the text an .ods cell of the same value gives (dates ISO)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+# --- cells as text, and free-text labels -----------------------------------------------
+
+
+def cell_text(value: object) -> str | None:
+    """A cell as trimmed text, None when blank; whole floats (Excel's 207994.0) lose '.0'."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip() or None
+
+
+def map_distinct(values: pd.Series, func: Callable[[object], object]) -> np.ndarray:
+    """`func` applied once per distinct cell (None for blanks), spread back over the rows."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object, na_value=None))
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:] = [*(func(value) for value in uniques), func(None)]
+    return mapped[codes]
+
+
+def trimmed_text(values: pd.Series) -> pd.Series:
+    """A column as trimmed text with NA for blanks; whole floats lose their '.0'."""
+    return pd.Series(map_distinct(values, cell_text), index=values.index, dtype="string")
+
+
+def label_key(label: object) -> str:
+    """A label with case, '&' and punctuation evened out: 'Not-Engaged ' -> 'not engaged'."""
+    text = (cell_text(label) or "").casefold().replace("&", " and ")
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
+
+
+def lookup_labels(
+    values: pd.Series, key: Callable[[object], str], labels: dict[str, str], default: str
+) -> tuple[pd.Series, pd.Series]:
+    """Labels looked up once per distinct value: the result, and which cells were known."""
+    found = map_distinct(values, lambda value: labels.get(key(value)))
+    known = pd.Series(found != None, index=values.index)  # noqa: E711 (elementwise)
+    result = pd.Series(found, index=values.index, dtype="string").fillna(default)
+    return result, known
+
+
+def unrecognised_labels(
+    values: pd.Series, key: Callable[[object], str], labels: dict[str, str]
+) -> list[str]:
+    """The distinct non-blank cells whose `key` is not among `labels`, sorted, for a warning."""
+    distinct = {cell_text(value) for value in values.unique()} - {None}
+    return sorted(value for value in distinct if key(value) not in labels)

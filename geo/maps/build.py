@@ -1,0 +1,429 @@
+"""The map explorer's folium map: an ICB choropleth, NHS regions and every provider site by sector.
+
+Pages call `build_map` once and may swap single layers (`choropleth_layer`,
+`sites_layer`) through st_folium's `feature_group_to_add` without remounting.
+Sites are drawn by our canvas layer from one compact payload (geo.maps.payload),
+never one folium Marker each. Colours are colour-blind safe: viridis classes for
+the choropleth (hatched grey for no data) and Okabe–Ito for sectors, with I+V
+sites not engaged also drawn as black-edged squares so the map reads in greyscale.
+Assets: see geo.maps.assets (`assets='local'` inlines pinned npm copies of Leaflet).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.maps.assets import apply_assets, folium_asset_urls
+from geo.maps.layers import Legend, MapLibrary, SitesCanvas, ViewInUrl
+from geo.maps.payload import escape_html, site_payload
+from geo.model.errors import InputError
+from geo.model.sectors import IV_SECTORS, SECTOR_COLOURS, SECTORS
+
+CHOROPLETH_COLOURS: tuple[str, ...] = ("#fde725", "#5ec962", "#21918c", "#3b528b", "#440154")
+NO_DATA_FILL = "url(#ics-no-data)"  # an SVG hatch pattern defined by geo/maps/static/ics_map.js
+NO_DATA_LABEL = "no data"
+DETAIL_ZOOM = 11  # from this zoom on every site in view is drawn; below, grid clusters
+ENGLAND_BOUNDS = ((49.85, -6.45), (55.85, 1.8))
+_REGION_STYLE = {"fill": False, "color": "#111", "weight": 2.5, "dashArray": "7 5"}
+
+
+@dataclass(frozen=True)
+class MapMetric:
+    """A per-ICB metric the choropleth can show: its column, legend label and kind."""
+
+    column: str
+    label: str
+    kind: str  # "share" (0..1, fixed classes) or "count" (classes from the data)
+
+    def format(self, value: object) -> str:
+        """The value as the legend and tooltips print it; 'no data' when missing."""
+        if value is None or pd.isna(value):
+            return NO_DATA_LABEL
+        return f"{float(value):.0%}" if self.kind == "share" else f"{float(value):,.0f}"
+
+
+METRICS: dict[str, MapMetric] = {
+    metric.column: metric
+    for metric in (
+        MapMetric("iv_not_engaged_share", "Share of I+V capacity not engaged", "share"),
+        MapMetric("iv_sites_not_engaged", "I+V sites not engaged", "count"),
+        MapMetric("iv_capacity_not_engaged", "I+V capacity not engaged", "count"),
+        MapMetric("iv_share_unknown", "Share of I+V with planning status unknown", "share"),
+        MapMetric("iv_sites", "Independent and voluntary sites", "count"),
+        MapMetric("sites_total", "All sites", "count"),
+        MapMetric("sites_nhs", "NHS sites", "count"),
+        MapMetric("sites_local_authority", "Local authority sites", "count"),
+        MapMetric("sites_independent", "Independent sites", "count"),
+        MapMetric("sites_voluntary", "Voluntary sites", "count"),
+        MapMetric("sites_unknown", "Sites of unknown sector", "count"),
+    )
+}
+
+
+def build_map(
+    boundaries: gpd.GeoDataFrame,
+    metrics: pd.DataFrame,
+    sites: gpd.GeoDataFrame | pd.DataFrame | None,
+    *,
+    metric: str = "iv_not_engaged_share",
+    regions: gpd.GeoDataFrame | None = None,
+    selected_icb: str | None = None,
+    center: tuple[float, float] | None = None,
+    zoom: int | None = None,
+    assets: str = "cdn",
+    tiles: str | None = "OpenStreetMap",
+    view_in_url: bool = False,
+) -> folium.Map:
+    """The explorer map: choropleth of `metric` by ICB, optional regions, all sites by sector.
+
+    `boundaries` is the display copy (geo.io.boundaries.display_boundaries). With no
+    `center`/`zoom` the map fits the selected ICB, or else every ICB. `sites=None`
+    leaves the sites out, for a page that sends `sites_layer(...)` to st_folium as
+    `feature_group_to_add`. `assets` is 'cdn', 'local' (inlined from node_modules)
+    or a base URL (geo.maps.assets). `view_in_url` keeps the centre and zoom in the
+    page's URL as the user pans (geo.maps.layers.ViewInUrl).
+    """
+    icbs = _checked_boundaries(boundaries, "boundaries")
+    _check_selected(selected_icb, icbs)
+    m = _base_map(icbs, selected_icb, center, zoom, tiles)
+    choropleth_layer(icbs, metrics, metric=metric, selected_icb=selected_icb).add_to(m)
+    if regions is not None:
+        regions_layer(regions).add_to(m)
+    if sites is not None:
+        sites_layer(sites).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    if view_in_url:
+        ViewInUrl().add_to(m)
+    return apply_assets(m, assets)
+
+
+def choropleth_layer(
+    boundaries: gpd.GeoDataFrame,
+    metrics: pd.DataFrame,
+    *,
+    metric: str = "iv_not_engaged_share",
+    selected_icb: str | None = None,
+) -> folium.FeatureGroup:
+    """ICB polygons shaded by `metric`, with tooltips and a legend; feature properties carry `code`."""
+    spec = _metric_spec(metric)
+    icbs = _checked_boundaries(boundaries, "boundaries")
+    metrics = _checked_metrics(metrics, spec)
+    table = _joined_metrics(icbs, metrics, spec)
+    breaks = _class_breaks(table[spec.column], spec)
+    ranked = int(metrics["rank"].notna().sum()) if "rank" in metrics.columns else 0
+    group = folium.FeatureGroup(name=f"ICBs: {escape_html(spec.label)}")
+    MapLibrary().add_to(group)
+    folium.GeoJson(
+        _choropleth_features(table, spec, breaks, selected_icb, ranked),
+        style_function=_icb_style,
+        highlight_function=_icb_highlight,
+        tooltip=_icb_tooltip(spec),
+        control=False,
+    ).add_to(group)
+    legend = _choropleth_legend(spec, breaks, has_no_data=table[spec.column].isna().any())
+    Legend(legend, "bottomright").add_to(group)
+    return group
+
+
+def regions_layer(regions: gpd.GeoDataFrame) -> folium.FeatureGroup:
+    """NHS England regions as dashed outlines (not clickable), to switch on and off."""
+    outlines = _checked_boundaries(regions, "regions")
+    features = outlines[["code", "name", "geometry"]].assign(
+        code=_escaped(outlines["code"]), name=_escaped(outlines["name"])
+    )
+    group = folium.FeatureGroup(name="NHS England regions")
+    folium.GeoJson(
+        _feature_collection(features),
+        style_function=lambda _: _REGION_STYLE,
+        interactive=False,
+        control=False,
+    ).add_to(group)
+    return group
+
+
+def sites_layer(
+    sites: gpd.GeoDataFrame | pd.DataFrame,
+    *,
+    name: str = "Provider sites",
+    detail_zoom: int = DETAIL_ZOOM,
+) -> folium.FeatureGroup:
+    """Every site by sector on one canvas: clusters when zoomed out, each site in view when in."""
+    payload = site_payload(sites)
+    options = {
+        "colours": [SECTOR_COLOURS[sector] for sector in SECTORS],
+        "sectorLabels": list(SECTORS),
+        "flaggedLabel": "I+V not engaged",
+        "detailZoom": detail_zoom,
+    }
+    group = folium.FeatureGroup(name=escape_html(name))
+    MapLibrary().add_to(group)
+    SitesCanvas(payload, options).add_to(group)
+    Legend(_sites_legend(payload, detail_zoom), "bottomleft").add_to(group)
+    return group
+
+
+def _metric_spec(metric: str) -> MapMetric:
+    """The METRICS entry for `metric`, or InputError listing the choices."""
+    if metric not in METRICS:
+        raise InputError(f"map metric {metric!r} is unknown; expected one of {', '.join(METRICS)}")
+    return METRICS[metric]
+
+
+def _checked_boundaries(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+    """Boundaries with code/name columns, unique codes, in EPSG:4326."""
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise InputError(f"{what}: expected a GeoDataFrame, got {type(frame).__name__}")
+    missing = [col for col in ("code", "name") if col not in frame.columns]
+    if missing:
+        raise InputError(f"{what}: column {', '.join(missing)} is missing; expected code and name")
+    if frame.crs is None:
+        raise InputError(f"{what}: the GeoDataFrame has no CRS; expected EPSG:4326")
+    duplicated = pd.unique(frame.loc[frame["code"].duplicated(), "code"].astype(str))
+    if len(duplicated):
+        raise InputError(
+            f"{what}: column code has {len(duplicated)} duplicate codes: {', '.join(duplicated)}"
+        )
+    return frame if frame.crs.to_epsg() == 4326 else frame.to_crs(4326)
+
+
+def _checked_metrics(metrics: pd.DataFrame, spec: MapMetric) -> pd.DataFrame:
+    """Per-ICB metrics with icb_code and the metric column, one row per ICB."""
+    missing = [col for col in ("icb_code", spec.column) if col not in metrics.columns]
+    if missing:
+        raise InputError(f"metrics: column {', '.join(missing)} is missing")
+    duplicated = pd.unique(metrics.loc[metrics["icb_code"].duplicated(), "icb_code"].astype(str))
+    if len(duplicated):
+        raise InputError(
+            f"metrics: column icb_code has {len(duplicated)} duplicate codes: {', '.join(duplicated)}"
+        )
+    return metrics
+
+
+def _check_selected(selected_icb: str | None, icbs: gpd.GeoDataFrame) -> None:
+    """A selected ICB must be one of the boundaries shown."""
+    if selected_icb is not None and selected_icb not in set(icbs["code"]):
+        raise InputError(
+            f"selected ICB {selected_icb} is not in the boundaries shown ({len(icbs)} ICBs)"
+        )
+
+
+def _joined_metrics(
+    icbs: gpd.GeoDataFrame, metrics: pd.DataFrame, spec: MapMetric
+) -> gpd.GeoDataFrame:
+    """Each boundary with its metric row (missing where the metrics have none)."""
+    wanted = ["icb_code", spec.column, "iv_sites_not_engaged", "sites_total", "rank", "share_basis"]
+    columns = list(dict.fromkeys(col for col in wanted if col in metrics.columns))
+    joined = icbs[["code", "name", "geometry"]].merge(
+        metrics[columns], how="left", left_on="code", right_on="icb_code"
+    )
+    joined[spec.column] = pd.to_numeric(joined[spec.column], errors="coerce").astype("Float64")
+    return joined
+
+
+def _class_breaks(values: pd.Series, spec: MapMetric) -> list[float]:
+    """Five equal classes: 0–100% for shares, 0 to a round maximum for counts."""
+    if spec.kind == "share":
+        return [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    top = float(values.max()) if values.notna().any() else 0.0
+    step = _nice_step(top / len(CHOROPLETH_COLOURS))
+    return [step * i for i in range(len(CHOROPLETH_COLOURS) + 1)]
+
+
+def _nice_step(raw: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 × 10^k at least `raw` (and at least 1)."""
+    if raw <= 1:
+        return 1.0
+    power = 10 ** math.floor(math.log10(raw))
+    return next(f * power for f in (1, 2, 2.5, 5, 10) if f * power >= raw)
+
+
+def _colour(value: object, breaks: list[float]) -> str:
+    """The class colour for `value`, or the no-data hatch."""
+    if value is None or pd.isna(value):
+        return NO_DATA_FILL
+    position = int(np.searchsorted(breaks[1:-1], float(value), side="right"))
+    return CHOROPLETH_COLOURS[position]
+
+
+def _choropleth_features(
+    table: gpd.GeoDataFrame, spec: MapMetric, breaks: list[float], selected: str | None, ranked: int
+) -> dict:
+    """A FeatureCollection whose properties are all escaped display text, plus `code`.
+
+    Ranks read 'n of `ranked`', the ICBs ranked nationally, even when fewer are shown.
+    """
+    ranks = table["rank"] if "rank" in table.columns else pd.Series(pd.NA, index=table.index)
+    properties = pd.DataFrame(
+        {
+            "code": _escaped(table["code"]),
+            "name": _escaped(table["name"]),
+            "metric": [_metric_text(row, spec) for _, row in table.iterrows()],
+            "iv_sites_not_engaged": _counts(table, "iv_sites_not_engaged"),
+            "sites_total": _counts(table, "sites_total"),
+            "rank": [_rank_text(rank, ranked) for rank in ranks],
+            "fill": [_colour(v, breaks) for v in table[spec.column]],
+            "selected": (table["code"] == selected).to_numpy(),
+        },
+        index=table.index,
+    )
+    return _feature_collection(gpd.GeoDataFrame(properties, geometry=table.geometry, crs=4326))
+
+
+def _metric_text(row: pd.Series, spec: MapMetric) -> str:
+    """The tooltip's metric value, saying when a share is by sites because capacity is unknown."""
+    text = spec.format(row[spec.column])
+    basis = row.get("share_basis")
+    if spec.column == "iv_not_engaged_share" and basis == "sites" and text != NO_DATA_LABEL:
+        text += " (by sites: capacity unknown)"
+    return text
+
+
+def _counts(table: pd.DataFrame, column: str) -> list[str]:
+    """A count column as display text; 'no data' when missing or when the metrics lack it."""
+    values = table[column] if column in table.columns else pd.Series(pd.NA, index=table.index)
+    return [NO_DATA_LABEL if pd.isna(v) else f"{float(v):,.0f}" for v in values]
+
+
+def _rank_text(value: object, of: int) -> str:
+    """'3 of 42' (1 = highest share not engaged) or 'no data'."""
+    return NO_DATA_LABEL if value is None or pd.isna(value) else f"{int(value)} of {of}"
+
+
+def _escaped(values: pd.Series) -> list[str]:
+    """Each value as escaped HTML text ('' when missing)."""
+    return ["" if pd.isna(v) else escape_html(str(v)) for v in values]
+
+
+def _feature_collection(frame: gpd.GeoDataFrame) -> dict:
+    """GeoJSON for Leaflet, coordinates rounded to 1e-5 degrees (about a metre) to keep it small."""
+    geometry = shapely.set_precision(frame.geometry.values, 1e-5, mode="pointwise")
+    shapes = [None if text is None else json.loads(text) for text in shapely.to_geojson(geometry)]
+    records = pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype(object)
+    records = records.where(records.notna(), None).to_dict("records")
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": props, "geometry": shape}
+            for props, shape in zip(records, shapes, strict=True)
+        ],
+    }
+
+
+def _icb_style(feature: dict) -> dict:
+    """Fill by class; the selected ICB gets a heavy outline."""
+    selected = feature["properties"]["selected"]
+    return {
+        "fillColor": feature["properties"]["fill"],
+        "fillOpacity": 0.6,
+        "color": "#000" if selected else "#555",
+        "weight": 4 if selected else 1,
+    }
+
+
+def _icb_tooltip(spec: MapMetric) -> folium.GeoJsonTooltip:
+    """Name, code (so a click can be read back), the metric and the headline counts."""
+    return folium.GeoJsonTooltip(
+        fields=["name", "code", "metric", "iv_sites_not_engaged", "sites_total", "rank"],
+        aliases=[
+            "ICB",
+            "Code",
+            escape_html(spec.label),
+            "I+V sites not engaged",
+            "All sites",
+            "Rank",
+        ],
+        sticky=True,
+    )
+
+
+def _icb_highlight(_: dict) -> dict:
+    """The ICB under the pointer."""
+    return {"weight": 3, "color": "#000"}
+
+
+def _choropleth_legend(spec: MapMetric, breaks: list[float], *, has_no_data: bool) -> str:
+    """Legend HTML: one swatch per class, and the hatched no-data swatch when used."""
+    rows = [
+        f'<li><span class="ics-swatch" style="background:{colour}"></span>'
+        f"{spec.format(low)}–{spec.format(high)}</li>"
+        for colour, low, high in zip(CHOROPLETH_COLOURS, breaks, breaks[1:], strict=False)
+    ]
+    if has_no_data:
+        rows.append(f'<li><span class="ics-swatch ics-no-data"></span>{NO_DATA_LABEL}</li>')
+    note = (
+        '<p class="ics-note">Share of I+V capacity, or of I+V sites where capacity is unknown.</p>'
+        if spec.column == "iv_not_engaged_share"
+        else ""
+    )
+    return _collapsible(escape_html(spec.label), f"<ul>{''.join(rows)}</ul>{note}")
+
+
+def _sites_legend(payload: dict, detail_zoom: int) -> str:
+    """Legend HTML for sectors, the not-engaged square, clusters and unmapped sites."""
+    rows = [
+        f'<li><span class="ics-dot" style="background:{SECTOR_COLOURS[sector]}"></span>{sector}</li>'
+        for sector in SECTORS
+    ]
+    rows.append(
+        f'<li><span class="ics-dot ics-not-engaged" style="background:{SECTOR_COLOURS[IV_SECTORS[0]]}">'
+        "</span>I+V not engaged (black-edged square)</li>"
+    )
+    rows.append(
+        '<li><span class="ics-dot ics-cluster"></span>Group: sector mix; black arc = share not engaged</li>'
+    )
+    notes = [f"{payload['count']:,} sites; every site shows from zoom {detail_zoom}."]
+    if payload["unmapped"]:
+        notes.append(f"{payload['unmapped']:,} sites have no coordinates and are not drawn.")
+    if payload["count"] == 0:
+        notes.append("No sites match the filters.")
+    paragraphs = "".join(f'<p class="ics-note">{note}</p>' for note in notes)
+    return _collapsible("Provider sites", f"<ul>{''.join(rows)}</ul>{paragraphs}")
+
+
+def _collapsible(title: str, body: str) -> str:
+    """A legend the user can fold away to see the map under it."""
+    return f"<details open><summary>{title}</summary>{body}</details>"
+
+
+def _base_map(
+    icbs: gpd.GeoDataFrame,
+    selected: str | None,
+    center: tuple[float, float] | None,
+    zoom: int | None,
+    tiles: str | None,
+) -> folium.Map:
+    """A Leaflet-only folium map (no jQuery, Bootstrap or icon fonts) at the requested view."""
+    bounds = _view_bounds(icbs, selected)
+    (south, west), (north, east) = bounds
+    m = folium.Map(
+        location=center or ((south + north) / 2, (west + east) / 2),
+        zoom_start=zoom or 6,
+        tiles=tiles,
+        control_scale=True,
+        min_zoom=5,
+        font_size="0.75rem",  # Leaflet's own 12px: folium's 1rem makes ICB tooltips overrun the map
+    )
+    urls = folium_asset_urls()
+    m.default_js = [("leaflet", urls["leaflet"])]
+    m.default_css = [("leaflet_css", urls["leaflet_css"])]
+    if center is None and zoom is None:
+        m.fit_bounds([list(bounds[0]), list(bounds[1])])
+    return m
+
+
+def _view_bounds(icbs: gpd.GeoDataFrame, selected: str | None) -> tuple[tuple[float, float], ...]:
+    """((south, west), (north, east)) of the selected ICB, else of all ICBs, else England."""
+    shown = icbs[icbs["code"] == selected] if selected else icbs
+    shown = shown[shown.geometry.notna() & ~shown.geometry.is_empty]
+    if shown.empty:
+        return ENGLAND_BOUNDS
+    west, south, east, north = shown.total_bounds
+    return ((float(south), float(west)), (float(north), float(east)))

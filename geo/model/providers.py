@@ -1,0 +1,266 @@
+"""The canonical provider-site table: one shape for every provider list, whoever published it.
+
+Every reader (CQC, NHS ODS, generic) produces this one table so that assignment,
+metrics, maps and briefings never care where a provider list came from. Sectors and
+the rules that give each site one live in `geo.model.sectors` and are re-exported here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+
+import pandas as pd
+
+from geo.io import tables
+from geo.model import sectors
+from geo.model.errors import InputError
+from geo.model.postcodes import is_postcode, normalise_postcodes
+from geo.model.sectors import (
+    UNKNOWN,
+)
+
+# The columns every provider list is turned into, in this order. Publishers'
+# other columns are passed through after these, unrenamed.
+CANONICAL_COLUMNS: tuple[str, ...] = (
+    "site_id",
+    "site_name",
+    "provider_id",
+    "provider_name",
+    "sector",
+    "service_type",
+    "capacity",
+    "planning_status",
+    "postcode",
+    "lat",
+    "lon",
+    "official_icb_code",
+    "source",
+)
+
+ENGAGED = "engaged"
+NOT_ENGAGED = "not engaged"
+UNKNOWN_STATUS = "unknown"
+PLANNING_STATUSES: tuple[str, ...] = (ENGAGED, NOT_ENGAGED, UNKNOWN_STATUS)
+
+# Canonical columns that follow CANONICAL_COLUMNS in every canonical table, before the
+# publisher's own columns: the publisher's sub-ICB (E38) code, from which
+# `attach_official_icb` derives `official_icb_code`, and `problems`, always last: what
+# was wrong with the row's values (semicolon-joined, empty when the row is fine).
+SICBL_COLUMN = "official_sicbl_code"
+PROBLEMS_COLUMN = "problems"
+CANONICAL_EXTRAS: tuple[str, ...] = (SICBL_COLUMN, PROBLEMS_COLUMN)
+
+_NUMBER_COLUMNS = ("capacity", "lat", "lon")
+CANONICAL_DTYPES: dict[str, str] = {
+    name: "Float64" if name in _NUMBER_COLUMNS else "string"
+    for name in (*CANONICAL_COLUMNS, *CANONICAL_EXTRAS)
+}
+
+
+# --- planning statuses ----------------------------------------------------------------
+
+_STATUS_LABELS: dict[str, str] = {
+    **dict.fromkeys(["yes", "y", "true", "engaged", "member"], ENGAGED),
+    **dict.fromkeys(
+        ["no", "n", "false", "not engaged", "non engaged", "not member", "non member"],
+        NOT_ENGAGED,
+    ),
+    **dict.fromkeys(["", "unknown", "not known"], UNKNOWN_STATUS),
+}
+
+
+def normalise_planning_statuses(values: pd.Series) -> pd.Series:
+    """Map free-text statuses ('Yes', 'member', 'N') onto PLANNING_STATUSES; else 'unknown'."""
+    return _match_statuses(values)[0]
+
+
+def unrecognised_planning_statuses(values: pd.Series) -> list[str]:
+    """The distinct non-blank statuses `normalise_planning_statuses` could not place, sorted."""
+    return tables.unrecognised_labels(values, tables.label_key, _STATUS_LABELS)
+
+
+def _match_statuses(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Planning statuses for free-text labels, and a mask of the cells that were recognised."""
+    return tables.lookup_labels(values, tables.label_key, _STATUS_LABELS, UNKNOWN_STATUS)
+
+
+# --- postcodes, capacity and the canonical table --------------------------------------
+
+
+def parse_capacity(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Capacity (beds, places) as Float64, and a mask of the non-blank cells that were not
+    a number of zero or more. Blank stays NA, never 0."""
+    number, bad = _parse_numbers(values)
+    negative = (number < 0).fillna(False).astype(bool)
+    return number.mask(negative), bad | negative
+
+
+def to_canonical(raw: pd.DataFrame, mapping: Mapping[str, str], *, source: str) -> pd.DataFrame:
+    """Turn a publisher's table into the canonical provider table, so nothing downstream
+    cares where the list came from.
+
+    `mapping` is canonical name -> raw column. The result has CANONICAL_COLUMNS, then
+    CANONICAL_EXTRAS (`problems` last), then every unmapped raw column unrenamed (one
+    whose name clashes with a canonical column becomes 'raw_<name>'). A raw column already
+    named like a canonical column is used as that column when `mapping` leaves it out.
+    Missing columns are NA; `sector` defaults to 'Unknown', `planning_status` to 'unknown'.
+    """
+    columns = _resolve_mapping(raw, mapping, source)
+    checks: list[pd.Series] = []
+    table = pd.DataFrame(index=raw.index)
+    for name in (*CANONICAL_COLUMNS, SICBL_COLUMN):
+        picked = raw[columns[name]] if name in columns else None
+        table[name], problems = _canonical_column(name, picked, raw.index, source)
+        checks.extend(problems)
+    if PROBLEMS_COLUMN in raw.columns:
+        checks.insert(0, tables.trimmed_text(raw[PROBLEMS_COLUMN]))
+    table[PROBLEMS_COLUMN] = _join_problems(checks, raw.index)
+    return pd.concat([table, _passthrough(raw, columns)], axis=1)
+
+
+def _resolve_mapping(raw: pd.DataFrame, mapping: Mapping[str, str], source: str) -> dict:
+    """Check the mapping against the file and add identity mappings for canonical names."""
+    allowed = (*CANONICAL_COLUMNS, SICBL_COLUMN)
+    for name, column in mapping.items():
+        if name not in allowed:
+            raise InputError(
+                f"{source}: column mapping names {name!r}, which is not a canonical column; "
+                f"expected one of {', '.join(allowed)}"
+            )
+        if column not in raw.columns:
+            raise InputError(f"{source}: {_missing_column_message(raw, column, name)}")
+    columns = dict(mapping)
+    used = set(mapping.values())
+    for name in allowed:
+        if name not in columns and name in raw.columns and name not in used:
+            columns[name] = name
+    return columns
+
+
+def _missing_column_message(raw: pd.DataFrame, column: object, name: str) -> str:
+    found = [str(c) for c in raw.columns]
+    close = difflib.get_close_matches(str(column), found, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    listed = ", ".join(found[:12]) + (f" and {len(found) - 12} more" if len(found) > 12 else "")
+    return f"column {column!r} (mapped to {name}) is not in the file{hint} Found: {listed}"
+
+
+def _canonical_column(
+    name: str, values: pd.Series | None, index: pd.Index, source: str
+) -> tuple[pd.Series, list[pd.Series]]:
+    """One canonical column, typed, and a problem message per row where its value was bad."""
+    if values is None:
+        default = {"sector": UNKNOWN, "planning_status": UNKNOWN_STATUS, "source": source}
+        return pd.Series(default.get(name), index=index, dtype=CANONICAL_DTYPES[name]), []
+    if name in _NUMBER_COLUMNS:
+        number, bad = parse_capacity(values) if name == "capacity" else _parse_numbers(values)
+        what = "a number of zero or more" if name == "capacity" else "a number"
+        return number, [_problem(bad, values, f"{name} {{}} is not {what}")]
+    text = tables.trimmed_text(values)
+    if name == "sector":
+        labels, known = sectors.match_sector_labels(text)
+        return labels, [_problem(~known, text, "sector {} not recognised")]
+    if name == "planning_status":
+        statuses, known = _match_statuses(text)
+        message = "planning status {} not recognised (expected engaged or not engaged)"
+        return statuses, [_problem(~known, text, message)]
+    if name == "postcode":
+        postcodes = normalise_postcodes(text)
+        shaped = is_postcode(postcodes)
+        bad = text.notna() & ~shaped
+        return postcodes, [_problem(bad, text, "postcode {} is not a UK postcode")]
+    if name in ("official_icb_code", SICBL_COLUMN):
+        return text.str.upper(), []
+    if name == "source":
+        return text.fillna(source), []
+    return text, []
+
+
+def _parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Numbers as Float64 and a mask of non-blank cells that were not finite numbers."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
+        number = values.astype("Float64")
+        blank = number.isna()
+    else:
+        text = tables.trimmed_text(values)
+        blank = text.isna()
+        cleaned = tables.map_distinct(text, _without_thousands_commas)
+        number = pd.to_numeric(pd.Series(cleaned, index=text.index), errors="coerce")
+        number = number.astype("Float64")
+    finite = number.notna() & (number.abs() != float("inf")).fillna(False)
+    number = number.where(finite)
+    bad = ~blank & ~finite.astype(bool)
+    return number, bad.astype(bool)
+
+
+def _without_thousands_commas(value: str | None) -> str | None:
+    return None if value is None else re.sub(r"(?<=\d),(?=\d{3}\b)", "", value)
+
+
+def _problem(bad: pd.Series, values: pd.Series, template: str) -> pd.Series:
+    """A message per bad row (NA elsewhere), quoting the value as the file gave it."""
+    bad = bad.fillna(False).astype(bool)
+    messages = pd.Series(pd.NA, index=bad.index, dtype="string")
+    if bad.any():
+        messages[bad] = [template.format(repr(tables.cell_text(v))) for v in values[bad]]
+    return messages
+
+
+def _join_problems(checks: list[pd.Series], index: pd.Index) -> pd.Series:
+    """Semicolon-join the messages of each row; empty string where a row had none."""
+    columns = [check.to_numpy(dtype=object, na_value=None) for check in checks]
+    joined = ["; ".join(m for m in row if m is not None) for row in zip(*columns, strict=True)]
+    return pd.Series(joined or "", index=index, dtype="string")
+
+
+def _passthrough(raw: pd.DataFrame, columns: dict) -> pd.DataFrame:
+    """The raw columns the mapping did not use, renamed only where they would clash."""
+    used = set(columns.values()) | {PROBLEMS_COLUMN}
+    rest = raw[[column for column in raw.columns if column not in used]]
+    taken = set(CANONICAL_COLUMNS) | set(CANONICAL_EXTRAS)
+    return rest.rename(columns=lambda c: f"raw_{c}" if c in taken else c)
+
+
+# --- official ICB from the publisher's sub-ICB code -----------------------------------
+
+
+def attach_official_icb(
+    sites: pd.DataFrame, sicbl_to_icb: Mapping[str, str], *, sicbl_column: str = SICBL_COLUMN
+) -> pd.DataFrame:
+    """Fill blank `official_icb_code` from the publisher's sub-ICB (E38) code, using the
+    lookup of the chosen vintage; codes already there are kept. See `unmapped_sicbl_codes`."""
+    codes = _sicbl_codes(sites, sicbl_column)
+    lookup = {str(k).strip().upper(): str(v).strip().upper() for k, v in sicbl_to_icb.items()}
+    derived = codes.map(lookup).astype("string")
+    result = sites.copy()
+    current = (
+        tables.trimmed_text(result["official_icb_code"])
+        if "official_icb_code" in result
+        else pd.Series(pd.NA, index=result.index, dtype="string")
+    )
+    result["official_icb_code"] = current.fillna(derived)
+    return result
+
+
+def unmapped_sicbl_codes(
+    sites: pd.DataFrame, sicbl_to_icb: Mapping[str, str], *, sicbl_column: str = SICBL_COLUMN
+) -> pd.DataFrame:
+    """Sub-ICB codes the lookup does not know, with how many sites carry each (most first),
+    so the caller can say '12 sites have sub-ICB code E38000999 that the 2023 lookup does
+    not know'."""
+    codes = _sicbl_codes(sites, sicbl_column)
+    known = {str(k).strip().upper() for k in sicbl_to_icb}
+    unknown = codes[codes.notna() & ~codes.isin(known)]
+    counts = unknown.value_counts().rename_axis("sicbl_code").reset_index(name="sites")
+    counts = counts.sort_values(["sites", "sicbl_code"], ascending=[False, True])
+    return counts.reset_index(drop=True).astype({"sicbl_code": "string", "sites": "int64"})
+
+
+def _sicbl_codes(sites: pd.DataFrame, sicbl_column: str) -> pd.Series:
+    if sicbl_column not in sites.columns:
+        raise InputError(
+            f"provider sites: no column {sicbl_column!r} with sub-ICB codes to look ICBs up from"
+        )
+    return tables.trimmed_text(sites[sicbl_column]).str.upper()

@@ -1,0 +1,123 @@
+"""The app's settings in one declarative table, read from environment variables.
+
+Every setting is documented in the README's settings table, which a test keeps in
+step with `SETTINGS` below.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DEFAULT_DATA_DIR = PROJECT_DIR / "data"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A named setting: its environment variable, default and one line of help."""
+
+    env: str
+    default: str
+    help: str
+
+
+SETTINGS: dict[str, Setting] = {
+    "data_dir": Setting(
+        "ICS_DATA_DIR",
+        str(DEFAULT_DATA_DIR),
+        "Folder for the download cache (`cache/`) and the embedded SQLite store.",
+    ),
+    "database_url": Setting(
+        "DATABASE_URL",
+        "",
+        "PostgreSQL URL for the shared multi-user store; empty means the SQLite file under the data folder.",
+    ),
+    "vintage": Setting(
+        "ICS_VINTAGE",
+        "",
+        "ICB boundary vintage shown first (2022, 2023, 2024, 2026); empty means the newest one loaded.",
+    ),
+    "coastal_snap_m": Setting(
+        "ICS_COASTAL_SNAP_M",
+        "250",
+        "A site this close (metres) outside the generalised coastline is given the nearest ICB, flagged `nearest`.",
+    ),
+    "near_border_km": Setting(
+        "ICS_NEAR_BORDER_KM",
+        "5",
+        "Default distance (km) to another ICB's border under which a site counts as near the border.",
+    ),
+    "upload_limit_mb": Setting(
+        "ICS_UPLOAD_LIMIT_MB",
+        "200",
+        "Largest file an analyst may upload, in megabytes.",
+    ),
+    "allow_uploads": Setting(
+        "ICS_ALLOW_UPLOADS",
+        "true",
+        "Show the analysts' pages (upload, publish, revert); `false` hides them on a read-only deployment.",
+    ),
+    "author": Setting(
+        "ICS_AUTHOR",
+        "",
+        "Name recorded as the author of published versions by default; empty means the operating-system user.",
+    ),
+    "map_assets": Setting(
+        "ICS_MAP_ASSETS",
+        "local",
+        "Where maps load Leaflet from: `local` (the pinned npm copies installed by `npm ci`, inlined), `cdn`, or a base URL.",
+    ),
+    "map_tiles": Setting(
+        "ICS_MAP_TILES",
+        "OpenStreetMap",
+        "Background map tiles (fetched from the internet by the browser); `none` for no background.",
+    ),
+    "http_timeout_s": Setting(
+        "ICS_HTTP_TIMEOUT_S",
+        "60",
+        "Seconds to wait for a publisher's server before giving up on a download.",
+    ),
+    "arcgis_base": Setting(
+        "ICS_ARCGIS_BASE",
+        "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services",
+        "ONS Open Geography Portal ArcGIS services root that boundary and lookup layers are fetched from.",
+    ),
+    "cqc_index_url": Setting(
+        "ICS_CQC_INDEX_URL",
+        "https://www.cqc.org.uk/about-us/transparency/using-cqc-data",
+        "CQC page that links the monthly 'Care directory with filters' (HSCA active locations) file.",
+    ),
+    "ods_base": Setting(
+        "ICS_ODS_BASE",
+        "https://www.odsdatasearchandexport.nhs.uk/api/getReport",
+        "NHS ODS Data Search and Export report endpoint (`?report=<code>` is added).",
+    ),
+    "postcodes_io_url": Setting(
+        "ICS_POSTCODES_IO_URL",
+        "https://api.postcodes.io",
+        "postcodes.io API root used to geocode postcodes online (bulk `POST /postcodes`).",
+    ),
+    "onspd_path": Setting(
+        "ICS_ONSPD_PATH",
+        "",
+        "ONSPD or NSPL file (CSV, or the zip ONS ships) for geocoding postcodes offline; empty means none.",
+    ),
+}
+
+
+def get_setting(name: str) -> str:
+    """The value of setting `name`: its environment variable if set, else its default."""
+    setting = SETTINGS[name]
+    return os.environ.get(setting.env, setting.default)
+
+
+def data_dir() -> Path:
+    """The data folder, derived from this file's location unless ICS_DATA_DIR says otherwise."""
+    return Path(get_setting("data_dir"))
+
+
+def cache_dir() -> Path:
+    """Where downloaded official files and their provenance records are kept."""
+    return data_dir() / "cache"

@@ -1,0 +1,399 @@
+"""The analyst's one path from a file to a published version, shared by the upload page and the CLI.
+
+`prepare` reads a provider list, engagement list or boundary file, places sites
+(coordinates, grid references or postcodes) and judges every row, without touching
+the store; `publish` then stores what was accepted as the dataset's next version.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import math
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from geo import workspace
+from geo.analysis import engagement
+from geo.geocode.offline import bng_to_latlon, geocode_sites, postcode_file_from_settings
+from geo.io import boundaries, readers
+from geo.model import settings
+from geo.model.errors import InputError
+from geo.publish import validation
+from geo.publish.mapping import GRID_FIELDS, preview
+from geo.store.versions import Store, Version
+
+KINDS: tuple[str, ...] = ("sites", "engagement", "boundaries")
+GEOCODE_CHOICES: tuple[str, ...] = ("offline", "online")
+UPLOAD_TYPES: dict[str, tuple[str, ...]] = {
+    "sites": ("csv", "xlsx", "ods", "geojson", "json", "gpkg", "zip"),
+    "engagement": ("csv", "xlsx"),
+    "boundaries": ("geojson", "json", "gpkg", "zip"),
+}
+# (step, share of the work done): what `prepare` is doing, for a progress bar.
+Progress = Callable[[str, float], None]
+
+_FORMAT_LABELS: dict[str, str] = {
+    "cqc": "CQC HSCA Active Locations (care directory with filters)",
+    "cqc_directory": "CQC care directory (CSV)",
+    "ods": "NHS ODS report (headerless CSV)",
+    "generic": "a provider list in no known format: its columns are found by name",
+    "engagement": "planning-engagement list",
+}
+_PUBLISHERS: dict[str, str] = {
+    "cqc": "Care Quality Commission",
+    "cqc_directory": "Care Quality Commission",
+    "ods": "NHS England (Organisation Data Service)",
+    "ons": "Office for National Statistics",
+}
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_CHUNK = 1024 * 1024
+
+
+@dataclass
+class Prepared:
+    """A file read and judged, ready to publish: the table that would be stored and why.
+
+    `counts` (accepted, warned, rejected) add up to the input rows; `table` holds the
+    accepted and warned rows; `report` is the row-by-row ValidationReport (sites only).
+    """
+
+    kind: str
+    dataset: str
+    file_name: str
+    checksum: str
+    table: pd.DataFrame
+    report: validation.ValidationReport | None
+    counts: dict[str, int]
+    notes: list[str] = field(default_factory=list)
+    fmt: str = ""
+    publisher: str = ""
+
+    @property
+    def total(self) -> int:
+        """How many rows the file had."""
+        return sum(self.counts.values())
+
+    def summary(self) -> str:
+        """One line for the command line and the page: rows accepted, warned and rejected."""
+        c = self.counts
+        return (
+            f"{self.file_name}: {self.total:,} {_rows(self.total)}: {c['accepted']:,} accepted, "
+            f"{c['warned']:,} accepted with a warning, {c['rejected']:,} rejected"
+        )
+
+    def rejections(self, limit: int = 5) -> list[str]:
+        """The first rejected rows as 'row N: reason', for a summary."""
+        if self.report is None:
+            return []
+        rows = self.report.rows
+        rejected = rows[rows["status"] == validation.REJECTED].head(limit)
+        return [
+            f"row {row}: {reason}"
+            for row, reason in zip(rejected["row"], rejected["reason"], strict=True)
+        ]
+
+
+def prepare(
+    path: str | Path,
+    kind: str,
+    *,
+    file_name: str | None = None,
+    fmt: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    ods_report: str | None = None,
+    vintage: str | None = None,
+    geocode: str | None = None,
+    postcode_file: str | Path | None = None,
+    progress: Progress | None = None,
+) -> Prepared:
+    """Read and judge a file the way it would be published, without touching the store.
+
+    `kind` is 'sites', 'engagement' or 'boundaries'. Sites: `fmt` and `ods_report` as in
+    `readers.read_sites`; `columns` maps canonical names (and 'easting'/'northing', which
+    become lat/lon) to the file's columns; `geocode` 'offline' (ONSPD/NSPL
+    `postcode_file`, else setting ICS_ONSPD_PATH) or 'online' (postcodes.io) places rows
+    without coordinates. Boundaries: `fmt` is the layer kind (icb, sicbl, nhser) when the
+    file has no ONS code columns, `vintage` its year.
+    """
+    path = Path(path)
+    _check_request(path, kind, geocode)
+    step = progress or (lambda _step, _share: None)
+    name = file_name or path.name
+    step(f"Reading {name}", 0.0)
+    checksum = file_checksum(path)
+    if kind == "sites":
+        prepared = _prepare_sites(
+            path, name, fmt, columns, ods_report, geocode, postcode_file, step
+        )
+    elif kind == "engagement":
+        prepared = _prepare_engagement(path, name, columns)
+    else:
+        prepared = _prepare_boundaries(path, name, fmt, columns, vintage)
+    prepared.checksum = checksum
+    step("Checked", 1.0)
+    return prepared
+
+
+def publish(
+    prepared: Prepared, store: Store, *, author: str, dataset: str | None = None
+) -> Version:
+    """Store what `prepare` accepted as the dataset's next version, all or nothing."""
+    if prepared.table.empty:
+        raise InputError(nothing_to_publish(prepared))
+    return store.publish(
+        dataset or prepared.dataset,
+        prepared.kind,
+        prepared.table,
+        author=author,
+        file_name=prepared.file_name,
+        checksum=prepared.checksum,
+        counts=dict(prepared.counts),
+        meta={"publisher": prepared.publisher, "format": prepared.fmt, "notes": prepared.notes},
+    )
+
+
+def default_author() -> str:
+    """Who publishes when nobody says: setting ICS_AUTHOR, else the operating-system user."""
+    configured = settings.get_setting("author").strip()
+    if configured:
+        return configured
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in a bare container
+        return ""
+
+
+def uploads_allowed() -> bool:
+    """Whether the analysts' pages are shown (setting ICS_ALLOW_UPLOADS)."""
+    return settings.get_setting("allow_uploads").strip().casefold() in _TRUE
+
+
+def file_checksum(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes, read a megabyte at a time: the audit log's fingerprint."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Recognised:
+    """What an uploaded file is, said before it is read: its format, in words, and for a
+    provider list in no known format, its first rows for the column-mapping step."""
+
+    fmt: str
+    label: str
+    preview: pd.DataFrame | None = None
+
+
+def recognise_upload(path: str | Path, kind: str) -> Recognised:
+    """The format a file will be read as, named for the page, with a preview if it needs mapping."""
+    path = Path(path)
+    if kind == "sites":
+        fmt = readers.detect_format(path)
+        return Recognised(fmt, _FORMAT_LABELS[fmt], preview(path) if fmt == "generic" else None)
+    if kind == "engagement":
+        return Recognised("engagement", _FORMAT_LABELS["engagement"])
+    layer = boundaries.detect_layer(list(_geo_columns(path)))
+    if layer is None:
+        return Recognised("boundaries", "a boundary file without ONS code columns")
+    label = f"ONS {layer.kind.upper()} boundaries, {layer.vintage} vintage ({layer.code})"
+    return Recognised("ons", label)
+
+
+def upload_limit_mb() -> int | None:
+    """Whole megabytes for an upload widget from ICS_UPLOAD_LIMIT_MB; None when the setting
+    is not a number (`validation.check_upload_size` then says so)."""
+    try:
+        return max(1, math.ceil(float(settings.get_setting("upload_limit_mb"))))
+    except ValueError:
+        return None
+
+
+# --- sites ------------------------------------------------------------------------------
+
+
+def _prepare_sites(path, name, fmt, columns, ods_report, geocode, postcode_file, step) -> Prepared:
+    """read_sites -> grid references to lat/lon -> geocode postcodes -> validate_sites."""
+    mapping, grid = _split_grid(name, columns)
+    fmt = fmt or ("ods" if ods_report else readers.detect_format(path))
+    sites = readers.read_sites(path, fmt, columns=mapping, ods_report=ods_report)
+    notes = [f"read as {_FORMAT_LABELS[fmt]}"]
+    if grid:
+        sites = _from_grid(sites, grid)
+        notes.append(f"lat/lon from grid references in {grid['easting']} and {grid['northing']}")
+    step(f"Placing {len(sites):,} sites", 0.3)
+    sites = _geocoded(sites, geocode, postcode_file, step)
+    notes += _geocode_notes(sites, geocode)
+    step("Checking every row", 0.85)
+    report = validation.validate_sites(sites, file_name=name)
+    counts = {
+        "accepted": report.counts[validation.ACCEPTED],
+        "warned": report.counts[validation.WARNING],
+        "rejected": report.counts[validation.REJECTED],
+    }
+    return Prepared(
+        kind="sites",
+        dataset=workspace.SITES,
+        file_name=name,
+        checksum="",
+        table=report.accepted.reset_index(drop=True),
+        report=report,
+        counts=counts,
+        notes=notes,
+        fmt=fmt,
+        publisher=_PUBLISHERS.get(fmt, ""),
+    )
+
+
+def _split_grid(name: str, columns: Mapping[str, str] | None) -> tuple[dict, dict]:
+    """The mapping for the reader, and the easting/northing columns, which it does not know."""
+    mapping = {key: value for key, value in (columns or {}).items() if value}
+    grid = {key: mapping.pop(key) for key in GRID_FIELDS if key in mapping}
+    if len(grid) == 1:
+        given, missing = next(iter(grid)), next(k for k in GRID_FIELDS if k not in grid)
+        raise InputError(f"{name}: column mapping names an {given} column but no {missing} column")
+    if grid:
+        # The reader has no grid columns, so it reads them in the lat/lon slots, typed and
+        # checked as numbers; _from_grid converts them. Mapped lat/lon columns give way.
+        mapping.update(lat=grid["easting"], lon=grid["northing"])
+    return mapping, grid
+
+
+def _from_grid(sites: pd.DataFrame, grid: dict[str, str]) -> pd.DataFrame:
+    """Sites whose lat/lon slots hold eastings/northings, with those turned into WGS84."""
+    result = sites.copy()
+    easting, northing = result["lat"], result["lon"]
+    lat, lon = bng_to_latlon(easting, northing)
+    result["lat"] = pd.array(lat, dtype="Float64")
+    result["lon"] = pd.array(lon, dtype="Float64")
+    result["easting"], result["northing"] = easting, northing
+    problems = result["problems"].astype("string")
+    problems = problems.str.replace(r"(^|; )lat (?=.+ is not a number)", r"\1easting ", regex=True)
+    problems = problems.str.replace(r"(^|; )lon (?=.+ is not a number)", r"\1northing ", regex=True)
+    result["problems"] = problems
+    return result
+
+
+def _geocoded(sites: pd.DataFrame, geocode: str | None, postcode_file, step) -> pd.DataFrame:
+    """Missing coordinates filled from postcodes as asked; a status per row either way."""
+
+    def progress(done: int, total: int | None) -> None:
+        share = done / total if total else 0.5
+        step(
+            f"Geocoding postcodes ({done:,} of {total:,})" if total else "Geocoding",
+            0.3 + 0.5 * share,
+        )
+
+    if geocode == "offline":
+        index = Path(postcode_file) if postcode_file else postcode_file_from_settings()
+        if index is None:
+            raise InputError(
+                "offline geocoding needs an ONSPD or NSPL file: name it (--postcodes) "
+                "or set ICS_ONSPD_PATH"
+            )
+        return geocode_sites(sites, index=index, progress=progress)
+    return geocode_sites(sites, online=geocode == "online", progress=progress)
+
+
+def _geocode_notes(sites: pd.DataFrame, geocode: str | None) -> list[str]:
+    status = sites["geocode_status"].astype("string")
+    asked = ~status.isin(["coordinates given", "no postcode"])
+    if not asked.any():
+        return []
+    found = status.str.startswith("found").fillna(False)
+    if geocode is None:
+        n = int(asked.sum())
+        return [
+            f"{n:,} {_rows(n)} without coordinates {'has' if n == 1 else 'have'} a postcode: choose a geocoder to place them"
+        ]
+    source = sites.loc[found, "geocode_source"].dropna().astype(str).unique()
+    where = f" ({', '.join(source)})" if len(source) else ""
+    return [f"{int(found.sum()):,} of {int(asked.sum()):,} postcodes geocoded{where}"]
+
+
+# --- engagement lists and boundaries ----------------------------------------------------
+
+
+def _prepare_engagement(path: Path, name: str, columns) -> Prepared:
+    listed = engagement.load_engagement(path, columns=dict(columns) if columns else None)
+    statuses = listed["planning_status"].value_counts()
+    notes = [", ".join(f"{count:,} {status}" for status, count in statuses.items())]
+    return Prepared(
+        kind="engagement",
+        dataset=workspace.ENGAGEMENT,
+        file_name=name,
+        checksum="",
+        table=listed,
+        report=None,
+        counts={"accepted": len(listed), "warned": 0, "rejected": 0},
+        notes=[note for note in notes if note],
+        fmt="engagement",
+    )
+
+
+def _prepare_boundaries(path: Path, name: str, layer_kind, columns, vintage) -> Prepared:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        layer = boundaries.load_boundaries(
+            path, kind=layer_kind, columns=dict(columns) if columns else None, vintage=vintage
+        )
+    notes = [str(warning.message) for warning in caught] + boundaries.check_boundaries(layer)
+    kinds = layer[["kind", "vintage"]].drop_duplicates()
+    found_kind, found_vintage = kinds.iloc[0]["kind"], kinds.iloc[0]["vintage"]
+    repaired = int(layer["repaired"].sum())
+    return Prepared(
+        kind="boundaries",
+        dataset=workspace.boundary_dataset(found_kind, found_vintage),
+        file_name=name,
+        checksum="",
+        table=layer,
+        report=None,
+        counts={"accepted": len(layer) - repaired, "warned": repaired, "rejected": 0},
+        notes=notes,
+        fmt="ons" if columns is None else "boundaries",
+        publisher=_PUBLISHERS["ons"] if columns is None else "",
+    )
+
+
+# --- checks -----------------------------------------------------------------------------
+
+
+def _check_request(path: Path, kind: str, geocode: str | None) -> None:
+    if kind not in KINDS:
+        raise InputError(f"{path.name}: kind {kind!r} is not one of {', '.join(KINDS)}")
+    if geocode is not None and geocode not in GEOCODE_CHOICES:
+        raise InputError(f"geocode {geocode!r}: expected one of {', '.join(GEOCODE_CHOICES)}")
+    if not path.is_file():
+        raise InputError(f"{path.name}: file not found at {path}")
+
+
+def _rows(n: int) -> str:
+    return "row" if n == 1 else "rows"
+
+
+def nothing_to_publish(prepared: Prepared) -> str:
+    """Why a prepared file cannot be published: it had no rows, or every row was rejected."""
+    if prepared.total == 0:
+        return f"nothing to publish: {prepared.file_name} has no rows"
+    if prepared.total == 1:
+        return f"nothing to publish: the only row of {prepared.file_name} was rejected"
+    return f"nothing to publish: all {prepared.total:,} rows of {prepared.file_name} were rejected"
+
+
+def _geo_columns(path: Path) -> tuple[str, ...]:
+    import pyogrio
+
+    source = str(path)
+    if path.suffix.casefold() == ".zip":
+        source = f"/vsizip/{path.resolve()}"
+    try:
+        return tuple(str(name) for name in pyogrio.read_info(source)["fields"])
+    except Exception as error:  # pyogrio raises several types for unreadable files
+        raise InputError(f"boundary file {path.name}: could not be read ({error})") from None
