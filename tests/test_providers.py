@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from geo.io.sector_rules import load_sector_rules
 from geo.model.errors import InputError
 from geo.model.postcodes import normalise_postcode, normalise_postcodes
 from geo.model.providers import (
@@ -26,7 +27,6 @@ from geo.model.sectors import (
     SECTORS,
     SectorRule,
     classify_sectors,
-    load_sector_rules,
     normalise_sector_labels,
     rules_table,
     unrecognised_sector_labels,

@@ -14,6 +14,7 @@ import pandas as pd
 
 from geo.analysis import engagement, metrics, spatial
 from geo.io import boundaries, lookups, readers
+from geo.io.sector_rules import load_sector_rules
 from geo.model import providers, sectors
 from geo.model.errors import InputError
 
@@ -58,7 +59,7 @@ def analyse(inputs: Inputs) -> Analysis:
     icbs = boundaries.load_boundaries(inputs.boundaries, kind="icb")
     sub_icbs = _optional_layer(inputs.sub_icbs, "sicbl")
     regions = _optional_layer(inputs.regions, "nhser")
-    rules = sectors.load_sector_rules(inputs.sector_rules) if inputs.sector_rules else None
+    rules = load_sector_rules(inputs.sector_rules) if inputs.sector_rules else None
     sites = readers.read_sites(
         inputs.sites, inputs.sites_format, ods_report=inputs.ods_report, sector_rules=rules
     )

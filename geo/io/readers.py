@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo.io import tables
-from geo.model import providers, sectors
+from geo.model import providers, sectors, text
 from geo.model.errors import InputError
 
 FORMATS: tuple[str, ...] = ("cqc", "cqc_directory", "ods", "generic")
@@ -413,9 +413,9 @@ def _check_readable(path: Path) -> None:
 
 def _cqc_sheet(previews: Iterable[tuple[str, list[list[str]]]]) -> str | None:
     """The first sheet, other than README and dual registrations, with CQC's header."""
-    skip = {tables.name_key(name) for name in _SHEET_SKIP}
+    skip = {text.name_key(name) for name in _SHEET_SKIP}
     for name, rows in previews:
-        if tables.name_key(name) not in skip and _header_index(rows) is not None:
+        if text.name_key(name) not in skip and _header_index(rows) is not None:
             return name
     return None
 
@@ -423,7 +423,7 @@ def _cqc_sheet(previews: Iterable[tuple[str, list[list[str]]]]) -> str | None:
 def _header_index(rows: list[list[str]]) -> int | None:
     """Where CQC's header is: the first row whose first cell is 'Location ID'."""
     return next(
-        (n for n, row in enumerate(rows) if row and tables.name_key(row[0]) == "locationid"), None
+        (n for n, row in enumerate(rows) if row and text.name_key(row[0]) == "locationid"), None
     )
 
 
@@ -445,11 +445,11 @@ def _aliased_columns(names: Iterable[object], aliases: Mapping[str, tuple[str, .
     """Canonical name -> the file's column, for every alias found (first alias wins)."""
     by_key: dict[str, object] = {}
     for name in names:
-        by_key.setdefault(tables.name_key(name), name)
+        by_key.setdefault(text.name_key(name), name)
     found = {}
     for canonical, spellings in aliases.items():
         column = next(
-            (by_key[tables.name_key(s)] for s in spellings if tables.name_key(s) in by_key), None
+            (by_key[text.name_key(s)] for s in spellings if text.name_key(s) in by_key), None
         )
         if column is not None:
             found[canonical] = column

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import re
 import zipfile
 from collections.abc import Callable, Iterator
 from itertools import chain, islice
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from geo.io import opendocument
+from geo.model import text
 from geo.model.errors import InputError
 
 PREVIEW_ROWS = 20  # rows read to tell a format or find a header
@@ -52,11 +51,6 @@ def sniff_container(path: Path) -> str:
     if head.lstrip().startswith(b"{"):
         return "geo"
     return "text"
-
-
-def name_key(name: object) -> str:
-    """A column or sheet name with case, spaces and punctuation ignored."""
-    return re.sub(r"[^0-9a-z]", "", str(name).casefold())
 
 
 # --- text files -------------------------------------------------------------------------
@@ -206,8 +200,8 @@ def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[list[str]]:
     """A workbook sheet's rows as text, read-only so memory stays small."""
     workbook = _open_workbook(path)
     try:
-        names = {name_key(name): name for name in workbook.sheetnames}
-        name = workbook.sheetnames[0] if sheet is None else names.get(name_key(sheet))
+        names = {text.name_key(name): name for name in workbook.sheetnames}
+        name = workbook.sheetnames[0] if sheet is None else names.get(text.name_key(sheet))
         if name is None:
             raise InputError(
                 f"spreadsheet {path.name}: has no sheet {sheet!r}; its sheets are: "
@@ -243,52 +237,3 @@ def _xlsx_text(value: object) -> str:
     if isinstance(value, float):
         return repr(value)
     return str(value)
-
-
-# --- cells as text, and free-text labels -----------------------------------------------
-
-
-def cell_text(value: object) -> str | None:
-    """A cell as trimmed text, None when blank; whole floats (Excel's 207994.0) lose '.0'."""
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip() or None
-
-
-def map_distinct(values: pd.Series, func: Callable[[object], object]) -> np.ndarray:
-    """`func` applied once per distinct cell (None for blanks), spread back over the rows."""
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object, na_value=None))
-    mapped = np.empty(len(uniques) + 1, dtype=object)
-    mapped[:] = [*(func(value) for value in uniques), func(None)]
-    return mapped[codes]
-
-
-def trimmed_text(values: pd.Series) -> pd.Series:
-    """A column as trimmed text with NA for blanks; whole floats lose their '.0'."""
-    return pd.Series(map_distinct(values, cell_text), index=values.index, dtype="string")
-
-
-def label_key(label: object) -> str:
-    """A label with case, '&' and punctuation evened out: 'Not-Engaged ' -> 'not engaged'."""
-    text = (cell_text(label) or "").casefold().replace("&", " and ")
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
-
-
-def lookup_labels(
-    values: pd.Series, key: Callable[[object], str], labels: dict[str, str], default: str
-) -> tuple[pd.Series, pd.Series]:
-    """Labels looked up once per distinct value: the result, and which cells were known."""
-    found = map_distinct(values, lambda value: labels.get(key(value)))
-    known = pd.Series(found != None, index=values.index)  # noqa: E711 (elementwise)
-    result = pd.Series(found, index=values.index, dtype="string").fillna(default)
-    return result, known
-
-
-def unrecognised_labels(
-    values: pd.Series, key: Callable[[object], str], labels: dict[str, str]
-) -> list[str]:
-    """The distinct non-blank cells whose `key` is not among `labels`, sorted, for a warning."""
-    distinct = {cell_text(value) for value in values.unique()} - {None}
-    return sorted(value for value in distinct if key(value) not in labels)

@@ -13,12 +13,19 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from geo.io import tables
 from geo.model import sectors
 from geo.model.errors import InputError
 from geo.model.postcodes import is_postcode, normalise_postcodes
 from geo.model.sectors import (
     UNKNOWN,
+)
+from geo.model.text import (
+    cell_text,
+    label_key,
+    lookup_labels,
+    map_distinct,
+    trimmed_text,
+    unrecognised_labels,
 )
 
 # The columns every provider list is turned into, in this order. Publishers'
@@ -78,12 +85,12 @@ def normalise_planning_statuses(values: pd.Series) -> pd.Series:
 
 def unrecognised_planning_statuses(values: pd.Series) -> list[str]:
     """The distinct non-blank statuses `normalise_planning_statuses` could not place, sorted."""
-    return tables.unrecognised_labels(values, tables.label_key, _STATUS_LABELS)
+    return unrecognised_labels(values, label_key, _STATUS_LABELS)
 
 
 def _match_statuses(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Planning statuses for free-text labels, and a mask of the cells that were recognised."""
-    return tables.lookup_labels(values, tables.label_key, _STATUS_LABELS, UNKNOWN_STATUS)
+    return lookup_labels(values, label_key, _STATUS_LABELS, UNKNOWN_STATUS)
 
 
 # --- postcodes, capacity and the canonical table --------------------------------------
@@ -115,7 +122,7 @@ def to_canonical(raw: pd.DataFrame, mapping: Mapping[str, str], *, source: str) 
         table[name], problems = _canonical_column(name, picked, raw.index, source)
         checks.extend(problems)
     if PROBLEMS_COLUMN in raw.columns:
-        checks.insert(0, tables.trimmed_text(raw[PROBLEMS_COLUMN]))
+        checks.insert(0, trimmed_text(raw[PROBLEMS_COLUMN]))
     table[PROBLEMS_COLUMN] = _join_problems(checks, raw.index)
     return pd.concat([table, _passthrough(raw, columns)], axis=1)
 
@@ -158,7 +165,7 @@ def _canonical_column(
         number, bad = parse_capacity(values) if name == "capacity" else _parse_numbers(values)
         what = "a number of zero or more" if name == "capacity" else "a number"
         return number, [_problem(bad, values, f"{name} {{}} is not {what}")]
-    text = tables.trimmed_text(values)
+    text = trimmed_text(values)
     if name == "sector":
         labels, known = sectors.match_sector_labels(text)
         return labels, [_problem(~known, text, "sector {} not recognised")]
@@ -184,9 +191,9 @@ def _parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         number = values.astype("Float64")
         blank = number.isna()
     else:
-        text = tables.trimmed_text(values)
+        text = trimmed_text(values)
         blank = text.isna()
-        cleaned = tables.map_distinct(text, _without_thousands_commas)
+        cleaned = map_distinct(text, _without_thousands_commas)
         number = pd.to_numeric(pd.Series(cleaned, index=text.index), errors="coerce")
         number = number.astype("Float64")
     finite = number.notna() & (number.abs() != float("inf")).fillna(False)
@@ -204,7 +211,7 @@ def _problem(bad: pd.Series, values: pd.Series, template: str) -> pd.Series:
     bad = bad.fillna(False).astype(bool)
     messages = pd.Series(pd.NA, index=bad.index, dtype="string")
     if bad.any():
-        messages[bad] = [template.format(repr(tables.cell_text(v))) for v in values[bad]]
+        messages[bad] = [template.format(repr(cell_text(v))) for v in values[bad]]
     return messages
 
 
@@ -236,7 +243,7 @@ def attach_official_icb(
     derived = codes.map(lookup).astype("string")
     result = sites.copy()
     current = (
-        tables.trimmed_text(result["official_icb_code"])
+        trimmed_text(result["official_icb_code"])
         if "official_icb_code" in result
         else pd.Series(pd.NA, index=result.index, dtype="string")
     )
@@ -263,4 +270,4 @@ def _sicbl_codes(sites: pd.DataFrame, sicbl_column: str) -> pd.Series:
         raise InputError(
             f"provider sites: no column {sicbl_column!r} with sub-ICB codes to look ICBs up from"
         )
-    return tables.trimmed_text(sites[sicbl_column]).str.upper()
+    return trimmed_text(sites[sicbl_column]).str.upper()

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from geo.io import tables
 from geo.model.errors import InputError
+from geo.model.text import cell_text, label_key, lookup_labels, name_key, unrecognised_labels
 
 NHS = "NHS"
 LOCAL_AUTHORITY = "Local authority"
@@ -81,13 +80,13 @@ def _rule_problem(rule: SectorRule) -> str | None:
     if rule.match == "regex" and not rule.pattern:
         return "match=regex needs a pattern"
     for label, pattern in (("pattern", rule.pattern), ("exclude", rule.exclude)):
-        problem = _regex_problem(pattern)
+        problem = regex_problem(pattern)
         if problem:
             return f"{label} {problem}"
     return None
 
 
-def _regex_problem(pattern: str | None) -> str | None:
+def regex_problem(pattern: str | None) -> str | None:
     if not pattern:
         return None
     try:
@@ -190,30 +189,6 @@ def classify_sectors(
     return pd.DataFrame({"sector": sector, "sector_rule": fired}, index=raw.index, dtype="string")
 
 
-def load_sector_rules(path: str | Path) -> tuple[SectorRule, ...]:
-    """Read a user's sector-rule table (CSV: name, sector, column, match, values, exclude,
-    description), so an analyst can change the rules without touching code.
-
-    `values` holds '|'-separated values for match=equals and the pattern for match=regex.
-    """
-    path = Path(path)
-    table = _read_text_csv(path)
-    missing = [name for name in ("name", "sector", "column", "match") if name not in table]
-    if missing:
-        found = ", ".join(map(str, table.columns)) or "nothing"
-        raise InputError(
-            f"sector rules file {path.name}: missing column(s) {', '.join(missing)}; expected "
-            f"name, sector, column, match, values, exclude, description; found {found}"
-        )
-    if table.empty:
-        raise InputError(f"sector rules file {path.name}: has a header but no rules")
-    records = table.to_dict("records")
-    # Row numbers as a spreadsheet shows them: the header is row 1.
-    rules = tuple(_rule_from_row(path.name, n, r) for n, r in enumerate(records, start=2))
-    _check_unique_names(path.name, rules)
-    return rules
-
-
 def rules_table(rules: tuple[SectorRule, ...] = DEFAULT_CQC_RULES) -> pd.DataFrame:
     """The rules as a table in the override-file format, in order, for display and the README."""
     records = [
@@ -232,59 +207,6 @@ def rules_table(rules: tuple[SectorRule, ...] = DEFAULT_CQC_RULES) -> pd.DataFra
     table = pd.DataFrame.from_records(records, columns=columns).astype("string")
     table.index = pd.RangeIndex(1, len(table) + 1, name="order")
     return table
-
-
-def _rule_from_row(file_name: str, number: int, record: dict) -> SectorRule:
-    """One SectorRule from one row of an override file, or an InputError naming the row."""
-    where = f"sector rules file {file_name}: row {number}"
-    fields = {name: str(record.get(name) or "").strip() for name in _RULE_FIELDS}
-    sector = _SECTOR_NAMES.get(fields["sector"].casefold())
-    if sector is None:
-        raise InputError(
-            f"{where}, column sector: {fields['sector']!r} is not a sector; "
-            f"expected one of {', '.join(SECTORS)}"
-        )
-    match = fields["match"].casefold()
-    if match not in MATCH_KINDS:
-        raise InputError(
-            f"{where}, column match: {fields['match']!r} is not a match kind; "
-            f"expected one of {', '.join(MATCH_KINDS)}"
-        )
-    for required in ("name", "column") + (("values",) if match != "present" else ()):
-        if not fields[required]:
-            raise InputError(f"{where}, column {required}: is empty (match={match})")
-    for column in ("values", "exclude") if match == "regex" else ("exclude",):
-        problem = _regex_problem(fields[column])
-        if problem:
-            raise InputError(f"{where}, column {column}: {problem}")
-    values = fields["values"]
-    return SectorRule(
-        name=fields["name"],
-        sector=sector,
-        description=fields["description"],
-        column=fields["column"],
-        match=match,
-        values=frozenset(v.strip() for v in values.split("|") if v.strip())
-        if match == "equals"
-        else frozenset(),
-        pattern=values if match == "regex" else None,
-        exclude=fields["exclude"] or None,
-    )
-
-
-_RULE_FIELDS = ("name", "sector", "column", "match", "values", "exclude", "description")
-_SECTOR_NAMES = {sector.casefold(): sector for sector in SECTORS}
-
-
-def _check_unique_names(file_name: str, rules: tuple[SectorRule, ...]) -> None:
-    """Rule names are what users see in `sector_rule`, so two rules may not share one."""
-    names = pd.Series([rule.name for rule in rules])
-    duplicated = sorted(set(names[names.duplicated()]))
-    if duplicated:
-        raise InputError(
-            f"sector rules file {file_name}: column name has duplicate rule names: "
-            f"{', '.join(duplicated)}"
-        )
 
 
 def _rule_hits(rule: SectorRule, texts: list[str]) -> np.ndarray:
@@ -307,32 +229,18 @@ def _distinct_text(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     """A column as codes into its distinct trimmed values (blank cells get code -1), so
     each rule tests every distinct value once."""
     codes, uniques = pd.factorize(values.to_numpy(dtype=object, na_value=None))
-    return codes, [tables.cell_text(value) or "" for value in uniques]
+    return codes, [cell_text(value) or "" for value in uniques]
 
 
 def _find_column(columns: pd.Index, wanted: str) -> object | None:
     """The column called `wanted`, tolerating case, spacing and punctuation drift."""
     if wanted in columns:
         return wanted
-    key = tables.name_key(wanted)
+    key = name_key(wanted)
     for column in columns:
-        if tables.name_key(column) == key:
+        if name_key(column) == key:
             return column
     return None
-
-
-def _read_text_csv(path: Path) -> pd.DataFrame:
-    """A small user CSV as text, in UTF-8 (with or without BOM) or Windows-1252."""
-    if not path.is_file():
-        raise InputError(f"file {path.name}: not found at {path}")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
-        except UnicodeDecodeError:
-            continue
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-            raise InputError(f"file {path.name}: not a readable CSV ({error})") from None
-    raise InputError(f"file {path.name}: neither UTF-8 nor Windows-1252 text")
 
 
 # --- free-text sector labels ----------------------------------------------------------
@@ -377,16 +285,16 @@ def normalise_sector_labels(values: pd.Series) -> pd.Series:
 
 def unrecognised_sector_labels(values: pd.Series) -> list[str]:
     """The distinct non-blank labels `normalise_sector_labels` could not place, sorted."""
-    return tables.unrecognised_labels(values, _sector_key, _SECTOR_LABELS)
+    return unrecognised_labels(values, _sector_key, _SECTOR_LABELS)
 
 
 def match_sector_labels(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """`normalise_sector_labels`, and a mask of the cells it recognised (blanks count), so
     the canonical table can note the others as problems."""
-    return tables.lookup_labels(values, _sector_key, _SECTOR_LABELS, UNKNOWN)
+    return lookup_labels(values, _sector_key, _SECTOR_LABELS, UNKNOWN)
 
 
 def _sector_key(label: object) -> str:
     """A sector label's key without trailing words like 'sector': 'Third Sector' -> 'third'."""
-    key = tables.label_key(label)
+    key = label_key(label)
     return _SECTOR_NOISE.sub("", key) or key

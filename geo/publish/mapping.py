@@ -18,6 +18,7 @@ import pandas as pd
 from geo.io import readers, tables
 from geo.model import postcodes
 from geo.model.errors import InputError
+from geo.model.text import name_key
 
 # The columns a mapping can name: the canonical provider columns a list may carry,
 # plus British National Grid coordinates, which `geo.publish.publishing` turns into lat/lon.
@@ -131,12 +132,12 @@ def _suggestions(raw: pd.DataFrame) -> dict[str, tuple[str, str]]:
 def _by_name(raw: pd.DataFrame) -> dict[str, tuple[str, str]]:
     keys: dict[str, str] = {}
     for column in raw.columns:
-        keys.setdefault(tables.name_key(column), str(column))
+        keys.setdefault(name_key(column), str(column))
     found: dict[str, tuple[str, str]] = {}
     taken: set[str] = set()
     for name in FIELDS:
         for alias in _ALIASES[name]:
-            column = keys.get(tables.name_key(alias))
+            column = keys.get(name_key(alias))
             if column is not None and column not in taken:
                 found[name] = (column, f'{name}: column named "{column}"')
                 taken.add(column)
@@ -177,8 +178,8 @@ def _grid_by_content(samples: dict[str, pd.Series], found: dict, used: set[str])
     ]
     if len(grid) < 2:
         return
-    east = next((c for c in grid if _EAST_NAME.search(tables.name_key(c))), grid[0])
-    north = next((c for c in grid if c != east and _NORTH_NAME.search(tables.name_key(c))), None)
+    east = next((c for c in grid if _EAST_NAME.search(name_key(c))), grid[0])
+    north = next((c for c in grid if c != east and _NORTH_NAME.search(name_key(c))), None)
     north = north or next(c for c in grid if c != east)
     for name, column in (("easting", east), ("northing", north)):
         if name not in found:
@@ -282,9 +283,7 @@ def _header_row(rows: list[list[str]], fmt: str) -> int | None:
     first_cell = {"cqc": "locationid", "cqc_directory": "name"}.get(fmt)
     if first_cell is None:
         return tables.first_filled(rows)
-    return next(
-        (n for n, row in enumerate(rows) if row and tables.name_key(row[0]) == first_cell), None
-    )
+    return next((n for n, row in enumerate(rows) if row and name_key(row[0]) == first_cell), None)
 
 
 def _geo_preview(path: Path, rows: int) -> pd.DataFrame:
