@@ -9,10 +9,7 @@ import pytest
 from shapely.geometry import box
 
 from geo.analysis.metrics import (
-    ENGLAND_CODE,
     METRIC_COLUMNS,
-    OUTSIDE_CODE,
-    OUTSIDE_NAME,
     gap_metrics,
     national_rollup,
     reconcile,
@@ -31,6 +28,7 @@ from geo.model.sectors import (
     VOLUNTARY,
     sector_slug,
 )
+from geo.model.vocabulary import ENGLAND_CODE, OUTSIDE_CODE, OUTSIDE_NAME
 
 A, B, C = "E54000001", "E54000002", "E54000003"
 

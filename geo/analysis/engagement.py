@@ -27,6 +27,7 @@ from geo.model.providers import (
     unrecognised_planning_statuses,
 )
 from geo.model.sectors import IV_SECTORS
+from geo.model.vocabulary import is_icb_code
 
 ENGAGEMENT_COLUMNS: tuple[str, ...] = (
     "provider_id",
@@ -66,7 +67,6 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     "planning_status": ("planning_status", "status", "engaged", "engagement", "engaged?"),
 }
 _ICB_HEADER = re.compile(r"^icb\d\dcd$")
-_ICB_CODE = re.compile(r"^E54\d{6}$")
 _LEGAL_WORDS = frozenset({"the", "ltd", "limited", "plc", "llp", "cic", "cio", "inc", "llc"})
 _PRIORITY = {ENGAGED: 2, NOT_ENGAGED: 1, UNKNOWN_STATUS: 0}
 
@@ -233,7 +233,7 @@ def _check_rows(frame: pd.DataFrame, found: dict, file_name: str) -> None:
             f"{_also(nameless)}"
         )
     codes = frame["icb_code"]
-    bad = frame[codes.notna() & ~codes.fillna("").str.fullmatch(_ICB_CODE.pattern)]
+    bad = frame[codes.notna() & ~is_icb_code(codes)]
     if len(bad):
         raise InputError(
             f"{where}: {_first_row(bad)}, column {found['icb_code']}: "

@@ -10,11 +10,7 @@ import pandas as pd
 from geo.model.errors import InputError
 from geo.model.providers import ENGAGED, NOT_ENGAGED, PLANNING_STATUSES, UNKNOWN_STATUS
 from geo.model.sectors import IV_SECTORS, SECTORS, sector_slug
-
-OUTSIDE_CODE = "OUTSIDE"
-OUTSIDE_NAME = "Outside every ICB / no coordinates"
-ENGLAND_CODE = "E92000001"
-ENGLAND_NAME = "England"
+from geo.model.vocabulary import ENGLAND_CODE, ENGLAND_NAME, OUTSIDE_CODE, OUTSIDE_NAME
 
 _STATUS_SLUGS: dict[str, str] = {
     ENGAGED: "engaged",

@@ -13,13 +13,15 @@ from pyproj import Transformer
 from geo.io.boundaries import METRIC_CRS, STORE_CRS
 from geo.model.errors import InputError
 from geo.model.settings import get_setting
-
-INSIDE = "inside"
-OFFICIAL = "official"
-NEAREST = "nearest"
-OUTSIDE = "outside"
-NO_COORDINATES = "no coordinates"
-ASSIGNMENTS: tuple[str, ...] = (INSIDE, OFFICIAL, NEAREST, OUTSIDE, NO_COORDINATES)
+from geo.model.vocabulary import (
+    INSIDE,
+    NEAREST,
+    NO_COORDINATES,
+    OFFICIAL,
+    OUTSIDE,
+    looks_swapped,
+    on_earth,
+)
 
 # What assign_sites adds to every row (sub-ICB and region columns only when those layers are given).
 ASSIGNED_COLUMNS: tuple[str, ...] = (
@@ -210,8 +212,8 @@ def _read_coordinates(sites: pd.DataFrame) -> _Coordinates:
     lon = pd.to_numeric(sites["lon"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     raw_missing = _blank(sites["lat"]) | _blank(sites["lon"])
     numeric = np.isfinite(lat) & np.isfinite(lon)
-    swapped = numeric & (lat >= -7) & (lat <= 2) & (lon >= 49) & (lon <= 56)
-    out_of_range = numeric & ((np.abs(lat) > 90) | (np.abs(lon) > 180))
+    swapped = numeric & looks_swapped(lat, lon)
+    out_of_range = numeric & ~on_earth(lat, lon)
     null_island = numeric & (lat == 0) & (lon == 0)
     problem = np.full(len(sites), None, dtype=object)
     problem[raw_missing] = NO_COORDINATES

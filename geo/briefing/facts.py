@@ -6,7 +6,6 @@ render the same object, so a number reads the same everywhere it appears.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -21,15 +20,12 @@ from geo.briefing.text import (
 from geo.model.errors import InputError
 from geo.model.providers import NOT_ENGAGED
 from geo.model.sectors import IV_SECTORS, SECTORS, sector_slug
+from geo.model.vocabulary import ENGLAND_CODE, ICB_CODE, OUTSIDE_CODE, REGION_CODE, is_icb_code
 
-ENGLAND_CODE = "E92000001"
-OUTSIDE_CODE = "OUTSIDE"
 TOP_PROVIDERS = 10
 CAPACITY_NOUN = "beds"  # CQC's capacity figure is care-home beds
 _BED = "bed"
 
-_ICB_CODE = re.compile(r"^E54\d{6}$")
-_REGION_CODE = re.compile(r"^E40\d{6}$")
 _METRIC_COLUMNS = (
     "icb_code",
     "icb_name",
@@ -95,9 +91,7 @@ def briefing_facts(
     _check_columns(metrics, _METRIC_COLUMNS, "metrics table")
     _check_columns(sites, _SITE_COLUMNS, "sites table")
     kind, code = _parse_area(area)
-    icb_rows = metrics[
-        metrics["icb_code"].astype("string").str.match(_ICB_CODE.pattern).fillna(False)
-    ]
+    icb_rows = metrics[is_icb_code(metrics["icb_code"])]
     icb_codes = _area_icb_codes(kind, code, icb_rows, icb_regions)
     peers = _area_peers(kind, code, metrics, icb_regions)
     row = _area_row(code, peers)
@@ -183,9 +177,9 @@ def _parse_area(area: str) -> tuple[str, str]:
     text = str(area).strip()
     if text.lower() == "england" or text == ENGLAND_CODE:
         return "england", ENGLAND_CODE
-    if _ICB_CODE.match(text):
+    if ICB_CODE.fullmatch(text):
         return "icb", text
-    if _REGION_CODE.match(text):
+    if REGION_CODE.fullmatch(text):
         return "region", text
     raise InputError(
         f"briefing area {text!r}: expected an ICB code (E54...), 'england' or an NHS region code"
@@ -213,9 +207,9 @@ def _area_peers(kind, code, metrics, icb_regions) -> pd.DataFrame:
     """The rows `code` is ranked among: all ICBs, all NHS regions, or England alone."""
     codes = metrics["icb_code"].astype("string")
     if kind == "icb":
-        return metrics[codes.str.match(_ICB_CODE.pattern).fillna(False)]
+        return metrics[is_icb_code(codes)]
     if kind == "region":
-        regions = metrics[codes.str.match(_REGION_CODE.pattern).fillna(False)]
+        regions = metrics[codes.str.fullmatch(REGION_CODE.pattern).fillna(False)]
         if code in set(regions["icb_code"].astype(str)):
             return regions
         from geo.analysis.metrics import region_rollup  # the one place shares are defined

@@ -30,6 +30,7 @@ from geo.briefing.images import (
 )
 from geo.briefing.text import format_capacity, format_count
 from geo.model.errors import InputError
+from geo.model.vocabulary import is_icb_code
 
 SLIDE_WIDTH_IN, SLIDE_HEIGHT_IN = 13.333, 7.5  # 16:9
 SLIDE_PROVIDERS = 5  # the slide lists this many; the PDF lists them all
@@ -96,7 +97,7 @@ def national_deck(
 
 def _icb_codes_by_name(metrics: pd.DataFrame) -> list[str]:
     codes = metrics["icb_code"].astype("string")
-    icbs = metrics[codes.str.match(r"^E54\d{6}$").fillna(False)]
+    icbs = metrics[is_icb_code(codes)]
     return list(icbs.sort_values(["icb_name", "icb_code"])["icb_code"].astype(str))
 
 

@@ -15,6 +15,7 @@ import pyogrio
 import shapely
 
 from geo.model.errors import InputError
+from geo.model.vocabulary import GSS_PREFIXES
 
 STORE_CRS = "EPSG:4326"  # stored and displayed
 METRIC_CRS = "EPSG:27700"  # British National Grid: areas, distances, simplification
@@ -43,7 +44,6 @@ _EXPECTED_COUNTS: dict[tuple[str, str], int] = {
     **{("sicbl", year): 106 for year in ("2022", "2023", "2024")},
     **{("nhser", year): 7 for year in ("2020", "2021", "2022", "2023", "2024", "2025", "2026")},
 }
-_GSS_PREFIXES: dict[str, str] = {"icb": "E54", "sicbl": "E38", "nhser": "E40"}
 _READABLE_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
 _POLYGONAL = ("Polygon", "MultiPolygon")
 _DISPLAY_DECIMALS = 5  # ~1 m at England's latitudes: plenty for a map, a third of the bytes
@@ -442,7 +442,7 @@ def _count_warning(label: str, kind: str, vintage: str, count: int) -> list[str]
 
 
 def _prefix_warning(label: str, kind: str, codes: pd.Series) -> list[str]:
-    prefix = _GSS_PREFIXES.get(kind)
+    prefix = GSS_PREFIXES.get(kind)
     if prefix is None:
         return []
     odd = sorted(codes[~codes.str.startswith(prefix)])

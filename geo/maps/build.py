@@ -26,12 +26,13 @@ from geo.maps.layers import Legend, MapLibrary, SitesCanvas, ViewInUrl
 from geo.maps.payload import escape_html, site_payload
 from geo.model.errors import InputError
 from geo.model.sectors import IV_SECTORS, SECTOR_COLOURS, SECTORS
+from geo.model.vocabulary import ENGLAND_LAT, ENGLAND_LON
 
 CHOROPLETH_COLOURS: tuple[str, ...] = ("#fde725", "#5ec962", "#21918c", "#3b528b", "#440154")
 NO_DATA_FILL = "url(#ics-no-data)"  # an SVG hatch pattern defined by geo/maps/static/ics_map.js
 NO_DATA_LABEL = "no data"
 DETAIL_ZOOM = 11  # from this zoom on every site in view is drawn; below, grid clusters
-ENGLAND_BOUNDS = ((49.85, -6.45), (55.85, 1.8))
+ENGLAND_BOUNDS = ((ENGLAND_LAT[0], ENGLAND_LON[0]), (ENGLAND_LAT[1], ENGLAND_LON[1]))
 _REGION_STYLE = {"fill": False, "color": "#111", "weight": 2.5, "dashArray": "7 5"}
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
-_ICB_CODE = re.compile(r"E54\d{6}")
+from geo.model.vocabulary import ICB_CODE
 
 
 @dataclass(frozen=True)
@@ -40,10 +39,10 @@ def _clicked_icb(returned: dict) -> str | None:
     drawing = returned.get("last_active_drawing")
     if isinstance(drawing, dict):
         code = (drawing.get("properties") or {}).get("code")
-        if isinstance(code, str) and _ICB_CODE.fullmatch(code):
+        if isinstance(code, str) and ICB_CODE.fullmatch(code):
             return code
     tooltip = returned.get("last_object_clicked_tooltip")
-    found = _ICB_CODE.search(tooltip) if isinstance(tooltip, str) else None
+    found = ICB_CODE.search(tooltip) if isinstance(tooltip, str) else None
     return found.group(0) if found else None
 
 

@@ -42,10 +42,10 @@ from geo.maps.codec import (
 from geo.model.errors import InputError
 from geo.model.providers import PLANNING_STATUSES
 from geo.model.sectors import SECTORS
+from geo.model.vocabulary import ASSIGNMENTS, EARTH_LAT, EARTH_LON, on_earth
 
 PAYLOAD_VERSION = 1
 BORDER_UNIT_M = 100  # shown in km to one decimal
-ASSIGNMENTS: tuple[str, ...] = ("inside", "official", "nearest", "outside", "no coordinates")
 AGREEMENT: tuple[str, ...] = ("not given", "differs", "agrees")
 SEPARATOR = "'"  # html.escape turns every ' into &#x27;, so escaped text never holds one
 _SCRIPT_UNSAFE = {
@@ -191,11 +191,13 @@ def _validate_sites(frame: pd.DataFrame, coded: dict[str, _Coded]) -> None:
         _check_values(frame, coded["planning_status"], "planning_status", PLANNING_STATUSES)
     if "assignment" in coded:
         _check_values(frame, coded["assignment"], "assignment", ASSIGNMENTS)
-    off_earth = (np.abs(frame["lat"]) > 85) | (np.abs(frame["lon"]) > 180)
+    lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
+    off_earth = pd.Series(~on_earth(lat, lon) & ~(np.isnan(lat) | np.isnan(lon)), frame.index)
     if off_earth.any():
         raise InputError(
             f"sites: {int(off_earth.sum())} coordinates out of range (rows {_rows(off_earth)}); "
-            "expected latitude within ±85 and longitude within ±180 (EPSG:4326 degrees)"
+            f"expected latitude within ±{EARTH_LAT[1]:g} and longitude within ±{EARTH_LON[1]:g} "
+            "(EPSG:4326 degrees)"
         )
     negative = np.nan_to_num(_numbers(frame, "capacity")) < 0
     if negative.any():
@@ -292,12 +294,13 @@ def _code_digits(
     """Each categorical field as (values, radix), least significant first, and their tables."""
     status = _positions(coded.get("planning_status"), PLANNING_STATUSES, order)
     status[status < 0] = PLANNING_STATUSES.index("unknown")
+    assignment = _positions(coded.get("assignment"), ASSIGNMENTS, order) + 1  # 0: not assigned
     icb_codes, icb_values = _ordered(coded.get("icb_code"), order)
     icb_index, icb_table = _table(icb_codes, icb_values)
     official_index, official_table = _table(*_differing_official(coded, icb_codes, order))
     digits = {
         "agrees": (_agreement(frame, order), len(AGREEMENT)),
-        "assignment": (_positions(coded.get("assignment"), ASSIGNMENTS, order) + 1, 6),
+        "assignment": (assignment, len(ASSIGNMENTS) + 1),
         "status": (status, len(PLANNING_STATUSES)),
         "sector": (_positions(coded["sector"], SECTORS, order), len(SECTORS)),
         "icb": (icb_index, int(icb_index.max(initial=0)) + 1),

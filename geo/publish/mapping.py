@@ -19,6 +19,7 @@ from geo.io import readers, tables
 from geo.model import postcodes
 from geo.model.errors import InputError
 from geo.model.text import name_key
+from geo.model.vocabulary import ENGLAND_GRID, ENGLAND_LAT, ENGLAND_LON, is_icb_code
 
 # The columns a mapping can name: the canonical provider columns a list may carry,
 # plus British National Grid coordinates, which `geo.publish.publishing` turns into lat/lon.
@@ -76,14 +77,11 @@ _ONS_ICB_NAME = re.compile(r"^icb\d\dcd$")
 _CAPACITY_NAME = re.compile(r"bed|place|capacity|room")
 _EAST_NAME = re.compile(r"east|^x")
 _NORTH_NAME = re.compile(r"north|^y")
-_ICB_CODE = re.compile(r"^E54\d{6}$")
 _SAMPLE = 2000  # values looked at per column when judging by content
 _SHARE = 0.8  # the share of a column's values that must look the part
 
-ENGLAND_LAT = (49.8, 55.9)
-ENGLAND_LON = (-6.5, 1.8)
-GRID_RANGE = (0, 700_000)  # British National Grid metres covering England
 CAPACITY_RANGE = (0, 500)
+_GRID_TEXT = f"{ENGLAND_GRID[0]:,.0f}–{ENGLAND_GRID[1]:,.0f}"
 
 
 def suggest_columns(raw: pd.DataFrame) -> dict[str, str]:
@@ -185,7 +183,7 @@ def _grid_by_content(samples: dict[str, pd.Series], found: dict, used: set[str])
         if name not in found:
             used.add(column)
             share = _grid_share(samples[column])
-            yield name, column, f"{name}: {share:.0%} of values are grid metres (0–700,000)"
+            yield name, column, f"{name}: {share:.0%} of values are grid metres ({_GRID_TEXT})"
 
 
 def _sample(values: pd.Series) -> pd.Series:
@@ -202,7 +200,7 @@ def _postcode_share(values: pd.Series, column: str) -> float:
 
 
 def _icb_share(values: pd.Series, column: str) -> float:
-    return float(values.str.upper().str.match(_ICB_CODE.pattern).fillna(False).mean())
+    return float(is_icb_code(values.str.upper()).mean())
 
 
 def _within_share(values: pd.Series, bounds: tuple[float, float], *, fractional: bool) -> float:
@@ -226,7 +224,7 @@ def _lon_share(values: pd.Series, column: str) -> float:
 def _grid_share(values: pd.Series) -> float:
     number = _numbers(values)
     digits = values.str.replace(r"\.0+$", "", regex=True).str.fullmatch(r"\d{5,6}")
-    inside = number.between(*GRID_RANGE) & digits.fillna(False)
+    inside = number.between(*ENGLAND_GRID) & digits.fillna(False)
     return float(inside.fillna(False).mean())
 
 

@@ -19,6 +19,7 @@ from geo.geocode import offline as geocode
 from geo.io import exports
 from geo.model import postcodes, providers, sectors, settings
 from geo.model.errors import InputError
+from geo.model.vocabulary import ENGLAND_BOX_TEXT, in_england, looks_swapped
 
 ACCEPTED = "accepted"
 WARNING = "warning"
@@ -30,9 +31,6 @@ STATUSES: tuple[str, ...] = (ACCEPTED, WARNING, REJECTED)
 ROW_COLUMN = "source_row"
 REPORT_COLUMNS: tuple[str, ...] = ("row", "site_id", "site_name", "status", "column", "reason")
 
-ENGLAND_LAT = (49.8, 55.9)
-ENGLAND_LON = (-6.5, 1.8)
-_BBOX_TEXT = f"lat {ENGLAND_LAT[0]} to {ENGLAND_LAT[1]}, lon {ENGLAND_LON[0]} to {ENGLAND_LON[1]}"
 _MB = 1024 * 1024
 
 # What readers write into `problems` (geo.model.providers.to_canonical): kind, pattern.
@@ -284,8 +282,8 @@ def _coordinates(facts: _Facts, issues: _Issues) -> None:
         issues.add(mask, REJECTED, column, reason)
     lat = facts.lat.to_numpy(dtype=float, na_value=np.nan)
     lon = facts.lon.to_numpy(dtype=float, na_value=np.nan)
-    swapped = facts.located & _within(lon, ENGLAND_LAT) & _within(lat, ENGLAND_LON)
-    outside = facts.located & ~swapped & ~(_within(lat, ENGLAND_LAT) & _within(lon, ENGLAND_LON))
+    swapped = facts.located & looks_swapped(lat, lon)
+    outside = facts.located & ~swapped & ~in_england(lat, lon)
     if not (swapped | outside).any():
         return
     pair = "lat " + _coordinate_text(facts.lat) + ", lon " + _coordinate_text(facts.lon)
@@ -295,7 +293,7 @@ def _coordinates(facts: _Facts, issues: _Issues) -> None:
     reason = (
         "lat/lon: "
         + pair
-        + f" is outside England ({_BBOX_TEXT})"
+        + f" is outside England ({ENGLAND_BOX_TEXT})"
         + where.where(geocoded & facts.postcode.notna().to_numpy(dtype=bool), "")
     )
     issues.add(outside, REJECTED, "lat/lon", reason)
@@ -438,11 +436,6 @@ _RULES = (
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _within(values: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        return (values >= bounds[0]) & (values <= bounds[1])
 
 
 def _coordinate_text(values: pd.Series) -> pd.Series:
