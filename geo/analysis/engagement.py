@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from geo.io import tables
 from geo.model.errors import InputError
 from geo.model.providers import (
     ENGAGED,
@@ -145,16 +146,7 @@ def _read_table(path: Path) -> pd.DataFrame:
         return table.fillna("")
     if suffix not in (".csv", ".txt"):
         raise InputError(f"engagement list {path.name}: expected a .csv or .xlsx file")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return pd.read_csv(
-                path, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding=encoding
-            )
-        except UnicodeDecodeError:
-            continue
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-            raise InputError(f"engagement list {path.name}: not a readable CSV ({error})") from None
-    raise InputError(f"engagement list {path.name}: neither UTF-8 nor Windows-1252 text")
+    return tables.read_csv_cells(path, "engagement list", skip_blank_lines=False)
 
 
 def _find_columns(table: pd.DataFrame, given: Mapping[str, str], file_name: str) -> dict:

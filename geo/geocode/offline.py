@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from geo.geocode.postcodes_io import geocode_online
+from geo.io import tables
 from geo.model import settings
 from geo.model.errors import InputError
 from geo.model.postcodes import (
@@ -195,10 +196,7 @@ def _arrow_file(path: Path):
 
 def _read_header(stream: BinaryIO, path: Path) -> list[str]:
     line = stream.readline(1 << 20)
-    try:
-        text = line.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = line.decode("cp1252")
+    text = tables.decode_text(line, f"postcode file {path.name}")
     header = next(csv.reader([text]), [])
     if not any(name.strip() for name in header):
         raise InputError(f"postcode file {path.name}: the first line is not a CSV header")

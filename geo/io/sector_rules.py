@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo.io import tables
 from geo.model.errors import InputError
 from geo.model.sectors import MATCH_KINDS, SECTORS, SectorRule, regex_problem
 
@@ -24,7 +25,9 @@ def load_sector_rules(path: str | Path) -> tuple[SectorRule, ...]:
     `values` holds '|'-separated values for match=equals and the pattern for match=regex.
     """
     path = Path(path)
-    table = _read_text_csv(path)
+    if not path.is_file():
+        raise InputError(f"sector rules file {path.name}: not found at {path}")
+    table = tables.read_csv_cells(path, "sector rules file")
     missing = [name for name in ("name", "sector", "column", "match") if name not in table]
     if missing:
         found = ", ".join(map(str, table.columns)) or "nothing"
@@ -88,17 +91,3 @@ def _check_unique_names(file_name: str, rules: tuple[SectorRule, ...]) -> None:
             f"sector rules file {file_name}: column name has duplicate rule names: "
             f"{', '.join(duplicated)}"
         )
-
-
-def _read_text_csv(path: Path) -> pd.DataFrame:
-    """A small user CSV as text, in UTF-8 (with or without BOM) or Windows-1252."""
-    if not path.is_file():
-        raise InputError(f"file {path.name}: not found at {path}")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
-        except UnicodeDecodeError:
-            continue
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-            raise InputError(f"file {path.name}: not a readable CSV ({error})") from None
-    raise InputError(f"file {path.name}: neither UTF-8 nor Windows-1252 text")

@@ -16,9 +16,12 @@ from geo.model import text
 from geo.model.errors import InputError
 
 PREVIEW_ROWS = 20  # rows read to tell a format or find a header
+_PREVIEW_BYTES = 64 * 1024  # read for those rows
 _BLOCK_ROWS = 10_000  # rows turned into columns at a time when streaming a sheet
 
 Rows = list[list[str]]
+# What spreadsheets save text as: UTF-8 (with or without BOM), else Excel's Windows-1252.
+_TEXT_ENCODINGS = ("utf-8-sig", "cp1252")
 
 
 def sniff_container(path: Path) -> str:
@@ -59,41 +62,49 @@ def sniff_container(path: Path) -> str:
 def preview_text(path: Path) -> Rows:
     """The first lines of a text file as CSV rows, decoded as UTF-8 or Windows-1252."""
     with open(path, "rb") as file:
-        head = file.read(64 * 1024)
-    text = _decode(path, head, partial=True)
+        head = file.read(_PREVIEW_BYTES)
+    text = decode_text(head, f"provider list {path.name}", partial=len(head) == _PREVIEW_BYTES)
     lines = text.splitlines()[:PREVIEW_ROWS]
     return list(csv.reader(lines))
 
 
-def _decode(path: Path, data: bytes, *, partial: bool) -> str:
+def decode_text(data: bytes, subject: str, *, partial: bool = False) -> str:
+    """Bytes as text in UTF-8 (BOM or not), else Windows-1252, the two a spreadsheet saves;
+    `partial` forgives a character cut at the end. InputError naming `subject` otherwise."""
+    utf8, windows = _TEXT_ENCODINGS
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(utf8)
     except UnicodeDecodeError as error:
         if partial and error.start >= len(data) - 4:  # cut mid-character at the end
-            return data[: error.start].decode("utf-8-sig")
+            return data[: error.start].decode(utf8)
     try:
-        return data.decode("cp1252")
+        return data.decode(windows)
     except UnicodeDecodeError:
-        raise InputError(
-            f"provider list {path.name}: neither UTF-8 nor Windows-1252 text"
-        ) from None
+        raise InputError(f"{subject}: neither UTF-8 nor Windows-1252 text") from None
 
 
 def read_csv_text(path: Path, **options) -> pd.DataFrame:
-    """A CSV as text columns (blank cells missing), in UTF-8 (BOM or not) or Windows-1252."""
-    for encoding in ("utf-8-sig", "cp1252"):
+    """A provider list's CSV as text columns (blank cells missing, blank rows dropped)."""
+    frame = read_csv_cells(path, "provider list", na_values=[""], **options)
+    return frame.dropna(how="all").reset_index(drop=True)
+
+
+def read_csv_cells(path: Path, what: str, **options) -> pd.DataFrame:
+    """A CSV with every cell as text ('' when blank), in UTF-8 (BOM or not) or Windows-1252.
+
+    InputError names `what` ('engagement list') and the file when it is empty,
+    unreadable, or in neither encoding; `options` go to `pandas.read_csv`.
+    """
+    for encoding in _TEXT_ENCODINGS:
         try:
-            frame = pd.read_csv(
-                path, dtype=str, keep_default_na=False, na_values=[""], encoding=encoding, **options
-            )
-            return frame.dropna(how="all").reset_index(drop=True)
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding, **options)
         except UnicodeDecodeError:
             continue
         except pd.errors.EmptyDataError:
-            raise InputError(f"provider list {path.name}: has no rows or columns") from None
+            raise InputError(f"{what} {path.name}: has no rows or columns") from None
         except pd.errors.ParserError as error:
-            raise InputError(f"provider list {path.name}: not a readable CSV ({error})") from None
-    raise InputError(f"provider list {path.name}: neither UTF-8 nor Windows-1252 text")
+            raise InputError(f"{what} {path.name}: not a readable CSV ({error})") from None
+    raise InputError(f"{what} {path.name}: neither UTF-8 nor Windows-1252 text")
 
 
 # --- spreadsheets -----------------------------------------------------------------------
