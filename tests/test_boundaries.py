@@ -16,9 +16,11 @@ from geo.io.boundaries import (
     detect_layer,
     display_boundaries,
     expected_count,
+    gdal_source,
     load_boundaries,
 )
 from geo.model.errors import InputError
+from geo.publish.publishing import recognise_upload
 from tests.geometries import (
     BOW_TIE,
     BOW_TIE_AREA_M2,
@@ -187,6 +189,26 @@ def test_zip_without_a_shapefile_lists_what_it_holds(tmp_path):
 
     with pytest.raises(InputError, match=r"boundaries\.zip: expected one Shapefile.*README\.txt"):
         load_boundaries(archive)
+
+
+def test_a_zip_is_read_in_place_at_its_one_dataset(tmp_path):
+    archive = tmp_path / "icbs.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("__MACOSX/ICB/._ICB_APR_2024.shp", b"")
+        zipped.writestr("ICB/ICB_APR_2024.shp", b"")
+        zipped.writestr("ICB/ICB_APR_2024.dbf", b"")
+
+    assert gdal_source(archive) == f"/vsizip/{archive.resolve()}/ICB/ICB_APR_2024.shp"
+    assert gdal_source(tmp_path / "icbs.geojson") == str(tmp_path / "icbs.geojson")
+
+
+def test_recognising_an_uploaded_zip_refuses_it_as_loading_would(tmp_path):
+    archive = tmp_path / "boundaries.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("README.txt", "nothing here")
+
+    with pytest.raises(InputError, match=r"boundaries\.zip: expected one Shapefile.*README\.txt"):
+        recognise_upload(archive, "boundaries")
 
 
 def test_geopackage_with_several_layers_is_refused_with_their_names(tmp_path):

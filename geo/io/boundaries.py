@@ -171,7 +171,7 @@ def _read_layer(path: Path) -> gpd.GeoDataFrame:
             f"boundary file {path.name}: expected GeoJSON (.geojson), GeoPackage (.gpkg) "
             f"or a zipped Shapefile (.zip), not {path.suffix or 'a file without extension'}"
         )
-    source = _zip_member(path) if path.suffix.lower() == ".zip" else str(path)
+    source = gdal_source(path)
     try:
         if source.lower().endswith(".gpkg"):  # the one format that holds several layers
             _require_one_layer(path, source)
@@ -190,8 +190,14 @@ def _require_one_layer(path: Path, source: str) -> None:
         )
 
 
+def gdal_source(path: Path) -> str:
+    """Where GDAL reads a boundary file: the file itself, or for a zip its one dataset
+    through /vsizip/ (read in place, never extracted)."""
+    return _zip_member(path) if path.suffix.casefold() == ".zip" else str(path)
+
+
 def _zip_member(path: Path) -> str:
-    """A GDAL /vsizip/ path to the one dataset inside a zip: read in place, never extracted."""
+    """A GDAL /vsizip/ path to the one dataset inside a zip; InputError unless there is one."""
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.namelist()

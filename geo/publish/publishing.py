@@ -390,9 +390,7 @@ def nothing_to_publish(prepared: Prepared) -> str:
 def _geo_columns(path: Path) -> tuple[str, ...]:
     import pyogrio
 
-    source = str(path)
-    if path.suffix.casefold() == ".zip":
-        source = f"/vsizip/{path.resolve()}"
+    source = boundaries.gdal_source(path)
     try:
         return tuple(str(name) for name in pyogrio.read_info(source)["fields"])
     except Exception as error:  # pyogrio raises several types for unreadable files
