@@ -71,6 +71,7 @@ def test_search_finds_site_or_provider_names_case_insensitively(sites):
 def test_search_by_postcode_matches_the_normalised_postcode(sites):
     assert postcode_query("ls14ap") == "LS1 4AP"
     assert postcode_query("Oak House") is None
+    assert postcode_query("Ward 1AB") is None  # a postcode's outline, not a UK postcode
     assert list(filter_sites(sites, SiteFilter(search="ls14ap"))["site_id"]) == ["a"]
 
 

@@ -71,9 +71,9 @@ def iv_not_engaged(sites: pd.DataFrame) -> pd.DataFrame:
 def postcode_query(search: str) -> str | None:
     """The search text as a normalised postcode when it looks like one (to zoom to it), else None."""
     postcode = postcodes.normalise_postcode(search)
-    if postcode and _looks_like_postcode(postcode):
-        return postcode
-    return None
+    if postcode is None or not postcodes.is_postcode(pd.Series([postcode])).iloc[0]:
+        return None
+    return postcode
 
 
 def to_query_params(site_filter: SiteFilter, view: MapView) -> dict[str, str]:
@@ -116,17 +116,6 @@ def _matches_search(sites: pd.DataFrame, search: str) -> pd.Series:
         names = sites[column].astype("string").str.casefold()
         found |= names.str.contains(text, regex=False).fillna(False).astype(bool)
     return found
-
-
-def _looks_like_postcode(postcode: str) -> bool:
-    outward, _, inward = postcode.partition(" ")
-    return (
-        2 <= len(outward) <= 4
-        and outward[0].isalpha()
-        and len(inward) == 3
-        and inward[0].isdigit()
-        and inward[1:].isalpha()
-    )
 
 
 def _items(value, default) -> list[tuple[str, str]]:
