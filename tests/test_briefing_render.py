@@ -225,8 +225,9 @@ def real(shared_data):
             "source": "NHS website",
         }
     )
-    assigned = assign_sites(sites, icbs, regions=regions)
-    return icbs, assigned, gap_metrics(assigned, icbs), icb_regions(icbs, regions)
+    lookup = icb_regions(icbs, regions)
+    assigned = assign_sites(sites, icbs, icb_regions=lookup)
+    return icbs, assigned, gap_metrics(assigned, icbs), lookup
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,8 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import Polygon, box
 
+from geo.analysis import spatial
+from geo.analysis.pipeline import analyse_frames
 from geo.analysis.spatial import ASSIGNED_COLUMNS, assign_sites, disagreements, icb_regions
 from geo.model.errors import InputError
 from geo.model.providers import CANONICAL_COLUMNS
@@ -303,10 +305,27 @@ def test_sub_icb_and_region_columns_are_added_when_layers_given(squares):
     )
     regions = boundary_layer({"E40000001": box(390_000, 290_000, 430_000, 320_000)}, "EPSG:27700")
     table = sites(grid(405_000, 301_000), grid(405_000, 309_000), grid(350_000, 305_000))
-    assigned = assign_sites(table, squares, sub_icbs=sub_icbs, regions=regions)
+    lookup = icb_regions(squares, regions)
+    assigned = assign_sites(table, squares, sub_icbs=sub_icbs, icb_regions=lookup)
     assert list(assigned["sicbl_code"].fillna("-")) == ["E38000001", "E38000002", "-"]
     assert list(assigned["region_code"].fillna("-")) == ["E40000001", "E40000001", "-"]
     assert assigned["region_name"].iloc[0] == "NHS E40000001 ICB"
+
+
+def test_an_analysis_overlays_icbs_on_regions_once_for_sites_and_pages(squares, monkeypatch):
+    regions = boundary_layer({"E40000001": box(390_000, 290_000, 430_000, 320_000)}, "EPSG:27700")
+    overlays = []
+    overlay = spatial.icb_regions
+    monkeypatch.setattr(
+        spatial, "icb_regions", lambda *layers: overlays.append(1) or overlay(*layers)
+    )
+
+    table = sites(grid(405_000, 301_000), planning_status=["unknown"])
+    analysis = analyse_frames(squares, table, regions=regions)
+
+    assert len(overlays) == 1
+    assert list(analysis.icb_regions["region_code"]) == ["E40000001", "E40000001"]
+    assert list(analysis.assigned["region_code"]) == ["E40000001"]
 
 
 def test_icb_regions_picks_the_region_with_the_largest_overlap(squares):

@@ -91,7 +91,8 @@ def analyse_frames(
     notes = [f"ICB boundaries: {vintage} vintage, {len(icbs)} ICBs."]
     sites, lookup_notes = _attach_official_codes(sites, lookup, vintage)
     notes += lookup_notes
-    assigned = spatial.assign_sites(sites, icbs, sub_icbs=sub_icbs, regions=regions)
+    in_regions = spatial.icb_regions(icbs, regions) if regions is not None else None
+    assigned = spatial.assign_sites(sites, icbs, sub_icbs=sub_icbs, icb_regions=in_regions)
     report = None
     if engagement_list is not None:
         assigned, report = engagement.apply_engagement(
@@ -105,7 +106,6 @@ def analyse_frames(
     if problems:
         raise AssertionError("metrics do not reconcile with the sites: " + "; ".join(problems))
     notes += _assignment_notes(assigned)
-    in_regions = spatial.icb_regions(icbs, regions) if regions is not None else None
     return Analysis(icbs, assigned, table, report, regions, notes, icb_regions=in_regions)
 
 

@@ -84,14 +84,15 @@ def assign_sites(
     icbs: gpd.GeoDataFrame,
     *,
     sub_icbs: gpd.GeoDataFrame | None = None,
-    regions: gpd.GeoDataFrame | None = None,
+    icb_regions: pd.DataFrame | None = None,
     coastal_snap_m: float | None = None,
 ) -> gpd.GeoDataFrame:
     """Give every site its ICB (official code first, else the polygon it is in) and say how.
 
     Every input row comes back, in order, with a point geometry (None without usable
     coordinates) in EPSG:4326, so nothing is dropped: unusable rows carry a reason.
-    The sub-ICB is the polygon the point is in; the region is that of the site's ICB.
+    The sub-ICB is the polygon the point is in; the region is that of the site's ICB,
+    from `icb_regions` (the `icb_regions` table, computed once by the caller).
     """
     coords = _read_coordinates(sites)
     snap_m = _snap_distance(coastal_snap_m)
@@ -103,8 +104,8 @@ def assign_sites(
         sub_rows = _locate(sub_layer, coords, snap_m).row
         codes, names = _lookup(sub_layer.codes, sub_layer.names, sub_rows)
         assigned["sicbl_code"], assigned["sicbl_name"] = _text(codes), _text(names)
-    if regions is not None:
-        lookup = icb_regions(icbs, regions).set_index("icb_code")
+    if icb_regions is not None:
+        lookup = icb_regions.drop_duplicates("icb_code").set_index("icb_code")
         assigned["region_code"] = _text(assigned["icb_code"].map(lookup["region_code"]))
         assigned["region_name"] = _text(assigned["icb_code"].map(lookup["region_name"]))
     return gpd.GeoDataFrame(assigned, geometry=_points(coords), crs=STORE_CRS)
