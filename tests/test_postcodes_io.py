@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo.fetch.http import MAX_RETRY_AFTER_S
 from geo.geocode import postcodes_io
 from geo.model.errors import InputError
 from geo.testing.postcodes_server import BY_POSTCODE, make_samples
@@ -46,6 +47,31 @@ def test_a_429_is_retried_after_backing_off_and_then_succeeds(postcodes_server):
     assert sleeps == [2.0]
     assert list(found["geocode_status"]) == ["found", "found"]
     assert len(postcodes_server.bulk_requests) == 1  # the 429 was answered before reading
+
+
+def test_a_503_asking_to_retry_after_some_seconds_is_given_them(postcodes_server):
+    postcodes_server.fail_next = [503]
+    postcodes_server.retry_after = "5"
+    sleeps = Sleeps()
+
+    found = postcodes_io.geocode_online(
+        pd.Series(["LS1 3EX"]), base_url=postcodes_server.root, backoff=2.0, sleep=sleeps
+    )
+
+    assert sleeps == [5.0]
+    assert list(found["geocode_status"]) == ["found"]
+
+
+def test_a_retry_after_of_an_hour_is_cut_to_the_shared_cap(postcodes_server):
+    postcodes_server.fail_next = [429]
+    postcodes_server.retry_after = "3600"
+    sleeps = Sleeps()
+
+    postcodes_io.geocode_online(
+        pd.Series(["LS1 3EX"]), base_url=postcodes_server.root, sleep=sleeps
+    )
+
+    assert sleeps == [MAX_RETRY_AFTER_S]
 
 
 def test_a_batch_that_keeps_failing_marks_only_its_own_rows(postcodes_server):

@@ -1,8 +1,13 @@
-"""HTTP GETs from the publishers: retries with back-off, and errors that say what to do when offline."""
+"""HTTP GETs from the publishers: one retry policy, and errors that say what to do when offline.
+
+The policy (exponential back-off, or the server's Retry-After when that is longer) is
+shared with geo.geocode.postcodes_io, so every client of ours treats a busy server alike.
+"""
 
 from __future__ import annotations
 
 import http.client
+import math
 import os
 import tempfile
 import time
@@ -10,6 +15,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,6 +32,7 @@ USER_AGENT = (
 )
 ATTEMPTS = 4  # tries for a transient failure (HTTP 5xx or 429, timeout, dropped connection)
 BACKOFF_S = 1.0  # first wait between tries, doubled each time
+MAX_RETRY_AFTER_S = 60.0  # the longest a server's Retry-After may make us wait
 _CHUNK = 1 << 20
 
 
@@ -37,32 +44,105 @@ class SourceError(InputError):
     """The publisher answered, but not with the data: an HTTP error or an error body."""
 
 
+class Retry(Exception):
+    """One try failed in a way another may not; `final` is raised when no tries are left.
+
+    `retry_after_s` is how long the server asked us to wait (its Retry-After), or 0.
+    """
+
+    def __init__(self, final: Exception, retry_after_s: float = 0.0) -> None:
+        super().__init__(str(final))
+        self.final = final
+        self.retry_after_s = retry_after_s
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a transient failure is retried: `attempts` tries in all, waiting `backoff_s`,
+    then twice that, and so on, or as long as the server's Retry-After asks when that is
+    longer (capped at `max_wait_s`), so a busy server is given the pause it wants."""
+
+    attempts: int = ATTEMPTS
+    backoff_s: float = BACKOFF_S
+    max_wait_s: float = MAX_RETRY_AFTER_S
+    sleep: Callable[[float], None] = time.sleep
+
+    def wait_s(self, attempt: int, retry_after_s: float = 0.0) -> float:
+        """Seconds to wait after failed try number `attempt` (1 = the first)."""
+        return max(self.backoff_s * 2 ** (attempt - 1), min(retry_after_s, self.max_wait_s))
+
+    def run(self, attempt: Callable[[], T]) -> T:
+        """`attempt()` until it returns or raises anything but Retry; after the last
+        try, the Retry's `final` error."""
+        for number in range(1, self.attempts + 1):
+            try:
+                return attempt()
+            except Retry as retry:
+                if number == self.attempts:
+                    raise retry.final from None
+                self.sleep(self.wait_s(number, retry.retry_after_s))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def is_retryable_status(code: int) -> bool:
+    """HTTP statuses worth another try: 429 (too many requests) and the 5xx server errors."""
+    return code == 429 or code >= 500
+
+
+def is_transient(reason: object) -> bool:
+    """Timeouts and dropped connections may pass; refused connections and DNS failures will not."""
+    return isinstance(reason, _TRANSIENT_NETWORK) or "timed out" in str(reason)
+
+
+def retry_after_s(headers: Any) -> float:
+    """The seconds a response's Retry-After header asks for; 0 when absent or not a number."""
+    value = headers.get("Retry-After") if headers is not None else None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return seconds if math.isfinite(seconds) and seconds > 0 else 0.0
+
+
+_TRANSIENT_NETWORK = (
+    TimeoutError,
+    ConnectionResetError,
+    ConnectionAbortedError,
+    http.client.HTTPException,
+)
+
+
 def get_url(
     url: str,
     what: str,
     *,
     consume: Callable[[Any], T],
     download_url: str | None = None,
+    retry: RetryPolicy | None = None,
 ) -> T:
     """GET `url` and hand the response to `consume`, retrying transient failures with back-off.
 
     A host that cannot be reached raises OfflineError saying what to do; an HTTP
-    error that retrying cannot fix raises SourceError.
+    error that retrying cannot fix raises SourceError. `retry` defaults to ATTEMPTS
+    tries from BACKOFF_S.
     """
     if urllib.parse.urlparse(url).scheme not in {"http", "https"}:
         raise InputError(f"{what}: {url} is not an http(s) URL; check the source settings")
     headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
     request = urllib.request.Request(url, headers=headers)  # noqa: S310 (scheme checked above)
     timeout = float(settings.get_setting("http_timeout_s"))
-    for attempt in range(1, ATTEMPTS + 1):
+
+    def attempt() -> T:
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
                 return consume(response)
         except urllib.error.HTTPError as error:
-            if (error.code < 500 and error.code != 429) or attempt == ATTEMPTS:
-                raise SourceError(
-                    f"{what}: {url_host(url)} answered HTTP {error.code} {error.reason} for {url}"
-                ) from None
+            failed = SourceError(
+                f"{what}: {url_host(url)} answered HTTP {error.code} {error.reason} for {url}"
+            )
+            if is_retryable_status(error.code):
+                raise Retry(failed, retry_after_s(error.headers)) from None
+            raise failed from None
         except (
             urllib.error.URLError,
             TimeoutError,
@@ -70,18 +150,12 @@ def get_url(
             http.client.HTTPException,
         ) as error:
             reason = getattr(error, "reason", None) or error
-            if not _is_transient(reason) or attempt == ATTEMPTS:
-                raise OfflineError(_offline_message(what, url, reason, download_url)) from None
-        time.sleep(BACKOFF_S * 2 ** (attempt - 1))
-    raise AssertionError("unreachable")  # pragma: no cover
+            offline = OfflineError(_offline_message(what, url, reason, download_url))
+            if is_transient(reason):
+                raise Retry(offline) from None
+            raise offline from None
 
-
-def _is_transient(reason: object) -> bool:
-    """Timeouts and dropped connections may pass; refused connections and DNS failures will not."""
-    passing = (
-        TimeoutError | ConnectionResetError | ConnectionAbortedError | http.client.HTTPException
-    )
-    return isinstance(reason, passing) or "timed out" in str(reason)
+    return (retry or RetryPolicy(ATTEMPTS, BACKOFF_S)).run(attempt)
 
 
 def _offline_message(what: str, url: str, reason: object, download_url: str | None) -> str:

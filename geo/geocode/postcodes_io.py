@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo.fetch.http import Retry, RetryPolicy, is_retryable_status, is_transient, retry_after_s
 from geo.model import settings
 from geo.model.errors import InputError
 from geo.model.postcodes import (
@@ -51,7 +52,8 @@ def geocode_online(
     `postcodes`, one status per row, so a failed batch costs only its own rows.
 
     Distinct postcodes go in POSTs of at most 100; 429, 5xx and timeouts are retried
-    `retries` times after `backoff`, 2×`backoff`, … seconds; a batch that still fails
+    `retries` times after `backoff`, 2×`backoff`, … seconds, or the server's Retry-After
+    when longer (geo.fetch.http.RetryPolicy); a batch that still fails
     marks its rows 'lookup failed: <reason>'. Postcodes not found are tried as
     terminated postcodes. `progress(done, total)` counts distinct postcodes.
     """
@@ -99,12 +101,6 @@ class _Unreachable(_LookupFailed):
     """The host refused the connection or does not resolve: retrying will not help."""
 
 
-_RETRYABLE_NETWORK = (
-    TimeoutError,
-    ConnectionResetError,
-    ConnectionAbortedError,
-    http.client.HTTPException,
-)
 _GIVE_UP_AFTER = 3  # failed requests in a row after which the rest are not tried
 
 
@@ -126,9 +122,9 @@ class _Client:
             raise InputError(
                 f"postcodes.io: {base_url!r} is not an http(s) URL; check setting ICS_POSTCODES_IO_URL"
             )
-        self.base, self.timeout, self.retries, self.backoff = base, timeout, retries, backoff
+        self.base, self.timeout = base, timeout
+        self.retry = RetryPolicy(attempts=retries + 1, backoff_s=backoff, sleep=sleep)
         self.opener = session or urllib.request.build_opener()
-        self.sleep = sleep
         self.failed_in_a_row = 0
         self.stopped: str | None = None
 
@@ -182,40 +178,33 @@ class _Client:
         if body is not None:
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310
-        attempts = self.retries + 1
-        for attempt in range(1, attempts + 1):
-            answer, reason, wait = self._attempt(request)
-            if answer is not None:
-                return answer
-            if attempt == attempts:
-                raise _LookupFailed(f"{reason} after {attempts} attempts")
-            self.sleep(max(wait, self.backoff * 2 ** (attempt - 1)))
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self.retry.run(lambda: self._attempt(request))
 
-    def _attempt(
-        self, request: urllib.request.Request
-    ) -> tuple[tuple[int, Any] | None, str, float]:
-        """One request: (answer, '', 0) or (None, why it failed, seconds the server asked
-        us to wait); failures retrying cannot fix raise _LookupFailed."""
+    def _attempt(self, request: urllib.request.Request) -> tuple[int, Any]:
+        """One request: (HTTP status, parsed JSON) for 200 and 404; Retry for a failure
+        another try may fix; _LookupFailed for one it cannot."""
         try:
             with self.opener.open(request, timeout=self.timeout) as response:
-                return (response.status, _json(response.read())), "", 0.0
+                return response.status, _json(response.read())
         except urllib.error.HTTPError as error:
             text = error.read()
             if error.code == 404:
-                return (404, _json(text, strict=False)), "", 0.0
+                return 404, _json(text, strict=False)
             reason = f"HTTP {error.code} {_error_message(text) or error.reason}"
-            if error.code != 429 and error.code < 500:
+            if not is_retryable_status(error.code):
                 raise _LookupFailed(reason) from None
-            return None, reason, _retry_after(error.headers)
-        except _RETRYABLE_NETWORK as error:
-            return None, _network_reason(error), 0.0
+            raise Retry(self._gave_up(reason), retry_after_s(error.headers)) from None
         except urllib.error.URLError as error:
-            if isinstance(error.reason, _RETRYABLE_NETWORK):
-                return None, _network_reason(error.reason), 0.0
+            if is_transient(error.reason):
+                raise Retry(self._gave_up(_network_reason(error.reason))) from None
             raise _Unreachable(_unreachable(request, error.reason)) from None
-        except OSError as error:  # refused or reset before urllib could wrap it
+        except (OSError, http.client.HTTPException) as error:  # not wrapped by urllib
+            if is_transient(error):
+                raise Retry(self._gave_up(_network_reason(error))) from None
             raise _Unreachable(_unreachable(request, error)) from None
+
+    def _gave_up(self, reason: str) -> _LookupFailed:
+        return _LookupFailed(f"{reason} after {self.retry.attempts} attempts")
 
 
 def _unreachable(request: urllib.request.Request, reason: object) -> str:
@@ -252,14 +241,6 @@ def _error_message(data: bytes) -> str:
     payload = _json(data, strict=False)
     error = payload.get("error") if isinstance(payload, dict) else None
     return f"({error})" if isinstance(error, str) else ""
-
-
-def _retry_after(headers: Any) -> float:
-    value = headers.get("Retry-After") if headers is not None else None
-    try:
-        return min(float(value), 60.0)
-    except (TypeError, ValueError):
-        return 0.0
 
 
 def _network_reason(error: object) -> str:

@@ -13,7 +13,8 @@ It answers on 127.0.0.1 (a free port) the way the real services do:
 - NHS ODS Data Search and Export: `/api/getReport?report=<code>` (headerless CSV).
 
 The layers are the real GeoJSON files in ../shared/data. Faults can be injected:
-`error_bodies`, `short_pages`, `fail_next`. Tests use the `arcgis_server` fixture.
+`error_bodies`, `short_pages`, `fail_next` (with `retry_after`, a Retry-After header for
+those failures). Tests use the `arcgis_server` fixture.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class FakePublishers:
     short_pages: dict[tuple[str, int], int] = field(default_factory=dict)
     # HTTP statuses for the next requests, whatever they ask for (e.g. [503])
     fail_next: list[int] = field(default_factory=list)
+    retry_after: str | None = None  # sent as Retry-After with each fail_next failure
     # (path with query, User-Agent) of every request, in order
     requests: list[tuple[str, str]] = field(default_factory=list)
     ods_reports: dict[str, Path] = field(default_factory=dict)
@@ -142,7 +144,8 @@ class _Handler(BaseHTTPRequestHandler):
         publishers.requests.append((self.path, self.headers.get("User-Agent", "")))
         if publishers.fail_next:
             status = publishers.fail_next.pop(0)
-            return self._send(status, b"<html><body>Service Unavailable</body></html>", "text/html")
+            page = b"<html><body>Service Unavailable</body></html>"
+            return self._send(status, page, "text/html", retry_after=publishers.retry_after)
         parts = urllib.parse.urlsplit(self.path)
         path, params = urllib.parse.unquote(parts.path), dict(urllib.parse.parse_qsl(parts.query))
         if path.startswith("/arcgis/rest/services/"):
@@ -167,8 +170,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_json(self, answer: dict) -> None:
         self._send(HTTPStatus.OK, json.dumps(answer).encode(), "application/json; charset=utf-8")
 
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str, retry_after: str | None = None
+    ) -> None:
         self.send_response(status)
+        if retry_after is not None:
+            self.send_header("Retry-After", retry_after)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

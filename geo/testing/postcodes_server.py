@@ -7,8 +7,9 @@
   `POST /postcodes` (at most 100, results in request order, `null` for unknown postcodes,
   400 with postcodes.io's message beyond 100) and `GET /terminated_postcodes/{pc}` (404
   "Terminated postcode not found" otherwise). Faults can be injected: `fail_next`
-  (statuses for the next requests), `fail_batches_with` (a bulk request holding that
-  postcode always fails) and `delay_next` (seconds to stall before answering).
+  (statuses for the next requests, sent with `retry_after` as Retry-After when set),
+  `fail_batches_with` (a bulk request holding that postcode always fails) and
+  `delay_next` (seconds to stall before answering).
 """
 
 from __future__ import annotations
@@ -178,6 +179,7 @@ class FakePostcodesIo:
     live: dict[str, SamplePostcode] = field(default_factory=dict)
     terminated: dict[str, SamplePostcode] = field(default_factory=dict)
     fail_next: list[int] = field(default_factory=list)
+    retry_after: str | None = None  # sent as Retry-After with each fail_next failure
     fail_batches_with: dict[str, int] = field(default_factory=dict)
     delay_next: list[float] = field(default_factory=list)
     bulk_requests: list[list[str]] = field(default_factory=list)
@@ -284,14 +286,16 @@ class _Handler(BaseHTTPRequestHandler):
         if fake.fail_next:
             status = fake.fail_next.pop(0)
             error = "Too Many Requests" if status == 429 else "Internal server error"
-            self._json(status, {"status": status, "error": error})
+            self._json(status, {"status": status, "error": error}, retry_after=fake.retry_after)
             return True
         return False
 
-    def _json(self, status: int, payload: dict) -> None:
+    def _json(self, status: int, payload: dict, retry_after: str | None = None) -> None:
         body = json.dumps(payload).encode()
         try:
             self.send_response(status)
+            if retry_after is not None:
+                self.send_header("Retry-After", retry_after)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
