@@ -1,7 +1,25 @@
 """The map payload's wire format: integer columns as base64 LEB128 varints, and mixed radixes.
 
-Kept apart from geo/map_payload.py so the encoding (mirrored by geo/maps/static/ics_map.js)
-reads in one place. Missing numbers travel as 0, so every value is stored plus one.
+Kept apart from geo/maps/payload.py so the encoding (mirrored by geo/maps/static/ics_map.js,
+and checked row for row against it by tests/test_maps_browser.py) reads in one place.
+Missing numbers travel as 0, so every value is stored plus one.
+
+Why a hand codec and not a standard typed layout: measured on 100,000 synthetic sites
+(geo.bench.sites over England's LSOAs, assigned to the 2023 ICBs), the same payload
+with each column as a base64 little-endian typed array (Int32 coordinates in 1e-5
+degrees, Uint8/16 codes and indexes, Float32 capacity and border distance):
+
+    layout                               encode (min of 11)   JSON      gzip -6
+    varints + mixed radix (this module)  0.14 s               2.29 MB   1.07 MB
+    typed arrays                         0.14 s               4.23 MB   1.38 MB
+    typed arrays, coordinates as deltas  0.13 s               4.23 MB   1.24 MB
+    typed arrays, each column gzipped    0.30 s               1.91 MB   1.14 MB
+
+Encoding costs the same, but typed arrays make the page 85% larger (4.2 MB, over the
+benchmark's 4 MB payload target) and 16-29% larger even compressed, as Streamlit
+sends it; gzipping each column comes within 7% but doubles the encode time and needs
+the browser's asynchronous DecompressionStream before the first draw. So the codec
+stays, with the browser test as the guard that its two implementations agree.
 """
 
 from __future__ import annotations

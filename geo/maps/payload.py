@@ -8,7 +8,8 @@ into the page once, as columns (geo/maps/static/ics_map.js decodes them):
   ICB as the digits of one mixed-radix integer (`code_digits`, least significant
   first; the rarely-set digits last, so most codes stay two bytes);
 - capacity, border distance and string-table indexes as plain integers;
-- every integer column as LEB128 varints, base64-encoded;
+- every integer column as LEB128 varints, base64-encoded (geo/maps/codec.py, which
+  also gives the measurements that keep this codec rather than typed arrays);
 - strings escaped with `html.escape` (and braces as entities, see `escape_html`)
   and joined by `'`, which escaped text never contains; names as a table plus
   index only where that is smaller.

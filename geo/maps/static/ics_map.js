@@ -1,7 +1,8 @@
 /* The ICS Provider Map's own Leaflet code: one canvas layer that draws up to 100,000
  * sites (grid clusters with sector mix when zoomed out, individual sites in the
  * viewport when zoomed in), and legends that follow their layer on and off the map.
- * geo/map_layers.py inlines this file; geo/map_payload.py documents the payload.
+ * geo/maps/layers.py inlines this file; geo/maps/payload.py documents the payload
+ * and geo/maps/codec.py its encoding, which decode() below mirrors.
  * Every string in the payload was HTML-escaped on the server. */
 (function (css) {
   "use strict";
