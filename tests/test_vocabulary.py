@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
+from geo.analysis.engagement import load_engagement
 from geo.analysis.spatial import assign_sites
 from geo.maps.events import parse_map_event
 from geo.maps.payload import read_site_payload, site_payload
@@ -24,7 +25,7 @@ from geo.model.vocabulary import (
     looks_swapped,
     on_earth,
 )
-from geo.publish import validation
+from geo.publish import mapping, validation
 
 # (lat, lon) pairs near the edges of England's box, given the right way round and swapped.
 EDGE_PAIRS = [
@@ -165,3 +166,15 @@ def test_a_clicked_tooltip_yields_the_icb_code_it_names():
     event = parse_map_event({"last_object_clicked_tooltip": "NHS Leeds ICB (E54000054), 40%"})
 
     assert event.clicked_icb_code == "E54000054"
+
+
+@pytest.mark.parametrize("header", ["ICB23CD", "icb26cd"])
+def test_an_ons_icb_code_column_is_recognised_by_the_mapping_and_the_engagement_list(
+    tmp_path, header
+):
+    raw = pd.DataFrame({"name": ["A Care Ltd"], header: ["see notes"]}, dtype="string")
+    path = tmp_path / "engaged.csv"
+    path.write_text(f"name,{header}\nA Care Ltd,E54000054\n", encoding="utf-8")
+
+    assert mapping.suggest_columns(raw)["official_icb_code"] == header
+    assert load_engagement(path)["icb_code"].tolist() == ["E54000054"]

@@ -28,7 +28,7 @@ from geo.model.providers import (
     unrecognised_planning_statuses,
 )
 from geo.model.sectors import IV_SECTORS
-from geo.model.vocabulary import is_icb_code
+from geo.model.vocabulary import ICB_CODE_COLUMN, is_icb_code
 
 ENGAGEMENT_COLUMNS: tuple[str, ...] = (
     "provider_id",
@@ -67,7 +67,6 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     "icb_code": ("icb_code", "ICB", "ICB Code", "ICB GSS Code"),
     "planning_status": ("planning_status", "status", "engaged", "engagement", "engaged?"),
 }
-_ICB_HEADER = re.compile(r"^icb\d\dcd$")
 _LEGAL_WORDS = frozenset({"the", "ltd", "limited", "plc", "llp", "cic", "cio", "inc", "llc"})
 _PRIORITY = {ENGAGED: 2, NOT_ENGAGED: 1, UNKNOWN_STATUS: 0}
 
@@ -184,7 +183,7 @@ def _detect(headers: list[str], candidates: tuple[str, ...], name: str) -> str |
     keys = {_header_key(candidate) for candidate in candidates}
     for header in headers:
         if _header_key(header) in keys or (
-            name == "icb_code" and _ICB_HEADER.match(header.lower())
+            name == "icb_code" and ICB_CODE_COLUMN.fullmatch(header)
         ):
             return header
     return None

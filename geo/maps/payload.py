@@ -41,7 +41,7 @@ from geo.maps.codec import (
     zigzag_encode,
 )
 from geo.model.errors import InputError
-from geo.model.providers import PLANNING_STATUSES
+from geo.model.providers import PLANNING_STATUSES, UNKNOWN_STATUS
 from geo.model.sectors import SECTORS
 from geo.model.vocabulary import ASSIGNMENTS, EARTH_LAT, EARTH_LON, on_earth
 
@@ -294,7 +294,7 @@ def _code_digits(
 ) -> tuple[dict[str, tuple[np.ndarray, int]], dict[str, str]]:
     """Each categorical field as (values, radix), least significant first, and their tables."""
     status = _positions(coded.get("planning_status"), PLANNING_STATUSES, order)
-    status[status < 0] = PLANNING_STATUSES.index("unknown")
+    status[status < 0] = PLANNING_STATUSES.index(UNKNOWN_STATUS)
     assignment = _positions(coded.get("assignment"), ASSIGNMENTS, order) + 1  # 0: not assigned
     icb_codes, icb_values = _ordered(coded.get("icb_code"), order)
     icb_index, icb_table = _table(icb_codes, icb_values)

@@ -19,6 +19,8 @@ import pandas as pd
 GSS_PREFIXES: dict[str, str] = {"icb": "E54", "sicbl": "E38", "nhser": "E40"}
 ICB_CODE = re.compile(GSS_PREFIXES["icb"] + r"\d{6}")  # E54000008; fullmatch or search
 REGION_CODE = re.compile(GSS_PREFIXES["nhser"] + r"\d{6}")  # E40000010
+# ONS names a table's ICB code column ICB<yy>CD after the year of its boundaries: ICB23CD.
+ICB_CODE_COLUMN = re.compile(r"ICB\d\dCD", re.IGNORECASE)  # fullmatch
 
 ENGLAND_CODE = "E92000001"
 ENGLAND_NAME = "England"

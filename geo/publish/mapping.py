@@ -19,7 +19,13 @@ from geo.io import readers, tables
 from geo.model import postcodes
 from geo.model.errors import InputError
 from geo.model.text import name_key
-from geo.model.vocabulary import ENGLAND_GRID, ENGLAND_LAT, ENGLAND_LON, is_icb_code
+from geo.model.vocabulary import (
+    ENGLAND_GRID,
+    ENGLAND_LAT,
+    ENGLAND_LON,
+    ICB_CODE_COLUMN,
+    is_icb_code,
+)
 
 # The columns a mapping can name: the canonical provider columns a list may carry,
 # plus British National Grid coordinates, which `geo.publish.publishing` turns into lat/lon.
@@ -73,7 +79,6 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "northing": ("northing", "northings", "osnrth1m", "north1m", "grid_northing", "y_coordinate"),
     "official_icb_code": ("official_icb_code", "icb_code", "icb", "icb_cd", "icb_gss_code"),
 }
-_ONS_ICB_NAME = re.compile(r"^icb\d\dcd$")
 _CAPACITY_NAME = re.compile(r"bed|place|capacity|room")
 _EAST_NAME = re.compile(r"east|^x")
 _NORTH_NAME = re.compile(r"north|^y")
@@ -141,7 +146,7 @@ def _by_name(raw: pd.DataFrame) -> dict[str, tuple[str, str]]:
                 taken.add(column)
                 break
     if "official_icb_code" not in found:
-        ons = next((str(c) for c in raw.columns if _ONS_ICB_NAME.match(str(c).casefold())), None)
+        ons = next((str(c) for c in raw.columns if ICB_CODE_COLUMN.fullmatch(str(c))), None)
         if ons is not None and ons not in taken:
             found["official_icb_code"] = (ons, f'official_icb_code: ONS ICB code column "{ons}"')
     return found
