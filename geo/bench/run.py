@@ -262,14 +262,14 @@ def _briefing(world: _World, quick: bool) -> Section:
 
 
 def _pdf_parts(analysis: Analysis, area: str) -> str:
-    """Where one PDF's time goes: the facts, the matplotlib images, the PDF itself."""
+    """Where one PDF's time goes: projecting the sites, the facts, the images, the PDF itself."""
+    layers_s, layers, _ = median_time(lambda: reports.briefing_layers(analysis), 1)
     facts_s, facts, _ = median_time(lambda: reports.area_briefing(analysis, area), 1)
-    images_s, images, _ = median_time(
-        lambda: briefing_render.briefing_images(facts, analysis.icbs, analysis.assigned), 1
-    )
-    pdf_s, _, _ = median_time(lambda: briefing_pdf.briefing_pdf(facts, *images), 1)
+    images_s, illustrated, _ = median_time(lambda: briefing_render.illustrate(facts, layers), 1)
+    pdf_s, _, _ = median_time(lambda: briefing_pdf.briefing_pdf(illustrated), 1)
     return (
-        f"One PDF: facts {facts_s:.2f} s, static map and chart (matplotlib) {images_s:.2f} s, "
+        f"One PDF: sites and ICBs projected for drawing (once per analysis) {layers_s:.2f} s, "
+        f"facts {facts_s:.2f} s, static map and chart (matplotlib) {images_s:.2f} s, "
         f"PDF layout {pdf_s:.2f} s."
     )
 
