@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from geo import workspace
-from geo.analysis import engagement, pipeline
+from geo.analysis import pipeline
 from geo.fetch import sources
 from geo.io import exports
 from geo.model import settings
@@ -179,15 +179,19 @@ _FILE_ONLY_OPTIONS = ("sites_format", "ods_report", "sub_icbs", "regions", "look
 
 def _analysis(args: argparse.Namespace) -> pipeline.Analysis:
     """From the files named, or, when no files are named, from the data everyone sees."""
+    return pipeline.analyse(_frames(args), accept_fuzzy_above=args.accept_fuzzy)
+
+
+def _frames(args: argparse.Namespace) -> pipeline.Frames:
+    """The files named, read; else the published (or cached) data, with --engagement's list."""
     if args.boundaries and args.sites:
-        return pipeline.analyse(
-            pipeline.Inputs(
+        return pipeline.load_files(
+            pipeline.InputFiles(
                 boundaries=args.boundaries,
                 sites=args.sites,
                 sites_format=args.sites_format,
                 ods_report=args.ods_report,
                 engagement=args.engagement,
-                accept_fuzzy_above=args.accept_fuzzy,
                 sub_icbs=args.sub_icbs,
                 regions=args.regions,
                 lookup=args.lookup,
@@ -204,13 +208,8 @@ def _analysis(args: argparse.Namespace) -> pipeline.Analysis:
             "to use the published data (only --vintage and --engagement combine with it)"
         )
     with store.open_store() as published:
-        engagement_list = engagement.load_engagement(args.engagement) if args.engagement else None
-        return workspace.analyse(
-            args.vintage,
-            published,
-            engagement_list=engagement_list,
-            accept_fuzzy_above=args.accept_fuzzy,
-        )
+        frames = workspace.load_frames(args.vintage, published)
+    return pipeline.replace_engagement(frames, args.engagement) if args.engagement else frames
 
 
 def _assign(args: argparse.Namespace) -> int:
@@ -349,7 +348,7 @@ def _print_progress(done: int, total: int | None) -> None:
     print(f"  {done:,}" + (f" of {total:,}" if total else ""), file=sys.stderr)
 
 
-def _print_notes(notes: list[str]) -> None:
+def _print_notes(notes: Sequence[str]) -> None:
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
 

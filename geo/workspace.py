@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import geopandas as gpd
 import pandas as pd
 
 from geo.analysis import pipeline
@@ -21,7 +20,6 @@ from geo.store.versions import Store
 
 SITES = "sites"
 ENGAGEMENT = "engagement"
-PROVENANCE_COLUMNS = ("data", "from", "publisher", "date", "version")
 
 
 def boundary_dataset(kind: str, vintage: str) -> str:
@@ -35,19 +33,6 @@ class Pins:
 
     sites: int | None = None
     engagement: int | None = None
-
-
-@dataclass
-class Frames:
-    """Loaded frames for one vintage, and where each came from."""
-
-    icbs: gpd.GeoDataFrame
-    sites: pd.DataFrame
-    sub_icbs: gpd.GeoDataFrame | None
-    regions: gpd.GeoDataFrame | None
-    lookup: pd.DataFrame | None
-    engagement: pd.DataFrame | None
-    provenance: pd.DataFrame
 
 
 def vintages(store: Store | None) -> list[str]:
@@ -71,21 +56,25 @@ def fingerprint(store: Store | None) -> str:
     return cached + "#" + published
 
 
-def load_inputs(vintage: str, store: Store | None, pins: Pins = Pins()) -> Frames:
-    """Every frame one analysis needs, published versions first, cached files otherwise."""
+def load_frames(vintage: str | None, store: Store | None, pins: Pins = Pins()) -> pipeline.Frames:
+    """Every frame one analysis needs, published versions first, cached files otherwise.
+
+    No `vintage` means the one shown first (`newest_vintage`).
+    """
+    vintage = vintage or newest_vintage(store)
     provenance: list[dict] = []
     icbs = _layer(store, "icb", vintage, provenance)
     if icbs is None:
         raise InputError(f"no {vintage} ICB boundaries: " + " ".join(catalogue.missing_for_app()))
     sites = _sites(store, pins.sites, provenance)
-    return Frames(
+    return pipeline.Frames(
         icbs=icbs,
         sites=sites,
         sub_icbs=_layer(store, "sicbl", vintage, provenance),
         regions=_layer(store, "nhser", None, provenance),
         lookup=_lookup(vintage, provenance),
         engagement=_engagement(store, pins.engagement, provenance),
-        provenance=pd.DataFrame(provenance, columns=list(PROVENANCE_COLUMNS)),
+        provenance=pipeline.provenance_table(provenance),  # last: every row above appended
     )
 
 
@@ -100,32 +89,9 @@ def newest_vintage(store: Store | None) -> str:
     return available[-1]
 
 
-def analyse(
-    vintage: str | None,
-    store: Store | None,
-    pins: Pins = Pins(),
-    *,
-    engagement_list: pd.DataFrame | None = None,
-    accept_fuzzy_above: float | None = None,
-) -> pipeline.Analysis:
-    """The analysis every page shows for one vintage: assigned sites, metrics and provenance.
-
-    `engagement_list` replaces the published one (the CLI's --engagement).
-    """
-    inputs = load_inputs(vintage or newest_vintage(store), store, pins)
-    if engagement_list is not None:
-        inputs.engagement = engagement_list
-    analysis = pipeline.analyse_frames(
-        inputs.icbs,
-        inputs.sites,
-        sub_icbs=inputs.sub_icbs,
-        regions=inputs.regions,
-        lookup=inputs.lookup,
-        engagement_list=inputs.engagement,
-        accept_fuzzy_above=accept_fuzzy_above,
-    )
-    analysis.provenance = inputs.provenance
-    return analysis
+def analyse(vintage: str | None, store: Store | None, pins: Pins = Pins()) -> pipeline.Analysis:
+    """The analysis every page shows for one vintage: the store's frames through `pipeline.analyse`."""
+    return pipeline.analyse(load_frames(vintage, store, pins))
 
 
 def _layer(store, kind: str, vintage: str | None, provenance: list[dict]):
@@ -154,7 +120,7 @@ def _sites(store, version: int | None, provenance: list[dict]) -> pd.DataFrame:
 
 def _engagement(store, version: int | None, provenance: list[dict]) -> pd.DataFrame | None:
     if store is not None and store.current_version(ENGAGEMENT) is not None:
-        provenance.append(_published(store, ENGAGEMENT, "Planning engagement list", version))
+        provenance.append(_published(store, ENGAGEMENT, pipeline.ENGAGEMENT_LABEL, version))
         return store.load(ENGAGEMENT, version)
     return None
 

@@ -10,6 +10,7 @@ import copy
 import logging
 from dataclasses import dataclass
 
+import folium
 import streamlit as st
 
 from geo import workspace
@@ -17,6 +18,7 @@ from geo.analysis import filters
 from geo.analysis.pipeline import Analysis
 from geo.io import boundaries
 from geo.maps import build as maps
+from geo.maps import payload
 from geo.model.errors import InputError
 from geo.model.settings import data_dir, get_setting
 from geo.store.versions import Store, open_store
@@ -175,10 +177,19 @@ def filtered_sites(data: DataView, site_filter: filters.SiteFilter):
     return filters.filter_sites(analysis(data).assigned, site_filter)
 
 
-@st.cache_resource(max_entries=8)
-def sites_layer(data: DataView, site_filter: filters.SiteFilter):
-    """The filtered sites as one canvas layer, swapped into the map without remounting it."""
-    return maps.sites_layer(filtered_sites(data, site_filter))
+@st.cache_data(max_entries=8)
+def site_payload(data: DataView, site_filter: filters.SiteFilter) -> dict:
+    """The filtered sites as the map's compact payload: data, cached across reruns."""
+    return payload.site_payload(filtered_sites(data, site_filter))
+
+
+def sites_layer(data: DataView, site_filter: filters.SiteFilter) -> folium.FeatureGroup:
+    """The filtered sites as one canvas layer, swapped into the map without remounting it.
+
+    Built afresh on each run from the cached payload: st_folium renames and re-parents
+    the FeatureGroup it is given, so it is never cached or shared between sessions.
+    """
+    return maps.payload_layer(site_payload(data, site_filter))
 
 
 def explorer_map(data: DataView, metric, center, zoom, assets, tiles):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.briefing import documents as reports
-from geo.briefing.images import briefing_html, briefing_images
+from geo.briefing.images import IllustratedBriefing, MapLayers, briefing_html
 from pages import _frame, _setup, _state
 
 _frame.require_frame()
@@ -18,17 +18,22 @@ if analysis is None:
     st.stop()
 
 
-@st.cache_resource(show_spinner="Writing the briefing…")
-def _briefing(_analysis, data: _state.DataView, area: str):
-    """The briefing facts and its two images for one area (the analysis is keyed by vintage)."""
-    briefing = reports.area_briefing(_analysis, area)
-    return briefing, briefing_images(briefing, _analysis.icbs, _analysis.assigned)
+@st.cache_resource
+def _layers(data: _state.DataView) -> MapLayers:
+    """The analysis's ICBs and sites projected for drawing, once per analysis (read-only)."""
+    return reports.briefing_layers(_state.analysis(data))
+
+
+@st.cache_data(show_spinner="Writing the briefing…", max_entries=32)
+def _briefing(data: _state.DataView, area: str) -> IllustratedBriefing:
+    """One area's facts, map and chart: built once, shown and downloaded as PDF and PPTX."""
+    return reports.illustrated_briefing(_state.analysis(data), area, _layers(data))
 
 
 @st.cache_data(show_spinner="Preparing the download…", max_entries=32)
-def _document(_analysis, data: _state.DataView, area: str, fmt: str) -> bytes:
-    """One area's briefing as PDF or PPTX bytes."""
-    return reports.briefing_document(_analysis, area, fmt)
+def _document(data: _state.DataView, area: str, fmt: str) -> bytes:
+    """One area's briefing as PDF or PPTX bytes, from the briefing already built."""
+    return reports.render_document(_briefing(data, area), fmt)
 
 
 choices = reports.area_choices(analysis)
@@ -43,25 +48,24 @@ area = st.selectbox(
 )
 st.query_params["area"] = area
 
-key = (analysis, _state.current_data(), area)
-made = _state.guarded(_briefing, *key, failure="This briefing could not be written.")
-if made is None:
+data = _state.current_data()
+briefing = _state.guarded(_briefing, data, area, failure="This briefing could not be written.")
+if briefing is None:
     st.stop()
-briefing, (map_png, chart_png) = made
-st.html(briefing_html(briefing, map_png=map_png, chart_png=chart_png))
+st.html(briefing_html(briefing))
 
 pdf, pptx = st.columns(2)
 stem = f"briefing_{area}_{analysis.vintage}"
 pdf.download_button(
     "Download PDF (A4)",
-    _document(*key, "pdf"),
+    _document(data, area, "pdf"),
     file_name=f"{stem}.pdf",
     mime="application/pdf",
 )
 if area != reports.ENGLAND:
     pptx.download_button(
         "Download PowerPoint",
-        _document(*key, "pptx"),
+        _document(data, area, "pptx"),
         file_name=f"{stem}.pptx",
         mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
     )
@@ -69,10 +73,9 @@ deck = None
 if area == reports.ENGLAND and pptx.button("Prepare the national deck (one slide per ICS)"):
     bar = pptx.progress(0.0, text="Writing slides…")
     deck = _state.guarded(
-        reports.briefing_document,
+        reports.national_deck,
         analysis,
-        area,
-        "pptx",
+        _layers(data),
         failure="The national deck could not be written.",
         progress=lambda done, total: bar.progress(done / total, text=f"Slide {done} of {total}"),
     )

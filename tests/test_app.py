@@ -75,6 +75,42 @@ def test_briefing_page_shows_the_chosen_icb_and_offers_pdf_and_powerpoint(loaded
     assert labels == ["Download PDF (A4)", "Download PowerPoint"]
 
 
+def _counted(monkeypatch, module, name: str) -> list:
+    """Replace module.name by a wrapper that records each call; the list of calls."""
+    calls, real = [], getattr(module, name)
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counting)
+    return calls
+
+
+def test_a_briefing_is_built_once_for_the_screen_and_both_downloads(loaded, monkeypatch):
+    from geo.briefing import documents, images, pdf, slides
+
+    projected = _counted(monkeypatch, images, "map_layers")
+    facts = _counted(monkeypatch, documents, "area_briefing")
+    drawn = _counted(monkeypatch, images, "illustrate")
+    pdfs = _counted(monkeypatch, pdf, "briefing_pdf")
+    decks = _counted(monkeypatch, slides, "briefing_pptx")
+    app = _app()
+    app.switch_page("pages/briefing.py")
+    app.query_params["area"] = "E54000008"
+
+    app.run().run()  # shown, then a rerun (as after a download click)
+
+    assert not app.exception
+    labels = [button.proto.label for button in app.get("download_button")]
+    assert labels == ["Download PDF (A4)", "Download PowerPoint"]
+    assert (len(facts), len(drawn), len(pdfs), len(decks)) == (1, 1, 1, 1)
+    app.selectbox(key="briefing-area").select("E54000054").run()
+    assert not app.exception
+    assert (len(facts), len(drawn)) == (2, 2)  # the other ICB's own figures and images
+    assert len(projected) == 1  # but the sites are projected once for the analysis
+
+
 def test_briefing_page_for_england_offers_the_national_deck(loaded):
     app = _app()
     app.switch_page("pages/briefing.py")

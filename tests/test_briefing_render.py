@@ -20,12 +20,20 @@ from pptx import Presentation
 from pypdf import PdfReader
 from shapely.geometry import box
 
-from geo.analysis.metrics import gap_metrics, national_rollup, region_rollup
-from geo.analysis.spatial import assign_sites, icb_regions
+from geo.analysis.metrics import national_rollup, region_rollup
+from geo.analysis.pipeline import Frames, analyse, provenance_table
+from geo.briefing.documents import national_deck
 from geo.briefing.facts import briefing_facts
-from geo.briefing.images import briefing_html, briefing_images, briefing_map_png, sector_chart_png
+from geo.briefing.images import (
+    IllustratedBriefing,
+    briefing_html,
+    illustrate,
+    map_layers,
+    map_png,
+    sector_chart_png,
+)
 from geo.briefing.pdf import briefing_pdf
-from geo.briefing.slides import briefing_pptx, national_deck
+from geo.briefing.slides import briefing_pptx
 from geo.briefing.text import format_number, format_ordinal, format_percent
 from geo.io.boundaries import load_boundaries
 from geo.model.errors import InputError
@@ -118,7 +126,7 @@ def test_sector_chart_uses_the_sector_colours_of_the_sectors_present(briefing):
 
 
 def test_area_map_draws_its_sites_by_sector_and_squares_for_not_engaged(briefing, icbs, sites):
-    png = briefing_map_png(briefing, icbs, sites)
+    png = map_png(briefing, map_layers(icbs, sites))
 
     assert has_colour(png, SECTOR_COLOURS["Independent"])  # the not-engaged square
     assert has_colour(png, SECTOR_COLOURS["Voluntary"])
@@ -130,27 +138,27 @@ def test_england_map_shades_each_icb_by_its_share(metrics, sites, icbs):
     england = briefing_facts(metrics, sites, "england", engagement_loaded=True)
     shade = plt.get_cmap("Blues")(0.77)
 
-    png = briefing_map_png(england, icbs, sites)
+    png = map_png(england, map_layers(icbs, sites))
 
     assert has_colour(png, "#{:02x}{:02x}{:02x}".format(*(round(c * 255) for c in shade[:3])))
     assert has_colour(png, "#e0e0e0")  # East ICB has no share: grey, not a colour
 
 
-def test_map_of_boundaries_without_a_crs_is_bad_input(briefing, icbs, sites):
+def test_map_of_boundaries_without_a_crs_is_bad_input(icbs, sites):
     with pytest.raises(InputError, match="no CRS"):
-        briefing_map_png(briefing, icbs.set_crs(None, allow_override=True), sites)
+        map_layers(icbs.set_crs(None, allow_override=True), sites)
 
 
 def test_map_of_an_area_missing_from_the_boundaries_is_bad_input(briefing, icbs, sites):
     with pytest.raises(InputError, match=f"no polygon for {WEST}"):
-        briefing_map_png(briefing, icbs[icbs["code"] == EAST], sites)
+        map_png(briefing, map_layers(icbs[icbs["code"] == EAST], sites))
 
 
 # --- HTML, PDF, PowerPoint --------------------------------------------------------------------
 
 
 def test_html_escapes_provider_and_icb_names(briefing):
-    page = briefing_html(briefing, map_png=b"\x89PNG", chart_png=None)
+    page = briefing_html(IllustratedBriefing(briefing, map_png=b"\x89PNG", chart_png=b""))
 
     assert XSS not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
@@ -159,7 +167,7 @@ def test_html_escapes_provider_and_icb_names(briefing):
 
 
 def test_pdf_prints_markup_and_unicode_as_literal_searchable_text(briefing, icbs, sites):
-    data = briefing_pdf(briefing, *briefing_images(briefing, icbs, sites))
+    data = briefing_pdf(illustrate(briefing, map_layers(icbs, sites)))
     reader = PdfReader(io.BytesIO(data))
     text = pdf_text(data)
 
@@ -171,9 +179,7 @@ def test_pdf_prints_markup_and_unicode_as_literal_searchable_text(briefing, icbs
 
 
 def test_slide_is_16_9_with_text_boxes_alt_text_and_notes(briefing, icbs, sites):
-    deck = Presentation(
-        io.BytesIO(briefing_pptx([briefing], [briefing_images(briefing, icbs, sites)]))
-    )
+    deck = Presentation(io.BytesIO(briefing_pptx([illustrate(briefing, map_layers(icbs, sites))])))
     slide = deck.slides[0]
     pictures = [shape for shape in slide.shapes if shape.shape_type == 13]
 
@@ -186,17 +192,12 @@ def test_slide_is_16_9_with_text_boxes_alt_text_and_notes(briefing, icbs, sites)
     assert briefing.provenance[0] in slide.notes_slide.notes_text_frame.text
 
 
-def test_slides_need_one_image_pair_per_briefing(briefing):
-    with pytest.raises(InputError, match="1 briefings but 0 image pairs"):
-        briefing_pptx([briefing], [])
-
-
 # --- real data: hospitals over the 2024 ICBs ------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def real(shared_data):
-    """Real hospitals over the 2024 ICBs through the app's own assignment and metrics.
+def real_analysis(shared_data):
+    """Real hospitals over the 2024 ICBs through the app's own analysis.
 
     A synthetic engagement list (every third independent hospital takes part in
     planning, the rest do not) makes the shares non-trivial.
@@ -225,9 +226,15 @@ def real(shared_data):
             "source": "NHS website",
         }
     )
-    lookup = icb_regions(icbs, regions)
-    assigned = assign_sites(sites, icbs, icb_regions=lookup)
-    return icbs, assigned, gap_metrics(assigned, icbs), lookup
+    provenance = provenance_table([])
+    return analyse(Frames(icbs, sites, provenance, regions=regions))
+
+
+@pytest.fixture(scope="module")
+def real(real_analysis):
+    """The real analysis's ICBs, assigned sites, metrics and ICB-to-region lookup."""
+    analysis = real_analysis
+    return analysis.icbs, analysis.assigned, analysis.metrics, analysis.icb_regions
 
 
 @pytest.fixture(scope="module")
@@ -238,11 +245,11 @@ def real_briefing(real):
         metrics, sites, busiest["icb_code"], engagement_loaded=True, dataset_version="test",
         provenance=["NHS website hospitals (May 2020), OGL v3"],
     )  # fmt: skip
-    return briefing, busiest, briefing_images(briefing, icbs, sites)
+    return briefing, busiest, illustrate(briefing, map_layers(icbs, sites))
 
 
 def test_real_icb_pdf_and_slide_carry_the_metrics_figures(real_briefing):
-    briefing, row, images = real_briefing
+    briefing, row, illustrated = real_briefing
     rank = int(row["rank"])
     expected = {
         "Provider sites": format_number(row["sites_total"]),
@@ -254,10 +261,8 @@ def test_real_icb_pdf_and_slide_carry_the_metrics_figures(real_briefing):
     assert {label: headlines[label] for label in expected} == expected
     assert ("highest" if rank == 1 else f"{format_ordinal(rank)} highest") in headlines["Rank"]
     assert headlines["Rank"].endswith("of 42 ICSs")
-    pdf = pdf_text(briefing_pdf(briefing, *images))
-    slide = "\n".join(
-        slide_texts(Presentation(io.BytesIO(briefing_pptx([briefing], [images]))).slides[0])
-    )
+    pdf = pdf_text(briefing_pdf(illustrated))
+    slide = "\n".join(slide_texts(Presentation(io.BytesIO(briefing_pptx([illustrated]))).slides[0]))
 
     for label, value in briefing.headlines:
         assert f"{label} {value}" in pdf or (label in pdf and value in pdf)
@@ -271,8 +276,8 @@ def test_real_icb_pdf_and_slide_carry_the_metrics_figures(real_briefing):
 def test_real_pdf_renders_to_a_page_that_is_not_blank(real_briefing, tmp_path):
     pdftoppm = shutil.which("pdftoppm")
     require(pdftoppm is not None, "needs pdftoppm (Debian package poppler-utils)")
-    briefing, _, images = real_briefing
-    (tmp_path / "briefing.pdf").write_bytes(briefing_pdf(briefing, *images))
+    _, _, illustrated = real_briefing
+    (tmp_path / "briefing.pdf").write_bytes(briefing_pdf(illustrated))
 
     subprocess.run(
         [pdftoppm, "-r", "40", "-png", str(tmp_path / "briefing.pdf"), str(tmp_path / "page")],
@@ -286,18 +291,18 @@ def test_real_pdf_renders_to_a_page_that_is_not_blank(real_briefing, tmp_path):
     assert has_colour(pages[0].read_bytes(), SECTOR_COLOURS["NHS"], tolerance=25)
 
 
-def test_national_deck_is_england_then_one_slide_per_icb(real):
-    icbs, sites, metrics, _ = real
+def test_national_deck_is_england_then_one_slide_per_icb(real_analysis):
+    icbs = real_analysis.icbs
+    layers = map_layers(icbs, real_analysis.assigned)
     calls = []
 
     deck = Presentation(
         io.BytesIO(
             national_deck(
-                metrics, sites, icbs, engagement_loaded=True,
-                progress=lambda done, total: calls.append((done, total)),
+                real_analysis, layers, progress=lambda done, total: calls.append((done, total))
             )
         )
-    )  # fmt: skip
+    )
 
     titles = [slide_texts(slide)[0] for slide in deck.slides]
     assert len(deck.slides) == len(icbs) + 1 == 43
@@ -310,7 +315,7 @@ def test_real_england_pdf_ranks_every_icb_within_two_pages(real):
     icbs, sites, metrics, _ = real
     england = briefing_facts(metrics, sites, "england", engagement_loaded=True)
 
-    data = briefing_pdf(england, *briefing_images(england, icbs, sites))
+    data = briefing_pdf(illustrate(england, map_layers(icbs, sites)))
 
     text = pdf_text(data)
     assert len(PdfReader(io.BytesIO(data)).pages) == 2

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import folium
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -84,3 +87,51 @@ def test_a_postcode_search_zooms_the_map_to_the_site(loaded):
 def test_without_an_engagement_list_the_panel_says_no_site_is_known_to_be_unengaged(loaded):
     app = explorer(selected_icb="E54000054")
     assert any("None here" in info.value for info in app.info)
+
+
+def _sites_sent(app: AppTest) -> str:
+    """The sites layer as st_folium sent it to the browser (its `feature_group_to_add`)."""
+    (component,) = app.get("component_instance")
+    return json.loads(component.proto.json_args)["feature_group"]
+
+
+def _plain_data(value) -> bool:
+    """Whether a value is made of dicts, lists, strings and numbers only: no folium object."""
+    if isinstance(value, dict):
+        return all(_plain_data(key) and _plain_data(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return all(_plain_data(item) for item in value)
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def test_the_sites_layer_is_built_afresh_each_run_from_cached_data(loaded, monkeypatch):
+    from geo.maps import build, payload
+
+    made, built = [], []
+    real_payload, real_layer = payload.site_payload, build.payload_layer
+
+    def counted_payload(sites):
+        made.append(len(sites))
+        return real_payload(sites)
+
+    def recorded_layer(cached, **options):
+        built.append((cached, real_layer(cached, **options)))
+        return built[-1][1]
+
+    monkeypatch.setattr(payload, "site_payload", counted_payload)
+    monkeypatch.setattr(build, "payload_layer", recorded_layer)
+
+    first = explorer()
+    first.run()  # a rerun, as after a pan or click
+    second = explorer()  # another session with the same data and filters
+
+    assert not first.exception
+    assert not second.exception
+    assert made == [1213]  # the sites' payload is made once and cached
+    assert len(built) == 3  # the FeatureGroup is built on every run of every session
+    assert len({id(group) for _, group in built}) == 3
+    assert all(isinstance(group, folium.FeatureGroup) for _, group in built)
+    assert all(_plain_data(cached) for cached, _ in built)  # only data comes from the cache
+    assert _sites_sent(first) == _sites_sent(second)  # same layer: swapped in, not remounted
+    second.multiselect(key="f-sectors").select("NHS").run()
+    assert _sites_sent(second) != _sites_sent(first)

@@ -17,10 +17,11 @@ from geo.maps.build import (
     NO_DATA_FILL,
     build_map,
     choropleth_layer,
+    payload_layer,
     sites_layer,
 )
 from geo.maps.events import MapEvent, parse_map_event
-from geo.maps.payload import read_site_payload
+from geo.maps.payload import read_site_payload, site_payload
 from geo.model.errors import InputError
 from geo.model.sectors import SECTOR_COLOURS
 from tests.conftest import require
@@ -231,6 +232,21 @@ def test_feature_groups_can_be_sent_to_streamlit_folium_alone(icbs, metrics, sit
     script = _get_feature_group_string(choropleth_layer(icbs, metrics, metric="sites_total"), m)
     assert A in script
     assert "All sites" in script
+
+
+def test_a_layer_rebuilt_from_a_cached_payload_sends_the_same_script_each_time(
+    icbs, metrics, sites
+):
+    from streamlit_folium import _get_feature_group_string
+
+    cached = site_payload(sites)
+    scripts = [
+        _get_feature_group_string(payload_layer(cached), build_map(icbs, metrics, None, tiles=None))
+        for _ in range(2)
+    ]
+    assert scripts[0] == scripts[1]
+    m = build_map(icbs, metrics, None, tiles=None)
+    assert scripts[0] == _get_feature_group_string(sites_layer(sites), m)
 
 
 @pytest.mark.parametrize(

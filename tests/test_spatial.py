@@ -11,7 +11,7 @@ from pyproj import Transformer
 from shapely.geometry import Polygon, box
 
 from geo.analysis import spatial
-from geo.analysis.pipeline import analyse_frames
+from geo.analysis.pipeline import Frames, analyse, provenance_table
 from geo.analysis.spatial import ASSIGNED_COLUMNS, assign_sites, disagreements, icb_regions
 from geo.model.errors import InputError
 from geo.model.providers import CANONICAL_COLUMNS
@@ -321,7 +321,7 @@ def test_an_analysis_overlays_icbs_on_regions_once_for_sites_and_pages(squares, 
     )
 
     table = sites(grid(405_000, 301_000), planning_status=["unknown"])
-    analysis = analyse_frames(squares, table, regions=regions)
+    analysis = analyse(Frames(squares, table, provenance_table([]), regions=regions))
 
     assert len(overlays) == 1
     assert list(analysis.icb_regions["region_code"]) == ["E40000001", "E40000001"]

@@ -1,51 +1,78 @@
-"""From files to figures: read boundaries and a provider list, assign sites, compute the gaps.
+"""From frames to figures: assign sites, compute the gaps, and say where every frame came from.
 
-The CLI and the app both call `analyse`, so a number on screen is the number
-`python -m geo metrics` writes for the same inputs.
+`analyse` is the one constructor of an `Analysis`: the CLI (from files, `load_files`)
+and the app (from the store, `geo.workspace.load_frames`) both hand it `Frames`, so a
+number on screen is the number `python -m geo metrics` writes for the same data.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from geo.analysis import engagement, metrics, spatial
+from geo.fetch.catalogue import KIND_LABELS
 from geo.io import boundaries, lookups, readers
 from geo.io.sector_rules import load_sector_rules
 from geo.model import providers, sectors
 from geo.model.errors import InputError
 
+PROVENANCE_COLUMNS = ("data", "from", "publisher", "date", "version")
+ENGAGEMENT_LABEL = "Planning engagement list"
+_FILE_VERSION = "local file"
+
 
 @dataclass(frozen=True)
-class Inputs:
-    """The files one analysis is made from; only boundaries and sites are required."""
+class Frames:
+    """The frames one analysis is made from, already loaded, and where each came from.
+
+    `provenance` has a row (PROVENANCE_COLUMNS) for each frame loaded; only the ICBs
+    and the sites are required.
+    """
+
+    icbs: gpd.GeoDataFrame
+    sites: pd.DataFrame
+    provenance: pd.DataFrame
+    sub_icbs: gpd.GeoDataFrame | None = None
+    regions: gpd.GeoDataFrame | None = None
+    lookup: pd.DataFrame | None = None
+    engagement: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class InputFiles:
+    """The files one analysis is read from (the CLI's options); only boundaries and sites are required."""
 
     boundaries: Path
     sites: Path
     sites_format: str | None = None
     ods_report: str | None = None
     engagement: Path | None = None
-    accept_fuzzy_above: float | None = None
     sub_icbs: Path | None = None
     regions: Path | None = None
     lookup: Path | None = None
     sector_rules: Path | None = None
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Analysis:
-    """What an analysis produced: every site with its ICB, the per-ICB metrics, and notes."""
+    """What an analysis produced: every site with its ICB, the per-ICB metrics, notes and provenance.
+
+    Built only by `analyse`, and never changed after: the app shares one across sessions.
+    """
 
     icbs: gpd.GeoDataFrame
     assigned: gpd.GeoDataFrame
     metrics: pd.DataFrame
+    provenance: pd.DataFrame
+    notes: tuple[str, ...]
     engagement_report: pd.DataFrame | None = None
     regions: gpd.GeoDataFrame | None = None
-    notes: list[str] = field(default_factory=list)
-    provenance: pd.DataFrame | None = None
     icb_regions: pd.DataFrame | None = None
 
     @property
@@ -54,49 +81,19 @@ class Analysis:
         return str(self.icbs["vintage"].iloc[0])
 
 
-def analyse(inputs: Inputs) -> Analysis:
-    """Run the whole pipeline on files: read, attach official codes, assign, engage, measure."""
-    icbs = boundaries.load_boundaries(inputs.boundaries, kind="icb")
-    sub_icbs = _optional_layer(inputs.sub_icbs, "sicbl")
-    regions = _optional_layer(inputs.regions, "nhser")
-    rules = load_sector_rules(inputs.sector_rules) if inputs.sector_rules else None
-    sites = readers.read_sites(
-        inputs.sites, inputs.sites_format, ods_report=inputs.ods_report, sector_rules=rules
-    )
-    lookup = lookups.load_sicbl_to_icb(inputs.lookup) if inputs.lookup else None
-    engagement_list = engagement.load_engagement(inputs.engagement) if inputs.engagement else None
-    return analyse_frames(
-        icbs,
-        sites,
-        sub_icbs=sub_icbs,
-        regions=regions,
-        lookup=lookup,
-        engagement_list=engagement_list,
-        accept_fuzzy_above=inputs.accept_fuzzy_above,
-    )
-
-
-def analyse_frames(
-    icbs: gpd.GeoDataFrame,
-    sites: pd.DataFrame,
-    *,
-    sub_icbs: gpd.GeoDataFrame | None = None,
-    regions: gpd.GeoDataFrame | None = None,
-    lookup: pd.DataFrame | None = None,
-    engagement_list: pd.DataFrame | None = None,
-    accept_fuzzy_above: float | None = None,
-) -> Analysis:
-    """Run the pipeline on frames already loaded (the app loads them once and caches them)."""
+def analyse(frames: Frames, *, accept_fuzzy_above: float | None = None) -> Analysis:
+    """Attach official codes, assign, engage, measure and reconcile: the one way to an Analysis."""
+    icbs = frames.icbs
     vintage = str(icbs["vintage"].iloc[0])
     notes = [f"ICB boundaries: {vintage} vintage, {len(icbs)} ICBs."]
-    sites, lookup_notes = _attach_official_codes(sites, lookup, vintage)
+    sites, lookup_notes = _attach_official_codes(frames.sites, frames.lookup, vintage)
     notes += lookup_notes
-    in_regions = spatial.icb_regions(icbs, regions) if regions is not None else None
-    assigned = spatial.assign_sites(sites, icbs, sub_icbs=sub_icbs, icb_regions=in_regions)
+    in_regions = spatial.icb_regions(icbs, frames.regions) if frames.regions is not None else None
+    assigned = spatial.assign_sites(sites, icbs, sub_icbs=frames.sub_icbs, icb_regions=in_regions)
     report = None
-    if engagement_list is not None:
+    if frames.engagement is not None:
         assigned, report = engagement.apply_engagement(
-            assigned, engagement_list, accept_fuzzy_above=accept_fuzzy_above
+            assigned, frames.engagement, accept_fuzzy_above=accept_fuzzy_above
         )
         notes += _engagement_notes(report)
     else:
@@ -106,11 +103,83 @@ def analyse_frames(
     if problems:
         raise AssertionError("metrics do not reconcile with the sites: " + "; ".join(problems))
     notes += _assignment_notes(assigned)
-    return Analysis(icbs, assigned, table, report, regions, notes, icb_regions=in_regions)
+    regions = frames.regions
+    return Analysis(
+        icbs=icbs,
+        assigned=assigned,
+        metrics=table,
+        provenance=frames.provenance,
+        notes=tuple(notes),
+        engagement_report=report,
+        regions=regions,
+        icb_regions=in_regions,
+    )
 
 
-def _optional_layer(path: Path | None, kind: str) -> gpd.GeoDataFrame | None:
-    return boundaries.load_boundaries(path, kind=kind) if path else None
+def load_files(files: InputFiles) -> Frames:
+    """Read the named files into Frames, each with a provenance row naming the file."""
+    rows: list[dict] = []
+    icbs = _layer_file(files.boundaries, "icb", rows)
+    rules = load_sector_rules(files.sector_rules) if files.sector_rules else None
+    sites = readers.read_sites(
+        files.sites, files.sites_format, ods_report=files.ods_report, sector_rules=rules
+    )
+    rows.append(_file_row(KIND_LABELS["sites"], files.sites))
+    if files.sector_rules:
+        rows.append(_file_row("Sector rules", files.sector_rules))
+    sub_icbs = _layer_file(files.sub_icbs, "sicbl", rows) if files.sub_icbs else None
+    regions = _layer_file(files.regions, "nhser", rows) if files.regions else None
+    lookup = lookups.load_sicbl_to_icb(files.lookup) if files.lookup else None
+    if files.lookup:
+        rows.append(_file_row(KIND_LABELS["sicbl_lookup"], files.lookup))
+    engagement_list = _engagement_file(files.engagement, rows) if files.engagement else None
+    return Frames(
+        icbs=icbs,
+        sites=sites,
+        provenance=provenance_table(rows),
+        sub_icbs=sub_icbs,
+        regions=regions,
+        lookup=lookup,
+        engagement=engagement_list,
+    )
+
+
+def replace_engagement(frames: Frames, path: Path) -> Frames:
+    """The same frames with the engagement list read from `path` instead, and said so."""
+    rows = [row for row in frames.provenance.to_dict("records") if row["data"] != ENGAGEMENT_LABEL]
+    engagement_list = _engagement_file(path, rows)
+    return dataclasses.replace(
+        frames, engagement=engagement_list, provenance=provenance_table(rows)
+    )
+
+
+def provenance_table(rows: list[dict]) -> pd.DataFrame:
+    """Provenance rows as the table an Analysis carries, columns PROVENANCE_COLUMNS."""
+    return pd.DataFrame(rows, columns=list(PROVENANCE_COLUMNS))
+
+
+def _layer_file(path: Path, kind: str, rows: list[dict]) -> gpd.GeoDataFrame:
+    layer = boundaries.load_boundaries(path, kind=kind)
+    rows.append(_file_row(f"{KIND_LABELS[kind]} {layer['vintage'].iloc[0]}", path))
+    return layer
+
+
+def _engagement_file(path: Path, rows: list[dict]) -> pd.DataFrame:
+    engagement_list = engagement.load_engagement(path)
+    rows.append(_file_row(ENGAGEMENT_LABEL, path))
+    return engagement_list
+
+
+def _file_row(label: str, path: Path) -> dict:
+    """A provenance row for a file named on the command line: its path and when it last changed."""
+    changed = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+    return {
+        "data": label,
+        "from": str(path),
+        "publisher": "",
+        "date": changed.isoformat()[:16].replace("T", " "),
+        "version": _FILE_VERSION,
+    }
 
 
 def _attach_official_codes(

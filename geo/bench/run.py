@@ -25,7 +25,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo.analysis.pipeline import Analysis, analyse_frames
+from geo.analysis.pipeline import PROVENANCE_COLUMNS, Analysis, Frames, analyse
 from geo.analysis.spatial import assign_sites
 from geo.bench import files as bench_files
 from geo.bench import maps as bench_map
@@ -38,7 +38,6 @@ from geo.briefing import pdf as briefing_pdf
 from geo.io.boundaries import display_boundaries, load_boundaries
 from geo.model.errors import InputError
 from geo.model.settings import PROJECT_DIR
-from geo.workspace import PROVENANCE_COLUMNS
 
 SECTIONS: tuple[str, ...] = ("map", "filter", "upload", "geocode", "briefing", "assign")
 DEFAULT_DATA = PROJECT_DIR.parent / "shared" / "data"
@@ -263,22 +262,21 @@ def _briefing(world: _World, quick: bool) -> Section:
 
 
 def _pdf_parts(analysis: Analysis, area: str) -> str:
-    """Where one PDF's time goes: the facts, the matplotlib images, the PDF itself."""
+    """Where one PDF's time goes: projecting the sites, the facts, the images, the PDF itself."""
+    layers_s, layers, _ = median_time(lambda: reports.briefing_layers(analysis), 1)
     facts_s, facts, _ = median_time(lambda: reports.area_briefing(analysis, area), 1)
-    images_s, images, _ = median_time(
-        lambda: briefing_render.briefing_images(facts, analysis.icbs, analysis.assigned), 1
-    )
-    pdf_s, _, _ = median_time(lambda: briefing_pdf.briefing_pdf(facts, *images), 1)
+    images_s, illustrated, _ = median_time(lambda: briefing_render.illustrate(facts, layers), 1)
+    pdf_s, _, _ = median_time(lambda: briefing_pdf.briefing_pdf(illustrated), 1)
     return (
-        f"One PDF: facts {facts_s:.2f} s, static map and chart (matplotlib) {images_s:.2f} s, "
+        f"One PDF: sites and ICBs projected for drawing (once per analysis) {layers_s:.2f} s, "
+        f"facts {facts_s:.2f} s, static map and chart (matplotlib) {images_s:.2f} s, "
         f"PDF layout {pdf_s:.2f} s."
     )
 
 
 def _briefing_analysis(world: _World, count: int, icbs: gpd.GeoDataFrame) -> Analysis:
     progress(f"briefing: analysing {count:,} sites")
-    analysis = analyse_frames(icbs, world.sites(count), regions=world.regions)
-    analysis.provenance = pd.DataFrame(
+    provenance = pd.DataFrame(
         [
             ("Provider sites", "geo/bench_sites.py", "benchmark", "", "synthetic"),
             ("ICB boundaries 2023", ICB_FILE, "ONS", "2023-04", "shared data"),
@@ -286,4 +284,4 @@ def _briefing_analysis(world: _World, count: int, icbs: gpd.GeoDataFrame) -> Ana
         ],
         columns=list(PROVENANCE_COLUMNS),
     )
-    return analysis
+    return analyse(Frames(icbs, world.sites(count), provenance, regions=world.regions))

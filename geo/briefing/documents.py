@@ -1,20 +1,26 @@
 """Board briefings made from an analysis: the one path from figures to PDF and PowerPoint.
 
 The CLI and the briefing page both come through here, so a downloaded briefing
-carries exactly the numbers the map and the metrics table show.
+carries exactly the numbers the map and the metrics table show. An area's facts and
+images are built once (`illustrated_briefing`) and rendered as page, PDF or slide;
+the sites are projected for drawing once per analysis (`briefing_layers`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import pandas as pd
+
 from geo.analysis.pipeline import Analysis
 from geo.briefing import images as briefing_render
 from geo.briefing import pdf as briefing_pdf
 from geo.briefing import slides as briefing_pptx
 from geo.briefing.facts import Briefing, briefing_facts
+from geo.briefing.images import IllustratedBriefing, MapLayers
 from geo.model import providers, sectors
 from geo.model.errors import InputError
+from geo.model.vocabulary import is_icb_code
 
 FORMATS = ("pdf", "pptx")
 ENGLAND = "england"
@@ -46,6 +52,43 @@ def area_briefing(analysis: Analysis, area: str) -> Briefing:
     )
 
 
+def briefing_layers(analysis: Analysis) -> MapLayers:
+    """The analysis's ICBs and sites projected for drawing: once per analysis, for every area."""
+    return briefing_render.map_layers(analysis.icbs, analysis.assigned)
+
+
+def illustrated_briefing(analysis: Analysis, area: str, layers: MapLayers) -> IllustratedBriefing:
+    """One area's facts, map and chart, built once for the page, the PDF and the slide."""
+    return briefing_render.illustrate(area_briefing(analysis, area), layers)
+
+
+def render_document(briefing: IllustratedBriefing, fmt: str) -> bytes:
+    """One area's briefing, already built, as PDF or PPTX (one slide) bytes."""
+    _check_format(fmt)
+    if fmt == "pdf":
+        return briefing_pdf.briefing_pdf(briefing)
+    return briefing_pptx.briefing_pptx([briefing])
+
+
+def national_deck(
+    analysis: Analysis,
+    layers: MapLayers,
+    *,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> bytes:
+    """England's summary slide, then one slide per ICB of the vintage in name order.
+
+    `progress(done, total)` is called after each slide so a page can show a bar.
+    """
+    areas = [ENGLAND, *_icb_codes_by_name(analysis.metrics)]
+    briefings = []
+    for done, area in enumerate(areas, start=1):
+        briefings.append(illustrated_briefing(analysis, area, layers))
+        if progress is not None:
+            progress(done, len(areas))
+    return briefing_pptx.briefing_pptx(briefings)
+
+
 def briefing_document(
     analysis: Analysis,
     area: str,
@@ -54,30 +97,17 @@ def briefing_document(
     progress: Callable[[int, int | None], None] | None = None,
 ) -> bytes:
     """One area's briefing as PDF or PPTX bytes; England as PPTX is the national deck."""
-    if fmt not in FORMATS:
-        raise InputError(f"briefing format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    _check_format(fmt)
+    layers = briefing_layers(analysis)
     if fmt == "pptx" and area == ENGLAND:
-        return briefing_pptx.national_deck(
-            analysis.metrics,
-            analysis.assigned,
-            analysis.icbs,
-            icb_regions=analysis.icb_regions,
-            provenance=analysis.provenance,
-            dataset_version=dataset_version(analysis),
-            engagement_loaded=engagement_loaded(analysis),
-            progress=progress,
-        )
-    briefing = area_briefing(analysis, area)
-    images = briefing_render.briefing_images(briefing, analysis.icbs, analysis.assigned)
-    if fmt == "pdf":
-        return briefing_pdf.briefing_pdf(briefing, *images)
-    return briefing_pptx.briefing_pptx([briefing], [images])
+        return national_deck(analysis, layers, progress=progress)
+    return render_document(illustrated_briefing(analysis, area, layers), fmt)
 
 
 def dataset_version(analysis: Analysis) -> str | None:
     """Which version of the provider list the figures use, as the provenance table records it."""
     provenance = analysis.provenance
-    if provenance is None or provenance.empty:
+    if provenance.empty:
         return None
     sites = provenance[provenance["data"].str.startswith("Provider sites")]
     return None if sites.empty else str(sites["version"].iloc[0])
@@ -98,3 +128,14 @@ def _check_area(analysis: Analysis, area: str) -> None:
             f"no area {area!r} in the {analysis.vintage} ICBs: expected 'england', an NHS "
             f"region code (E40…) or an ICB code (E54…), e.g. {examples}"
         )
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise InputError(f"briefing format {fmt!r}: expected one of {', '.join(FORMATS)}")
+
+
+def _icb_codes_by_name(metrics: pd.DataFrame) -> list[str]:
+    codes = metrics["icb_code"].astype("string")
+    icbs = metrics[is_icb_code(codes)]
+    return list(icbs.sort_values(["icb_name", "icb_code"])["icb_code"].astype(str))

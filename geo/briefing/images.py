@@ -1,10 +1,12 @@
 """A briefing's static map and sector chart (matplotlib, no tiles, no network) and its HTML page.
 
 Images are PNG bytes so the page, the PDF and the PowerPoint can all embed the same
-picture. Colours are Okabe–Ito, which stay distinct for colour-blind readers, and
-not-engaged sites are told apart by shape as well as colour. Figures are built with
-`matplotlib.figure.Figure` and saved by the Agg canvas, never through pyplot, so
-nothing is left open and concurrent app sessions cannot share a figure.
+picture: `illustrate` draws an area's pair once into an `IllustratedBriefing`, from
+`MapLayers` projected once per analysis. Colours are Okabe–Ito, which stay distinct
+for colour-blind readers, and not-engaged sites are told apart by shape as well as
+colour. Figures are built with `matplotlib.figure.Figure` and saved by the Agg
+canvas, never through pyplot, so nothing is left open and concurrent app sessions
+cannot share a figure.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+from dataclasses import dataclass
 
 import geopandas as gpd
 import matplotlib
@@ -47,22 +50,35 @@ CHART_FIGSIZE = (4.2, 2.8)
 _DPI = 150
 
 
-def briefing_images(
-    briefing: Briefing, boundaries: gpd.GeoDataFrame, sites: pd.DataFrame
-) -> tuple[bytes, bytes]:
-    """The briefing's map and sector chart as PNG bytes, ready for the page, PDF or slide."""
-    return briefing_map_png(briefing, boundaries, sites), sector_chart_png(briefing)
+@dataclass(frozen=True)
+class MapLayers:
+    """ICB boundaries and sites in EPSG:27700: projected once per analysis, drawn by every map."""
+
+    boundaries: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
 
 
-def briefing_map_png(
-    briefing: Briefing, boundaries: gpd.GeoDataFrame, sites: pd.DataFrame
-) -> bytes:
-    """A static map: the area outlined, neighbours faded, sites by sector; England by share."""
-    return map_png_projected(briefing, project_boundaries(boundaries), project_sites(sites))
+@dataclass(frozen=True)
+class IllustratedBriefing:
+    """One area's briefing facts with its map and chart (PNG): what the page, PDF and slides show."""
+
+    facts: Briefing
+    map_png: bytes
+    chart_png: bytes
 
 
-def project_boundaries(boundaries: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """ICB boundaries in EPSG:27700 for drawing; done once when many maps share them."""
+def map_layers(boundaries: gpd.GeoDataFrame, sites: pd.DataFrame) -> MapLayers:
+    """Boundaries and sites checked and projected for drawing, once for all the maps made from them."""
+    return MapLayers(_project_boundaries(boundaries), _project_sites(sites))
+
+
+def illustrate(facts: Briefing, layers: MapLayers) -> IllustratedBriefing:
+    """The briefing with its map and sector chart drawn: made once, rendered as page, PDF or slide."""
+    return IllustratedBriefing(facts, map_png(facts, layers), sector_chart_png(facts))
+
+
+def _project_boundaries(boundaries: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """ICB boundaries in EPSG:27700 for drawing."""
     if not isinstance(boundaries, gpd.GeoDataFrame) or "code" not in boundaries.columns:
         raise InputError("boundaries: expected a GeoDataFrame with a column code (ICB codes)")
     if boundaries.crs is None:
@@ -70,7 +86,7 @@ def project_boundaries(boundaries: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return boundaries[["code", "geometry"]].to_crs(METRIC_CRS)
 
 
-def project_sites(sites: pd.DataFrame) -> gpd.GeoDataFrame:
+def _project_sites(sites: pd.DataFrame) -> gpd.GeoDataFrame:
     """Sites with a usable point, in EPSG:27700, keeping the columns the map needs."""
     for column in ("sector", "planning_status", "icb_code"):
         if column not in sites.columns:
@@ -90,12 +106,11 @@ def project_sites(sites: pd.DataFrame) -> gpd.GeoDataFrame:
     return usable[columns].to_crs(METRIC_CRS)
 
 
-def map_png_projected(
-    briefing: Briefing, boundaries: gpd.GeoDataFrame, sites: gpd.GeoDataFrame
-) -> bytes:
-    """The map from boundaries and sites already in EPSG:27700 (see the project_* functions)."""
+def map_png(briefing: Briefing, layers: MapLayers) -> bytes:
+    """A static map: the area outlined, neighbours faded, sites by sector; England by share."""
+    boundaries = layers.boundaries
     if boundaries.crs is None or not boundaries.crs.equals(METRIC_CRS):
-        raise InputError("boundaries: expected EPSG:27700 here; call project_boundaries first")
+        raise InputError("boundaries: expected EPSG:27700 here; make the layers with map_layers")
     figure = Figure(figsize=MAP_FIGSIZE, dpi=_DPI)  # not pyplot: no global state across threads
     axes = figure.add_axes((0.01, 0.1, 0.98, 0.89))  # the strip below holds legend and credit
     axes.set_axis_off()
@@ -103,7 +118,7 @@ def map_png_projected(
     if briefing.area_kind == "england":
         _draw_shares(axes, figure, briefing, boundaries)
     else:
-        _draw_area(axes, briefing, boundaries, sites)
+        _draw_area(axes, briefing, boundaries, layers.sites)
     figure.text(0.01, 0.005, ATTRIBUTION, fontsize=7, color="#555555")
     return _png(figure)
 
@@ -273,10 +288,9 @@ gap:0.5em;margin:0}
 </style>"""
 
 
-def briefing_html(
-    briefing: Briefing, *, map_png: bytes | None = None, chart_png: bytes | None = None
-) -> str:
+def briefing_html(illustrated: IllustratedBriefing) -> str:
     """The briefing as one HTML fragment; every string from data is escaped."""
+    briefing = illustrated.facts
     parts = [
         _PAGE_STYLE,
         '<section class="ics-briefing">',
@@ -285,8 +299,8 @@ def briefing_html(
         _headline_html(briefing.headlines),
         _list_html(briefing.sentences, "sentences"),
         '<div class="figures">',
-        _image_html(map_png, briefing.map_alt, "map"),
-        _image_html(chart_png, briefing.chart_alt, "chart"),
+        _image_html(illustrated.map_png, briefing.map_alt, "map"),
+        _image_html(illustrated.chart_png, briefing.chart_alt, "chart"),
         "</div>",
         f"<h3>{_e(briefing.top_providers_title)}</h3>",
         _providers_html(briefing.top_providers),
@@ -315,7 +329,7 @@ def _headline_html(headlines) -> str:
     return f'<dl class="headlines">{items}</dl>'
 
 
-def _image_html(png: bytes | None, alt: str, css_class: str) -> str:
+def _image_html(png: bytes, alt: str, css_class: str) -> str:
     if not png:
         return ""
     data = base64.b64encode(png).decode("ascii")

@@ -17,7 +17,7 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
 from geo.briefing.facts import CAPACITY_NOUN, Briefing
-from geo.briefing.images import CHART_FIGSIZE, MAP_FIGSIZE
+from geo.briefing.images import CHART_FIGSIZE, MAP_FIGSIZE, IllustratedBriefing
 from geo.briefing.text import format_capacity, format_number, format_percent
 
 FONT = "DejaVu"
@@ -48,15 +48,16 @@ class _BriefingPDF(FPDF):
         self.cell(0, 5, text, align="L")
 
 
-def briefing_pdf(briefing: Briefing, map_png: bytes, chart_png: bytes) -> bytes:
+def briefing_pdf(illustrated: IllustratedBriefing) -> bytes:
     """The briefing on one or two A4 pages: figures, sentences, map, chart, tables, sources."""
+    briefing = illustrated.facts
     pdf = _BriefingPDF(f"ICS Provider Map briefing: {briefing.area_name}")
     _set_metadata(pdf, briefing)
     pdf.add_page()
     _write_heading(pdf, briefing)
     _write_headlines(pdf, briefing.headlines)
     _write_paragraphs(pdf, briefing.sentences, size=10.5)
-    _write_figures(pdf, briefing, map_png, chart_png)
+    _write_figures(pdf, briefing, illustrated.map_png, illustrated.chart_png)
     _write_providers(pdf, briefing)
     _write_icb_ranking(pdf, briefing)
     _write_section(pdf, "Caveats", briefing.caveats, size=8.5)

@@ -1,4 +1,4 @@
-"""Briefings as PowerPoint (python-pptx): one 16:9 slide per area, and the national deck.
+"""Briefings as PowerPoint (python-pptx): one 16:9 slide per area, as many as given.
 
 Every figure and sentence is a real text box or table cell, so the deck can be
 searched, edited and read aloud; pictures carry alt text; the full caveats and
@@ -8,29 +8,18 @@ sources go in the speaker notes.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-import geopandas as gpd
 import matplotlib
-import pandas as pd
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_AUTO_SIZE
 from pptx.util import Emu, Inches, Pt
 
-from geo.briefing.facts import CAPACITY_NOUN, Briefing, briefing_facts
-from geo.briefing.images import (
-    CHART_FIGSIZE,
-    MAP_FIGSIZE,
-    map_png_projected,
-    project_boundaries,
-    project_sites,
-    sector_chart_png,
-)
+from geo.briefing.facts import CAPACITY_NOUN, Briefing
+from geo.briefing.images import CHART_FIGSIZE, MAP_FIGSIZE, IllustratedBriefing
 from geo.briefing.text import format_capacity, format_count
-from geo.model.errors import InputError
-from geo.model.vocabulary import is_icb_code
 
 SLIDE_WIDTH_IN, SLIDE_HEIGHT_IN = 13.333, 7.5  # 16:9
 SLIDE_PROVIDERS = 5  # the slide lists this many; the PDF lists them all
@@ -43,62 +32,21 @@ _INK = RGBColor(0x14, 0x14, 0x14)
 _GREY = RGBColor(0x5A, 0x5A, 0x5A)
 _BLANK_LAYOUT = 6
 
-Progress = Callable[[int, int], None]
 
-
-def briefing_pptx(briefings: Sequence[Briefing], images: Sequence[tuple[bytes, bytes]]) -> bytes:
-    """One slide per briefing; `images` holds each briefing's (map_png, chart_png), in order."""
-    if len(images) != len(briefings):
-        raise InputError(
-            f"briefing slides: {len(briefings)} briefings but {len(images)} image pairs;"
-            " expected one (map, chart) pair per briefing"
-        )
+def briefing_pptx(briefings: Sequence[IllustratedBriefing]) -> bytes:
+    """One slide per briefing, in order, each with its own map and chart."""
     deck = Presentation()
     deck.slide_width, deck.slide_height = Inches(SLIDE_WIDTH_IN), Inches(SLIDE_HEIGHT_IN)
-    deck.core_properties.title = briefings[0].title if len(briefings) == 1 else "ICS briefings"
+    deck.core_properties.title = (
+        briefings[0].facts.title if len(briefings) == 1 else "ICS briefings"
+    )
     deck.core_properties.author = "ICS Provider Map"
     deck.core_properties.language = "en-GB"
-    for briefing, (map_png, chart_png) in zip(briefings, images, strict=True):
-        _add_slide(deck, briefing, map_png, chart_png)
+    for illustrated in briefings:
+        _add_slide(deck, illustrated.facts, illustrated.map_png, illustrated.chart_png)
     buffer = io.BytesIO()
     deck.save(buffer)
     return buffer.getvalue()
-
-
-def national_deck(
-    metrics: pd.DataFrame,
-    sites: pd.DataFrame,
-    boundaries: gpd.GeoDataFrame,
-    *,
-    icb_regions: pd.DataFrame | None = None,
-    provenance: list[str] | pd.DataFrame | None = None,
-    dataset_version: str | None = None,
-    engagement_loaded: bool = False,
-    progress: Progress | None = None,
-) -> bytes:
-    """England's summary slide, then one slide per ICB of the vintage in name order.
-
-    `progress(done, total)` is called after each slide so a page can show a bar.
-    """
-    areas = ["england", *_icb_codes_by_name(metrics)]
-    projected, points = project_boundaries(boundaries), project_sites(sites)
-    briefings, images = [], []
-    for done, area in enumerate(areas, start=1):
-        briefing = briefing_facts(
-            metrics, sites, area, icb_regions=icb_regions, provenance=provenance,
-            dataset_version=dataset_version, engagement_loaded=engagement_loaded,
-        )  # fmt: skip
-        briefings.append(briefing)
-        images.append((map_png_projected(briefing, projected, points), sector_chart_png(briefing)))
-        if progress is not None:
-            progress(done, len(areas))
-    return briefing_pptx(briefings, images)
-
-
-def _icb_codes_by_name(metrics: pd.DataFrame) -> list[str]:
-    codes = metrics["icb_code"].astype("string")
-    icbs = metrics[is_icb_code(codes)]
-    return list(icbs.sort_values(["icb_name", "icb_code"])["icb_code"].astype(str))
 
 
 # --- one slide ------------------------------------------------------------------------------

@@ -157,7 +157,17 @@ def sites_layer(
     detail_zoom: int = DETAIL_ZOOM,
 ) -> folium.FeatureGroup:
     """Every site by sector on one canvas: clusters when zoomed out, each site in view when in."""
-    payload = site_payload(sites)
+    return payload_layer(site_payload(sites), name=name, detail_zoom=detail_zoom)
+
+
+def payload_layer(
+    payload: dict, *, name: str = "Provider sites", detail_zoom: int = DETAIL_ZOOM
+) -> folium.FeatureGroup:
+    """`sites_layer` from a payload already made (`site_payload`), which a page may cache.
+
+    Build the FeatureGroup afresh on each run: st_folium renames and re-parents the
+    group it is given, so a cached group would be changed under every session.
+    """
     options = {
         "colours": [SECTOR_COLOURS[sector] for sector in SECTORS],
         "sectorLabels": list(SECTORS),

@@ -1,0 +1,107 @@
+"""The one constructor of an Analysis: frames from files or from the store, provenance built in."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from pandas.testing import assert_frame_equal
+
+from geo import workspace
+from geo.analysis import pipeline
+from geo.analysis.engagement import load_engagement
+from geo.fetch import sources
+from geo.io import readers
+from geo.store.versions import open_store
+
+HOSPITALS = "hospitals_england_2020_05_nhs_website.csv"
+
+
+@pytest.fixture
+def files_2024(shared_data) -> pipeline.InputFiles:
+    """The 2024 files the download cache holds, named directly as a CLI user would."""
+    return pipeline.InputFiles(
+        boundaries=shared_data / "icb_2024_04_from_lsoa21_bsc.geojson",
+        sites=shared_data / HOSPITALS,
+        sub_icbs=shared_data / "sub_icb_locations_2024_04_from_lsoa21_bsc.geojson",
+        regions=shared_data / "nhs_england_regions_2024_01_bgc.geojson",
+        lookup=shared_data / "lookup_lsoa21_sicbl24_icb24_icb26.csv",
+    )
+
+
+@pytest.fixture
+def store_with_hospitals(data_dir, shared_data):
+    """The cache loaded from the shared data and the same hospitals published into the store."""
+    sources.fetch_from_dir(shared_data)
+    with open_store() as store:
+        store.publish(
+            workspace.SITES, "sites", readers.read_sites(shared_data / HOSPITALS),
+            author="analyst", file_name=HOSPITALS, checksum="h", counts={"accepted": 1213},
+        )  # fmt: skip
+        yield store
+
+
+def test_the_same_data_from_files_or_from_the_store_gives_the_same_figures(
+    files_2024, store_with_hospitals
+):
+    from_files = pipeline.analyse(pipeline.load_files(files_2024))
+    from_store = pipeline.analyse(workspace.load_frames("2024", store_with_hospitals))
+
+    assert "sites v1" in from_store.provenance["version"].tolist()  # the sites came from the store
+    assert_frame_equal(from_files.metrics, from_store.metrics)
+    columns = ["site_id", "icb_code", "sicbl_code", "region_code", "assignment"]
+    assert_frame_equal(from_files.assigned[columns], from_store.assigned[columns])
+    assert from_files.notes == from_store.notes
+
+
+def test_an_analysis_carries_the_provenance_of_its_frames_from_construction(files_2024):
+    frames = pipeline.load_files(files_2024)
+
+    analysis = pipeline.analyse(frames)
+
+    assert analysis.provenance is frames.provenance
+    assert analysis.provenance["from"].tolist() == [
+        str(files_2024.boundaries),
+        str(files_2024.sites),
+        str(files_2024.sub_icbs),
+        str(files_2024.regions),
+        str(files_2024.lookup),
+    ]
+    assert analysis.provenance["data"].iloc[0] == "ICB boundaries 2024"
+    assert set(analysis.provenance["version"]) == {"local file"}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        analysis.provenance = None
+
+
+def test_frames_cannot_be_made_without_saying_where_they_came_from(files_2024):
+    frames = pipeline.load_files(files_2024)
+
+    with pytest.raises(TypeError, match="provenance"):
+        pipeline.Frames(icbs=frames.icbs, sites=frames.sites)
+
+
+def _engagement_csv(path, provider: str):
+    path.write_text(f"provider_name,status\n{provider},engaged\n", encoding="utf-8")
+    return path
+
+
+def test_an_engagement_file_replaces_the_published_list_and_its_provenance_row(
+    data_dir, shared_data, tmp_path
+):
+    sources.fetch_from_dir(shared_data)
+    published = load_engagement(_engagement_csv(tmp_path / "published.csv", "Nuffield Health"))
+    given = _engagement_csv(tmp_path / "given.csv", "Spire Healthcare")
+    with open_store() as store:
+        store.publish(
+            workspace.ENGAGEMENT, "engagement", published,
+            author="analyst", file_name="published.csv", checksum="e", counts={"accepted": 1},
+        )  # fmt: skip
+        frames = workspace.load_frames("2024", store)
+
+    replaced = pipeline.replace_engagement(frames, given)
+
+    assert frames.engagement["provider_name"].tolist() == ["Nuffield Health"]
+    assert replaced.engagement["provider_name"].tolist() == ["Spire Healthcare"]
+    engagement_rows = replaced.provenance[replaced.provenance["data"] == pipeline.ENGAGEMENT_LABEL]
+    assert engagement_rows["from"].tolist() == [str(given)]
+    assert len(replaced.provenance) == len(frames.provenance)
