@@ -149,7 +149,7 @@ def _sites(store, version: int | None, provenance: list[dict]) -> pd.DataFrame:
     if entry is None:
         raise InputError(" ".join(catalogue.missing_for_app()) or "no provider sites loaded")
     provenance.append(_cached(entry))
-    return readers.read_sites(catalogue.entry_path(entry))
+    return readers.read_sites(catalogue.entry_path(entry)).sites
 
 
 def _engagement(store, version: int | None, provenance: list[dict]) -> pd.DataFrame | None:

@@ -90,7 +90,7 @@ def test_pages_use_the_newest_published_list_unless_an_earlier_version_is_picked
     from geo.io import readers
     from geo.store.versions import open_store
 
-    hospitals = readers.read_sites(shared_data / "hospitals_england_2020_05_nhs_website.csv")
+    hospitals = readers.read_sites(shared_data / "hospitals_england_2020_05_nhs_website.csv").sites
     with open_store() as store:
         for count in (50, 80):
             store.publish(

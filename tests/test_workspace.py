@@ -25,7 +25,7 @@ def store(cached):
 
 
 def _sites(shared_data, count: int):
-    sites = readers.read_sites(shared_data / "hospitals_england_2020_05_nhs_website.csv")
+    sites = readers.read_sites(shared_data / "hospitals_england_2020_05_nhs_website.csv").sites
     return sites.head(count).reset_index(drop=True)
 
 

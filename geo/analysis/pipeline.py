@@ -62,7 +62,7 @@ def analyse(inputs: Inputs) -> Analysis:
     rules = load_sector_rules(inputs.sector_rules) if inputs.sector_rules else None
     sites = readers.read_sites(
         inputs.sites, inputs.sites_format, ods_report=inputs.ods_report, sector_rules=rules
-    )
+    ).sites
     lookup = lookups.load_sicbl_to_icb(inputs.lookup) if inputs.lookup else None
     engagement_list = engagement.load_engagement(inputs.engagement) if inputs.engagement else None
     return analyse_frames(
