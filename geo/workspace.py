@@ -21,7 +21,10 @@ from geo.store.versions import Store
 
 SITES = "sites"
 ENGAGEMENT = "engagement"
-PROVENANCE_COLUMNS = ("data", "from", "publisher", "date", "version")
+# Where each input came from, in words, then `dataset`: what the row is, as the catalogue
+# names its kinds ('sites', 'engagement', 'icb', 'sicbl', 'nhser', 'sicbl_lookup'), for
+# code to select a row by; pages do not show it.
+PROVENANCE_COLUMNS = ("data", "from", "publisher", "date", "version", "dataset")
 
 
 def boundary_dataset(kind: str, vintage: str) -> str:
@@ -132,7 +135,8 @@ def _layer(store, kind: str, vintage: str | None, provenance: list[dict]):
     if store is not None and vintage is not None:
         name = boundary_dataset(kind, vintage)
         if store.current_version(name) is not None:
-            provenance.append(_published(store, name, catalogue.KIND_LABELS[kind] + f" {vintage}"))
+            label = catalogue.KIND_LABELS[kind] + f" {vintage}"
+            provenance.append(_published(store, name, kind, label))
             return store.load(name)
     entry = catalogue.find(kind, vintage)
     if entry is None:
@@ -143,7 +147,7 @@ def _layer(store, kind: str, vintage: str | None, provenance: list[dict]):
 
 def _sites(store, version: int | None, provenance: list[dict]) -> pd.DataFrame:
     if store is not None and store.current_version(SITES) is not None:
-        provenance.append(_published(store, SITES, "Provider sites", version))
+        provenance.append(_published(store, SITES, SITES, "Provider sites", version))
         return store.load(SITES, version)
     entry = catalogue.find("sites")
     if entry is None:
@@ -154,7 +158,8 @@ def _sites(store, version: int | None, provenance: list[dict]) -> pd.DataFrame:
 
 def _engagement(store, version: int | None, provenance: list[dict]) -> pd.DataFrame | None:
     if store is not None and store.current_version(ENGAGEMENT) is not None:
-        provenance.append(_published(store, ENGAGEMENT, "Planning engagement list", version))
+        label = "Planning engagement list"
+        provenance.append(_published(store, ENGAGEMENT, ENGAGEMENT, label, version))
         return store.load(ENGAGEMENT, version)
     return None
 
@@ -175,15 +180,17 @@ def _cached(entry: catalogue.CacheEntry) -> dict:
         "publisher": entry.publisher,
         "date": entry.published or entry.retrieved_at[:10],
         "version": "cached file",
+        "dataset": entry.kind,
     }
 
 
-def _published(store: Store, dataset: str, label: str, version: int | None = None) -> dict:
-    info = store.version_info(dataset, version)
+def _published(store: Store, name: str, kind: str, label: str, version: int | None = None) -> dict:
+    info = store.version_info(name, version)
     return {
         "data": label,
         "from": f"{info.file_name}, published by {info.author}",
         "publisher": str(info.meta.get("publisher", "")) if info.meta else "",
         "date": info.published_at.isoformat()[:16].replace("T", " "),
-        "version": f"{dataset} v{info.version}",
+        "version": f"{name} v{info.version}",
+        "dataset": kind,
     }

@@ -54,6 +54,29 @@ def test_home_page_shows_every_icb_of_the_chosen_vintage_and_the_provenance(load
     assert any("No planning-engagement list" in info.value for info in app.info)
 
 
+def test_home_page_boxes_warnings_and_captions_notes_whatever_their_words(loaded, monkeypatch):
+    from geo import workspace
+    from geo.analysis.pipeline import Note
+    from geo.model import problems
+
+    analyse = workspace.analyse
+    aside = "The unknown sector rule was not applied to 3 sites."
+    warning = "Half of the sites could not be placed."
+
+    def with_notes(*args, **kwargs):
+        analysis = analyse(*args, **kwargs)
+        analysis.notes = [Note(aside, problems.NOTE), Note(warning, problems.WARNING)]
+        return analysis
+
+    monkeypatch.setattr(workspace, "analyse", with_notes)
+    app = _app().run()
+    assert not app.exception
+    infos = [info.value for info in app.info]
+    assert warning in infos
+    assert aside not in infos
+    assert aside in [caption.value for caption in app.caption]
+
+
 def test_choosing_another_vintage_recomputes_for_its_icbs(loaded):
     app = _app().run()
     app.selectbox(key="vintage").select("2026").run()

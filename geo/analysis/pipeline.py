@@ -15,7 +15,7 @@ import pandas as pd
 from geo.analysis import engagement, metrics, spatial
 from geo.io import boundaries, lookups, readers
 from geo.io.sector_rules import load_sector_rules
-from geo.model import providers, sectors
+from geo.model import problems, providers, sectors
 from geo.model.errors import InputError
 
 
@@ -35,6 +35,15 @@ class Inputs:
     sector_rules: Path | None = None
 
 
+@dataclass(frozen=True)
+class Note:
+    """One sentence about an analysis, and its level (`geo.model.problems`): a WARNING
+    changes what the figures mean, a NOTE says where they come from."""
+
+    text: str
+    level: str = problems.NOTE
+
+
 @dataclass
 class Analysis:
     """What an analysis produced: every site with its ICB, the per-ICB metrics, and notes."""
@@ -44,7 +53,7 @@ class Analysis:
     metrics: pd.DataFrame
     engagement_report: pd.DataFrame | None = None
     regions: gpd.GeoDataFrame | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     provenance: pd.DataFrame | None = None
     icb_regions: pd.DataFrame | None = None
 
@@ -88,9 +97,9 @@ def analyse_frames(
 ) -> Analysis:
     """Run the pipeline on frames already loaded (the app loads them once and caches them)."""
     vintage = str(icbs["vintage"].iloc[0])
-    notes = [f"ICB boundaries: {vintage} vintage, {len(icbs)} ICBs."]
+    notes = [Note(f"ICB boundaries: {vintage} vintage, {len(icbs)} ICBs.")]
     sites, lookup_notes = _attach_official_codes(sites, lookup, vintage)
-    notes += lookup_notes
+    notes += [Note(text) for text in lookup_notes]
     assigned = spatial.assign_sites(sites, icbs, sub_icbs=sub_icbs, regions=regions)
     report = None
     if engagement_list is not None:
@@ -101,10 +110,10 @@ def analyse_frames(
     else:
         notes.append(_no_engagement_note(assigned))
     table = metrics.gap_metrics(assigned, icbs)
-    problems = metrics.reconcile(table, assigned)
-    if problems:
-        raise AssertionError("metrics do not reconcile with the sites: " + "; ".join(problems))
-    notes += _assignment_notes(assigned)
+    mismatches = metrics.reconcile(table, assigned)
+    if mismatches:
+        raise AssertionError("metrics do not reconcile with the sites: " + "; ".join(mismatches))
+    notes += [Note(text) for text in _assignment_notes(assigned)]
     in_regions = spatial.icb_regions(icbs, regions) if regions is not None else None
     return Analysis(icbs, assigned, table, report, regions, notes, icb_regions=in_regions)
 
@@ -149,24 +158,28 @@ def _attach_official_codes(
     return attached, notes
 
 
-def _no_engagement_note(assigned: pd.DataFrame) -> str:
+def _no_engagement_note(assigned: pd.DataFrame) -> Note:
     iv = assigned["sector"].isin(sectors.IV_SECTORS)
     if (assigned.loc[iv, "planning_status"] == providers.UNKNOWN_STATUS).all():
-        return (
+        return Note(
             "No planning-engagement list was loaded: every independent and voluntary site's "
-            "planning status is unknown, so 'not engaged' figures are zero and say nothing yet."
+            "planning status is unknown, so 'not engaged' figures are zero and say nothing yet.",
+            problems.WARNING,
         )
-    return "Planning status taken from the provider list's own column."
+    return Note("Planning status taken from the provider list's own column.")
 
 
-def _engagement_notes(report: pd.DataFrame) -> list[str]:
+def _engagement_notes(report: pd.DataFrame) -> list[Note]:
     unmatched = int((report["matched_by"] == "none").sum())
     fuzzy = report[(report["matched_by"] == "fuzzy name") & ~report["applied"].astype(bool)]
-    notes = [f"Engagement list: {len(report)} rows, {unmatched} matched no provider."]
+    notes = [Note(f"Engagement list: {len(report)} rows, {unmatched} matched no provider.")]
     if len(fuzzy):
         notes.append(
-            f"{len(fuzzy)} engagement rows only matched a provider name approximately; they were "
-            "not applied (see the match report; --accept-fuzzy SCORE applies them)."
+            Note(
+                f"{len(fuzzy)} engagement rows only matched a provider name approximately; they "
+                "were not applied (see the match report; --accept-fuzzy SCORE applies them).",
+                problems.WARNING,
+            )
         )
     return notes
 
