@@ -216,7 +216,7 @@ def _assign(args: argparse.Namespace) -> int:
     analysis = _analysis(args)
     table = analysis.assigned.drop(columns="geometry", errors="ignore")
     _write(args.out, table)
-    _print_notes(analysis.notes)
+    _print_notes([note.text for note in analysis.notes])
     print(f"wrote {len(table):,} sites to {args.out}")
     return 0 if len(table) else 1
 
@@ -224,7 +224,7 @@ def _assign(args: argparse.Namespace) -> int:
 def _metrics(args: argparse.Namespace) -> int:
     analysis = _analysis(args)
     _write(args.out, analysis.metrics)
-    _print_notes(analysis.notes)
+    _print_notes([note.text for note in analysis.notes])
     print(f"wrote {len(analysis.metrics):,} rows ({analysis.vintage} ICBs) to {args.out}")
     return 0
 

@@ -98,7 +98,8 @@ def _layer(store, kind: str, vintage: str | None, provenance: list[dict]):
     if store is not None and vintage is not None:
         name = boundary_dataset(kind, vintage)
         if store.current_version(name) is not None:
-            provenance.append(_published(store, name, catalogue.KIND_LABELS[kind] + f" {vintage}"))
+            label = catalogue.KIND_LABELS[kind] + f" {vintage}"
+            provenance.append(_published(store, name, kind, label))
             return store.load(name)
     entry = catalogue.find(kind, vintage)
     if entry is None:
@@ -109,18 +110,20 @@ def _layer(store, kind: str, vintage: str | None, provenance: list[dict]):
 
 def _sites(store, version: int | None, provenance: list[dict]) -> pd.DataFrame:
     if store is not None and store.current_version(SITES) is not None:
-        provenance.append(_published(store, SITES, "Provider sites", version))
+        provenance.append(_published(store, SITES, SITES, "Provider sites", version))
         return store.load(SITES, version)
     entry = catalogue.find("sites")
     if entry is None:
         raise InputError(" ".join(catalogue.missing_for_app()) or "no provider sites loaded")
     provenance.append(_cached(entry))
-    return readers.read_sites(catalogue.entry_path(entry))
+    return readers.read_sites(catalogue.entry_path(entry)).sites
 
 
 def _engagement(store, version: int | None, provenance: list[dict]) -> pd.DataFrame | None:
     if store is not None and store.current_version(ENGAGEMENT) is not None:
-        provenance.append(_published(store, ENGAGEMENT, pipeline.ENGAGEMENT_LABEL, version))
+        provenance.append(
+            _published(store, ENGAGEMENT, ENGAGEMENT, pipeline.ENGAGEMENT_LABEL, version)
+        )
         return store.load(ENGAGEMENT, version)
     return None
 
@@ -141,15 +144,17 @@ def _cached(entry: catalogue.CacheEntry) -> dict:
         "publisher": entry.publisher,
         "date": entry.published or entry.retrieved_at[:10],
         "version": "cached file",
+        "dataset": entry.kind,
     }
 
 
-def _published(store: Store, dataset: str, label: str, version: int | None = None) -> dict:
-    info = store.version_info(dataset, version)
+def _published(store: Store, name: str, kind: str, label: str, version: int | None = None) -> dict:
+    info = store.version_info(name, version)
     return {
         "data": label,
         "from": f"{info.file_name}, published by {info.author}",
         "publisher": str(info.meta.get("publisher", "")) if info.meta else "",
         "date": info.published_at.isoformat()[:16].replace("T", " "),
-        "version": f"{dataset} v{info.version}",
+        "version": f"{name} v{info.version}",
+        "dataset": kind,
     }

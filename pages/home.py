@@ -9,6 +9,7 @@ from geo.fetch import catalogue
 from geo.io import exports
 from geo.maps import build as maps
 from geo.maps.assets import asset_mode_from_settings, tiles_from_settings
+from geo.model import problems
 from pages import _frame, _setup, _state
 
 _frame.require_frame()
@@ -25,10 +26,10 @@ display = _state.display_boundaries(_state.current_data())
 metrics = analysis.metrics
 
 for note in analysis.notes:
-    if "unknown" in note or "not applied" in note:
-        st.info(note)
+    if note.level == problems.WARNING:
+        st.info(note.text)
     else:
-        st.caption(note)
+        st.caption(note.text)
 
 st.subheader("Share of independent and voluntary capacity not engaged, by ICB")
 assets, asset_warning = asset_mode_from_settings()
@@ -52,5 +53,5 @@ st.download_button(
 )
 
 st.subheader("Where the data comes from")
-st.dataframe(analysis.provenance, hide_index=True, width="stretch")
+st.dataframe(analysis.provenance, hide_index=True, width="stretch", column_config={"dataset": None})
 st.caption(catalogue.attribution_text())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -52,6 +54,30 @@ def test_home_page_shows_every_icb_of_the_chosen_vintage_and_the_provenance(load
     provenance = app.dataframe[1].value
     assert provenance["data"].str.contains("ICB boundaries 2024").any()
     assert any("No planning-engagement list" in info.value for info in app.info)
+
+
+def test_home_page_boxes_warnings_and_captions_notes_whatever_their_words(loaded, monkeypatch):
+    from geo import workspace
+    from geo.analysis.pipeline import Note
+    from geo.model import problems
+
+    analyse = workspace.analyse
+    aside = "The unknown sector rule was not applied to 3 sites."
+    warning = "Half of the sites could not be placed."
+
+    def with_notes(*args, **kwargs):
+        analysis = analyse(*args, **kwargs)
+        notes = (Note(aside, problems.NOTE), Note(warning, problems.WARNING))
+        analysis = dataclasses.replace(analysis, notes=notes)
+        return analysis
+
+    monkeypatch.setattr(workspace, "analyse", with_notes)
+    app = _app().run()
+    assert not app.exception
+    infos = [info.value for info in app.info]
+    assert warning in infos
+    assert aside not in infos
+    assert aside in [caption.value for caption in app.caption]
 
 
 def test_choosing_another_vintage_recomputes_for_its_icbs(loaded):
@@ -126,7 +152,7 @@ def test_pages_use_the_newest_published_list_unless_an_earlier_version_is_picked
     from geo.io import readers
     from geo.store.versions import open_store
 
-    hospitals = readers.read_sites(shared_data / "hospitals_england_2020_05_nhs_website.csv")
+    hospitals = readers.read_sites(shared_data / "hospitals_england_2020_05_nhs_website.csv").sites
     with open_store() as store:
         for count in (50, 80):
             store.publish(

@@ -49,7 +49,7 @@ _STREAMLIT_PROBES = re.compile(
 @pytest.fixture(scope="module")
 def published_sites(shared_data) -> pd.DataFrame:
     """The real hospitals, every other independent one not engaged, and a site named with markup."""
-    sites = readers.read_sites(shared_data / HOSPITALS)
+    sites = readers.read_sites(shared_data / HOSPITALS).sites
     independent = sites.index[sites["sector"] == "Independent"]
     sites.loc[independent[::2], "planning_status"] = providers.NOT_ENGAGED
     markup = sites.iloc[[0]].assign(

@@ -262,7 +262,7 @@ def test_grid_references_must_come_in_pairs():
 
 
 def _sites(rows: list[dict]) -> pd.DataFrame:
-    return providers.to_canonical(pd.DataFrame(rows, dtype="string"), {}, source="test list")
+    return providers.to_canonical(pd.DataFrame(rows, dtype="string"), {}, source="test list").sites
 
 
 def test_given_coordinates_are_kept_and_missing_ones_come_from_postcodes(index):

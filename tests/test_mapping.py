@@ -94,7 +94,7 @@ def test_the_suggestions_read_a_real_hospital_list_as_its_reader_does(shared_dat
     suggested = mapping.suggest_columns(raw)
     sites = readers.read_sites(
         shared_data / "hospitals_england_2020_05_nhs_website.csv", "generic", columns=suggested
-    )
+    ).sites
     assert suggested["postcode"] == "pcds"
     assert {"site_name", "lat", "lon", "sector"} <= set(suggested)
     assert sites["lat"].notna().sum() == len(sites)

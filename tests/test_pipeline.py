@@ -35,7 +35,7 @@ def store_with_hospitals(data_dir, shared_data):
     sources.fetch_from_dir(shared_data)
     with open_store() as store:
         store.publish(
-            workspace.SITES, "sites", readers.read_sites(shared_data / HOSPITALS),
+            workspace.SITES, "sites", readers.read_sites(shared_data / HOSPITALS).sites,
             author="analyst", file_name=HOSPITALS, checksum="h", counts={"accepted": 1213},
         )  # fmt: skip
         yield store

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from geo.io.sector_rules import load_sector_rules
+from geo.model import problems
 from geo.model.errors import InputError
 from geo.model.postcodes import normalise_postcode, normalise_postcodes
 from geo.model.providers import (
@@ -14,6 +15,7 @@ from geo.model.providers import (
     CANONICAL_DTYPES,
     CANONICAL_EXTRAS,
     PLANNING_STATUSES,
+    ProviderList,
     attach_official_icb,
     normalise_planning_statuses,
     parse_capacity,
@@ -406,15 +408,20 @@ _CQC_MAPPING = {
 }
 
 
-def _canonical_cqc(**changes) -> pd.DataFrame:
+def _canonical_cqc(**changes) -> ProviderList:
     raw = _cqc_rows([_CQC_CASES["council"][0], _CQC_CASES["dentist"][0]])
     for column, values in changes.items():
         raw[column] = values
     return to_canonical(raw, _CQC_MAPPING, source="cqc")
 
 
+def _problem_rows(listed: ProviderList) -> list[tuple]:
+    """The problems as (row, column, kind, value, severity) tuples, in the table's order."""
+    return list(listed.problems.itertuples(index=False, name=None))
+
+
 def test_canonical_table_has_canonical_columns_first_then_extras_then_the_rest():
-    table = _canonical_cqc()
+    table = _canonical_cqc().sites
     canonical = [*CANONICAL_COLUMNS, *CANONICAL_EXTRAS]
     assert table.columns[: len(canonical)].tolist() == canonical
     rest = table.columns[len(canonical) :].tolist()
@@ -430,7 +437,7 @@ def test_canonical_table_has_canonical_columns_first_then_extras_then_the_rest()
 
 
 def test_unmapped_canonical_columns_are_missing_with_the_right_dtype():
-    table = _canonical_cqc()
+    table = _canonical_cqc().sites
     assert table["service_type"].isna().all()
     assert table["official_icb_code"].isna().all()
     assert table["sector"].tolist() == ["Unknown", "Unknown"]
@@ -440,22 +447,29 @@ def test_unmapped_canonical_columns_are_missing_with_the_right_dtype():
 
 
 def test_rows_with_bad_values_are_kept_and_the_problem_recorded():
-    table = _canonical_cqc(
+    listed = _canonical_cqc(
         **{"Care homes beds": ["ten", ""], "Location Postal Code": ["ls11ur", "XYZ 123"]}
     )
+    table = listed.sites
     assert len(table) == 2
     assert table["capacity"].isna().all()
     assert table["postcode"].tolist() == ["LS1 1UR", "XYZ 123"]
-    assert table["problems"].tolist() == [
-        "capacity 'ten' is not a number of zero or more",
-        "postcode 'XYZ 123' is not a UK postcode",
+    assert _problem_rows(listed) == [
+        (0, "capacity", "not_a_number", "ten", "warning"),
+        (1, "postcode", "invalid_postcode", "XYZ 123", "warning"),
     ]
 
 
-def test_coordinates_that_are_not_numbers_are_missing_and_noted():
-    table = _canonical_cqc(**{"Location Latitude": ["53.8", "north"]})
-    assert table["lat"].isna().tolist() == [False, True]
-    assert table["problems"].tolist() == ["", "lat 'north' is not a number"]
+def test_negative_capacity_is_left_empty_and_recorded_as_negative():
+    listed = _canonical_cqc(**{"Care homes beds": ["-3", "1,200"]})
+    assert listed.sites["capacity"].isna().tolist() == [True, False]
+    assert _problem_rows(listed) == [(0, "capacity", "negative", "-3", "warning")]
+
+
+def test_coordinates_that_are_not_numbers_are_missing_and_an_error():
+    listed = _canonical_cqc(**{"Location Latitude": ["53.8", "north"]})
+    assert listed.sites["lat"].isna().tolist() == [False, True]
+    assert _problem_rows(listed) == [(1, "lat", "not_a_number", "north", "error")]
 
 
 def test_planning_status_and_sector_columns_are_normalised_and_odd_ones_noted():
@@ -467,31 +481,35 @@ def test_planning_status_and_sector_columns_are_normalised_and_odd_ones_noted():
         }
     )
     mapping = {"site_name": "Name", "sector": "Sector", "planning_status": "In ICS planning?"}
-    table = to_canonical(raw, mapping, source="upload.csv")
-    assert table["sector"].tolist() == ["Independent", "Voluntary", "Unknown"]
-    assert table["planning_status"].tolist() == ["engaged", "not engaged", "unknown"]
-    assert table["problems"].tolist()[:2] == ["", ""]
-    assert table.loc[2, "problems"] == (
-        "sector 'Martian' not recognised; "
-        "planning status 'perhaps' not recognised (expected engaged or not engaged)"
-    )
+    listed = to_canonical(raw, mapping, source="upload.csv")
+    assert listed.sites["sector"].tolist() == ["Independent", "Voluntary", "Unknown"]
+    assert listed.sites["planning_status"].tolist() == ["engaged", "not engaged", "unknown"]
+    assert _problem_rows(listed) == [
+        (2, "sector", "unknown_sector", "Martian", "warning"),
+        (2, "planning_status", "unknown_planning_status", "perhaps", "warning"),
+    ]
 
 
 def test_raw_column_already_named_canonically_is_used_and_clashes_are_renamed():
     raw = pd.DataFrame({"postcode": ["e10aa"], "sector": ["NHS Sector"], "Kind": ["Private"]})
-    table = to_canonical(raw, {"sector": "Kind"}, source="x")
+    table = to_canonical(raw, {"sector": "Kind"}, source="x").sites
     assert table.loc[0, "postcode"] == "E1 0AA"
     assert table.loc[0, "sector"] == "Independent"
     assert table.loc[0, "raw_sector"] == "NHS Sector"
     assert "Kind" not in table.columns
 
 
-def test_problems_already_found_by_a_reader_are_kept_first():
-    raw = pd.DataFrame({"pc": ["nope"], "problems": ["row had 3 extra cells"]})
-    table = to_canonical(raw, {"postcode": "pc"}, source="x")
-    assert table.loc[0, "problems"] == (
-        "row had 3 extra cells; postcode 'nope' is not a UK postcode"
-    )
+def test_a_publishers_own_problems_column_is_passed_through_as_theirs():
+    raw = pd.DataFrame({"pc": ["nope"], "problems": ["roof leaks"]})
+    listed = to_canonical(raw, {"postcode": "pc"}, source="x")
+    assert listed.sites.loc[0, "problems"] == "roof leaks"
+    assert _problem_rows(listed) == [(0, "postcode", "invalid_postcode", "nope", "warning")]
+
+
+def test_a_clean_list_has_an_empty_typed_problems_table():
+    listed = to_canonical(pd.DataFrame({"name": ["Ash House"]}), {"site_name": "name"}, source="x")
+    assert listed.problems.empty
+    assert listed.problems.dtypes.astype(str).to_dict() == problems.DTYPES
 
 
 def test_mapping_to_a_column_the_file_lacks_names_the_source_and_suggests():
@@ -511,7 +529,7 @@ def test_mapping_to_a_name_that_is_not_canonical_is_refused():
 
 def test_empty_list_gives_an_empty_typed_table():
     raw = _cqc_rows([]).astype(object)
-    table = to_canonical(raw, _CQC_MAPPING, source="cqc")
+    table = to_canonical(raw, _CQC_MAPPING, source="cqc").sites
     assert table.empty
     assert str(table["capacity"].dtype) == "Float64"
     assert str(table["site_id"].dtype) == "string"
@@ -519,7 +537,7 @@ def test_empty_list_gives_an_empty_typed_table():
 
 def test_whole_number_ids_read_as_floats_lose_their_decimal_point():
     raw = pd.DataFrame({"id": [101.0, None]})
-    table = to_canonical(raw, {"site_id": "id"}, source="x")
+    table = to_canonical(raw, {"site_id": "id"}, source="x").sites
     assert table["site_id"].tolist()[0] == "101"
     assert pd.isna(table["site_id"].tolist()[1])
 
@@ -577,13 +595,15 @@ def test_real_hospitals_become_a_canonical_table_without_losing_rows(shared_data
         "lon": "long",
         "official_icb_code": "icb24_code",
     }
-    table = to_canonical(hospitals, mapping, source="nhs website")
+    listed = to_canonical(hospitals, mapping, source="nhs website")
+    table = listed.sites
     assert len(table) == len(hospitals)
     assert (table["sector"] == hospitals["sector_normalised"]).all()  # identity-mapped
     assert table["postcode"].equals(normalise_postcodes(hospitals["pcds"]))
-    flagged = table["problems"] != ""
     shapes = hospitals["pcds"].str.replace(" ", "").str.fullmatch(r"[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}")
-    assert flagged.tolist() == (~shapes.fillna(False).astype(bool)).tolist()
+    malformed = hospitals.index[~shapes.fillna(False).astype(bool)]
+    assert (listed.problems["kind"] == "invalid_postcode").all()
+    assert listed.problems["row"].tolist() == malformed.tolist()
 
 
 def test_real_sub_icb_lookup_fills_every_official_icb(shared_data):

@@ -130,8 +130,8 @@ def test_grid_references_become_latitude_and_longitude(tmp_path):
     assert leeds["lat"] == pytest.approx(53.80146, abs=1e-4)
     assert leeds["lon"] == pytest.approx(-1.552119, abs=1e-4)
     assert prepared.counts["rejected"] == 1
-    reason = prepared.report.rows.iloc[1]["reason"]
-    assert "lat/lon" in reason
+    nowhere = prepared.report.rows.iloc[1]
+    assert (nowhere["column"], nowhere["reason"]) == ("easting", 'easting: "abc" is not a number')
     assert any("grid references" in note for note in prepared.notes)
 
 

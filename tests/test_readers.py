@@ -37,14 +37,14 @@ def cqc_csv(fixtures_dir):
 
 @pytest.fixture
 def cqc(cqc_csv):
-    return read_sites(cqc_csv).set_index("site_id", drop=False)
+    return read_sites(cqc_csv).sites.set_index("site_id", drop=False)
 
 
 # --- CQC HSCA Active Locations ---------------------------------------------------------
 
 
 def test_cqc_file_keeps_every_row_with_a_source_naming_the_file(cqc_csv):
-    sites = read_sites(cqc_csv)
+    sites = read_sites(cqc_csv).sites
 
     assert len(sites) == len(read_cqc_hsca_csv_rows(cqc_csv))
     assert list(sites.columns[: len(providers.CANONICAL_COLUMNS)]) == list(
@@ -108,7 +108,7 @@ def test_cqc_ods_xlsx_and_csv_editions_read_identically(tmp_path, cqc_csv):
     xlsx = write_cqc_hsca_xlsx(tmp_path / "01_December_2020_HSCA_Active_Locations.xlsx", rows)
 
     from_csv, from_ods, from_xlsx = (
-        read_sites(p).drop(columns="source") for p in (cqc_csv, ods, xlsx)
+        read_sites(p).sites.drop(columns="source") for p in (cqc_csv, ods, xlsx)
     )
 
     pd.testing.assert_frame_equal(from_ods, from_csv)
@@ -120,7 +120,7 @@ def test_cqc_ods_is_read_from_its_locations_sheet_not_readme_or_dual_registratio
         tmp_path / "cqc.ods", [{"Location ID": "1-1", "Location Name": "Ash House"}]
     )
 
-    sites = read_sites(path)
+    sites = read_sites(path).sites
 
     assert sites["site_id"].tolist() == ["1-1"]
     assert sites["site_name"].tolist() == ["Ash House"]
@@ -140,8 +140,8 @@ def test_cqc_header_name_drift_is_tolerated(tmp_path, cqc_csv):
     ]
     drifted = write_cqc_hsca_csv(tmp_path / "drifted.csv", rows, columns)
 
-    expected = read_sites(cqc_csv)
-    sites = read_sites(drifted)
+    expected = read_sites(cqc_csv).sites
+    sites = read_sites(drifted).sites
 
     canonical = [*providers.CANONICAL_COLUMNS[:-1], providers.SICBL_COLUMN, "sector_rule"]
     pd.testing.assert_frame_equal(sites[canonical], expected[canonical])
@@ -167,7 +167,7 @@ def test_sector_rules_can_be_replaced(cqc_csv):
         ),
     )
 
-    sites = read_sites(cqc_csv, sector_rules=rules).set_index("site_id")
+    sites = read_sites(cqc_csv, sector_rules=rules).sites.set_index("site_id")
 
     assert sites.loc["1-101234002", "sector"] == sectors.VOLUNTARY
     assert sites.loc["1-101234001", "sector"] == sectors.UNKNOWN
@@ -211,7 +211,7 @@ def test_spreadsheet_editions_are_detected_with_or_without_preamble(tmp_path, cq
 
 
 def test_cqc_directory_reads_after_its_preamble_with_councils_as_local_authority(fixtures_dir):
-    sites = read_sites(fixtures_dir / DIRECTORY_CSV).set_index("site_id")
+    sites = read_sites(fixtures_dir / DIRECTORY_CSV).sites.set_index("site_id")
 
     assert len(sites) == 5
     assert sites.loc["1-101234002", "sector"] == sectors.LOCAL_AUTHORITY
@@ -224,7 +224,7 @@ def test_cqc_directory_reads_after_its_preamble_with_councils_as_local_authority
 
 
 def test_cqc_directory_2024_header_spellings_read_the_same(tmp_path, fixtures_dir):
-    old = read_sites(fixtures_dir / DIRECTORY_CSV)
+    old = read_sites(fixtures_dir / DIRECTORY_CSV).sites
     rows = pd.read_csv(fixtures_dir / DIRECTORY_CSV, skiprows=4, dtype=str, keep_default_na=False)
     new = write_cqc_directory_csv(
         tmp_path / "01_May_2024_CQC_directory.csv",
@@ -233,7 +233,7 @@ def test_cqc_directory_2024_header_spellings_read_the_same(tmp_path, fixtures_di
         columns=cqc_directory_columns(2024),
     )
 
-    sites = read_sites(new)
+    sites = read_sites(new).sites
 
     assert sites["site_id"].tolist() == old["site_id"].tolist()
     assert "Local authority" in sites.columns
@@ -244,7 +244,7 @@ def test_cqc_directory_2024_header_spellings_read_the_same(tmp_path, fixtures_di
 
 
 def test_ets_sites_are_nhs_with_their_trust_as_provider_and_closed_ones_flagged(fixtures_dir):
-    sites = read_sites(fixtures_dir / "ets.csv").set_index("site_id")
+    sites = read_sites(fixtures_dir / "ets.csv").sites.set_index("site_id")
 
     assert len(sites) == 5
     assert set(sites["sector"]) == {sectors.NHS}
@@ -256,7 +256,7 @@ def test_ets_sites_are_nhs_with_their_trust_as_provider_and_closed_ones_flagged(
 
 
 def test_ephpsite_sites_are_independent(fixtures_dir):
-    sites = read_sites(fixtures_dir / "ephpsite.csv")
+    sites = read_sites(fixtures_dir / "ephpsite.csv").sites
 
     assert set(sites["sector"]) == {sectors.INDEPENDENT}
     assert sites["provider_id"].tolist() == ["NVC", "NT3", "NVC", "8HV"]
@@ -268,7 +268,7 @@ def test_a_trust_file_gives_each_trust_as_its_own_provider(tmp_path):
         [ods_report_row("RXR", "EAST LANCASHIRE HOSPITALS NHS TRUST", "BB2 3HH")],
     )
 
-    site = read_sites(path).iloc[0]
+    site = read_sites(path).sites.iloc[0]
 
     assert (site["provider_id"], site["provider_name"]) == (
         "RXR",
@@ -281,7 +281,7 @@ def test_the_ods_report_can_be_named_when_the_file_name_does_not_say(tmp_path, f
 
     with pytest.raises(InputError, match=r"download\.csv: cannot tell the report .*--ods-report"):
         read_sites(path)
-    sites = read_sites(path, ods_report="ephpsite")
+    sites = read_sites(path, ods_report="ephpsite").sites
 
     assert set(sites["sector"]) == {sectors.INDEPENDENT}
     assert set(sites["source"]) == {"NHS ODS ephpsite (download.csv)"}
@@ -291,18 +291,19 @@ def test_the_ods_report_can_be_named_when_the_file_name_does_not_say(tmp_path, f
 
 
 def test_real_hospital_list_reads_as_generic_with_its_sectors(shared_data):
-    sites = read_sites(shared_data / f"{HOSPITALS}.csv")
+    listed = read_sites(shared_data / f"{HOSPITALS}.csv")
+    sites = listed.sites
 
     assert len(sites) == 1213
     assert sites["sector"].value_counts().to_dict() == {"NHS": 755, "Independent": 458}
-    assert sites["problems"].eq("").all()
+    assert listed.problems.empty
     assert sites["lat"].notna().all()
     assert sites["postcode"].notna().all()
 
 
 def test_real_hospital_geojson_takes_coordinates_from_its_points(shared_data):
-    from_csv = read_sites(shared_data / f"{HOSPITALS}.csv").set_index("site_id")
-    sites = read_sites(shared_data / f"{HOSPITALS}.geojson").set_index("site_id")
+    from_csv = read_sites(shared_data / f"{HOSPITALS}.csv").sites.set_index("site_id")
+    sites = read_sites(shared_data / f"{HOSPITALS}.geojson").sites.set_index("site_id")
 
     assert len(sites) == 1213
     assert sites["sector"].value_counts().to_dict() == {"NHS": 755, "Independent": 458}
@@ -319,7 +320,8 @@ def test_generic_csv_in_windows_1252_with_free_text_sectors(tmp_path):
         "Mystery Place,BB3 1PD,Martian,\n".encode("cp1252")
     )
 
-    sites = read_sites(path)
+    listed = read_sites(path)
+    sites = listed.sites
 
     assert sites["site_name"].tolist()[:2] == ["Ty Gwyn Care – Annexe", "Café Hospice"]
     assert sites["sector"].tolist() == [
@@ -328,14 +330,40 @@ def test_generic_csv_in_windows_1252_with_free_text_sectors(tmp_path):
         sectors.UNKNOWN,
     ]
     assert sites["capacity"].tolist()[0] == 12
-    assert "Martian" in sites["problems"].iloc[2]
+    assert list(listed.problems.itertuples(index=False, name=None)) == [
+        (2, "sector", "unknown_sector", "Martian", "warning")
+    ]
+
+
+def test_bad_capacity_coordinates_and_sectors_become_problem_rows_quoting_the_file(tmp_path):
+    path = tmp_path / "sites.csv"
+    path.write_text(
+        "name,beds,sector,lat,lon\n"
+        "Ash House,twelve,NHS,53.8,-1.55\n"
+        "Beech Court,-4,Independent,53.8,-1.55\n"
+        'Cedar Lodge,,"Martian; unknown",north,-1.55\n',
+        encoding="utf-8",
+    )
+
+    listed = read_sites(path)
+
+    assert list(listed.problems.itertuples(index=False, name=None)) == [
+        (2, "sector", "unknown_sector", "Martian; unknown", "warning"),
+        (0, "capacity", "not_a_number", "twelve", "warning"),
+        (1, "capacity", "negative", "-4", "warning"),
+        (2, "lat", "not_a_number", "north", "error"),
+    ]
+    assert listed.sites["capacity"].isna().tolist() == [True, True, True]
+    assert listed.sites["lat"].isna().tolist() == [False, False, True]
 
 
 def test_generic_csv_with_a_byte_order_mark_and_explicit_columns(tmp_path):
     path = tmp_path / "sites.csv"
     path.write_text("Ref,Title,Where\nA1,Ash House,BB1 9QT\n", encoding="utf-8-sig")
 
-    sites = read_sites(path, columns={"site_id": "Ref", "site_name": "Title", "postcode": "Where"})
+    sites = read_sites(
+        path, columns={"site_id": "Ref", "site_name": "Title", "postcode": "Where"}
+    ).sites
 
     assert sites[["site_id", "site_name", "postcode"]].iloc[0].tolist() == [
         "A1",
@@ -364,7 +392,7 @@ def test_generic_xlsx_is_read_from_its_first_sheet(tmp_path):
         path, index=False
     )
 
-    site = read_sites(path).iloc[0]
+    site = read_sites(path).sites.iloc[0]
 
     assert (site["site_name"], site["lat"], site["lon"]) == ("Ash House", 53.75, -2.48)
 
@@ -380,8 +408,8 @@ def test_generic_ods_and_zipped_shapefile_are_read(tmp_path):
     )
     zipped = shutil.make_archive(str(tmp_path / "sites"), "zip", shapefile.parent)
 
-    from_ods = read_sites(ods).iloc[0]
-    from_zip = read_sites(zipped).iloc[0]
+    from_ods = read_sites(ods).sites.iloc[0]
+    from_zip = read_sites(zipped).sites.iloc[0]
 
     assert (from_ods["site_name"], from_ods["postcode"]) == ("Ash House", "BB1 9QT")
     assert (from_zip["site_name"], from_zip["lat"], from_zip["lon"]) == ("Ash House", 53.75, -2.48)
@@ -393,7 +421,7 @@ def test_geojson_in_british_national_grid_is_reprojected_to_wgs84(tmp_path):
         {"name": ["Blackburn"]}, geometry=[Point(368000, 428000)], crs="EPSG:27700"
     ).to_file(path)
 
-    site = read_sites(path).iloc[0]
+    site = read_sites(path).sites.iloc[0]
 
     assert 53.7 < site["lat"] < 53.8
     assert -2.5 < site["lon"] < -2.4

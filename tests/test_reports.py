@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 
+import pandas as pd
 import pytest
 from pptx import Presentation
 from pypdf import PdfReader
 
 from geo import workspace
+from geo.analysis.pipeline import Analysis
 from geo.briefing import documents as reports
 from geo.fetch import sources
 from geo.model.errors import InputError
@@ -52,6 +54,19 @@ def test_an_icb_pdf_states_the_sites_the_metrics_count(analysis):
     assert "NHS Cheshire and Merseyside" in text
     assert f"{int(row['sites_total'])} provider sites" in text
     assert f"{int(row['sites_nhs'])} NHS" in text
+
+
+def test_the_dataset_version_is_read_from_the_provenance_row_of_the_sites():
+    provenance = pd.DataFrame(
+        {
+            "data": ["Provider sites and their planning (engagement)", "Care providers"],
+            "version": ["engagement v4", "sites v7"],
+            "dataset": ["engagement", "sites"],
+        }
+    )
+    analysis = Analysis(icbs=None, assigned=None, metrics=None, provenance=provenance, notes=())
+
+    assert reports.dataset_version(analysis) == "sites v7"
 
 
 def test_an_unknown_area_is_refused_with_examples(analysis):

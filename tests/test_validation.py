@@ -4,14 +4,16 @@ rows as a safe CSV, text encodings, and the upload size limit."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import pandas as pd
 import pytest
 
 from geo.geocode import offline as geocode
 from geo.io import readers
-from geo.model import providers
+from geo.model import problems, providers
 from geo.model.errors import InputError
+from geo.model.providers import ProviderList
 from geo.publish import validation
 from geo.testing.postcodes_server import BY_POSTCODE, write_onspd_csv
 
@@ -25,10 +27,12 @@ def index(tmp_path_factory):
     return geocode.load_postcode_index(write_onspd_csv(folder / "ONSPD_MAY_2026_UK.csv"))
 
 
-def _sites(rows: list[dict], index: pd.DataFrame | None = None) -> pd.DataFrame:
-    """A canonical table as a reader makes it, geocoded against `index` when given."""
-    sites = providers.to_canonical(pd.DataFrame(rows, dtype="string"), {}, source="test list")
-    return geocode.geocode_sites(sites, index=index) if index is not None else sites
+def _sites(rows: list[dict], index: pd.DataFrame | None = None) -> ProviderList:
+    """A provider list as a reader makes it, geocoded against `index` when given."""
+    listed = providers.to_canonical(pd.DataFrame(rows, dtype="string"), {}, source="test list")
+    if index is None:
+        return listed
+    return replace(listed, sites=geocode.geocode_sites(listed.sites, index=index))
 
 
 def _only(report: validation.ValidationReport) -> pd.Series:
@@ -43,13 +47,13 @@ LEEDS = {"site_id": "RR801", "site_name": "Leeds General Infirmary", "sector": "
 
 
 def test_a_site_with_coordinates_in_england_is_accepted():
-    sites = _sites([{**LEEDS, "lat": "53.80146", "lon": "-1.552119"}])
+    listed = _sites([{**LEEDS, "lat": "53.80146", "lon": "-1.552119"}])
 
-    report = validation.validate_sites(sites, file_name="list.csv")
+    report = validation.validate_sites(listed, file_name="list.csv")
 
     row = _only(report)
     assert (row["status"], row["column"], row["reason"]) == ("accepted", "", "")
-    assert report.accepted.index.tolist() == sites.index.tolist()
+    assert report.accepted.index.tolist() == listed.sites.index.tolist()
 
 
 def test_missing_coordinates_and_no_postcode_are_rejected(index):
@@ -87,11 +91,13 @@ def test_a_malformed_postcode_on_a_site_without_coordinates_is_rejected(index):
 
 
 def test_a_failed_online_lookup_is_rejected_with_its_reason():
-    sites = _sites([{**LEEDS, "postcode": "LS1 3EX"}])
-    sites["geocode_status"] = "lookup failed: HTTP 500 (Internal server error) after 4 attempts"
-    sites["geocode_source"] = "postcodes.io"
+    listed = _sites([{**LEEDS, "postcode": "LS1 3EX"}])
+    listed.sites["geocode_status"] = (
+        "lookup failed: HTTP 500 (Internal server error) after 4 attempts"
+    )
+    listed.sites["geocode_source"] = "postcodes.io"
 
-    report = validation.validate_sites(sites, file_name="list.csv")
+    report = validation.validate_sites(listed, file_name="list.csv")
 
     assert _only(report)["reason"] == (
         "postcode: LS1 3EX could not be looked up "
@@ -110,9 +116,9 @@ def test_coordinates_that_are_not_numbers_are_rejected():
 
 
 def test_text_coordinates_are_only_a_warning_when_the_postcode_placed_the_site(index):
-    sites = _sites([{**LEEDS, "lat": "53.8", "lon": "west", "postcode": "LS1 3EX"}], index)
+    listed = _sites([{**LEEDS, "lat": "53.8", "lon": "west", "postcode": "LS1 3EX"}], index)
 
-    report = validation.validate_sites(sites, file_name="list.csv")
+    report = validation.validate_sites(listed, file_name="list.csv")
 
     row = _only(report)
     assert row["status"] == "warning"
@@ -141,9 +147,9 @@ def test_coordinates_outside_england_are_rejected_with_the_box_used():
 
 
 def test_a_postcode_placing_a_site_outside_england_is_named(index):
-    sites = _sites([{**LEEDS, "postcode": "AB1 0AA"}], index)
+    listed = _sites([{**LEEDS, "postcode": "AB1 0AA"}], index)
 
-    reason = _only(validation.validate_sites(sites, file_name="list.csv"))["reason"]
+    reason = _only(validation.validate_sites(listed, file_name="list.csv"))["reason"]
 
     assert "is outside England" in reason
     assert ", from postcode AB1 0AA" in reason
@@ -151,7 +157,7 @@ def test_a_postcode_placing_a_site_outside_england_is_named(index):
 
 def test_later_duplicate_site_ids_are_rejected_naming_the_first_row():
     here = {"lat": "53.80146", "lon": "-1.552119"}
-    sites = _sites(
+    listed = _sites(
         [
             {**LEEDS, **here},
             {"site_id": "RR813", "site_name": "St James's University Hospital", **here},
@@ -160,7 +166,7 @@ def test_later_duplicate_site_ids_are_rejected_naming_the_first_row():
         ]
     )
 
-    report = validation.validate_sites(sites, file_name="list.csv")
+    report = validation.validate_sites(listed, file_name="list.csv")
 
     assert report.rows["status"].tolist() == ["accepted", "accepted", "rejected", "rejected"]
     assert report.rows["reason"].iloc[2] == 'site_id: "RR801" repeats row 1 (first kept)'
@@ -168,9 +174,9 @@ def test_later_duplicate_site_ids_are_rejected_naming_the_first_row():
 
 
 def test_a_site_without_a_name_is_rejected():
-    sites = _sites([{"site_id": "RR801", "site_name": "  ", "lat": "53.8", "lon": "-1.55"}])
+    listed = _sites([{"site_id": "RR801", "site_name": "  ", "lat": "53.8", "lon": "-1.55"}])
 
-    row = _only(validation.validate_sites(sites, file_name="list.csv"))
+    row = _only(validation.validate_sites(listed, file_name="list.csv"))
 
     assert (row["status"], row["column"], row["reason"]) == (
         "rejected",
@@ -180,9 +186,9 @@ def test_a_site_without_a_name_is_rejected():
 
 
 def test_an_unrecognised_sector_is_a_warning_and_the_site_counts_as_unknown():
-    sites = _sites([{**LEEDS, "sector": "Private-ish", "lat": "53.8", "lon": "-1.55"}])
+    listed = _sites([{**LEEDS, "sector": "Private-ish", "lat": "53.8", "lon": "-1.55"}])
 
-    report = validation.validate_sites(sites, file_name="list.csv")
+    report = validation.validate_sites(listed, file_name="list.csv")
 
     row = _only(report)
     assert row["status"] == "warning"
@@ -198,9 +204,9 @@ def test_an_unrecognised_sector_is_a_warning_and_the_site_counts_as_unknown():
     ],
 )
 def test_capacity_that_is_not_a_count_is_a_warning_and_left_empty(capacity, reason):
-    sites = _sites([{**LEEDS, "capacity": capacity, "lat": "53.8", "lon": "-1.55"}])
+    listed = _sites([{**LEEDS, "capacity": capacity, "lat": "53.8", "lon": "-1.55"}])
 
-    report = validation.validate_sites(sites, file_name="list.csv")
+    report = validation.validate_sites(listed, file_name="list.csv")
 
     assert (_only(report)["status"], _only(report)["reason"]) == ("warning", reason)
     assert report.accepted["capacity"].isna().all()
@@ -219,33 +225,66 @@ def test_a_terminated_postcode_is_a_warning_saying_since_when(index):
 
 
 def test_a_malformed_postcode_on_a_site_with_coordinates_is_a_warning():
-    sites = _sites([{**LEEDS, "postcode": "NE7 7D", "lat": "55.0", "lon": "-1.59"}])
+    listed = _sites([{**LEEDS, "postcode": "NE7 7D", "lat": "55.0", "lon": "-1.59"}])
 
-    row = _only(validation.validate_sites(sites, file_name="list.csv"))
+    row = _only(validation.validate_sites(listed, file_name="list.csv"))
 
     assert (row["status"], row["reason"]) == ("warning", 'postcode: "NE7 7D" is not a UK postcode')
 
 
-def test_other_problems_a_reader_noted_are_warnings_in_its_words():
-    sites = _sites([{**LEEDS, "planning_status": "maybe", "lat": "53.8", "lon": "-1.55"}])
-    sites.loc[0, "problems"] += "; Care homes beds given for a location that is not a care home"
+def test_an_unrecognised_planning_status_is_a_warning_naming_what_was_expected():
+    listed = _sites([{**LEEDS, "planning_status": "maybe", "lat": "53.8", "lon": "-1.55"}])
 
-    row = _only(validation.validate_sites(sites, file_name="list.csv"))
+    row = _only(validation.validate_sites(listed, file_name="list.csv"))
 
     assert row["status"] == "warning"
     assert row["column"] == "planning_status"
     assert row["reason"] == (
-        "planning_status: 'maybe' not recognised (expected engaged or not engaged); "
-        "Care homes beds given for a location that is not a care home"
+        'planning_status: "maybe" not recognised (expected engaged or not engaged)'
     )
+
+
+def test_a_value_with_semicolons_and_quotes_is_quoted_whole_as_the_file_gave_it():
+    sector = 'Martian; O\'Neill "unknown" Ltd'
+    listed = _sites([{**LEEDS, "sector": sector, "lat": "53.8", "lon": "-1.55"}])
+
+    row = _only(validation.validate_sites(listed, file_name="list.csv"))
+
+    assert (row["status"], row["column"]) == ("warning", "sector")
+    assert row["reason"] == f'sector: "{sector}" not recognised, counted as Unknown'
+
+
+def test_the_verdict_comes_from_each_problems_kind_and_severity_not_its_words():
+    listed = _sites([{**LEEDS, "lat": "53.8", "lon": "-1.55"}, {**LEEDS, "site_id": "RR813"}])
+    noted = pd.DataFrame(
+        {
+            "row": [0, 1],
+            "column": ["capacity", "sector"],
+            "kind": [problems.NOT_A_NUMBER, problems.UNKNOWN_SECTOR],
+            "value": ["lat 'x' is not a number", "sector 'y' not recognised"],
+            "severity": [problems.ERROR, problems.WARNING],
+        }
+    ).astype(problems.DTYPES)
+    listed = replace(listed, sites=listed.sites.assign(lat=53.8, lon=-1.55), problems=noted)
+
+    report = validation.validate_sites(listed, file_name="list.csv")
+
+    assert report.rows[["status", "column"]].values.tolist() == [
+        ["rejected", "capacity"],
+        ["warning", "sector"],
+    ]
+    assert report.rows["reason"].tolist() == [
+        "capacity: \"lat 'x' is not a number\" is not a number",
+        "sector: \"sector 'y' not recognised\" not recognised, counted as Unknown",
+    ]
 
 
 def test_several_issues_of_a_row_are_joined_and_the_worst_decides():
-    sites = _sites(
+    listed = _sites(
         [{"site_name": "", "sector": "Private-ish", "capacity": "lots", "lat": "-1.5", "lon": "53"}]
     )
 
-    row = _only(validation.validate_sites(sites, file_name="list.csv"))
+    row = _only(validation.validate_sites(listed, file_name="list.csv"))
 
     assert row["status"] == "rejected"
     assert row["column"] == "site_name; lat/lon; capacity; sector"
@@ -254,10 +293,10 @@ def test_several_issues_of_a_row_are_joined_and_the_worst_decides():
 
 
 def test_row_numbers_come_from_the_reader_when_it_gives_them():
-    sites = _sites([{**LEEDS}, {**LEEDS, "site_id": "RR813"}])
-    sites[validation.ROW_COLUMN] = [7, 9]
+    listed = _sites([{**LEEDS}, {**LEEDS, "site_id": "RR813"}])
+    listed.sites[validation.ROW_COLUMN] = [7, 9]
 
-    report = validation.validate_sites(sites, file_name="list.csv")
+    report = validation.validate_sites(listed, file_name="list.csv")
 
     assert report.rows["row"].tolist() == [7, 9]
     assert report.rejected["row"].tolist() == [7, 9]
@@ -268,9 +307,9 @@ def test_row_numbers_come_from_the_reader_when_it_gives_them():
 
 @pytest.fixture
 def mixed_report(fixtures_dir, index):
-    sites = readers.read_sites(fixtures_dir / FIXTURE)
-    placed = geocode.geocode_sites(sites, index=index)
-    return sites, validation.validate_sites(placed, file_name=FIXTURE)
+    listed = readers.read_sites(fixtures_dir / FIXTURE)
+    placed = geocode.geocode_sites(listed.sites, index=index)
+    return listed.sites, validation.validate_sites(replace(listed, sites=placed), file_name=FIXTURE)
 
 
 def test_counts_add_up_to_the_input_on_a_mixed_file(fixtures_dir, mixed_report):
@@ -348,9 +387,10 @@ def test_a_windows_1252_file_and_a_utf8_bom_file_validate_identically(tmp_path):
 
 
 def test_an_empty_list_gives_an_empty_report_that_still_adds_up():
-    sites = _sites([LEEDS]).iloc[:0]
+    listed = _sites([LEEDS])
+    listed = replace(listed, sites=listed.sites.iloc[:0])
 
-    report = validation.validate_sites(sites, file_name="empty.csv")
+    report = validation.validate_sites(listed, file_name="empty.csv")
 
     assert report.counts == {"accepted": 0, "warning": 0, "rejected": 0, "total": 0}
     assert list(report.rows.columns) == list(validation.REPORT_COLUMNS)
@@ -361,7 +401,10 @@ def test_a_table_that_is_not_a_site_table_is_refused_in_one_line():
     with pytest.raises(
         InputError, match=r"^icbs\.csv: the site table has no column\(s\) site_name"
     ):
-        validation.validate_sites(pd.DataFrame({"ICB23CD": ["E54000054"]}), file_name="icbs.csv")
+        validation.validate_sites(
+            ProviderList(pd.DataFrame({"ICB23CD": ["E54000054"]}), problems.empty()),
+            file_name="icbs.csv",
+        )
 
 
 def test_real_hospitals_with_faults_introduced_are_caught_row_by_row(shared_data, tmp_path):

@@ -7,6 +7,7 @@ import pytest
 from geo import workspace
 from geo.fetch import sources
 from geo.io import boundaries, readers
+from geo.model import problems
 from geo.model.errors import InputError
 from geo.store.versions import open_store
 
@@ -25,7 +26,7 @@ def store(cached):
 
 
 def _sites(shared_data, count: int):
-    sites = readers.read_sites(shared_data / "hospitals_england_2020_05_nhs_website.csv")
+    sites = readers.read_sites(shared_data / "hospitals_england_2020_05_nhs_website.csv").sites
     return sites.head(count).reset_index(drop=True)
 
 
@@ -49,6 +50,34 @@ def test_until_something_is_published_the_cached_files_are_used(cached, store):
     assert analysis.metrics["sites_total"].sum() == 1213
     assert set(analysis.provenance["version"]) == {"cached file"}
     assert analysis.provenance["data"].str.contains("ICB boundaries 2023").any()
+
+
+def test_notes_that_change_what_the_figures_mean_are_warnings_the_rest_notes(cached, store):
+    analysis = workspace.analyse("2023", store)
+
+    levels = {note.text: note.level for note in analysis.notes}
+    warnings = [text for text, level in levels.items() if level == problems.WARNING]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("No planning-engagement list was loaded")
+    assert levels["ICB boundaries: 2023 vintage, 42 ICBs."] == problems.NOTE
+
+
+def test_each_provenance_row_names_its_dataset_for_code_to_select_by(cached, store, shared_data):
+    store.publish(
+        "sites",
+        "sites",
+        _sites(shared_data, 100),
+        author="analyst",
+        file_name="first100.csv",
+        checksum="x",
+        counts={"accepted": 100},
+    )
+
+    provenance = workspace.analyse("2023", store).provenance.set_index("dataset")
+
+    assert provenance.loc["sites", "version"] == "sites v1"
+    assert provenance.loc["icb", "data"] == "ICB boundaries 2023"
+    assert provenance.loc["icb", "version"] == "cached file"
 
 
 def test_a_published_provider_list_replaces_the_cached_one_for_everyone(cached, store, shared_data):

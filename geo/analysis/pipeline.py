@@ -19,10 +19,13 @@ from geo.analysis import engagement, metrics, spatial
 from geo.fetch.catalogue import KIND_LABELS
 from geo.io import boundaries, lookups, readers
 from geo.io.sector_rules import load_sector_rules
-from geo.model import providers, sectors
+from geo.model import problems, providers, sectors
 from geo.model.errors import InputError
 
-PROVENANCE_COLUMNS = ("data", "from", "publisher", "date", "version")
+# Where each input came from, in words, then `dataset`: what the row is, as the catalogue
+# names its kinds ('sites', 'engagement', 'icb', 'sicbl', 'nhser', 'sicbl_lookup'), for
+# code to select a row by; pages do not show it.
+PROVENANCE_COLUMNS = ("data", "from", "publisher", "date", "version", "dataset")
 ENGAGEMENT_LABEL = "Planning engagement list"
 _FILE_VERSION = "local file"
 
@@ -59,6 +62,15 @@ class InputFiles:
     sector_rules: Path | None = None
 
 
+@dataclass(frozen=True)
+class Note:
+    """One sentence about an analysis, and its level (`geo.model.problems`): a WARNING
+    changes what the figures mean, a NOTE says where they come from."""
+
+    text: str
+    level: str = problems.NOTE
+
+
 @dataclass(frozen=True, eq=False)
 class Analysis:
     """What an analysis produced: every site with its ICB, the per-ICB metrics, notes and provenance.
@@ -70,7 +82,7 @@ class Analysis:
     assigned: gpd.GeoDataFrame
     metrics: pd.DataFrame
     provenance: pd.DataFrame
-    notes: tuple[str, ...]
+    notes: tuple[Note, ...]
     engagement_report: pd.DataFrame | None = None
     regions: gpd.GeoDataFrame | None = None
     icb_regions: pd.DataFrame | None = None
@@ -85,9 +97,9 @@ def analyse(frames: Frames, *, accept_fuzzy_above: float | None = None) -> Analy
     """Attach official codes, assign, engage, measure and reconcile: the one way to an Analysis."""
     icbs = frames.icbs
     vintage = str(icbs["vintage"].iloc[0])
-    notes = [f"ICB boundaries: {vintage} vintage, {len(icbs)} ICBs."]
+    notes = [Note(f"ICB boundaries: {vintage} vintage, {len(icbs)} ICBs.")]
     sites, lookup_notes = _attach_official_codes(frames.sites, frames.lookup, vintage)
-    notes += lookup_notes
+    notes += [Note(text) for text in lookup_notes]
     in_regions = spatial.icb_regions(icbs, frames.regions) if frames.regions is not None else None
     assigned = spatial.assign_sites(sites, icbs, sub_icbs=frames.sub_icbs, icb_regions=in_regions)
     report = None
@@ -99,10 +111,10 @@ def analyse(frames: Frames, *, accept_fuzzy_above: float | None = None) -> Analy
     else:
         notes.append(_no_engagement_note(assigned))
     table = metrics.gap_metrics(assigned, icbs)
-    problems = metrics.reconcile(table, assigned)
-    if problems:
-        raise AssertionError("metrics do not reconcile with the sites: " + "; ".join(problems))
-    notes += _assignment_notes(assigned)
+    mismatches = metrics.reconcile(table, assigned)
+    if mismatches:
+        raise AssertionError("metrics do not reconcile with the sites: " + "; ".join(mismatches))
+    notes += [Note(text) for text in _assignment_notes(assigned)]
     regions = frames.regions
     return Analysis(
         icbs=icbs,
@@ -123,15 +135,15 @@ def load_files(files: InputFiles) -> Frames:
     rules = load_sector_rules(files.sector_rules) if files.sector_rules else None
     sites = readers.read_sites(
         files.sites, files.sites_format, ods_report=files.ods_report, sector_rules=rules
-    )
-    rows.append(_file_row(KIND_LABELS["sites"], files.sites))
+    ).sites
+    rows.append(_file_row(KIND_LABELS["sites"], files.sites, "sites"))
     if files.sector_rules:
-        rows.append(_file_row("Sector rules", files.sector_rules))
+        rows.append(_file_row("Sector rules", files.sector_rules, "sector_rules"))
     sub_icbs = _layer_file(files.sub_icbs, "sicbl", rows) if files.sub_icbs else None
     regions = _layer_file(files.regions, "nhser", rows) if files.regions else None
     lookup = lookups.load_sicbl_to_icb(files.lookup) if files.lookup else None
     if files.lookup:
-        rows.append(_file_row(KIND_LABELS["sicbl_lookup"], files.lookup))
+        rows.append(_file_row(KIND_LABELS["sicbl_lookup"], files.lookup, "sicbl_lookup"))
     engagement_list = _engagement_file(files.engagement, rows) if files.engagement else None
     return Frames(
         icbs=icbs,
@@ -146,7 +158,7 @@ def load_files(files: InputFiles) -> Frames:
 
 def replace_engagement(frames: Frames, path: Path) -> Frames:
     """The same frames with the engagement list read from `path` instead, and said so."""
-    rows = [row for row in frames.provenance.to_dict("records") if row["data"] != ENGAGEMENT_LABEL]
+    rows = [row for row in frames.provenance.to_dict("records") if row["dataset"] != "engagement"]
     engagement_list = _engagement_file(path, rows)
     return dataclasses.replace(
         frames, engagement=engagement_list, provenance=provenance_table(rows)
@@ -160,17 +172,17 @@ def provenance_table(rows: list[dict]) -> pd.DataFrame:
 
 def _layer_file(path: Path, kind: str, rows: list[dict]) -> gpd.GeoDataFrame:
     layer = boundaries.load_boundaries(path, kind=kind)
-    rows.append(_file_row(f"{KIND_LABELS[kind]} {layer['vintage'].iloc[0]}", path))
+    rows.append(_file_row(f"{KIND_LABELS[kind]} {layer['vintage'].iloc[0]}", path, kind))
     return layer
 
 
 def _engagement_file(path: Path, rows: list[dict]) -> pd.DataFrame:
     engagement_list = engagement.load_engagement(path)
-    rows.append(_file_row(ENGAGEMENT_LABEL, path))
+    rows.append(_file_row(ENGAGEMENT_LABEL, path, "engagement"))
     return engagement_list
 
 
-def _file_row(label: str, path: Path) -> dict:
+def _file_row(label: str, path: Path, dataset: str) -> dict:
     """A provenance row for a file named on the command line: its path and when it last changed."""
     changed = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
     return {
@@ -179,6 +191,7 @@ def _file_row(label: str, path: Path) -> dict:
         "publisher": "",
         "date": changed.isoformat()[:16].replace("T", " "),
         "version": _FILE_VERSION,
+        "dataset": dataset,
     }
 
 
@@ -218,24 +231,28 @@ def _attach_official_codes(
     return attached, notes
 
 
-def _no_engagement_note(assigned: pd.DataFrame) -> str:
+def _no_engagement_note(assigned: pd.DataFrame) -> Note:
     iv = assigned["sector"].isin(sectors.IV_SECTORS)
     if (assigned.loc[iv, "planning_status"] == providers.UNKNOWN_STATUS).all():
-        return (
+        return Note(
             "No planning-engagement list was loaded: every independent and voluntary site's "
-            "planning status is unknown, so 'not engaged' figures are zero and say nothing yet."
+            "planning status is unknown, so 'not engaged' figures are zero and say nothing yet.",
+            problems.WARNING,
         )
-    return "Planning status taken from the provider list's own column."
+    return Note("Planning status taken from the provider list's own column.")
 
 
-def _engagement_notes(report: pd.DataFrame) -> list[str]:
+def _engagement_notes(report: pd.DataFrame) -> list[Note]:
     unmatched = int((report["matched_by"] == "none").sum())
     fuzzy = report[(report["matched_by"] == "fuzzy name") & ~report["applied"].astype(bool)]
-    notes = [f"Engagement list: {len(report)} rows, {unmatched} matched no provider."]
+    notes = [Note(f"Engagement list: {len(report)} rows, {unmatched} matched no provider.")]
     if len(fuzzy):
         notes.append(
-            f"{len(fuzzy)} engagement rows only matched a provider name approximately; they were "
-            "not applied (see the match report; --accept-fuzzy SCORE applies them)."
+            Note(
+                f"{len(fuzzy)} engagement rows only matched a provider name approximately; they "
+                "were not applied (see the match report; --accept-fuzzy SCORE applies them).",
+                problems.WARNING,
+            )
         )
     return notes
 

@@ -198,7 +198,6 @@ def synthetic_sites(lsoas: gpd.GeoDataFrame, count: int, seed: int = 2024) -> pd
         "official_icb_code": None,
         "source": "benchmark: synthetic sites",
         "official_sicbl_code": None,
-        "problems": "",
     }
     frame = pd.DataFrame(columns, index=pd.RangeIndex(count))
     return frame.astype(

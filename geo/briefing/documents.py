@@ -105,11 +105,12 @@ def briefing_document(
 
 
 def dataset_version(analysis: Analysis) -> str | None:
-    """Which version of the provider list the figures use, as the provenance table records it."""
+    """Which version of the provider list the figures use, as the provenance table records it
+    (its row whose `dataset` is 'sites')."""
     provenance = analysis.provenance
     if provenance.empty:
         return None
-    sites = provenance[provenance["data"].str.startswith("Provider sites")]
+    sites = provenance[provenance["dataset"] == "sites"]
     return None if sites.empty else str(sites["version"].iloc[0])
 
 

@@ -113,14 +113,15 @@ def read_sites(
     ods_report: str | None = None,
     sheet: str | None = None,
     sector_rules: tuple[sectors.SectorRule, ...] | None = None,
-) -> pd.DataFrame:
-    """Read a provider list in any supported format into the canonical provider table.
+) -> providers.ProviderList:
+    """Read a provider list in any supported format into the canonical provider table,
+    with the values it could not use as a problems table beside it.
 
     `fmt` is 'cqc', 'cqc_directory', 'ods' or 'generic' (None: `detect_format`).
     `columns` (canonical name -> the file's column) adds to or overrides the columns
     found by name; `ods_report` names an NHS ODS report (and implies fmt='ods');
     `sheet` picks a spreadsheet's sheet; `sector_rules` replaces the CQC sector rules.
-    Every row of the file is in the result, with a `source` naming the file.
+    Every row of the file is in the sites, with a `source` naming the file.
     """
     path = Path(path)
     _check_readable(path)
@@ -162,7 +163,9 @@ def detect_format(path: str | Path) -> str:
 # --- CQC HSCA Active Locations ----------------------------------------------------------
 
 
-def _read_cqc(path: Path, *, columns: dict, sheet: str | None, sector_rules: tuple) -> pd.DataFrame:
+def _read_cqc(
+    path: Path, *, columns: dict, sheet: str | None, sector_rules: tuple
+) -> providers.ProviderList:
     """CQC's register (ODS streamed, XLSX, CSV): one row per registered location.
 
     Capacity is `Care homes beds` for care homes only (blank, never 0, otherwise);
@@ -240,7 +243,7 @@ def _primary_service(raw: pd.DataFrame, category: str | None) -> pd.Series:
 
 def _read_cqc_directory(
     path: Path, *, columns: dict, sheet: str | None, sector_rules: tuple
-) -> pd.DataFrame:
+) -> providers.ProviderList:
     """`DD_Month_YYYY_CQC_directory.csv`: 15 columns after a 4-line preamble, postcodes only.
 
     The file has no ownership, type or charity fields, so only the provider-name rule
@@ -265,7 +268,7 @@ def _read_cqc_directory(
 
 def _read_ods_report(
     path: Path, *, columns: dict, sheet: str | None, ods_report: str | None
-) -> pd.DataFrame:
+) -> providers.ProviderList:
     """An NHS ODS report (ets, etr, ephp, ephpsite, epraccur): 27 headerless fields.
 
     The report fixes the sector. Closed organisations are kept, with `closed` True,
@@ -323,12 +326,12 @@ def _report_from_name(name: str) -> str:
 # --- generic files ----------------------------------------------------------------------
 
 
-def _read_generic(path: Path, *, columns: dict, sheet: str | None) -> pd.DataFrame:
+def _read_generic(path: Path, *, columns: dict, sheet: str | None) -> providers.ProviderList:
     """Any CSV, XLSX, ODS or GeoJSON with named columns, found through a small alias table.
 
     Needs a name column and either coordinates (or point geometry) or a postcode.
     Sector labels ('NHS Sector', 'Private', 'VCSE', …) are normalised, unknown ones
-    flagged in `problems`.
+    recorded as problems.
     """
     raw = _generic_table(path, sheet)
     found = _aliased_columns(raw.columns, _GENERIC_ALIASES)
@@ -478,7 +481,7 @@ def _blank_to_na(values: pd.Series) -> pd.Series:
     return values.where(values.str.strip().ne("").fillna(False).astype(bool))
 
 
-_READERS: dict[str, Callable[..., pd.DataFrame]] = {
+_READERS: dict[str, Callable[..., providers.ProviderList]] = {
     "cqc": _read_cqc,
     "cqc_directory": _read_cqc_directory,
     "ods": _read_ods_report,

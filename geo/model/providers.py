@@ -1,8 +1,9 @@
 """The canonical provider-site table: one shape for every provider list, whoever published it.
 
 Every reader (CQC, NHS ODS, generic) produces this one table so that assignment,
-metrics, maps and briefings never care where a provider list came from. Sectors and
-the rules that give each site one live in `geo.model.sectors` and are re-exported here.
+metrics, maps and briefings never care where a provider list came from, and beside it
+a table of the values it could not use (`geo.model.problems`). Sectors and the rules
+that give each site one live in `geo.model.sectors`.
 """
 
 from __future__ import annotations
@@ -10,17 +11,17 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 
-from geo.model import sectors
+from geo.model import problems, sectors
 from geo.model.errors import InputError
 from geo.model.postcodes import is_postcode, normalise_postcodes
 from geo.model.sectors import (
     UNKNOWN,
 )
 from geo.model.text import (
-    cell_text,
     label_key,
     lookup_labels,
     map_distinct,
@@ -53,13 +54,17 @@ PLANNING_STATUSES: tuple[str, ...] = (ENGAGED, NOT_ENGAGED, UNKNOWN_STATUS)
 
 # Canonical columns that follow CANONICAL_COLUMNS in every canonical table, before the
 # publisher's own columns: the publisher's sub-ICB (E38) code, from which
-# `attach_official_icb` derives `official_icb_code`, and `problems`, always last: what
-# was wrong with the row's values (semicolon-joined, empty when the row is fine).
+# `attach_official_icb` derives `official_icb_code`.
 SICBL_COLUMN = "official_sicbl_code"
-PROBLEMS_COLUMN = "problems"
-CANONICAL_EXTRAS: tuple[str, ...] = (SICBL_COLUMN, PROBLEMS_COLUMN)
+CANONICAL_EXTRAS: tuple[str, ...] = (SICBL_COLUMN,)
 
-_NUMBER_COLUMNS = ("capacity", "lat", "lon")
+# A number that is not one leaves its cell empty: fatal for a coordinate, not for capacity.
+_NUMBER_SEVERITY: dict[str, str] = {
+    "capacity": problems.WARNING,
+    "lat": problems.ERROR,
+    "lon": problems.ERROR,
+}
+_NUMBER_COLUMNS = tuple(_NUMBER_SEVERITY)
 CANONICAL_DTYPES: dict[str, str] = {
     name: "Float64" if name in _NUMBER_COLUMNS else "string"
     for name in (*CANONICAL_COLUMNS, *CANONICAL_EXTRAS)
@@ -100,31 +105,42 @@ def parse_capacity(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Capacity (beds, places) as Float64, and a mask of the non-blank cells that were not
     a number of zero or more. Blank stays NA, never 0."""
     number, bad = _parse_numbers(values)
-    negative = (number < 0).fillna(False).astype(bool)
+    negative = _negative(number)
     return number.mask(negative), bad | negative
 
 
-def to_canonical(raw: pd.DataFrame, mapping: Mapping[str, str], *, source: str) -> pd.DataFrame:
-    """Turn a publisher's table into the canonical provider table, so nothing downstream
-    cares where the list came from.
+@dataclass(frozen=True)
+class ProviderList:
+    """A provider list read: its sites in the canonical shape, and what was wrong with them.
 
-    `mapping` is canonical name -> raw column. The result has CANONICAL_COLUMNS, then
-    CANONICAL_EXTRAS (`problems` last), then every unmapped raw column unrenamed (one
-    whose name clashes with a canonical column becomes 'raw_<name>'). A raw column already
-    named like a canonical column is used as that column when `mapping` leaves it out.
-    Missing columns are NA; `sector` defaults to 'Unknown', `planning_status` to 'unknown'.
+    `sites` has CANONICAL_COLUMNS, then CANONICAL_EXTRAS, then the publisher's columns;
+    `problems` has a row per value that could not be used (`geo.model.problems`), its
+    `row` a label of `sites`' index. A bad value is left empty (or defaulted) in `sites`.
+    """
+
+    sites: pd.DataFrame
+    problems: pd.DataFrame
+
+
+def to_canonical(raw: pd.DataFrame, mapping: Mapping[str, str], *, source: str) -> ProviderList:
+    """Turn a publisher's table into the canonical provider table, so nothing downstream
+    cares where the list came from, with a problem row for every value it could not use.
+
+    `mapping` is canonical name -> raw column. The sites have CANONICAL_COLUMNS, then
+    CANONICAL_EXTRAS, then every unmapped raw column unrenamed (one whose name clashes
+    with a canonical column becomes 'raw_<name>'). A raw column already named like a
+    canonical column is used as that column when `mapping` leaves it out. Missing
+    columns are NA; `sector` defaults to 'Unknown', `planning_status` to 'unknown'.
     """
     columns = _resolve_mapping(raw, mapping, source)
-    checks: list[pd.Series] = []
+    found: list[pd.DataFrame] = []
     table = pd.DataFrame(index=raw.index)
     for name in (*CANONICAL_COLUMNS, SICBL_COLUMN):
         picked = raw[columns[name]] if name in columns else None
-        table[name], problems = _canonical_column(name, picked, raw.index, source)
-        checks.extend(problems)
-    if PROBLEMS_COLUMN in raw.columns:
-        checks.insert(0, trimmed_text(raw[PROBLEMS_COLUMN]))
-    table[PROBLEMS_COLUMN] = _join_problems(checks, raw.index)
-    return pd.concat([table, _passthrough(raw, columns)], axis=1)
+        table[name], bad = _canonical_column(name, picked, raw.index, source)
+        found.extend(bad)
+    sites = pd.concat([table, _passthrough(raw, columns)], axis=1)
+    return ProviderList(sites, problems.concat(found))
 
 
 def _resolve_mapping(raw: pd.DataFrame, mapping: Mapping[str, str], source: str) -> dict:
@@ -156,33 +172,48 @@ def _missing_column_message(raw: pd.DataFrame, column: object, name: str) -> str
 
 def _canonical_column(
     name: str, values: pd.Series | None, index: pd.Index, source: str
-) -> tuple[pd.Series, list[pd.Series]]:
-    """One canonical column, typed, and a problem message per row where its value was bad."""
+) -> tuple[pd.Series, list[pd.DataFrame]]:
+    """One canonical column, typed, and the problems of the rows whose value was bad."""
     if values is None:
         default = {"sector": UNKNOWN, "planning_status": UNKNOWN_STATUS, "source": source}
         return pd.Series(default.get(name), index=index, dtype=CANONICAL_DTYPES[name]), []
     if name in _NUMBER_COLUMNS:
-        number, bad = parse_capacity(values) if name == "capacity" else _parse_numbers(values)
-        what = "a number of zero or more" if name == "capacity" else "a number"
-        return number, [_problem(bad, values, f"{name} {{}} is not {what}")]
+        return _number_column(name, values)
     text = trimmed_text(values)
     if name == "sector":
         labels, known = sectors.match_sector_labels(text)
-        return labels, [_problem(~known, text, "sector {} not recognised")]
+        kind = problems.UNKNOWN_SECTOR
+        return labels, [problems.found(~known, kind, name, text, problems.WARNING)]
     if name == "planning_status":
         statuses, known = _match_statuses(text)
-        message = "planning status {} not recognised (expected engaged or not engaged)"
-        return statuses, [_problem(~known, text, message)]
+        kind = problems.UNKNOWN_PLANNING_STATUS
+        return statuses, [problems.found(~known, kind, name, text, problems.WARNING)]
     if name == "postcode":
         postcodes = normalise_postcodes(text)
-        shaped = is_postcode(postcodes)
-        bad = text.notna() & ~shaped
-        return postcodes, [_problem(bad, text, "postcode {} is not a UK postcode")]
+        bad = text.notna() & ~is_postcode(postcodes)
+        kind = problems.INVALID_POSTCODE
+        return postcodes, [problems.found(bad, kind, name, text, problems.WARNING)]
     if name in ("official_icb_code", SICBL_COLUMN):
         return text.str.upper(), []
     if name == "source":
         return text.fillna(source), []
     return text, []
+
+
+def _number_column(name: str, values: pd.Series) -> tuple[pd.Series, list[pd.DataFrame]]:
+    """A number column as Float64; cells that are not numbers (or negative capacity) are NA."""
+    number, bad = _parse_numbers(values)
+    severity = _NUMBER_SEVERITY[name]
+    found = [problems.found(bad, problems.NOT_A_NUMBER, name, values, severity)]
+    if name == "capacity":
+        negative = _negative(number)
+        number = number.mask(negative)
+        found.append(problems.found(negative, problems.NEGATIVE, name, values, severity))
+    return number, found
+
+
+def _negative(number: pd.Series) -> pd.Series:
+    return (number < 0).fillna(False).astype(bool)
 
 
 def _parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -206,25 +237,9 @@ def _without_thousands_commas(value: str | None) -> str | None:
     return None if value is None else re.sub(r"(?<=\d),(?=\d{3}\b)", "", value)
 
 
-def _problem(bad: pd.Series, values: pd.Series, template: str) -> pd.Series:
-    """A message per bad row (NA elsewhere), quoting the value as the file gave it."""
-    bad = bad.fillna(False).astype(bool)
-    messages = pd.Series(pd.NA, index=bad.index, dtype="string")
-    if bad.any():
-        messages[bad] = [template.format(repr(cell_text(v))) for v in values[bad]]
-    return messages
-
-
-def _join_problems(checks: list[pd.Series], index: pd.Index) -> pd.Series:
-    """Semicolon-join the messages of each row; empty string where a row had none."""
-    columns = [check.to_numpy(dtype=object, na_value=None) for check in checks]
-    joined = ["; ".join(m for m in row if m is not None) for row in zip(*columns, strict=True)]
-    return pd.Series(joined or "", index=index, dtype="string")
-
-
 def _passthrough(raw: pd.DataFrame, columns: dict) -> pd.DataFrame:
     """The raw columns the mapping did not use, renamed only where they would clash."""
-    used = set(columns.values()) | {PROBLEMS_COLUMN}
+    used = set(columns.values())
     rest = raw[[column for column in raw.columns if column not in used]]
     taken = set(CANONICAL_COLUMNS) | set(CANONICAL_EXTRAS)
     return rest.rename(columns=lambda c: f"raw_{c}" if c in taken else c)

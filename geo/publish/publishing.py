@@ -12,7 +12,7 @@ import hashlib
 import math
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +23,7 @@ from geo.geocode.offline import bng_to_latlon, geocode_sites, postcode_file_from
 from geo.io import boundaries, readers
 from geo.model import settings
 from geo.model.errors import InputError
+from geo.model.providers import ProviderList
 from geo.publish import validation
 from geo.publish.mapping import GRID_FIELDS, preview
 from geo.store.versions import Store, Version
@@ -223,16 +224,16 @@ def _prepare_sites(path, name, fmt, columns, ods_report, geocode, postcode_file,
     """read_sites -> grid references to lat/lon -> geocode postcodes -> validate_sites."""
     mapping, grid = _split_grid(name, columns)
     fmt = fmt or ("ods" if ods_report else readers.detect_format(path))
-    sites = readers.read_sites(path, fmt, columns=mapping, ods_report=ods_report)
+    listed = readers.read_sites(path, fmt, columns=mapping, ods_report=ods_report)
     notes = [f"read as {_FORMAT_LABELS[fmt]}"]
     if grid:
-        sites = _from_grid(sites, grid)
+        listed = _from_grid(listed, grid)
         notes.append(f"lat/lon from grid references in {grid['easting']} and {grid['northing']}")
-    step(f"Placing {len(sites):,} sites", 0.3)
-    sites = _geocoded(sites, geocode, postcode_file, step)
+    step(f"Placing {len(listed.sites):,} sites", 0.3)
+    sites = _geocoded(listed.sites, geocode, postcode_file, step)
     notes += _geocode_notes(sites, geocode)
     step("Checking every row", 0.85)
-    report = validation.validate_sites(sites, file_name=name)
+    report = validation.validate_sites(replace(listed, sites=sites), file_name=name)
     counts = {
         "accepted": report.counts[validation.ACCEPTED],
         "warned": report.counts[validation.WARNING],
@@ -266,19 +267,17 @@ def _split_grid(name: str, columns: Mapping[str, str] | None) -> tuple[dict, dic
     return mapping, grid
 
 
-def _from_grid(sites: pd.DataFrame, grid: dict[str, str]) -> pd.DataFrame:
-    """Sites whose lat/lon slots hold eastings/northings, with those turned into WGS84."""
-    result = sites.copy()
-    easting, northing = result["lat"], result["lon"]
+def _from_grid(listed: ProviderList, grid: dict[str, str]) -> ProviderList:
+    """Sites whose lat/lon slots hold eastings/northings, with those turned into WGS84, and
+    the problems of those slots named for what the file held."""
+    sites = listed.sites.copy()
+    easting, northing = sites["lat"], sites["lon"]
     lat, lon = bng_to_latlon(easting, northing)
-    result["lat"] = pd.array(lat, dtype="Float64")
-    result["lon"] = pd.array(lon, dtype="Float64")
-    result["easting"], result["northing"] = easting, northing
-    problems = result["problems"].astype("string")
-    problems = problems.str.replace(r"(^|; )lat (?=.+ is not a number)", r"\1easting ", regex=True)
-    problems = problems.str.replace(r"(^|; )lon (?=.+ is not a number)", r"\1northing ", regex=True)
-    result["problems"] = problems
-    return result
+    sites["lat"] = pd.array(lat, dtype="Float64")
+    sites["lon"] = pd.array(lon, dtype="Float64")
+    sites["easting"], sites["northing"] = easting, northing
+    named = listed.problems["column"].replace({"lat": "easting", "lon": "northing"})
+    return ProviderList(sites, listed.problems.assign(column=named))
 
 
 def _geocoded(sites: pd.DataFrame, geocode: str | None, postcode_file, step) -> pd.DataFrame:

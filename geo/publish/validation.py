@@ -8,8 +8,6 @@ England is tested here by a bounding box only; sites inside it but outside every
 
 from __future__ import annotations
 
-import ast
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,8 +15,9 @@ import pandas as pd
 
 from geo.geocode import offline as geocode
 from geo.io import exports
-from geo.model import postcodes, providers, sectors, settings
+from geo.model import postcodes, problems, settings
 from geo.model.errors import InputError
+from geo.model.providers import ProviderList
 from geo.model.vocabulary import ENGLAND_BOX_TEXT, in_england, looks_swapped
 
 ACCEPTED = "accepted"
@@ -32,15 +31,8 @@ ROW_COLUMN = "source_row"
 REPORT_COLUMNS: tuple[str, ...] = ("row", "site_id", "site_name", "status", "column", "reason")
 
 _MB = 1024 * 1024
-
-# What readers write into `problems` (geo.model.providers.to_canonical): kind, pattern.
-_PROBLEM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("lat", re.compile(r"^lat (?P<value>.+) is not a number$")),
-    ("lon", re.compile(r"^lon (?P<value>.+) is not a number$")),
-    ("capacity", re.compile(r"^capacity (?P<value>.+) is not a number of zero or more$")),
-    ("sector", re.compile(r"^sector (?P<value>.+) not recognised$")),
-    ("postcode", re.compile(r"^postcode (?P<value>.+) is not a UK postcode$")),
-)
+# Where a file's coordinates can be: lat/lon, or a grid reference read into those slots.
+_COORDINATE_COLUMNS = ("lat", "lon", "easting", "northing")
 
 
 @dataclass(frozen=True)
@@ -68,11 +60,13 @@ class ValidationReport:
         )
 
 
-def validate_sites(sites: pd.DataFrame, *, file_name: str) -> ValidationReport:
-    """Judge every row of a canonical provider table (read and geocoded) so an analyst
-    sees exactly which rows will be published and why the others will not."""
+def validate_sites(listed: ProviderList, *, file_name: str) -> ValidationReport:
+    """Judge every row of a provider list (read and geocoded), from its sites and the
+    problems its reader found, so an analyst sees exactly which rows will be published
+    and why the others will not."""
+    sites = listed.sites
     _check_columns(sites, file_name)
-    facts = _Facts(sites.reset_index(drop=True))
+    facts = _Facts(sites, listed.problems)
     issues = _Issues(len(facts.table))
     for rule in _RULES:
         rule(facts, issues)
@@ -122,11 +116,12 @@ def _check_columns(sites: pd.DataFrame, file_name: str) -> None:
 
 
 class _Facts:
-    """The columns the rules read, by position, typed and trimmed once."""
+    """The columns the rules read, by position, typed and trimmed once, and the reader's
+    problems with the position of their row and the sentence that says them."""
 
-    def __init__(self, table: pd.DataFrame) -> None:
+    def __init__(self, sites: pd.DataFrame, found: pd.DataFrame) -> None:
+        table = sites.reset_index(drop=True)
         self.table = table
-        n = len(table)
         self.row = _row_numbers(table)
         self.site_id = _text(table, "site_id")
         self.site_name = _text(table, "site_name")
@@ -135,20 +130,24 @@ class _Facts:
         self.source = _text(table, "geocode_source")
         self.lat = pd.to_numeric(table["lat"], errors="coerce").astype("Float64")
         self.lon = pd.to_numeric(table["lon"], errors="coerce").astype("Float64")
-        self.problems = _parsed_problems(_text(table, providers.PROBLEMS_COLUMN))
-        self.bad_value = {
-            column: _bad_numbers(table, column).fillna(self.problem_value(column))
-            for column in ("lat", "lon", "capacity")
-        }
+        self.problems = _positioned(found, sites.index)
         self.located = (self.lat.notna() & self.lon.notna()).to_numpy(dtype=bool)
-        self.n = n
+        self.n = len(table)
 
-    def problem_value(self, kind: str) -> pd.Series:
-        """The value a reader's problem of this kind quoted, per row (NA where none)."""
-        values = pd.Series(pd.NA, index=self.table.index, dtype="string")
-        hits = self.problems[self.problems["kind"] == kind].drop_duplicates("position")
-        values.iloc[hits["position"].to_numpy()] = hits["value"].to_numpy()
-        return values
+    def reasons(self, kind: str, column: str) -> pd.Series:
+        """Per row, the sentence of its problem of this kind in this column (NA where none)."""
+        reasons = pd.Series(pd.NA, index=self.table.index, dtype="string")
+        hits = self.problems[(self.problems["kind"] == kind) & (self.problems["column"] == column)]
+        reasons.iloc[hits["position"].to_numpy()] = hits["reason"].to_numpy()
+        return reasons
+
+
+def _positioned(found: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """The problems of rows still in the table, with each row's position and the sentence."""
+    positions = index.get_indexer(found["row"])
+    kept = found[positions >= 0].assign(position=positions[positions >= 0])
+    reasons = [problems.sentence(problem) for problem in kept.to_dict("records")]
+    return kept.assign(reason=pd.Series(reasons, index=kept.index, dtype="string"))
 
 
 def _row_numbers(table: pd.DataFrame) -> pd.Series:
@@ -166,53 +165,6 @@ def _text(table: pd.DataFrame, column: str) -> pd.Series:
     return text.mask(text == "")
 
 
-def _bad_numbers(table: pd.DataFrame, column: str) -> pd.Series:
-    """Text cells of a column that should hold numbers but do not (tables not yet canonical)."""
-    values = pd.Series(pd.NA, index=table.index, dtype="string")
-    if column not in table.columns or pd.api.types.is_numeric_dtype(table[column].dtype):
-        return values
-    text = _text(table, column)
-    number = pd.to_numeric(text, errors="coerce")
-    bad = text.notna() & pd.isna(number)
-    if column == "capacity":
-        bad |= (number < 0).fillna(False).astype(bool)
-    return values.mask(bad.to_numpy(dtype=bool), text)
-
-
-def _parsed_problems(problems: pd.Series) -> pd.DataFrame:
-    """Each message a reader wrote into `problems`, one per line: position, kind, value, message."""
-    records = []
-    known: dict[str, tuple[str, str | None, str]] = {}
-    for position, text in problems.dropna().items():
-        for message in str(text).split("; "):
-            message = message.strip()
-            if message:
-                if message not in known:
-                    known[message] = _classify(message)
-                records.append((position, *known[message]))
-    frame = pd.DataFrame(records, columns=["position", "kind", "value", "message"])
-    return frame.astype({"position": "int64", "kind": "string", "value": "string"})
-
-
-def _classify(message: str) -> tuple[str, str | None, str]:
-    for kind, pattern in _PROBLEM_PATTERNS:
-        match = pattern.match(message)
-        if match:
-            return kind, _unquoted(match.group("value")), message
-    return "other", None, message
-
-
-def _unquoted(value: str) -> str:
-    """A value the reader quoted with repr(), as the file gave it."""
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"" and "\\" not in value:
-        return value[1:-1]
-    try:
-        parsed = ast.literal_eval(value)
-    except (ValueError, SyntaxError):
-        return value.strip("'\"")
-    return parsed if isinstance(parsed, str) else str(parsed)
-
-
 # --- the rules ------------------------------------------------------------------------------
 
 
@@ -225,18 +177,21 @@ class _Issues:
 
     def add(self, mask, status: str, column: str, reason: str | pd.Series) -> None:
         """Record an issue for the rows in `mask`; `reason` is one text or one per row."""
-        mask = np.asarray(mask, dtype=bool)
-        if not mask.any():
-            return
-        positions = np.flatnonzero(mask)
+        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
         texts = [reason] * len(positions) if isinstance(reason, str) else reason.iloc[positions]
+        self.add_at(positions, status, column, texts)
+
+    def add_at(self, positions, status: str, column, reason) -> None:
+        """Record an issue at each position, with one column and reason or one per position."""
+        if not len(positions):
+            return
         part = pd.DataFrame(
             {
-                "position": positions,
+                "position": np.asarray(positions),
                 "order": len(self.parts),
                 "status": status,
-                "column": column,
-                "reason": np.asarray(texts, dtype=object),
+                "column": np.asarray(column, dtype=object),
+                "reason": np.asarray(reason, dtype=object),
             }
         )
         self.parts.append(part)
@@ -303,10 +258,9 @@ def _not_numbers(facts: _Facts, issues: _Issues) -> np.ndarray:
     """Coordinates that were text: a rejection, or a warning when the postcode placed the row."""
     any_bad = np.zeros(facts.n, dtype=bool)
     placed = facts.located & facts.status.str.startswith("found").fillna(False).to_numpy(dtype=bool)
-    for column in ("lat", "lon"):
-        value = facts.bad_value[column]
-        bad = value.notna().to_numpy(dtype=bool)
-        reason = f"{column}: " + '"' + value + '" is not a number'
+    for column in _COORDINATE_COLUMNS:
+        reason = facts.reasons(problems.NOT_A_NUMBER, column)
+        bad = reason.notna().to_numpy(dtype=bool)
         issues.add(bad & ~placed, REJECTED, column, reason)
         later = reason + "; placed by its postcode " + facts.postcode.fillna("") + " instead"
         issues.add(bad & placed, WARNING, column, later)
@@ -367,60 +321,24 @@ def _terminated(facts: _Facts, issues: _Issues) -> None:
     issues.add(used, WARNING, "postcode", reason)
 
 
-def _capacity(facts: _Facts, issues: _Issues) -> None:
-    value = facts.bad_value["capacity"]
-    negative = pd.to_numeric(value, errors="coerce") < 0
-    negative = negative.fillna(False).to_numpy(dtype=bool)
-    bad = value.notna().to_numpy(dtype=bool)
-    issues.add(
-        bad & ~negative,
-        WARNING,
-        "capacity",
-        'capacity: "' + value + '" is not a number; left empty',
-    )
-    issues.add(
-        bad & negative, WARNING, "capacity", 'capacity: "' + value + '" is negative; left empty'
-    )
-
-
-def _sector(facts: _Facts, issues: _Issues) -> None:
-    value = facts.problem_value("sector")
-    reason = 'sector: "' + value + '" not recognised, counted as ' + sectors.UNKNOWN
-    issues.add(value.notna(), WARNING, "sector", reason)
-
-
 def _postcode_shape(facts: _Facts, issues: _Issues) -> None:
     """A malformed postcode on a row placed by its coordinates: worth fixing, not fatal."""
-    malformed = (facts.postcode.notna() & ~postcodes.is_postcode(facts.postcode)).to_numpy(
-        dtype=bool
+    reason = facts.reasons(problems.INVALID_POSTCODE, "postcode")
+    issues.add(reason.notna().to_numpy(dtype=bool) & facts.located, WARNING, "postcode", reason)
+
+
+def _reader_problems(facts: _Facts, issues: _Issues) -> None:
+    """The rest of what the reader found (capacity, sector, planning status), kind by
+    kind, in the words of `problems.sentence`; an error rejects the row."""
+    found = facts.problems
+    coordinate = (found["kind"] == problems.NOT_A_NUMBER) & found["column"].isin(
+        _COORDINATE_COLUMNS
     )
-    reason = 'postcode: "' + facts.postcode + '" is not a UK postcode'
-    issues.add(malformed & facts.located, WARNING, "postcode", reason)
-
-
-def _other_problems(facts: _Facts, issues: _Issues) -> None:
-    """Whatever else the reader noticed, passed on as warnings in its own words."""
-    others = facts.problems[facts.problems["kind"] == "other"]
-    for _, group in others.groupby(others.groupby("position").cumcount()):
-        for column, messages in group.groupby(group["message"].map(_problem_column)):
-            reasons = pd.Series(pd.NA, index=facts.table.index, dtype="string")
-            texts = messages["message"].map(lambda m, c=column: _as_reason(m, c))
-            reasons.iloc[messages["position"].to_numpy()] = texts.to_numpy()
-            issues.add(reasons.notna(), WARNING, column, reasons)
-
-
-def _problem_column(message: str) -> str:
-    """The canonical column a reader's message is about ('planning status …' -> planning_status)."""
-    for name in (*providers.CANONICAL_COLUMNS, providers.SICBL_COLUMN):
-        if message.casefold().startswith(name.replace("_", " ") + " "):
-            return name
-    return ""
-
-
-def _as_reason(message: str, column: str) -> str:
-    if not column:
-        return message
-    return f"{column}: {message[len(column) :].strip()}"
+    found = found[~coordinate & (found["kind"] != problems.INVALID_POSTCODE)]
+    for kind in problems.KINDS:
+        for severity, group in found[found["kind"] == kind].groupby("severity", sort=False):
+            status = REJECTED if severity == problems.ERROR else WARNING
+            issues.add_at(group["position"], status, group["column"], group["reason"])
 
 
 _RULES = (
@@ -429,9 +347,7 @@ _RULES = (
     _coordinates,
     _terminated,
     _postcode_shape,
-    _capacity,
-    _sector,
-    _other_problems,
+    _reader_problems,
 )
 
 

@@ -1,0 +1,88 @@
+"""Problems as data: one row per cell that could not be used as the file gave it.
+
+A reader never writes English about a bad value. It records where (`row`, `column`),
+what was wrong (`kind`, a short code), the cell as the file gave it (`value`) and how
+much it matters (`severity`). Validation decides each row from these fields, and
+`sentence` words a problem, once, wherever a person reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+from geo.model.sectors import UNKNOWN
+from geo.model.text import cell_text
+
+# How much a problem matters; an analysis note carries one of these as its level too.
+ERROR = "error"  # the value was needed: unless it is made good some other way, the row is rejected
+WARNING = "warning"  # the row is kept, with the value left empty or counted as a default
+NOTE = "note"  # worth knowing; nothing is lost
+SEVERITIES: tuple[str, ...] = (ERROR, WARNING, NOTE)
+
+# What was wrong with a value, in the order a report lists a row's problems.
+NOT_A_NUMBER = "not_a_number"
+NEGATIVE = "negative"
+UNKNOWN_SECTOR = "unknown_sector"
+UNKNOWN_PLANNING_STATUS = "unknown_planning_status"
+INVALID_POSTCODE = "invalid_postcode"
+_SAYS: dict[str, str] = {
+    NOT_A_NUMBER: "is not a number",
+    NEGATIVE: "is negative",
+    UNKNOWN_SECTOR: f"not recognised, counted as {UNKNOWN}",
+    UNKNOWN_PLANNING_STATUS: "not recognised (expected engaged or not engaged)",
+    INVALID_POSTCODE: "is not a UK postcode",
+}
+KINDS: tuple[str, ...] = tuple(_SAYS)
+_NUMBER_KINDS = frozenset({NOT_A_NUMBER, NEGATIVE})
+
+# `row` is the row's label in the canonical table (readers number rows 0, 1, … in file
+# order); `column` the canonical column, or the file's quantity when the slot held
+# another one (an easting read into `lat`).
+DTYPES: dict[str, str] = {
+    "row": "int64",
+    "column": "string",
+    "kind": "string",
+    "value": "string",
+    "severity": "string",
+}
+COLUMNS: tuple[str, ...] = tuple(DTYPES)
+
+
+def empty() -> pd.DataFrame:
+    """A problems table without rows, typed: what a clean file has."""
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in DTYPES.items()})
+
+
+def found(bad: pd.Series, kind: str, column: str, values: pd.Series, severity: str) -> pd.DataFrame:
+    """One problem per row where `bad` is true, quoting that row's cell of `values` as given."""
+    bad = bad.fillna(False).astype(bool)
+    cells = values[bad]
+    table = pd.DataFrame(
+        {
+            "row": cells.index,
+            "column": column,
+            "kind": kind,
+            "value": [cell_text(cell) for cell in cells],
+            "severity": severity,
+        },
+        columns=list(COLUMNS),
+    )
+    # The row labels keep the table's own index type; the rest is text.
+    return table.astype({name: dtype for name, dtype in DTYPES.items() if name != "row"})
+
+
+def concat(tables: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Several problems tables as one, in order; still typed when none has a row."""
+    filled = [table for table in tables if not table.empty]
+    return pd.concat(filled, ignore_index=True) if filled else empty()
+
+
+def sentence(problem: Mapping[str, object]) -> str:
+    """A problem as a person reads it: 'capacity: "ten" is not a number; left empty'."""
+    kind = str(problem["kind"])
+    text = f'{problem["column"]}: "{problem["value"]}" {_SAYS[kind]}'
+    if kind in _NUMBER_KINDS and problem["severity"] == WARNING:
+        return text + "; left empty"
+    return text
