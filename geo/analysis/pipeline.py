@@ -13,7 +13,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.analysis import engagement, metrics, spatial
-from geo.io import boundaries, lookups, readers
+from geo.io import boundaries, lookups, readers, recognise
 from geo.io.sector_rules import load_sector_rules
 from geo.model import providers, sectors
 from geo.model.errors import InputError
@@ -60,9 +60,8 @@ def analyse(inputs: Inputs) -> Analysis:
     sub_icbs = _optional_layer(inputs.sub_icbs, "sicbl")
     regions = _optional_layer(inputs.regions, "nhser")
     rules = load_sector_rules(inputs.sector_rules) if inputs.sector_rules else None
-    sites = readers.read_sites(
-        inputs.sites, inputs.sites_format, ods_report=inputs.ods_report, sector_rules=rules
-    )
+    sniffed = recognise.sniff(inputs.sites, inputs.sites_format, nhs_ods_report=inputs.ods_report)
+    sites = readers.read_sites(inputs.sites, sniffed, sector_rules=rules)
     lookup = lookups.load_sicbl_to_icb(inputs.lookup) if inputs.lookup else None
     engagement_list = engagement.load_engagement(inputs.engagement) if inputs.engagement else None
     return analyse_frames(
