@@ -14,13 +14,15 @@ from pathlib import Path
 from geo import workspace
 from geo.analysis import pipeline
 from geo.fetch import sources
-from geo.io import exports
+from geo.io import exports, recognise
 from geo.model import settings
 from geo.model.errors import InputError
 from geo.publish import publishing, validation
 from geo.store import versions as store
 
-SITE_FORMATS = ("cqc", "cqc_directory", "ods", "generic")
+# The README documented `--sites-format ods` for an NHS ODS report before it was named
+# 'nhs_ods'; analysts' scripts may still type it, so it is accepted as an alias.
+_SITE_FORMAT_ALIASES = {"ods": "nhs_ods"}
 # geo.briefing.documents.FORMATS, named here so that commands other than `briefing` start without matplotlib.
 BRIEFING_FORMATS = ("pdf", "pptx")
 
@@ -104,7 +106,8 @@ def _add_publishing(commands) -> None:
     )
     publish.add_argument(
         "--sites-format",
-        choices=SITE_FORMATS,
+        type=_site_format,
+        choices=recognise.SITE_FORMATS,
         help="format of a provider list (default: recognised)",
     )
     publish.add_argument(
@@ -147,7 +150,8 @@ def _add(commands, name: str, help_text: str, run: Callable) -> None:
     )
     command.add_argument(
         "--sites-format",
-        choices=SITE_FORMATS,
+        type=_site_format,
+        choices=recognise.SITE_FORMATS,
         help="format of --sites (default: recognised from its content)",
     )
     command.add_argument(
@@ -172,6 +176,11 @@ def _add(commands, name: str, help_text: str, run: Callable) -> None:
     )
     command.add_argument("--out", type=Path, required=True, help="CSV file to write")
     command.set_defaults(run=run)
+
+
+def _site_format(value: str) -> str:
+    """A --sites-format value, with the old spelling 'ods' read as 'nhs_ods'."""
+    return _SITE_FORMAT_ALIASES.get(value, value)
 
 
 _FILE_ONLY_OPTIONS = ("sites_format", "ods_report", "sub_icbs", "regions", "lookup", "sector_rules")

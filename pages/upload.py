@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from geo.geocode import offline as geocode
-from geo.io import exports, readers
+from geo.io import exports, recognise
 from geo.model.errors import InputError
 from geo.publish import mapping, publishing, validation
 from pages import _frame, _state
@@ -105,11 +105,11 @@ found = recognised(upload, kind)
 if found is None:
     st.stop()
 st.write(f"**{upload.name}**: recognised as {found.label}.")
-options = {}
+options = {"sniffed": found.sniffed}  # what recognition found: the file is not sniffed again
 if kind == "boundaries":
     options["vintage"] = st.text_input("Vintage (year)", key="upload-vintage") or None
-if found.fmt == "ods":
-    reports = list(readers.ODS_REPORTS)
+if found.fmt == "nhs_ods":
+    reports = list(recognise.NHS_ODS_REPORTS)
     options["ods_report"] = st.selectbox("NHS ODS report", reports, None, placeholder="by name")
 if kind == "sites":
     if found.preview is not None:

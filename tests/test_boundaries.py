@@ -202,12 +202,22 @@ def test_a_zip_is_read_in_place_at_its_one_dataset(tmp_path):
     assert gdal_source(tmp_path / "icbs.geojson") == str(tmp_path / "icbs.geojson")
 
 
-def test_recognising_an_uploaded_zip_refuses_it_as_loading_would(tmp_path):
+def test_recognising_an_uploaded_zip_refuses_one_without_a_geo_file(tmp_path):
     archive = tmp_path / "boundaries.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("README.txt", "nothing here")
 
-    with pytest.raises(InputError, match=r"boundaries\.zip: expected one Shapefile.*README\.txt"):
+    with pytest.raises(InputError, match=r"boundaries\.zip: is a zip file holding neither"):
+        recognise_upload(archive, "boundaries")
+
+
+def test_recognising_an_uploaded_zip_of_two_shapefiles_refuses_it_as_loading_would(tmp_path):
+    archive = tmp_path / "boundaries.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("ICB/A.shp", b"")
+        zipped.writestr("ICB/B.shp", b"")
+
+    with pytest.raises(InputError, match=r"boundaries\.zip.*expected one Shapefile.*found 2"):
         recognise_upload(archive, "boundaries")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 
@@ -145,3 +147,17 @@ def test_without_cached_data_the_cli_says_how_to_get_it(data_dir, tmp_path):
     assert result.returncode == 2
     assert "python -m geo fetch" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("spelling", ["nhs_ods", "ods"])  # 'ods': the README's old spelling
+def test_sites_format_nhs_ods_reads_a_report_whatever_its_name(
+    spelling, data_dir, fixtures_dir, tmp_path
+):
+    report = shutil.copy(fixtures_dir / "ets.csv", tmp_path / "download.csv")
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env["ICS_DATA_DIR"] = str(data_dir)
+    options = ["--kind", "sites", "--sites-format", spelling, "--ods-report", "ets"]
+    result = run_cli("publish", str(report), *options, env=env)
+    assert result.returncode == 1, result.stderr  # ODS reports have no coordinates to map
+    assert "read as NHS ODS report (headerless CSV): ets" in result.stderr
+    assert "download.csv: 5 rows: 0 accepted" in result.stdout

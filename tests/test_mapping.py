@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from geo.io import readers
+from geo.io import readers, recognise
 from geo.model.errors import InputError
 from geo.publish import mapping
 from geo.testing import publisher_files
@@ -92,9 +92,8 @@ def test_one_column_is_never_suggested_for_two_fields():
 def test_the_suggestions_read_a_real_hospital_list_as_its_reader_does(shared_data):
     raw = mapping.preview(shared_data / "hospitals_england_2020_05_nhs_website.csv", rows=50)
     suggested = mapping.suggest_columns(raw)
-    sites = readers.read_sites(
-        shared_data / "hospitals_england_2020_05_nhs_website.csv", "generic", columns=suggested
-    ).sites
+    path = shared_data / "hospitals_england_2020_05_nhs_website.csv"
+    sites = readers.read_sites(path, recognise.sniff(path, "generic"), columns=suggested).sites
     assert suggested["postcode"] == "pcds"
     assert {"site_name", "lat", "lon", "sector"} <= set(suggested)
     assert sites["lat"].notna().sum() == len(sites)

@@ -12,11 +12,13 @@ from pyproj import Transformer
 
 from geo import workspace
 from geo.fetch import sources
+from geo.io import opendocument, recognise
 from geo.model.errors import InputError
 from geo.publish import publishing
 from geo.store import backends as store_sql
 from geo.store.versions import open_store
 from geo.testing import postcodes_server as fake
+from geo.testing.publisher_files import make_cqc_hsca_rows, write_cqc_hsca_ods
 from tests.test_cli import run_cli
 
 CQC_FILE = "01_November_2026_HSCA_Active_Locations.csv"
@@ -61,6 +63,41 @@ def test_a_cqc_file_is_judged_row_by_row_and_the_counts_add_up_to_its_rows(cqc_f
     assert prepared.fmt == "cqc"
     assert prepared.checksum == hashlib.sha256(cqc_file.read_bytes()).hexdigest()
     assert all(line.startswith("row ") for line in prepared.rejections())
+
+
+def _counting(monkeypatch, module, name: str) -> list:
+    """Record the first argument of every call to module.name (which still does its work)."""
+    calls, original = [], getattr(module, name)
+    monkeypatch.setattr(module, name, lambda *a, **kw: calls.append(a[0]) or original(*a, **kw))
+    return calls
+
+
+def test_an_uploaded_ods_is_sniffed_once_and_opened_once_to_recognise_and_once_to_read(
+    tmp_path, monkeypatch
+):
+    path = write_cqc_hsca_ods(tmp_path / "HSCA_Active_Locations.ods", make_cqc_hsca_rows(3))
+    sniffed = _counting(monkeypatch, recognise, "sniff")
+    opened = _counting(monkeypatch, opendocument, "_open_content")
+
+    found = publishing.recognise_upload(path, "sites")
+    prepared = publishing.prepare(path, "sites", sniffed=found.sniffed)
+
+    assert (found.fmt, prepared.fmt, prepared.total) == ("cqc", "cqc", 3)
+    assert sniffed == [path]
+    assert opened == [path, path]  # content.xml: once to recognise it, once to read the rows
+
+
+def test_a_generic_upload_is_sniffed_once_for_its_preview_and_its_check(fixtures_dir, monkeypatch):
+    path = fixtures_dir / "validation_provider_list.csv"
+    sniffed = _counting(monkeypatch, recognise, "sniff")
+
+    found = publishing.recognise_upload(path, "sites")
+    prepared = publishing.prepare(path, "sites", sniffed=found.sniffed)
+
+    assert found.fmt == "generic"
+    assert list(found.preview.columns) == list(found.sniffed.columns)
+    assert prepared.total == 16
+    assert sniffed == [path]
 
 
 def test_a_published_cqc_file_is_what_every_page_then_analyses(cqc_file, store, shared_data):

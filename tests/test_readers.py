@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, Polygon
 
-from geo.io.readers import detect_format, read_sites
+from geo.io import recognise
+from geo.io.readers import read_sites
 from geo.model import providers, sectors
 from geo.model.errors import InputError
 from geo.testing.publisher_files import (
@@ -174,37 +175,28 @@ def test_sector_rules_can_be_replaced(cqc_csv):
     assert sites.loc["1-101234001", "sector_rule"] == sectors.NO_RULE
 
 
-# --- format detection -------------------------------------------------------------------
+# --- reading what recognise.sniff found -------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("name", "fmt"),
-    [
-        (CQC_CSV, "cqc"),
-        (DIRECTORY_CSV, "cqc_directory"),
-        ("ets.csv", "ods"),
-        ("ephpsite.csv", "ods"),
-    ],
-)
-def test_fixture_formats_are_detected(fixtures_dir, name, fmt):
-    assert detect_format(fixtures_dir / name) == fmt
+def test_a_sniffed_file_is_read_without_being_sniffed_again(cqc_csv, monkeypatch):
+    sniffed = recognise.sniff(cqc_csv)
+
+    def sniff_again(*args, **kwargs):
+        raise AssertionError("read_sites sniffed a file it was given the format of")
+
+    monkeypatch.setattr(recognise, "sniff", sniff_again)
+    sites = read_sites(cqc_csv, sniffed).sites
+
+    assert len(sites) == len(read_cqc_hsca_csv_rows(cqc_csv))
+    assert set(sites["sector_rule"]) != {sectors.NO_RULE}  # read as CQC's, with its rules
 
 
-def test_formats_are_detected_by_content_not_extension(tmp_path, fixtures_dir):
-    cqc = shutil.copy(fixtures_dir / CQC_CSV, tmp_path / "export.txt")
-    ods = shutil.copy(fixtures_dir / "ets.csv", tmp_path / "download.csv")
-    generic = tmp_path / "sites.csv"
-    generic.write_text("name,postcode\nAsh House,BB1 9QT\n")
+def test_a_cqc_file_said_to_be_generic_is_read_by_its_column_names(cqc_csv):
+    told = recognise.sniff(cqc_csv, "generic")
+    sites = read_sites(cqc_csv, told, columns={"postcode": "Location Postal Code"}).sites
 
-    assert [detect_format(p) for p in (cqc, ods, generic)] == ["cqc", "ods", "generic"]
-
-
-def test_spreadsheet_editions_are_detected_with_or_without_preamble(tmp_path, cqc_csv):
-    rows = read_cqc_hsca_csv_rows(cqc_csv)[:2]
-    ods = write_cqc_hsca_ods(tmp_path / "a.ods", rows)
-    xlsx = write_cqc_hsca_xlsx(tmp_path / "a.xlsx", rows, preamble_rows=6)
-
-    assert detect_format(ods) == detect_format(xlsx) == "cqc"
+    assert set(sites["source"]) == {f"provider list ({CQC_CSV})"}
+    assert "sector_rule" not in sites.columns
 
 
 # --- older CQC care directory -----------------------------------------------------------
@@ -467,8 +459,3 @@ def test_an_old_excel_file_is_an_input_error_saying_what_to_do(tmp_path):
 
     with pytest.raises(InputError, match=r"sites\.xls: old Excel .* save it as \.xlsx or CSV"):
         read_sites(path)
-
-
-def test_an_unknown_format_name_is_an_input_error(fixtures_dir):
-    with pytest.raises(InputError, match="format 'cqc_2030' is not one of"):
-        read_sites(fixtures_dir / CQC_CSV, "cqc_2030")

@@ -87,7 +87,7 @@ def test_the_download_names_are_still_importable_from_sources():
 def test_offline_says_what_to_do_and_leaves_the_cache_unchanged(
     shared_data, online, closed_port_url, monkeypatch
 ):
-    sources.fetch_ods_report("ets")
+    sources.fetch_nhs_ods_report("ets")
     before_entries, before_files = catalogue.entries(), _cache_snapshot()
     monkeypatch.setenv("ICS_ARCGIS_BASE", f"{closed_port_url}/arcgis/rest/services")
 
@@ -129,7 +129,7 @@ def test_a_server_that_never_answers_is_retried_then_reported_offline(data_dir, 
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/api/getReport"
 
         with pytest.raises(http_fetch.OfflineError, match="timed out"):
-            sources.fetch_ods_report("ets", base_url=url)
+            sources.fetch_nhs_ods_report("ets", base_url=url)
 
     assert catalogue.entries() == []
 
@@ -148,7 +148,7 @@ def test_cqc_index_link_is_found_and_the_file_recorded_with_its_published_date(o
     assert hashlib.sha256(path.read_bytes()).hexdigest() == entry.sha256
     assert path.read_bytes() == online.cqc_file.read_bytes()
     assert catalogue.find("sites") == entry
-    assert recognise.recognise_file(path).publisher == recognise.CQC
+    assert recognise.sniff(path).publisher == recognise.CQC
     assert all("Mozilla" in agent for _, agent in online.requests)  # CQC's firewall needs it
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]  # no partial file
 
@@ -161,7 +161,7 @@ def test_cqc_page_without_the_link_says_the_page_may_have_changed(online):
 
 
 def test_ods_report_is_downloaded_counted_and_recorded(online, fixtures_dir):
-    entry = sources.fetch_ods_report("ets")
+    entry = sources.fetch_nhs_ods_report("ets")
 
     assert entry.rows == 3
     assert entry.publisher == recognise.NHS_ODS
@@ -174,7 +174,7 @@ def test_ods_report_is_downloaded_counted_and_recorded(online, fixtures_dir):
 
 def test_an_unknown_ods_report_is_an_error_naming_it_and_records_nothing(online):
     with pytest.raises(http_fetch.SourceError, match=r"NHS ODS report ephpsite: .* HTTP 404"):
-        sources.fetch_ods_report("ephpsite")
+        sources.fetch_nhs_ods_report("ephpsite")
     assert catalogue.entries() == []
 
 

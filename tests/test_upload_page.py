@@ -12,6 +12,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from geo.fetch import sources
+from geo.io import recognise
 from geo.publish import publishing
 from geo.store.versions import open_store
 from tests.conftest import PROJECT_DIR
@@ -78,6 +79,20 @@ def test_a_cqc_file_shows_counts_that_add_up_the_rows_and_a_publish_button(data_
     assert "upload-publish" in [button.key for button in app.button]
     downloads = [button.proto.label for button in app.get("download_button")]
     assert downloads == ["Download the rejected rows (CSV)", "Download the full report (CSV)"]
+
+
+def test_an_upload_is_sniffed_once_from_recognition_to_the_check(
+    data_dir, fixtures_dir, monkeypatch
+):
+    sniffed, sniff = [], recognise.sniff
+    monkeypatch.setattr(
+        recognise, "sniff", lambda *a, **kw: sniffed.append(a[0]) or sniff(*a, **kw)
+    )
+    app = _upload(_page("upload"), CQC_FILE, (fixtures_dir / CQC_FILE).read_bytes())
+    app.button(key="upload-check").click().run()
+    assert not app.exception
+    assert sum(int(metric.value) for metric in app.metric) == 11
+    assert len(sniffed) == 1
 
 
 def test_the_rows_can_be_filtered_by_status(data_dir, fixtures_dir):

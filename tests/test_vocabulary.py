@@ -57,7 +57,7 @@ def one_icb() -> gpd.GeoDataFrame:
     )
 
 
-def canonical_sites(pairs: list[tuple[float, float]]) -> pd.DataFrame:
+def canonical_sites(pairs: list[tuple[float, float]]) -> providers.ProviderList:
     """Provider rows at the given (lat, lon) pairs, as a reader makes them."""
     rows = pd.DataFrame(
         {
@@ -82,10 +82,10 @@ def test_the_box_holds_england_from_scilly_to_berwick_and_lowestoft():
 
 
 def test_validation_and_assignment_call_the_same_pairs_swapped(one_icb):
-    sites = canonical_sites(PROBES)
+    listed = canonical_sites(PROBES)
 
-    report = validation.validate_sites(sites, file_name="list.csv")
-    assigned = assign_sites(sites, one_icb)
+    report = validation.validate_sites(listed, file_name="list.csv")
+    assigned = assign_sites(listed.sites, one_icb)
 
     by_validation = report.rows["reason"].str.contains("look swapped").tolist()
     by_assignment = assigned["assignment_reason"].str.contains("look swapped").tolist()
@@ -94,9 +94,9 @@ def test_validation_and_assignment_call_the_same_pairs_swapped(one_icb):
 
 
 def test_validation_accepts_exactly_the_pairs_in_englands_box():
-    sites = canonical_sites(PROBES)
+    listed = canonical_sites(PROBES)
 
-    report = validation.validate_sites(sites, file_name="list.csv")
+    report = validation.validate_sites(listed, file_name="list.csv")
 
     lat = np.array([lat for lat, _ in PROBES])
     lon = np.array([lon for _, lon in PROBES])
@@ -108,9 +108,9 @@ def test_validation_accepts_exactly_the_pairs_in_englands_box():
 
 def test_every_site_assignment_places_is_one_the_map_can_draw(one_icb):
     top = EARTH_LAT[1]
-    sites = canonical_sites([(top, 0.0), (top + 1, 0.0), (-top - 1, 10.0)])
+    listed = canonical_sites([(top, 0.0), (top + 1, 0.0), (-top - 1, 10.0)])
 
-    assigned = assign_sites(sites, one_icb)
+    assigned = assign_sites(listed.sites, one_icb)
     payload = site_payload(assigned)
 
     reasons = assigned["assignment_reason"].tolist()

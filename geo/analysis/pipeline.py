@@ -17,7 +17,7 @@ import pandas as pd
 
 from geo.analysis import engagement, metrics, spatial
 from geo.fetch.catalogue import KIND_LABELS
-from geo.io import boundaries, lookups, readers
+from geo.io import boundaries, lookups, readers, recognise
 from geo.io.sector_rules import load_sector_rules
 from geo.model import problems, providers, sectors
 from geo.model.errors import InputError
@@ -133,9 +133,8 @@ def load_files(files: InputFiles) -> Frames:
     rows: list[dict] = []
     icbs = _layer_file(files.boundaries, "icb", rows)
     rules = load_sector_rules(files.sector_rules) if files.sector_rules else None
-    sites = readers.read_sites(
-        files.sites, files.sites_format, ods_report=files.ods_report, sector_rules=rules
-    ).sites
+    sniffed = recognise.sniff(files.sites, files.sites_format, nhs_ods_report=files.ods_report)
+    sites = readers.read_sites(files.sites, sniffed, sector_rules=rules).sites
     rows.append(_file_row(KIND_LABELS["sites"], files.sites, "sites"))
     if files.sector_rules:
         rows.append(_file_row("Sector rules", files.sector_rules, "sector_rules"))

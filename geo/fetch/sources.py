@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
 import os
 import re
@@ -36,7 +35,7 @@ class Source:
 
     kind: str
     vintage: str
-    fetcher: str  # "arcgis" (ONS layer), "cqc" (index page), "ods" (report code)
+    fetcher: str  # "arcgis" (ONS layer), "cqc" (index page), "nhs_ods" (report code)
     name: str | None  # ArcGIS layer name or ODS report code; None when none is known
     note: str = ""  # uncertainty, or why there is nothing to fetch
 
@@ -68,9 +67,9 @@ REGISTRY: tuple[Source, ...] = (
            "Sub_ICB_Locations_to_Integrated_Care_Boards_to_NHS_England_(Region)_(April_2024)"),
     Source("sicbl_lookup", "2026", "arcgis", "LSOA21_SICBL26_ICB26_NHSER26_LAD26"),
     Source("sites", "", "cqc", "HSCA_Active_Locations"),  # CQC care directory with filters
-    Source("sites", "", "ods", "ets"),                    # NHS trust sites
-    Source("sites", "", "ods", "ephp", _UNUSED_CODE),     # independent sector providers
-    Source("sites", "", "ods", "ephpsite", _UNUSED_CODE), # independent sector provider sites
+    Source("sites", "", "nhs_ods", "ets"),                    # NHS trust sites
+    Source("sites", "", "nhs_ods", "ephp", _UNUSED_CODE),     # independent sector providers
+    Source("sites", "", "nhs_ods", "ephpsite", _UNUSED_CODE), # independent sector provider sites
 )
 # fmt: on
 
@@ -124,14 +123,14 @@ def fetch_source(source: Source, *, progress: Progress | None = None) -> CacheEn
         raise SourceError(f"{source.label}: nothing to fetch: {source.note}")
     if source.fetcher == "cqc":
         return fetch_cqc_locations(progress=progress)
-    if source.fetcher == "ods":
-        return fetch_ods_report(source.name, progress=progress)
+    if source.fetcher == "nhs_ods":
+        return fetch_nhs_ods_report(source.name, progress=progress)
     return fetch_ons_layer(source, progress=progress)
 
 
 def _host_of(source: Source) -> str:
-    setting = {"arcgis": "arcgis_base", "cqc": "cqc_index_url", "ods": "ods_base"}[source.fetcher]
-    return url_host(settings.get_setting(setting))
+    base_setting = {"arcgis": "arcgis_base", "cqc": "cqc_index_url", "nhs_ods": "ods_base"}
+    return url_host(settings.get_setting(base_setting[source.fetcher]))
 
 
 # ------------------------------------------------------------------ ONS ArcGIS layers
@@ -203,7 +202,7 @@ def fetch_cqc_locations(
         partial.unlink(missing_ok=True)
 
 
-def fetch_ods_report(
+def fetch_nhs_ods_report(
     code: str,
     out_dir: str | Path | None = None,
     *,
@@ -217,7 +216,7 @@ def fetch_ods_report(
     folder = Path(out_dir) if out_dir else settings.cache_dir() / "sites"
     partial = download(url, folder, what, progress)
     try:
-        rows = _count_ods_report_rows(partial, what, url)
+        rows = _check_is_nhs_ods_report(partial, what, url).rows
         today = datetime.now(UTC).date().isoformat()  # the report is live: a snapshot of today
         return _store(
             partial,
@@ -282,25 +281,29 @@ def _newest_cqc_link(page: str, index_url: str) -> tuple[str, str]:
     return url, date.isoformat()
 
 
-def _count_ods_report_rows(path: Path, what: str, url: str) -> int:
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as file:
-        reader = csv.reader(file)
-        first = next(reader, None)
-        if first is None or len(first) != 27:
-            shape = f"{len(first)} fields" if first else "no rows"
-            raise SourceError(
-                f"{what}: {url} did not return an ODS report (expected a headerless CSV "
-                f"of 27 fields per row, got {shape})"
-            )
-        return 1 + sum(1 for _ in reader)
+def _check_is_nhs_ods_report(path: Path, what: str, url: str) -> recognise.Format:
+    """What `sniff` says of a downloaded NHS ODS report, or SourceError if it is not one."""
+    found = _sniff_download(path, what)
+    if found.holds != "nhs_ods" or not found.rows:
+        raise SourceError(
+            f"{what}: {url} did not return an NHS ODS report (expected a headerless CSV of "
+            f"{len(recognise.NHS_ODS_COLUMNS)} fields per row)"
+        )
+    return found
 
 
-def _check_is(path: Path, kind: str, vintage: str, what: str) -> recognise.FileKind:
-    """What a downloaded file is, or SourceError if it is not the kind (and vintage) expected."""
+def _sniff_download(path: Path, what: str) -> recognise.Format:
     try:
-        found = recognise.recognise_file(path)
+        return recognise.sniff(path)
     except recognise.NotUsedError as error:
         raise SourceError(f"{what}: the download is not usable: {error.reason}") from None
+
+
+def _check_is(path: Path, kind: str, vintage: str, what: str) -> recognise.Format:
+    """What a downloaded file is, or SourceError if it is not the kind (and vintage) expected."""
+    found = _sniff_download(path, what)
+    if found.kind is None:
+        raise SourceError(f"{what}: the download is not usable: {found.reason}")
     if found.kind != kind or (vintage and vintage not in found.vintages):
         seen = f"{catalogue.KIND_LABELS[found.kind]} {', '.join(found.vintages)}".strip()
         expected = f"{catalogue.KIND_LABELS[kind]} {vintage}".strip()
@@ -382,13 +385,19 @@ def fetch_from_dir(directory: str | Path) -> FetchReport:
     if not folder.is_dir():
         raise InputError(f"fetch --from {folder}: not a folder")
     report = FetchReport()
-    taken: list[tuple[Path, recognise.FileKind]] = []
+    taken: list[tuple[Path, recognise.Format]] = []
     for path in _files_in(folder):
         shown = path.relative_to(folder).as_posix()
+        if path.suffix.lower() not in recognise.DATA_SUFFIXES:
+            report.ignored.append((shown, "not a data file"))
+            continue
         try:
-            found = recognise.recognise_file(path)
+            found = recognise.sniff(path)
         except recognise.NotUsedError as error:
             report.ignored.append((shown, error.reason))
+            continue
+        if found.kind is None:
+            report.ignored.append((shown, found.reason))
             continue
         duplicate = _duplicate_of(path, found, taken)
         if duplicate is not None:
@@ -407,7 +416,7 @@ def _files_in(folder: Path) -> list[Path]:
     return sorted(files, key=lambda path: (rank.get(path.suffix.lower(), 99), path.name))
 
 
-def _take_local(path: Path, found: recognise.FileKind) -> list[CacheEntry]:
+def _take_local(path: Path, found: recognise.Format) -> list[CacheEntry]:
     folder = settings.cache_dir() / found.kind
     folder.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=".partial-", dir=folder)
@@ -432,7 +441,7 @@ def _take_local(path: Path, found: recognise.FileKind) -> list[CacheEntry]:
 
 
 def _duplicate_of(
-    path: Path, found: recognise.FileKind, taken: list[tuple[Path, recognise.FileKind]]
+    path: Path, found: recognise.Format, taken: list[tuple[Path, recognise.Format]]
 ) -> Path | None:
     """An already-taken table with the same columns, row count and identifiers, if any.
 
@@ -445,16 +454,16 @@ def _duplicate_of(
         same_shape = (other_found.kind, other_found.rows) == (found.kind, found.rows)
         if same_shape and set(other_found.columns) == set(found.columns) and found.columns:
             key = found.columns[0]
-            if _column_values(other, key) == _column_values(path, key):
+            if _column_values(other, other_found, key) == _column_values(path, found, key):
                 return other
     return None
 
 
-def _column_values(path: Path, column: str) -> list[str] | None:
+def _column_values(path: Path, found: recognise.Format, column: str) -> list[str] | None:
     try:
-        if path.suffix.lower() == ".csv":
+        if found.container == "csv":
             values = pd.read_csv(path, usecols=[column], dtype=str, encoding="utf-8-sig")[column]
-        elif path.suffix.lower() in recognise.SPATIAL_SUFFIXES:
+        elif found.container == "geo":
             frame = pyogrio.read_dataframe(path, columns=[column], read_geometry=False)
             values = frame[column].astype("string")
         else:

@@ -1,4 +1,4 @@
-"""Read provider lists (CQC, NHS ODS reports, any CSV/XLSX/ODS/GeoJSON) into the canonical table."""
+"""Read provider lists (CQC, NHS ODS reports, any CSV/XLSX/OpenDocument/GeoJSON) into the canonical table."""
 
 from __future__ import annotations
 
@@ -8,54 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.io import tables
+from geo.io import recognise, tables
 from geo.model import providers, sectors, text
 from geo.model.errors import InputError
 
-FORMATS: tuple[str, ...] = ("cqc", "cqc_directory", "ods", "generic")
-
-# NHS ODS report code -> (sector, what one row of it is).
-ODS_REPORTS: dict[str, tuple[str, str]] = {
-    "ets": (sectors.NHS, "NHS trust site"),
-    "etr": (sectors.NHS, "NHS trust"),
-    "ephp": (sectors.INDEPENDENT, "Independent sector healthcare provider"),
-    "ephpsite": (sectors.INDEPENDENT, "Independent sector healthcare provider site"),
-    "epraccur": (sectors.NHS, "GP practice"),
-}
 # Reports whose rows are sites of a parent organisation (column 15); in the others each
 # row is a provider in its own right (in epraccur column 15 is the commissioner).
-_ODS_SITE_REPORTS = frozenset({"ets", "ephpsite"})
-
-# The 27 fields of an NHS ODS CSV report (DATA-FORMATS.md §2.2), which has no header row.
-ODS_REPORT_COLUMNS: tuple[str, ...] = (
-    "Organisation Code",
-    "Name",
-    "National Grouping",
-    "High Level Health Geography",
-    "Address Line 1",
-    "Address Line 2",
-    "Address Line 3",
-    "Address Line 4",
-    "Address Line 5",
-    "Postcode",
-    "Open Date",
-    "Close Date",
-    "Status Code",
-    "Organisation Sub-Type Code",
-    "Parent Organisation Code",
-    "Join Parent Date",
-    "Left Parent Date",
-    "Contact Telephone Number",
-    "Null 19",
-    "Null 20",
-    "Null 21",
-    "Amended Record Indicator",
-    "Null 23",
-    "GOR Code",
-    "Null 25",
-    "Prescribing Setting",
-    "Null 27",
-)
+_NHS_ODS_SITE_REPORTS = frozenset({"ets", "ephpsite"})
 
 # Canonical name -> CQC header spellings seen across editions (matched ignoring case,
 # spaces and punctuation). `care_home`, `beds` and `category` feed derived columns.
@@ -100,71 +59,41 @@ _GENERIC_ALIASES: dict[str, tuple[str, ...]] = {
     providers.SICBL_COLUMN: ("official_sicbl_code", "sicbl_code", "sub_icb_code", "ccg_code"),
 }
 _ONS_ICB_COLUMN = re.compile(r"^icb\d\dcd$", re.IGNORECASE)
-_SHEET_SKIP = ("README", "Dual_Registration_Locations")
-_ODS_CODE = re.compile(r"^[A-Z0-9]{3,10}$")
-_ODS_DATE = re.compile(r"^(19|20)\d{6}$")
 
 
 def read_sites(
     path: str | Path,
-    fmt: str | None = None,
+    sniffed: recognise.Format | None = None,
     *,
     columns: Mapping[str, str] | None = None,
     ods_report: str | None = None,
-    sheet: str | None = None,
     sector_rules: tuple[sectors.SectorRule, ...] | None = None,
 ) -> providers.ProviderList:
     """Read a provider list in any supported format into the canonical provider table,
     with the values it could not use as a problems table beside it.
 
-    `fmt` is 'cqc', 'cqc_directory', 'ods' or 'generic' (None: `detect_format`).
-    `columns` (canonical name -> the file's column) adds to or overrides the columns
-    found by name; `ods_report` names an NHS ODS report (and implies fmt='ods');
-    `sheet` picks a spreadsheet's sheet; `sector_rules` replaces the CQC sector rules.
-    Every row of the file is in the sites, with a `source` naming the file.
+    `sniffed` is what `recognise.sniff` said of the file (None: it is sniffed here); it
+    picks the reader and says where the table starts. `columns` (canonical name -> the
+    file's column) adds to or overrides the columns found by name; `ods_report` names
+    the NHS ODS report, over the one in the file's name; `sector_rules` replaces the CQC
+    sector rules. Every row of the file is in the sites (`ProviderList.sites`), with a `source` naming the file.
     """
     path = Path(path)
-    _check_readable(path)
-    fmt = fmt or ("ods" if ods_report else detect_format(path))
-    if fmt not in _READERS:
-        raise InputError(f"provider list {path.name}: format {fmt!r} is not one of {FORMATS}")
-    options = {"columns": dict(columns or {}), "sheet": sheet}
-    if fmt == "ods":
-        options["ods_report"] = ods_report
+    sniffed = sniffed or recognise.sniff(path, nhs_ods_report=ods_report)
+    fmt = sniffed.site_format
+    options: dict = {"columns": dict(columns or {})}
+    if fmt == "nhs_ods":
+        options["ods_report"] = ods_report or sniffed.nhs_ods_report
     elif fmt != "generic":
         options["sector_rules"] = sector_rules or sectors.DEFAULT_CQC_RULES
-    return _READERS[fmt](path, **options)
-
-
-def detect_format(path: str | Path) -> str:
-    """Tell a provider list's format from its content (not only its extension).
-
-    CQC HSCA: a row (within the first 20) whose first cell is 'Location ID'; CQC
-    directory: a line starting 'Name,' that mentions 'CQC Location'; NHS ODS report:
-    headerless rows of ~27 fields opening with an organisation code, with YYYYMMDD
-    dates; anything else is 'generic'.
-    """
-    path = Path(path)
-    _check_readable(path)
-    kind = tables.sniff_container(path)
-    if kind in ("ods", "xlsx"):
-        previews = tables.preview_sheets(path, kind)
-        return "cqc" if _cqc_sheet(previews) else "generic"
-    if kind != "text":
-        return "generic"
-    rows = tables.preview_text(path)
-    if _header_index(rows) is not None:
-        return "cqc"
-    if any(",".join(row).startswith("Name,") and "CQC Location" in ",".join(row) for row in rows):
-        return "cqc_directory"
-    return "ods" if _looks_like_ods_report(rows) else "generic"
+    return _READERS[fmt](path, sniffed, **options)
 
 
 # --- CQC HSCA Active Locations ----------------------------------------------------------
 
 
 def _read_cqc(
-    path: Path, *, columns: dict, sheet: str | None, sector_rules: tuple
+    path: Path, sniffed: recognise.Format, *, columns: dict, sector_rules: tuple
 ) -> providers.ProviderList:
     """CQC's register (ODS streamed, XLSX, CSV): one row per registered location.
 
@@ -172,7 +101,7 @@ def _read_cqc(
     service_type the primary inspection category, else the first ticked service type;
     sector from the CQC sector rules, with the rule that decided in `sector_rule`.
     """
-    raw = _cqc_table(path, sheet)
+    raw = _cqc_table(path, sniffed)
     found = _aliased_columns(raw.columns, _CQC_ALIASES)
     _require(path, raw, found, ("site_id", "site_name"), _CQC_ALIASES)
     derived = pd.DataFrame(
@@ -190,26 +119,16 @@ def _read_cqc(
     return providers.to_canonical(table, mapping, source=f"CQC HSCA Active Locations ({path.name})")
 
 
-def _cqc_table(path: Path, sheet: str | None) -> pd.DataFrame:
-    """The CQC locations sheet as text columns, header found by scanning for 'Location ID'."""
-    kind = tables.sniff_container(path)
-    if kind == "text":
-        rows = tables.preview_text(path)
-        at = _header_index(rows)
-        if at is None:
-            raise InputError(f"CQC file {path.name}: no header row starting 'Location ID'")
-        return tables.read_csv_text(path, skiprows=at)
-    if kind not in ("ods", "xlsx"):
+def _cqc_table(path: Path, sniffed: recognise.Format) -> pd.DataFrame:
+    """The CQC locations table as text columns, under the header `sniff` found."""
+    if sniffed.container == "geo":
         raise InputError(f"CQC file {path.name}: expected an .ods, .xlsx or .csv file")
-    previews = tables.preview_sheets(path, kind)
-    name = sheet or _cqc_sheet(previews)
-    if name is None:
+    if sniffed.header_row is None:
         raise InputError(
-            f"CQC file {path.name}: no sheet has a header row starting 'Location ID' "
-            f"in its first {tables.PREVIEW_ROWS} rows"
+            f"CQC file {path.name}: no header row with a 'Location ID' column in the first "
+            f"{tables.PREVIEW_ROWS} rows of any sheet"
         )
-    rows = tables.sheet_rows(path, kind, name)
-    return tables.frame_from_rows(path, rows, _header_index)
+    return _table_under_header(path, sniffed)
 
 
 def _care_home_beds(raw: pd.DataFrame, found: dict) -> pd.Series:
@@ -242,19 +161,16 @@ def _primary_service(raw: pd.DataFrame, category: str | None) -> pd.Series:
 
 
 def _read_cqc_directory(
-    path: Path, *, columns: dict, sheet: str | None, sector_rules: tuple
+    path: Path, sniffed: recognise.Format, *, columns: dict, sector_rules: tuple
 ) -> providers.ProviderList:
     """`DD_Month_YYYY_CQC_directory.csv`: 15 columns after a 4-line preamble, postcodes only.
 
     The file has no ownership, type or charity fields, so only the provider-name rule
     can fire: councils become 'Local authority' and everyone else 'Unknown'.
     """
-    del sheet  # a CSV has no sheets
-    rows = tables.preview_text(path)
-    at = next((n for n, row in enumerate(rows) if row and row[0].strip() == "Name"), None)
-    if at is None:
+    if sniffed.header_row is None:
         raise InputError(f"CQC directory {path.name}: no header line starting 'Name,'")
-    raw = tables.read_csv_text(path, skiprows=at)
+    raw = _table_under_header(path, sniffed)
     found = _aliased_columns(raw.columns, _DIRECTORY_ALIASES)
     _require(path, raw, found, ("site_id", "site_name", "postcode"), _DIRECTORY_ALIASES)
     classified = sectors.classify_sectors(raw, sector_rules)
@@ -266,24 +182,24 @@ def _read_cqc_directory(
 # --- NHS ODS headerless CSV reports -----------------------------------------------------
 
 
-def _read_ods_report(
-    path: Path, *, columns: dict, sheet: str | None, ods_report: str | None
+def _read_nhs_ods_report(
+    path: Path, sniffed: recognise.Format, *, columns: dict, ods_report: str | None
 ) -> providers.ProviderList:
     """An NHS ODS report (ets, etr, ephp, ephpsite, epraccur): 27 headerless fields.
 
     The report fixes the sector. Closed organisations are kept, with `closed` True,
     for the caller to decide about. Postcodes only: no coordinates.
     """
-    del sheet
-    report = _ods_report_code(path, ods_report)
-    sector, kind = ODS_REPORTS[report]
+    del sniffed  # headerless: the layout is NHS_ODS_COLUMNS
+    report = _nhs_ods_report_code(path, ods_report)
+    sector, kind = recognise.NHS_ODS_REPORTS[report]
     raw = tables.read_csv_text(path, header=None)
     if raw.shape[1] < 15:
         raise InputError(
             f"ODS report {path.name}: has {raw.shape[1]} columns; expected the 27 of an NHS "
             "ODS report (organisation code, name, …, postcode in 10, parent in 15)"
         )
-    names = [*ODS_REPORT_COLUMNS, *(f"Column {n}" for n in range(28, raw.shape[1] + 1))]
+    names = [*recognise.NHS_ODS_COLUMNS, *(f"Column {n}" for n in range(28, raw.shape[1] + 1))]
     raw.columns = names[: raw.shape[1]]
     derived = pd.DataFrame(
         {"sector": sector, "service_type": kind, "closed": raw["Close Date"].notna()},
@@ -297,7 +213,7 @@ def _read_ods_report(
         "sector": "sector",
         "service_type": "service_type",
     }
-    if report in _ODS_SITE_REPORTS:
+    if report in _NHS_ODS_SITE_REPORTS:
         mapping["provider_id"] = "Parent Organisation Code"
     else:
         mapping.update(provider_id="Organisation Code", provider_name="Name")
@@ -305,35 +221,33 @@ def _read_ods_report(
     return providers.to_canonical(table, mapping, source=f"NHS ODS {report} ({path.name})")
 
 
-def _ods_report_code(path: Path, ods_report: str | None) -> str:
-    """The report asked for, else the one the file is named after ('ets.csv', 'epraccur (1).csv')."""
-    code = (ods_report or "").strip().casefold() or _report_from_name(path.name)
-    if code in ODS_REPORTS:
+def _nhs_ods_report_code(path: Path, report: str | None) -> str:
+    """The report asked for or named in the file's name ('ets.csv'), checked."""
+    code = (report or "").strip().casefold()
+    if code in recognise.NHS_ODS_REPORTS:
         return code
     problem = (
-        f"report {ods_report!r} is not one of"
-        if ods_report
+        f"report {report!r} is not one of"
+        if report
         else "cannot tell the report from its name; give --ods-report, one of"
     )
-    raise InputError(f"ODS report {path.name}: {problem} {', '.join(ODS_REPORTS)}")
-
-
-def _report_from_name(name: str) -> str:
-    match = re.match(r"^(ephpsite|ephp|epraccur|ets|etr)(?![a-z])", name.casefold())
-    return match.group(1) if match else ""
+    reports = ", ".join(recognise.NHS_ODS_REPORTS)
+    raise InputError(f"ODS report {path.name}: {problem} {reports}")
 
 
 # --- generic files ----------------------------------------------------------------------
 
 
-def _read_generic(path: Path, *, columns: dict, sheet: str | None) -> providers.ProviderList:
+def _read_generic(
+    path: Path, sniffed: recognise.Format, *, columns: dict
+) -> providers.ProviderList:
     """Any CSV, XLSX, ODS or GeoJSON with named columns, found through a small alias table.
 
     Needs a name column and either coordinates (or point geometry) or a postcode.
     Sector labels ('NHS Sector', 'Private', 'VCSE', …) are normalised, unknown ones
     recorded as problems.
     """
-    raw = _generic_table(path, sheet)
+    raw = _geo_table(path) if sniffed.container == "geo" else _table_under_header(path, sniffed)
     found = _aliased_columns(raw.columns, _GENERIC_ALIASES)
     found.setdefault("official_icb_code", _ons_icb_column(raw.columns))
     found = {name: column for name, column in found.items() if column is not None}
@@ -344,14 +258,12 @@ def _read_generic(path: Path, *, columns: dict, sheet: str | None) -> providers.
     return providers.to_canonical(raw, found, source=f"provider list ({path.name})")
 
 
-def _generic_table(path: Path, sheet: str | None) -> pd.DataFrame:
-    kind = tables.sniff_container(path)
-    if kind == "geo":
-        return _geo_table(path)
-    if kind in ("ods", "xlsx"):
-        rows = tables.sheet_rows(path, kind, sheet)
-        return tables.frame_from_rows(path, rows, tables.first_filled)
-    return tables.read_csv_text(path)
+def _table_under_header(path: Path, sniffed: recognise.Format) -> pd.DataFrame:
+    """A CSV's or spreadsheet sheet's rows as text columns, under the header `sniff` found."""
+    if sniffed.container == "csv":
+        return tables.read_csv_text(path, skiprows=sniffed.header_row or 0)
+    rows = tables.sheet_rows(path, sniffed.container, sniffed.sheet)
+    return tables.frame_from_rows(path, rows, lambda _preview: sniffed.header_row)
 
 
 def _geo_table(path: Path) -> pd.DataFrame:
@@ -404,41 +316,6 @@ def _require_generic(path: Path, raw: pd.DataFrame, found: dict) -> None:
     )
 
 
-# --- shared helpers: readable files, CQC's header, ODS reports --------------------------
-
-
-def _check_readable(path: Path) -> None:
-    if not path.is_file():
-        raise InputError(f"provider list {path.name}: file not found at {path}")
-    if path.stat().st_size == 0:
-        raise InputError(f"provider list {path.name}: the file is empty")
-
-
-def _cqc_sheet(previews: Iterable[tuple[str, list[list[str]]]]) -> str | None:
-    """The first sheet, other than README and dual registrations, with CQC's header."""
-    skip = {text.name_key(name) for name in _SHEET_SKIP}
-    for name, rows in previews:
-        if text.name_key(name) not in skip and _header_index(rows) is not None:
-            return name
-    return None
-
-
-def _header_index(rows: list[list[str]]) -> int | None:
-    """Where CQC's header is: the first row whose first cell is 'Location ID'."""
-    return next(
-        (n for n, row in enumerate(rows) if row and text.name_key(row[0]) == "locationid"), None
-    )
-
-
-def _looks_like_ods_report(rows: list[list[str]]) -> bool:
-    """Headerless rows of ~27 fields: an organisation code first, a YYYYMMDD open date."""
-    filled = [row for row in rows if any(row)]
-    return bool(filled) and all(
-        20 <= len(row) <= 30 and _ODS_CODE.match(row[0].strip()) and _ODS_DATE.match(row[10])
-        for row in filled
-    )
-
-
 # --- column aliases ---------------------------------------------------------------------
 
 _CANONICAL_NAMES = frozenset({*providers.CANONICAL_COLUMNS, providers.SICBL_COLUMN})
@@ -484,6 +361,6 @@ def _blank_to_na(values: pd.Series) -> pd.Series:
 _READERS: dict[str, Callable[..., providers.ProviderList]] = {
     "cqc": _read_cqc,
     "cqc_directory": _read_cqc_directory,
-    "ods": _read_ods_report,
+    "nhs_ods": _read_nhs_ods_report,
     "generic": _read_generic,
 }

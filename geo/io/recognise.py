@@ -1,20 +1,47 @@
-"""Recognise a data file from its header alone: ICB boundaries, lookups, site lists, or not used."""
+"""Recognise a data file once, from its first rows: what it holds and where its table starts.
+
+`sniff(path) -> Format` is the one recogniser. The command line, the upload page,
+`fetch --from`, the column-mapping preview and the readers take its answer instead
+of looking again. Its rules, tried in this order:
+
+1. Container, by the bytes: 'odf' (OpenDocument spreadsheet), 'xlsx', 'geo' (GeoJSON,
+   GeoPackage, Shapefile, zipped or not), else 'csv' (any delimited text). Old .xls
+   workbooks, damaged spreadsheets and unreadable geo files are refused (NotUsedError).
+2. NHS ODS report (DATA-FORMATS.md §2): a CSV with no header row whose records, as far
+   as the first 20, have exactly the 27 fields of `NHS_ODS_COLUMNS`, the first an
+   organisation code (3-10 capitals or digits) and the eleventh (Open Date) a YYYYMMDD
+   date. The report is the one the file's name starts with ('ets.csv'), if any.
+3. CQC HSCA active locations (§1): a row within the first 20 of a sheet that holds
+   `Location ID` and at least one more of CQC's column names (ignoring case, spaces and
+   punctuation), so an analyst's own list with a `Location ID` column is not CQC's.
+   In a spreadsheet, the first such sheet other than README and Dual_Registration_Locations.
+4. The older CQC care directory: a row whose first cell is `Name`, with a `CQC Location…` column.
+5. Otherwise the first filled row of the first filled sheet is the header, and its
+   columns say the rest: ONS boundaries (polygons with ICB, sub-ICB or region code
+   columns), a sub-ICB → ICB lookup, a generic provider list (a name, a location and a
+   sector), an engagement list; anything else holds 'unknown', with the reason.
+
+An 'as at' or 'produced on' date above the header is the publication date.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import re
-from dataclasses import dataclass
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
-from itertools import islice
 from pathlib import Path
+from typing import TypeVar
 
 import pyogrio
 
-from geo.io import opendocument
-from geo.io.boundaries import detect_layer
+from geo.io import tables
+from geo.io.boundaries import detect_layer, gdal_source
+from geo.model import sectors
 from geo.model.errors import InputError
+from geo.model.text import name_key
 
 # The publishers a recognised file is credited to (geo.fetch.catalogue holds their licences).
 ONS = "Office for National Statistics"
@@ -27,48 +54,385 @@ TABLE_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".xlsm", ".ods")
 SPATIAL_SUFFIXES: tuple[str, ...] = (".geojson", ".json", ".gpkg", ".zip", ".shp")
 DATA_SUFFIXES: tuple[str, ...] = TABLE_SUFFIXES + SPATIAL_SUFFIXES
 
+# What a provider list can be read as: each has its reader in geo.io.readers.
+SITE_FORMATS: tuple[str, ...] = ("cqc", "cqc_directory", "nhs_ods", "generic")
+BOUNDARY_KINDS: tuple[str, ...] = ("icb", "sicbl", "nhser")
+UNKNOWN = "unknown"
+
+# NHS ODS report code -> (sector, what one row of it is).
+NHS_ODS_REPORTS: dict[str, tuple[str, str]] = {
+    "ets": (sectors.NHS, "NHS trust site"),
+    "etr": (sectors.NHS, "NHS trust"),
+    "ephp": (sectors.INDEPENDENT, "Independent sector healthcare provider"),
+    "ephpsite": (sectors.INDEPENDENT, "Independent sector healthcare provider site"),
+    "epraccur": (sectors.NHS, "GP practice"),
+}
+
+# The 27 fields of an NHS ODS CSV report (DATA-FORMATS.md §2.2), which has no header row.
+NHS_ODS_COLUMNS: tuple[str, ...] = (
+    "Organisation Code",
+    "Name",
+    "National Grouping",
+    "High Level Health Geography",
+    "Address Line 1",
+    "Address Line 2",
+    "Address Line 3",
+    "Address Line 4",
+    "Address Line 5",
+    "Postcode",
+    "Open Date",
+    "Close Date",
+    "Status Code",
+    "Organisation Sub-Type Code",
+    "Parent Organisation Code",
+    "Join Parent Date",
+    "Left Parent Date",
+    "Contact Telephone Number",
+    "Null 19",
+    "Null 20",
+    "Null 21",
+    "Amended Record Indicator",
+    "Null 23",
+    "GOR Code",
+    "Null 25",
+    "Prescribing Setting",
+    "Null 27",
+)
+
+_PUBLISHERS: dict[str, str] = {
+    "cqc": CQC,
+    "cqc_directory": CQC,
+    "nhs_ods": NHS_ODS,
+    **dict.fromkeys((*BOUNDARY_KINDS, "sicbl_lookup"), ONS),
+}
+
 
 @dataclass(frozen=True)
-class FileKind:
-    """What a data file is, judged from its header alone: kind, vintages, publisher, size."""
+class Format:
+    """What a data file is and where its table is, so nothing opens it again to decide."""
 
-    kind: str
-    vintages: tuple[str, ...]  # one entry is recorded per vintage ("" when undated)
-    publisher: str
-    columns: tuple[str, ...]
-    rows: int | None
-    published: str | None = None
+    container: str  # 'odf', 'xlsx', 'csv' (any delimited text) or 'geo'
+    holds: str  # one of SITE_FORMATS, BOUNDARY_KINDS, 'sicbl_lookup', 'engagement', 'unknown'
+    columns: tuple[str, ...] = ()  # the header as written; () for a headerless NHS ODS report
+    sheet: str | None = None  # the spreadsheet's sheet the table is on
+    header_row: int | None = None  # where the header is in that sheet or file (0-based)
+    rows: int | None = None  # rows below the header, where the file says cheaply
+    vintages: tuple[str, ...] = ("",)  # one cache entry per vintage ("" when undated)
+    published: str | None = None  # the publisher's 'as at' date, ISO
+    nhs_ods_report: str | None = None  # 'ets', 'epraccur', …: from the name, or as told
+    reason: str = ""  # for 'unknown': why the app has no use for it
+
+    @property
+    def kind(self) -> str | None:
+        """What the cache files it as ('sites', 'icb', 'sicbl_lookup', …); None when unknown."""
+        if self.holds in SITE_FORMATS:
+            return "sites"
+        return None if self.holds == UNKNOWN else self.holds
+
+    @property
+    def site_format(self) -> str:
+        """How to read it as a provider list: its own format, else 'generic' (columns by name)."""
+        return self.holds if self.holds in SITE_FORMATS else "generic"
+
+    @property
+    def publisher(self) -> str:
+        """Who published it, as far as its layout says."""
+        return _PUBLISHERS.get(self.holds, UNKNOWN_PUBLISHER)
 
 
 class NotUsedError(InputError):
-    """A file the app has no use for; `reason` says why, for a list of ignored files."""
+    """A file the app cannot use; `reason` says why, for a list of ignored files."""
 
     def __init__(self, path: Path, reason: str) -> None:
         super().__init__(f"{path.name}: {reason}")
         self.reason = reason
 
 
-def recognise_file(path: str | Path) -> FileKind:
-    """Say what a data file is from its columns, reading only its header (cheap on big files).
+def sniff(
+    path: str | Path, told: str | None = None, *, nhs_ods_report: str | None = None
+) -> Format:
+    """What a file is, from one look at its first rows, by the rules in this module's docstring.
 
-    Boundaries by their ONS code columns, lookups by sub-ICB and ICB code columns,
-    site lists by CQC's or ODS's layout or a name, location and sector column;
-    anything else raises NotUsedError with the reason.
+    `told` is what the user says a provider list is (one of SITE_FORMATS): that format's
+    header is then looked for instead of judging. `nhs_ods_report` is the NHS ODS report
+    the user names; it implies told='nhs_ods'. NotUsedError if the file cannot be read.
     """
     path = Path(path)
-    if path.suffix.lower() not in DATA_SUFFIXES:
-        raise NotUsedError(path, "not a data file")
-    return _classify(path, _read_header(path))
+    told = told or ("nhs_ods" if nhs_ods_report else None)
+    _check_request(path, told)
+    container = _container(path)
+    if container == "geo":
+        found = _sniff_geo(path)
+        found = replace(found, holds=told) if told else found
+    else:
+        found = _readable(path, lambda: _sniff_table(path, container, told))
+    if found.holds == "nhs_ods":
+        return replace(found, nhs_ods_report=nhs_ods_report or _report_in_name(path.name))
+    return found
+
+
+# --- containers ---------------------------------------------------------------------------
+
+_Found = TypeVar("_Found")
+
+
+def _readable(path: Path, look: Callable[[], _Found]) -> _Found:
+    """What `look` finds, any failure to read the file turned into NotUsedError saying so."""
+    try:
+        return look()
+    except NotUsedError:
+        raise
+    except Exception as error:  # any reader's failure means: not a file we can use
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise NotUsedError(path, f"could not be read ({reason})") from None
+
+
+def _check_request(path: Path, told: str | None) -> None:
+    if told is not None and told not in SITE_FORMATS:
+        raise InputError(
+            f"provider list {path.name}: format {told!r} is not one of {', '.join(SITE_FORMATS)}"
+        )
+    if not path.is_file():
+        raise InputError(f"{path.name}: file not found at {path}")
+    if path.stat().st_size == 0:
+        raise NotUsedError(path, "is empty")
+
+
+def _container(path: Path) -> str:
+    """'odf', 'xlsx', 'geo' or 'csv', judged by the bytes (the suffix only for geo files)."""
+    suffix = path.suffix.casefold()
+    if suffix in (".geojson", ".json", ".gpkg", ".shp"):
+        return "geo"
+    with open(path, "rb") as file:
+        head = file.read(8)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise NotUsedError(
+            path, "old Excel (.xls) files are not supported; save it as .xlsx or CSV"
+        )
+    if head.startswith(b"PK"):
+        with contextlib.suppress(zipfile.BadZipFile):
+            return _zip_container(path)
+    if suffix in (".ods", ".xlsx", ".xlsm", ".zip"):
+        what = "zip file" if suffix == ".zip" else f"{suffix} spreadsheet (not a zip file)"
+        raise NotUsedError(path, f"is not a {what}; is the file damaged or misnamed?")
+    return "geo" if head.lstrip().startswith(b"{") else "csv"
+
+
+def _zip_container(path: Path) -> str:
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+    if "content.xml" in names:
+        return "odf"
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if any(name.casefold().endswith(SPATIAL_SUFFIXES) for name in names):
+        return "geo"  # a zipped shapefile (or GeoPackage, GeoJSON)
+    raise NotUsedError(path, "is a zip file holding neither a spreadsheet nor a geo file")
+
+
+# --- geo files ----------------------------------------------------------------------------
+
+
+def _sniff_geo(path: Path) -> Format:
+    info = _readable(path, lambda: pyogrio.read_info(gdal_source(path)))
+    columns = tuple(str(field) for field in info["fields"])
+    holds, vintages, reason = _by_columns(columns, info["geometry_type"])
+    return Format(
+        "geo", holds, columns, rows=int(info["features"]), vintages=vintages, reason=reason
+    )
+
+
+# --- tables: CSV and spreadsheets ---------------------------------------------------------
+
+_SKIPPED_SHEETS = frozenset({"readme", "dualregistrationlocations"})
+# CQC's HSCA column names (DATA-FORMATS.md §1, with spellings seen across editions),
+# one of which must sit beside `Location ID` for a header to be CQC's.
+_CQC_COLUMNS = frozenset(
+    name_key(column)
+    for column in (
+        "Location Name",
+        "Location HSCA start date",
+        "Dormant (Y/N)",
+        "Care home?",
+        "Location ODS Code",
+        "Care homes beds",
+        "Location Type/Sector",
+        "Location Primary Inspection Category",
+        "Location Region",
+        "Location Local Authority",
+        "Location ONSPD CCG Code",
+        "Location Postal Code",
+        "Location Post Code",
+        "Location Latitude",
+        "Location Longitude",
+        "Provider ID",
+        "Provider Name",
+    )
+)
+_ODS_CODE = re.compile(r"^[A-Z0-9]{3,10}$")
+_ODS_DATE = re.compile(r"^(19|20)\d{6}$")
+_PUBLISHED = re.compile(r"(?:as at|produced on)\s+(\d{1,2} [A-Za-z]+ \d{4})", re.IGNORECASE)
+_REPORT_IN_NAME = re.compile(
+    rf"^({'|'.join(sorted(NHS_ODS_REPORTS, key=len, reverse=True))})(?![a-z])"
+)
 
 
 @dataclass(frozen=True)
-class _Header:
-    columns: tuple[str, ...]
-    geometry: str | None  # the layer's geometry type, None for plain tables
-    rows: int | None
-    published: str | None = None
-    ods_report: bool = False
+class _Table:
+    """Where a table was found: its sheet, header row and what that header says it is."""
 
+    holds: str | None  # None: to be judged by the header's column names
+    preview: tables.SheetPreview
+    header_row: int | None
+    above: list[list[str]]  # the rows read before the header, for a publication date
+
+
+def _sniff_table(path: Path, container: str, told: str | None) -> Format:
+    if container == "csv":
+        preview = tables.preview_text(path)
+        if told == "nhs_ods" or (told is None and _is_nhs_ods_report(preview)):
+            return Format("csv", "nhs_ods", rows=_text_rows(path))
+        table = _find_table([tables.SheetPreview(None, preview, None)], told)
+    elif told == "nhs_ods":
+        return Format(container, "nhs_ods")
+    else:
+        with contextlib.closing(tables.preview_sheets(path, container)) as sheets:
+            table = _find_table(sheets, told)
+    return _table_format(path, container, table)
+
+
+def _find_table(sheets: Iterable[tables.SheetPreview], told: str | None) -> _Table:
+    """CQC's (or the directory's) sheet and header if a sheet has one, else the first filled.
+
+    Sheets are read in order and reading stops at a publisher's header, so a CQC
+    spreadsheet is never parsed past its locations sheet's first rows.
+    """
+    wanted = _HEADER_RULES if told is None else {told: _HEADER_RULES.get(told)}
+    first: _Table | None = None
+    above: list[list[str]] = []
+    for sheet in sheets:
+        if sheet.name is not None and name_key(sheet.name) in _SKIPPED_SHEETS:
+            above += sheet.rows
+            continue
+        for holds, rule in wanted.items():
+            at = rule(sheet.rows, told is not None) if rule else None
+            if at is not None:
+                return _Table(holds, sheet, at, above + sheet.rows[:at])
+        at = tables.first_filled(sheet.rows)
+        if first is None and at is not None:
+            first = _Table(told, sheet, at, list(above))
+            if told == "generic":
+                break
+        above += sheet.rows
+    if first is None:
+        return _Table(told or UNKNOWN, tables.SheetPreview(None, [], None), None, above)
+    if told in ("cqc", "cqc_directory"):
+        return _Table(told, first.preview, None, first.above)  # its header was not found
+    return first
+
+
+def _cqc_header(rows: list[list[str]], told: bool) -> int | None:
+    """A row with `Location ID` and, unless the user said the file is CQC's, another CQC column."""
+    for number, row in enumerate(rows):
+        keys = {name_key(cell) for cell in row}
+        if "locationid" in keys and (told or keys & _CQC_COLUMNS):
+            return number
+    return None
+
+
+def _directory_header(rows: list[list[str]], told: bool) -> int | None:
+    """A row starting `Name` with, unless the user said the file is the directory, a `CQC Location…` column."""
+    for number, row in enumerate(rows):
+        named = bool(row) and name_key(row[0]) == "name"
+        if named and (told or any(name_key(cell).startswith("cqclocation") for cell in row)):
+            return number
+    return None
+
+
+_HEADER_RULES = {"cqc": _cqc_header, "cqc_directory": _directory_header}
+
+
+def _table_format(path: Path, container: str, table: _Table) -> Format:
+    at, preview = table.header_row, table.preview
+    columns = _trimmed(preview.rows[at]) if at is not None else ()
+    holds, vintages, reason = table.holds, ("",), ""
+    if holds is None:
+        holds, vintages, reason = _by_columns(columns, None)
+    elif holds == UNKNOWN:
+        reason = "has no rows"
+    published = _published_in(table.above)
+    if holds in ("cqc", "cqc_directory"):
+        vintages = (published or "",)
+    return Format(
+        container,
+        holds,
+        columns,
+        sheet=preview.name,
+        header_row=at,
+        rows=_rows_below(path, container, preview, at),
+        vintages=vintages,
+        published=published,
+        reason=reason,
+    )
+
+
+def _rows_below(
+    path: Path, container: str, preview: tables.SheetPreview, at: int | None
+) -> int | None:
+    """Rows under the header: counted in a CSV, as recorded in an XLSX, unknown in an ODS."""
+    if at is None:
+        return None
+    if container == "csv":
+        return _text_rows(path) - sum(1 for row in preview.rows[: at + 1] if row)
+    return None if preview.size is None else max(preview.size - at - 1, 0)
+
+
+def _text_rows(path: Path) -> int:
+    """Non-blank CSV records, counted by lines with quotes balanced (fast on big files)."""
+    records, quoted = 0, False
+    with open(path, "rb") as file:
+        for line in file:
+            if not quoted and line.strip():
+                records += 1
+            quoted ^= line.count(b'"') % 2 == 1
+    return records
+
+
+def _is_nhs_ods_report(rows: list[list[str]]) -> bool:
+    """Headerless records of exactly 27 fields: an organisation code, then …, a YYYYMMDD open date."""
+    filled = [row for row in rows if any(cell.strip() for cell in row)]
+    return bool(filled) and all(
+        len(row) == len(NHS_ODS_COLUMNS)
+        and _ODS_CODE.match(row[0].strip())
+        and _ODS_DATE.match(row[10].strip())
+        for row in filled
+    )
+
+
+def _report_in_name(name: str) -> str | None:
+    """The NHS ODS report a file is named after ('ets.csv', 'epraccur (1).csv'), if any."""
+    match = _REPORT_IN_NAME.match(name.casefold())
+    return match.group(1) if match else None
+
+
+def _published_in(rows: list[list[str]]) -> str | None:
+    for row in rows:
+        for cell in row:
+            match = _PUBLISHED.search(str(cell))
+            if match:
+                with contextlib.suppress(ValueError):
+                    return datetime.strptime(match.group(1), "%d %B %Y").date().isoformat()
+    return None
+
+
+def _trimmed(row: list[str]) -> tuple[str, ...]:
+    cells = [str(cell).strip() for cell in row]
+    while cells and not cells[-1]:
+        cells.pop()
+    return tuple(cells)
+
+
+# --- judging by column names --------------------------------------------------------------
 
 _CODE_COLUMN = re.compile(r"^(SICBL|ICB)(\d\d)(CD|_code)$", re.IGNORECASE)
 _AREA_CODE_COLUMN = re.compile(r"^([A-Z]+?)(\d\d)(CD|_code)$", re.IGNORECASE)
@@ -87,52 +451,48 @@ _AREA_NAMES: dict[str, str] = {
     "CCG": "CCG",
     "STP": "STP",
 }
-_PUBLISHED = re.compile(r"(?:as at|produced on)\s+(\d{1,2} [A-Za-z]+ \d{4})", re.IGNORECASE)
-_ODS_CODE = re.compile(r"^[A-Z0-9]{3,10}$")
-_ODS_REPORT_FIELDS = 27
-_PREVIEW_ROWS = 12
 
 
-def _classify(path: Path, header: _Header) -> FileKind:
-    columns = header.columns
-    if header.ods_report:
-        return FileKind("sites", ("",), NHS_ODS, (), header.rows)
-    if _is_cqc(columns):
-        return FileKind(
-            "sites", (header.published or "",), CQC, columns, header.rows, header.published
-        )
-    if header.geometry and "polygon" in header.geometry.lower():
-        return _boundary_kind(path, header)
+def _by_columns(columns: tuple[str, ...], geometry: str | None) -> tuple[str, tuple[str, ...], str]:
+    """(holds, vintages, reason) of a table or layer judged by its column names alone."""
+    if geometry and "polygon" in geometry.lower():
+        return _boundaries_by_columns(columns)
     sub_icb_years, icb_years = _code_years(columns)
     if sub_icb_years and icb_years:
-        return FileKind("sicbl_lookup", tuple(sorted(icb_years)), ONS, columns, header.rows)
-    if _is_site_list(columns, header.geometry):
-        return FileKind("sites", ("",), UNKNOWN_PUBLISHER, columns, header.rows)
+        return "sicbl_lookup", tuple(sorted(icb_years)), ""
+    if _is_site_list(columns, geometry):
+        return "generic", ("",), ""
     if icb_years:
-        raise NotUsedError(
-            path,
-            "has ICB codes but no sub-ICB codes, so it is not a sub-ICB → ICB lookup "
-            "and the app does not use it",
+        return (
+            UNKNOWN,
+            ("",),
+            (
+                "has ICB codes but no sub-ICB codes, so it is not a sub-ICB → ICB lookup "
+                "and the app does not use it"
+            ),
         )
     if any("planning_status" in c.lower() or "engag" in c.lower() for c in columns):
-        return FileKind("engagement", ("",), UNKNOWN_PUBLISHER, columns, header.rows)
-    raise NotUsedError(path, _why_not_used(columns, header.geometry))
+        return "engagement", ("",), ""
+    return UNKNOWN, ("",), _why_not_used(columns, geometry)
 
 
-def _boundary_kind(path: Path, header: _Header) -> FileKind:
-    layer = detect_layer(list(header.columns))
+def _boundaries_by_columns(columns: tuple[str, ...]) -> tuple[str, tuple[str, ...], str]:
+    layer = detect_layer(list(columns))
     if layer is not None:
-        return FileKind(layer.kind, (layer.vintage,), ONS, header.columns, header.rows)
-    for column in header.columns:
+        return layer.kind, (layer.vintage,), ""
+    for column in columns:
         match = _AREA_CODE_COLUMN.match(column)
         if match:
             prefix = match.group(1).upper()
             area = _AREA_NAMES.get(prefix, f"{prefix} areas")
-            raise NotUsedError(path, f"{area} boundaries are not used by the app")
-    raise NotUsedError(
-        path,
-        "polygons without ICB, sub-ICB or NHS region code columns (such as ICB23CD, "
-        "SICBL23CD, NHSER24CD), so not a boundary layer the app uses",
+            return UNKNOWN, ("",), f"{area} boundaries are not used by the app"
+    return (
+        UNKNOWN,
+        ("",),
+        (
+            "polygons without ICB, sub-ICB or NHS region code columns (such as ICB23CD, "
+            "SICBL23CD, NHSER24CD), so not a boundary layer the app uses"
+        ),
     )
 
 
@@ -144,10 +504,6 @@ def _code_years(columns: tuple[str, ...]) -> tuple[set[str], set[str]]:
             years = sub_icb if match.group(1).upper() == "SICBL" else icb
             years.add(f"20{match.group(2)}")
     return sub_icb, icb
-
-
-def _is_cqc(columns: tuple[str, ...]) -> bool:
-    return "Location ID" in columns or any(c.startswith("CQC Location") for c in columns)
 
 
 def _has_name_and_location(columns: tuple[str, ...], geometry: str | None) -> bool:
@@ -175,126 +531,3 @@ def _why_not_used(columns: tuple[str, ...], geometry: str | None) -> str:
         f"its columns ({shown}) match no file the app uses: ICB, sub-ICB or region "
         "boundaries, sub-ICB → ICB lookups, provider site lists"
     )
-
-
-def _read_header(path: Path) -> _Header:
-    suffix = path.suffix.lower()
-    try:
-        if suffix in SPATIAL_SUFFIXES:
-            return _spatial_header(path)
-        if suffix == ".csv":
-            return _csv_header(path)
-        if suffix == ".ods":
-            return _ods_header(path)
-        return _xlsx_header(path)
-    except NotUsedError:
-        raise
-    except Exception as error:  # any reader's failure means: not a file we can use
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise NotUsedError(path, f"could not be read ({reason})") from None
-
-
-def _spatial_header(path: Path) -> _Header:
-    info = pyogrio.read_info(path)
-    fields = tuple(str(field) for field in info["fields"])
-    return _Header(fields, info["geometry_type"], int(info["features"]))
-
-
-def _csv_header(path: Path) -> _Header:
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as file:
-        reader = csv.reader(file)
-        preview = list(islice(reader, _PREVIEW_ROWS))
-        remaining = sum(1 for _ in reader)
-    if not preview:
-        raise NotUsedError(path, "is empty")
-    if _is_ods_report_row(preview[0]):
-        return _Header((), None, len(preview) + remaining, ods_report=True)
-    at = _header_index(preview)
-    rows = len(preview) - at - 1 + remaining
-    return _Header(_trimmed(preview[at]), None, rows, _published_in(preview[:at]))
-
-
-def _xlsx_header(path: Path) -> _Header:
-    import openpyxl  # only needed for spreadsheets
-
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        previews = []
-        for sheet in workbook.worksheets:
-            rows = [
-                ["" if value is None else str(value) for value in row]
-                for row in islice(sheet.iter_rows(values_only=True), _PREVIEW_ROWS)
-            ]
-            previews.append((rows, sheet.max_row))
-    finally:
-        workbook.close()
-    return _sheet_header(path, previews)
-
-
-def _ods_header(path: Path) -> _Header:
-    first = _ods_preview(path, None)
-    previews: list[tuple[list[list[str]], int | None]] = [(first, None)]
-    if first and _published_in(first) and not _is_cqc(tuple(first[_header_index(first)])):
-        # CQC's .ods opens with a README sheet; the locations are on the next one.
-        with contextlib.suppress(InputError):
-            previews.append((_ods_preview(path, "HSCA_Active_Locations"), None))
-    return _sheet_header(path, previews)
-
-
-def _ods_preview(path: Path, sheet: str | None) -> list[list[str]]:
-    rows = opendocument.iter_sheet_rows(path, sheet)
-    try:
-        return list(islice(rows, 40 if sheet is None else _PREVIEW_ROWS))
-    finally:
-        rows.close()
-
-
-def _sheet_header(path: Path, previews: list[tuple[list[list[str]], int | None]]) -> _Header:
-    """The CQC sheet if any sheet has CQC's header, else the first sheet with content."""
-    published = next((p for rows, _ in previews if (p := _published_in(rows))), None)
-    filled = [(rows, total) for rows, total in previews if any(any(row) for row in rows)]
-    if not filled:
-        raise NotUsedError(path, "has no rows in any sheet")
-    chosen = next(
-        ((rows, total) for rows, total in filled if _is_cqc(tuple(rows[_header_index(rows)]))),
-        filled[0],
-    )
-    rows, total = chosen
-    at = _header_index(rows)
-    count = total - at - 1 if total else None
-    return _Header(_trimmed(rows[at]), None, count, published)
-
-
-def _header_index(rows: list[list[str]]) -> int:
-    """CQC's header row (after any preamble), else the first row with anything in it."""
-    for index, row in enumerate(rows):
-        cells = [str(cell).strip() for cell in row]
-        if cells and cells[0] == "Location ID":
-            return index
-        if cells and cells[0] == "Name" and any(c.startswith("CQC Location") for c in cells):
-            return index
-    return next((index for index, row in enumerate(rows) if any(row)), 0)
-
-
-def _is_ods_report_row(row: list[str]) -> bool:
-    """NHS ODS reports have no header: 27 fields, the first an organisation code."""
-    return len(row) == _ODS_REPORT_FIELDS and bool(_ODS_CODE.match(row[0].strip()))
-
-
-def _published_in(rows: list[list[str]]) -> str | None:
-    for row in rows:
-        for cell in row:
-            match = _PUBLISHED.search(str(cell))
-            if match:
-                try:
-                    return datetime.strptime(match.group(1), "%d %B %Y").date().isoformat()
-                except ValueError:
-                    continue
-    return None
-
-
-def _trimmed(row: list[str]) -> tuple[str, ...]:
-    cells = [str(cell).strip() for cell in row]
-    while cells and not cells[-1]:
-        cells.pop()
-    return tuple(cells)

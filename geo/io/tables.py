@@ -1,13 +1,14 @@
-"""Data files (CSV, XLSX, ODS) as tables of text, down to the text of one cell."""
+"""Data files (CSV, XLSX, OpenDocument) as tables of text, down to the text of one cell."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
-import zipfile
 from collections.abc import Callable, Iterator
 from itertools import chain, islice
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -24,36 +25,12 @@ Rows = list[list[str]]
 _TEXT_ENCODINGS = ("utf-8-sig", "cp1252")
 
 
-def sniff_container(path: Path) -> str:
-    """'ods', 'xlsx', 'geo' or 'text', judged by the bytes; InputError for broken spreadsheets."""
-    suffix = path.suffix.casefold()
-    if suffix in (".geojson", ".json", ".gpkg", ".shp"):
-        return "geo"
-    with open(path, "rb") as file:
-        head = file.read(8)
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InputError(
-            f"provider list {path.name}: old Excel (.xls) files are not supported; "
-            "save it as .xlsx or CSV"
-        )
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-        if "content.xml" in names:
-            return "ods"
-        if "xl/workbook.xml" in names:
-            return "xlsx"
-        if any(name.casefold().endswith(".shp") for name in names):
-            return "geo"  # a zipped shapefile
-        raise InputError(f"provider list {path.name}: a zip file that is not a spreadsheet")
-    if suffix in (".ods", ".xlsx", ".xlsm"):
-        raise InputError(
-            f"provider list {path.name}: is not a {suffix} spreadsheet (not a zip file); "
-            "is the file damaged or misnamed?"
-        )
-    if head.lstrip().startswith(b"{"):
-        return "geo"
-    return "text"
+class SheetPreview(NamedTuple):
+    """A sheet's name, its first rows as text, and how many rows it has if the file says."""
+
+    name: str | None  # None for a CSV file, which has no sheets
+    rows: Rows
+    size: int | None  # XLSX records its sheets' sizes; ODS does not
 
 
 # --- text files -------------------------------------------------------------------------
@@ -110,16 +87,23 @@ def read_csv_cells(path: Path, what: str, **options) -> pd.DataFrame:
 # --- spreadsheets -----------------------------------------------------------------------
 
 
-def preview_sheets(path: Path, kind: str) -> Iterator[tuple[str, Rows]]:
-    """Each sheet of an 'ods' or 'xlsx' spreadsheet: its name and first rows, as text."""
-    if kind == "ods":
-        return opendocument.iter_sheet_previews(path, PREVIEW_ROWS)
-    return _xlsx_previews(path)
+def preview_sheets(path: Path, container: str) -> Iterator[SheetPreview]:
+    """Each sheet of an 'odf' or 'xlsx' spreadsheet, lazily, opening the file once.
+
+    A caller that stops at the sheet it wants (and closes the iterator) never
+    reads the sheets behind it.
+    """
+    if container == "odf":
+        with contextlib.closing(opendocument.iter_sheet_previews(path, PREVIEW_ROWS)) as sheets:
+            for name, rows in sheets:
+                yield SheetPreview(name, rows, None)
+    else:
+        yield from _xlsx_previews(path)
 
 
-def sheet_rows(path: Path, kind: str, sheet: str | None) -> Iterator[list[str]]:
-    """One sheet's rows (None: the first sheet) of an 'ods' or 'xlsx' spreadsheet, as text."""
-    if kind == "ods":
+def sheet_rows(path: Path, container: str, sheet: str | None) -> Iterator[list[str]]:
+    """One sheet's rows (None: the first sheet) of an 'odf' or 'xlsx' spreadsheet, as text."""
+    if container == "odf":
         return opendocument.iter_sheet_rows(path, sheet)
     return _xlsx_rows(path, sheet)
 
@@ -194,15 +178,16 @@ def _unique_names(header: list[str]) -> list[str]:
 # --- XLSX workbooks ---------------------------------------------------------------------
 
 
-def _xlsx_previews(path: Path) -> Iterator[tuple[str, Rows]]:
-    for name in _xlsx_sheet_names(path):
-        yield name, list(islice(_xlsx_rows(path, name), PREVIEW_ROWS))
-
-
-def _xlsx_sheet_names(path: Path) -> list[str]:
+def _xlsx_previews(path: Path) -> Iterator[SheetPreview]:
     workbook = _open_workbook(path)
     try:
-        return list(workbook.sheetnames)
+        for worksheet in workbook.worksheets:
+            size = worksheet.max_row  # as the file records it (some writers record it wrong)
+            worksheet.reset_dimensions()
+            rows = islice(worksheet.iter_rows(values_only=True), PREVIEW_ROWS)
+            preview = [[_xlsx_text(value) for value in row] for row in rows]
+            plausible = size is not None and size >= len(preview)
+            yield SheetPreview(worksheet.title, preview, size if plausible else None)
     finally:
         workbook.close()
 

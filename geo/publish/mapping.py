@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.io import readers, tables
+from geo.io import recognise, tables
 from geo.model import postcodes
 from geo.model.errors import InputError
 from geo.model.text import name_key
@@ -99,18 +99,27 @@ def explain_suggestions(raw: pd.DataFrame) -> dict[str, str]:
     return {name: reason for name, (_, reason) in _suggestions(raw).items()}
 
 
-def preview(path: str | Path, rows: int = 20) -> pd.DataFrame:
+def preview(
+    path: str | Path, sniffed: recognise.Format | None = None, rows: int = 20
+) -> pd.DataFrame:
     """The first `rows` rows of any supported file as text, under the header the reader uses,
-    so an analyst can see what each column holds before mapping it."""
+    so an analyst can see what each column holds before mapping it.
+
+    `sniffed` is what `recognise.sniff` said of the file (None: it is sniffed here).
+    """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"file {path.name}: not found at {path}")
-    kind = tables.sniff_container(path)
-    if kind == "geo":
+    sniffed = sniffed or recognise.sniff(path)
+    if sniffed.container == "geo":
         return _geo_preview(path, rows)
-    if kind in ("ods", "xlsx"):
-        return _sheet_preview(path, kind, rows)
-    return _text_preview(path, rows)
+    if sniffed.holds == "nhs_ods":  # headerless: name its 27 fields
+        frame = tables.read_csv_text(path, header=None, nrows=rows)
+        names = [*recognise.NHS_ODS_COLUMNS, *(f"Column {n}" for n in range(28, 100))]
+        return frame.set_axis(names[: frame.shape[1]], axis=1)
+    at = sniffed.header_row or 0
+    if sniffed.container == "csv":
+        return tables.read_csv_text(path, skiprows=at, nrows=rows)
+    first_rows = islice(tables.sheet_rows(path, sniffed.container, sniffed.sheet), at + 1 + rows)
+    return tables.frame_from_rows(path, first_rows, lambda _preview: sniffed.header_row)
 
 
 # --- suggestions ------------------------------------------------------------------------
@@ -258,35 +267,6 @@ _WHAT = {
 
 
 # --- previews ---------------------------------------------------------------------------
-
-
-def _text_preview(path: Path, rows: int) -> pd.DataFrame:
-    fmt = readers.detect_format(path)
-    if fmt == "ods":  # headerless NHS ODS report: name its 27 fields
-        frame = tables.read_csv_text(path, header=None, nrows=rows)
-        names = list(readers.ODS_REPORT_COLUMNS) + [f"Column {n}" for n in range(28, 100)]
-        return frame.set_axis(names[: frame.shape[1]], axis=1)
-    at = _header_row(tables.preview_text(path), fmt) or 0
-    return tables.read_csv_text(path, skiprows=at, nrows=rows)
-
-
-def _sheet_preview(path: Path, kind: str, rows: int) -> pd.DataFrame:
-    """A spreadsheet's CQC sheet if it has one (not the README), else its first sheet."""
-    previews = list(tables.preview_sheets(path, kind))
-    sheet = next((n for n, r in previews if _header_row(r, "cqc") is not None), None)
-    fmt = "cqc" if sheet is not None else "generic"
-    top = next((r for n, r in previews if n == sheet), previews[0][1] if previews else [])
-    wanted = (_header_row(top, fmt) or 0) + 1 + rows
-    first_rows = islice(tables.sheet_rows(path, kind, sheet), wanted)
-    return tables.frame_from_rows(path, first_rows, lambda found: _header_row(found, fmt))
-
-
-def _header_row(rows: list[list[str]], fmt: str) -> int | None:
-    """Where the header is: CQC's 'Location ID' row, the directory's 'Name' line, else the first filled."""
-    first_cell = {"cqc": "locationid", "cqc_directory": "name"}.get(fmt)
-    if first_cell is None:
-        return tables.first_filled(rows)
-    return next((n for n, row in enumerate(rows) if row and name_key(row[0]) == first_cell), None)
 
 
 def _geo_preview(path: Path, rows: int) -> pd.DataFrame:

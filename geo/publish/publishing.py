@@ -20,7 +20,7 @@ import pandas as pd
 from geo import workspace
 from geo.analysis import engagement
 from geo.geocode.offline import bng_to_latlon, geocode_sites, postcode_file_from_settings
-from geo.io import boundaries, readers
+from geo.io import boundaries, readers, recognise
 from geo.model import settings
 from geo.model.errors import InputError
 from geo.model.providers import ProviderList
@@ -41,15 +41,9 @@ Progress = Callable[[str, float], None]
 _FORMAT_LABELS: dict[str, str] = {
     "cqc": "CQC HSCA Active Locations (care directory with filters)",
     "cqc_directory": "CQC care directory (CSV)",
-    "ods": "NHS ODS report (headerless CSV)",
+    "nhs_ods": "NHS ODS report (headerless CSV)",
     "generic": "a provider list in no known format: its columns are found by name",
     "engagement": "planning-engagement list",
-}
-_PUBLISHERS: dict[str, str] = {
-    "cqc": "Care Quality Commission",
-    "cqc_directory": "Care Quality Commission",
-    "ods": "NHS England (Organisation Data Service)",
-    "ons": "Office for National Statistics",
 }
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _CHUNK = 1024 * 1024
@@ -111,14 +105,17 @@ def prepare(
     geocode: str | None = None,
     postcode_file: str | Path | None = None,
     progress: Progress | None = None,
+    sniffed: recognise.Format | None = None,
 ) -> Prepared:
     """Read and judge a file the way it would be published, without touching the store.
 
-    `kind` is 'sites', 'engagement' or 'boundaries'. Sites: `fmt` and `ods_report` as in
-    `readers.read_sites`; `columns` maps canonical names (and 'easting'/'northing', which
-    become lat/lon) to the file's columns; `geocode` 'offline' (ONSPD/NSPL
-    `postcode_file`, else setting ICS_ONSPD_PATH) or 'online' (postcodes.io) places rows
-    without coordinates. Boundaries: `fmt` is the layer kind (icb, sicbl, nhser) when the
+    `kind` is 'sites', 'engagement' or 'boundaries'. Sites: `sniffed` is what
+    `recognise_upload` found (None: the file is sniffed here); `fmt` (one of
+    recognise.SITE_FORMATS) says what the list is instead, and `ods_report` which NHS ODS
+    report it is (as `recognise.sniff` takes them); `columns` maps canonical names (and
+    'easting'/'northing', which become lat/lon) to the file's columns; `geocode` 'offline'
+    (ONSPD/NSPL `postcode_file`, else setting ICS_ONSPD_PATH) or 'online' (postcodes.io)
+    places rows without coordinates. Boundaries: `fmt` is the layer kind (icb, sicbl, nhser) when the
     file has no ONS code columns, `vintage` its year.
     """
     path = Path(path)
@@ -128,8 +125,10 @@ def prepare(
     step(f"Reading {name}", 0.0)
     checksum = file_checksum(path)
     if kind == "sites":
+        if sniffed is None or fmt is not None:
+            sniffed = recognise.sniff(path, fmt, nhs_ods_report=ods_report)
         prepared = _prepare_sites(
-            path, name, fmt, columns, ods_report, geocode, postcode_file, step
+            path, name, sniffed, columns, ods_report, geocode, postcode_file, step
         )
     elif kind == "engagement":
         prepared = _prepare_engagement(path, name, columns)
@@ -185,27 +184,40 @@ def file_checksum(path: str | Path) -> str:
 
 @dataclass(frozen=True)
 class Recognised:
-    """What an uploaded file is, said before it is read: its format, in words, and for a
-    provider list in no known format, its first rows for the column-mapping step."""
+    """What an uploaded file is, said before it is read: its format, in words, what `sniff`
+    found (for `prepare`, so the file is not sniffed again), and for a provider list in no
+    known format, its first rows for the column-mapping step."""
 
     fmt: str
     label: str
     preview: pd.DataFrame | None = None
+    sniffed: recognise.Format | None = None
 
 
 def recognise_upload(path: str | Path, kind: str) -> Recognised:
     """The format a file will be read as, named for the page, with a preview if it needs mapping."""
     path = Path(path)
+    sniffed = recognise.sniff(path)
     if kind == "sites":
-        fmt = readers.detect_format(path)
-        return Recognised(fmt, _FORMAT_LABELS[fmt], preview(path) if fmt == "generic" else None)
+        fmt = sniffed.site_format
+        shown = preview(path, sniffed) if fmt == "generic" else None
+        return Recognised(fmt, _format_label(sniffed), shown, sniffed)
     if kind == "engagement":
-        return Recognised("engagement", _FORMAT_LABELS["engagement"])
-    layer = boundaries.detect_layer(list(_geo_columns(path)))
+        return Recognised("engagement", _FORMAT_LABELS["engagement"], sniffed=sniffed)
+    layer = boundaries.detect_layer(list(sniffed.columns))
     if layer is None:
-        return Recognised("boundaries", "a boundary file without ONS code columns")
+        return Recognised("boundaries", "a boundary file without ONS code columns", sniffed=sniffed)
     label = f"ONS {layer.kind.upper()} boundaries, {layer.vintage} vintage ({layer.code})"
-    return Recognised("ons", label)
+    return Recognised("ons", label, sniffed=sniffed)
+
+
+def _format_label(sniffed: recognise.Format, ods_report: str | None = None) -> str:
+    """How the page and the notes name what a provider list was read as."""
+    label = _FORMAT_LABELS[sniffed.site_format]
+    report = ods_report or sniffed.nhs_ods_report
+    if sniffed.site_format == "nhs_ods" and report in recognise.NHS_ODS_REPORTS:
+        label += f": {report}, one row per {recognise.NHS_ODS_REPORTS[report][1]}"
+    return label
 
 
 def upload_limit_mb() -> int | None:
@@ -220,12 +232,14 @@ def upload_limit_mb() -> int | None:
 # --- sites ------------------------------------------------------------------------------
 
 
-def _prepare_sites(path, name, fmt, columns, ods_report, geocode, postcode_file, step) -> Prepared:
+def _prepare_sites(
+    path, name, sniffed, columns, ods_report, geocode, postcode_file, step
+) -> Prepared:
     """read_sites -> grid references to lat/lon -> geocode postcodes -> validate_sites."""
     mapping, grid = _split_grid(name, columns)
-    fmt = fmt or ("ods" if ods_report else readers.detect_format(path))
-    listed = readers.read_sites(path, fmt, columns=mapping, ods_report=ods_report)
-    notes = [f"read as {_FORMAT_LABELS[fmt]}"]
+    listed = readers.read_sites(path, sniffed, columns=mapping, ods_report=ods_report)
+    fmt = sniffed.site_format
+    notes = [f"read as {_format_label(sniffed, ods_report)}"]
     if grid:
         listed = _from_grid(listed, grid)
         notes.append(f"lat/lon from grid references in {grid['easting']} and {grid['northing']}")
@@ -249,7 +263,7 @@ def _prepare_sites(path, name, fmt, columns, ods_report, geocode, postcode_file,
         counts=counts,
         notes=notes,
         fmt=fmt,
-        publisher=_PUBLISHERS.get(fmt, ""),
+        publisher="" if fmt == "generic" else sniffed.publisher,
     )
 
 
@@ -357,7 +371,7 @@ def _prepare_boundaries(path: Path, name: str, layer_kind, columns, vintage) -> 
         counts={"accepted": len(layer) - repaired, "warned": repaired, "rejected": 0},
         notes=notes,
         fmt="ons" if columns is None else "boundaries",
-        publisher=_PUBLISHERS["ons"] if columns is None else "",
+        publisher=recognise.ONS if columns is None else "",
     )
 
 
@@ -384,13 +398,3 @@ def nothing_to_publish(prepared: Prepared) -> str:
     if prepared.total == 1:
         return f"nothing to publish: the only row of {prepared.file_name} was rejected"
     return f"nothing to publish: all {prepared.total:,} rows of {prepared.file_name} were rejected"
-
-
-def _geo_columns(path: Path) -> tuple[str, ...]:
-    import pyogrio
-
-    source = boundaries.gdal_source(path)
-    try:
-        return tuple(str(name) for name in pyogrio.read_info(source)["fields"])
-    except Exception as error:  # pyogrio raises several types for unreadable files
-        raise InputError(f"boundary file {path.name}: could not be read ({error})") from None
