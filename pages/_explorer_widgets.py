@@ -43,7 +43,7 @@ def sidebar_filters(analysis: Analysis) -> tuple[filters.SiteFilter, str]:
     sites, side = analysis.assigned, st.sidebar
     metric = side.selectbox("Colour ICBs by", list(maps.METRICS), key="f-metric",
                             format_func=lambda name: maps.METRICS[name].label)  # fmt: skip
-    region_names = _region_names(analysis)
+    region_names = analysis.region_names()
     regions = side.multiselect("NHS region", list(region_names), key="f-regions",
                                format_func=region_names.get)  # fmt: skip
     icb_names = dict(zip(analysis.icbs["code"], analysis.icbs["name"], strict=True))
@@ -94,13 +94,6 @@ def icb_panel(analysis: Analysis, icb_code: str) -> None:
     csv.download_button("Download CSV", exports.csv_bytes(gaps), f"{name}.csv", "text/csv")
     xlsx.download_button("Download XLSX", exports.xlsx_bytes(gaps), f"{name}.xlsx",
                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
-
-
-def _region_names(analysis: Analysis) -> dict[str, str]:
-    if analysis.icb_regions is None:
-        return {}
-    regions = analysis.icb_regions.drop_duplicates("region_code").sort_values("region_name")
-    return dict(zip(regions["region_code"], regions["region_name"], strict=True))
 
 
 def _services(sites: pd.DataFrame) -> list[str]:

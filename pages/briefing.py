@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.briefing import documents as reports
+from geo.briefing.facts import ENGLAND_AREA
 from geo.briefing.images import IllustratedBriefing, MapLayers, briefing_html
 from pages import _frame, _setup, _state
 
@@ -38,7 +39,7 @@ def _document(data: _state.DataView, area: str, fmt: str) -> bytes:
 
 choices = reports.area_choices(analysis)
 codes = list(choices)
-wanted = st.query_params.get("area", reports.ENGLAND)
+wanted = st.query_params.get("area", ENGLAND_AREA)
 area = st.selectbox(
     "Area",
     codes,
@@ -62,7 +63,7 @@ pdf.download_button(
     file_name=f"{stem}.pdf",
     mime="application/pdf",
 )
-if area != reports.ENGLAND:
+if area != ENGLAND_AREA:
     pptx.download_button(
         "Download PowerPoint",
         _document(data, area, "pptx"),
@@ -70,7 +71,7 @@ if area != reports.ENGLAND:
         mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
     )
 deck = None
-if area == reports.ENGLAND and pptx.button("Prepare the national deck (one slide per ICS)"):
+if area == ENGLAND_AREA and pptx.button("Prepare the national deck (one slide per ICS)"):
     bar = pptx.progress(0.0, text="Writing slides…")
     deck = _state.guarded(
         reports.national_deck,

@@ -92,6 +92,13 @@ class Analysis:
         """The ICB boundary vintage every figure of this analysis uses."""
         return str(self.icbs["vintage"].iloc[0])
 
+    def region_names(self) -> dict[str, str]:
+        """NHS region code -> name for the regions the ICBs lie in, by name; empty without regions."""
+        if self.icb_regions is None:
+            return {}
+        regions = self.icb_regions.drop_duplicates("region_code").sort_values("region_name")
+        return dict(zip(regions["region_code"], regions["region_name"], strict=True))
+
 
 def analyse(frames: Frames, *, accept_fuzzy_above: float | None = None) -> Analysis:
     """Attach official codes, assign, engage, measure and reconcile: the one way to an Analysis."""

@@ -35,6 +35,7 @@ from geo.bench.report import Section, median_time, progress, seconds
 from geo.briefing import documents as reports
 from geo.briefing import images as briefing_render
 from geo.briefing import pdf as briefing_pdf
+from geo.briefing.facts import ENGLAND_AREA
 from geo.io.boundaries import display_boundaries, load_boundaries
 from geo.model.errors import InputError
 from geo.model.settings import PROJECT_DIR
@@ -251,7 +252,9 @@ def _briefing(world: _World, quick: bool) -> Section:
         _pdf_parts(analysis, busiest),
     )
     progress(f"briefing: national deck of {len(icbs)} ICBs")
-    deck_s, deck, _ = median_time(lambda: reports.briefing_document(analysis, "england", "pptx"), 1)
+    deck_s, deck, _ = median_time(
+        lambda: reports.briefing_document(analysis, ENGLAND_AREA, "pptx"), 1
+    )
     slides = f"England + {len(icbs)} ICB slides"
     section.add(
         ["national deck (PPTX)", slides, seconds(deck_s), "1", f"{len(deck) / 1e6:.2f}"],

@@ -16,24 +16,19 @@ from geo.analysis.pipeline import Analysis
 from geo.briefing import images as briefing_render
 from geo.briefing import pdf as briefing_pdf
 from geo.briefing import slides as briefing_pptx
-from geo.briefing.facts import Briefing, briefing_facts
+from geo.briefing.facts import ENGLAND_AREA, Briefing, briefing_facts
 from geo.briefing.images import IllustratedBriefing, MapLayers
 from geo.model import providers, sectors
 from geo.model.errors import InputError
 from geo.model.vocabulary import is_icb_code
 
 FORMATS = ("pdf", "pptx")
-ENGLAND = "england"
 
 
 def area_choices(analysis: Analysis) -> dict[str, str]:
     """Every area a briefing can be made for, code → label: England, NHS regions, then ICBs."""
-    choices = {ENGLAND: "England"}
-    if analysis.icb_regions is not None:
-        regions = analysis.icb_regions.drop_duplicates("region_code").sort_values("region_name")
-        choices |= {
-            row.region_code: f"{row.region_name} (NHS region)" for row in regions.itertuples()
-        }
+    choices = {ENGLAND_AREA: "England"}
+    choices |= {code: f"{name} (NHS region)" for code, name in analysis.region_names().items()}
     icbs = analysis.icbs.sort_values("name")
     return choices | dict(zip(icbs["code"], icbs["name"], strict=True))
 
@@ -80,7 +75,7 @@ def national_deck(
 
     `progress(done, total)` is called after each slide so a page can show a bar.
     """
-    areas = [ENGLAND, *_icb_codes_by_name(analysis.metrics)]
+    areas = [ENGLAND_AREA, *_icb_codes_by_name(analysis.metrics)]
     briefings = []
     for done, area in enumerate(areas, start=1):
         briefings.append(illustrated_briefing(analysis, area, layers))
@@ -99,7 +94,7 @@ def briefing_document(
     """One area's briefing as PDF or PPTX bytes; England as PPTX is the national deck."""
     _check_format(fmt)
     layers = briefing_layers(analysis)
-    if fmt == "pptx" and area == ENGLAND:
+    if fmt == "pptx" and area == ENGLAND_AREA:
         return national_deck(analysis, layers, progress=progress)
     return render_document(illustrated_briefing(analysis, area, layers), fmt)
 

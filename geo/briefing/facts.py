@@ -45,6 +45,8 @@ _METRIC_COLUMNS = (
 )
 _SITE_COLUMNS = ("provider_name", "sector", "capacity", "planning_status", "icb_code")
 
+ENGLAND_AREA = "england"  # the area key of England's briefing, beside ICB and region codes
+
 
 @dataclass(frozen=True, eq=False)
 class Briefing:
@@ -96,7 +98,7 @@ def briefing_facts(
     peers = _area_peers(kind, code, metrics, icb_regions)
     row = _area_row(code, peers)
     figures = {key: (None if _missing(value) else value) for key, value in row.items()}
-    name = "England" if kind == "england" else str(figures["icb_name"] or code)
+    name = "England" if kind == ENGLAND_AREA else str(figures["icb_name"] or code)
     facts = _Facts(kind, code, name, figures, engagement_loaded)
     context = _Context(metrics, icb_rows, peers, _area_sites(sites, icb_codes), icb_codes)
     return _assemble(facts, context, provenance, dataset_version)
@@ -120,7 +122,7 @@ class _Facts:
 
     @property
     def place(self) -> str:
-        return {"icb": "this ICS", "region": "this region", "england": "England"}[self.kind]
+        return {"icb": "this ICS", "region": "this region", ENGLAND_AREA: "England"}[self.kind]
 
     @property
     def basis_noun(self) -> str:
@@ -175,8 +177,8 @@ def _check_columns(frame: pd.DataFrame, required: tuple[str, ...], what: str) ->
 
 def _parse_area(area: str) -> tuple[str, str]:
     text = str(area).strip()
-    if text.lower() == "england" or text == ENGLAND_CODE:
-        return "england", ENGLAND_CODE
+    if text.lower() == ENGLAND_AREA or text == ENGLAND_CODE:
+        return ENGLAND_AREA, ENGLAND_CODE
     if ICB_CODE.fullmatch(text):
         return "icb", text
     if REGION_CODE.fullmatch(text):
@@ -190,7 +192,7 @@ def _parse_area(area: str) -> tuple[str, str]:
 def _area_icb_codes(kind, code, icb_rows, icb_regions) -> tuple[str, ...]:
     if kind == "icb":
         return (code,)
-    if kind == "england":
+    if kind == ENGLAND_AREA:
         return tuple(sorted(icb_rows["icb_code"].astype(str)))
     if icb_regions is None or not {"icb_code", "region_code"} <= set(icb_regions.columns):
         raise InputError(
@@ -352,7 +354,7 @@ def _share_headline(facts: _Facts) -> str:
 def _rank_phrase(facts: _Facts, context: _Context) -> str:
     """'the 4th highest of 42 ICSs', or '' where there is no rank to give."""
     rank = facts.row.get("rank")
-    if facts.kind == "england" or rank is None or not facts.engagement_loaded:
+    if facts.kind == ENGLAND_AREA or rank is None or not facts.engagement_loaded:
         return ""
     ranks = pd.to_numeric(context.peers["rank"], errors="coerce").dropna()
     if len(ranks) < 2:
@@ -494,7 +496,7 @@ def _placement_caveats(facts: _Facts, context: _Context) -> list[str]:
     outside = metrics.loc[metrics["icb_code"].astype(str) == OUTSIDE_CODE, "sites_total"]
     outside_count = int(pd.to_numeric(outside, errors="coerce").fillna(0).sum())
     if outside_count:
-        across = "" if facts.kind == "england" else "Across England, "
+        across = "" if facts.kind == ENGLAND_AREA else "Across England, "
         caveats.append(
             f"{across}{_sites_verb(outside_count, 'lies', 'lie')} outside every ICB or {_have(outside_count)} no coordinates;"
             f" no ICS's figures count {_them(outside_count)}."
@@ -572,7 +574,7 @@ def _chart_alt(name: str, sector_table: pd.DataFrame) -> str:
 
 
 def _map_alt(facts: _Facts, icb_count: int) -> str:
-    if facts.kind == "england":
+    if facts.kind == ENGLAND_AREA:
         return (
             f"Map of England's {icb_count} ICSs shaded by the share of independent and voluntary"
             " care not engaged in planning; darker is higher, grey is no figure."

@@ -30,7 +30,7 @@ from matplotlib.path import Path
 from matplotlib.ticker import PercentFormatter
 from shapely.geometry import box
 
-from geo.briefing.facts import CAPACITY_NOUN, Briefing
+from geo.briefing.facts import CAPACITY_NOUN, ENGLAND_AREA, Briefing
 from geo.briefing.text import format_capacity, format_number
 from geo.io.boundaries import METRIC_CRS, STORE_CRS
 from geo.model.errors import InputError
@@ -115,7 +115,7 @@ def map_png(briefing: Briefing, layers: MapLayers) -> bytes:
     axes = figure.add_axes((0.01, 0.1, 0.98, 0.89))  # the strip below holds legend and credit
     axes.set_axis_off()
     axes.set_aspect("equal")
-    if briefing.area_kind == "england":
+    if briefing.area_kind == ENGLAND_AREA:
         _draw_shares(axes, figure, briefing, boundaries)
     else:
         _draw_area(axes, briefing, boundaries, layers.sites)

@@ -9,8 +9,9 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from geo.fetch.http import Progress, SourceError, get_url
+from geo.fetch.http import SourceError, get_url
 from geo.model import settings
+from geo.model.progress import Progress
 
 _MAX_EMPTY_PAGES = 3
 

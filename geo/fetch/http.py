@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 
 from geo.model import settings
 from geo.model.errors import InputError
+from geo.model.progress import Progress
 
-Progress = Callable[[int, int | None], None]  # (done so far, total or None)
 T = TypeVar("T")
 
 # CQC's web firewall answers 403 to python's default User-Agent; send a browser's.

@@ -20,11 +20,12 @@ import pyogrio
 from geo.fetch import catalogue
 from geo.fetch.arcgis import fetch_arcgis_layer, layer_query_url
 from geo.fetch.catalogue import CacheEntry
-from geo.fetch.http import OfflineError, Progress, SourceError, download, get_url, url_host
+from geo.fetch.http import OfflineError, SourceError, download, get_url, url_host
 from geo.io import recognise
 from geo.io.recognise import CQC, NHS_ODS, ONS
 from geo.model import settings
 from geo.model.errors import InputError
+from geo.model.progress import Progress
 
 _CHUNK = 1 << 20  # bytes hashed at a time
 

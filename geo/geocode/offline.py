@@ -31,11 +31,11 @@ from geo.model.postcodes import (
     NOT_FOUND,
     NOT_GEOCODED,
     TERMINATED_PREFIX,
-    Progress,
     geocode_frame,
     is_postcode,
     normalise_postcodes,
 )
+from geo.model.progress import Progress
 
 # Public here, with the postcode vocabulary of geo.model.postcodes and the online client of
 

@@ -25,11 +25,11 @@ from geo.model.postcodes import (
     NO_POSTCODE,
     NOT_FOUND,
     TERMINATED_PREFIX,
-    Progress,
     geocode_frame,
     is_postcode,
     normalise_postcodes,
 )
+from geo.model.progress import Progress
 
 ONLINE_SOURCE = "postcodes.io"
 MAX_BATCH = 100  # postcodes.io refuses bulk requests of more than 100 postcodes

@@ -7,11 +7,9 @@ postcodes the same way through this module, which imports nothing else of ours.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pandas as pd
 
-Progress = Callable[[int, int | None], None]  # (done so far, total or None)
 GEOCODE_COLUMNS: tuple[str, ...] = ("lat", "lon", "geocode_status", "geocode_source")
 
 FOUND = "found"

@@ -11,7 +11,7 @@ import getpass
 import hashlib
 import math
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from geo.geocode.offline import bng_to_latlon, geocode_sites, postcode_file_from
 from geo.io import boundaries, readers, recognise
 from geo.model import settings
 from geo.model.errors import InputError
+from geo.model.progress import StepProgress
 from geo.model.providers import ProviderList
 from geo.publish import validation
 from geo.publish.mapping import GRID_FIELDS, preview
@@ -36,7 +37,6 @@ UPLOAD_TYPES: dict[str, tuple[str, ...]] = {
     "boundaries": ("geojson", "json", "gpkg", "zip"),
 }
 # (step, share of the work done): what `prepare` is doing, for a progress bar.
-Progress = Callable[[str, float], None]
 
 _FORMAT_LABELS: dict[str, str] = {
     "cqc": "CQC HSCA Active Locations (care directory with filters)",
@@ -104,7 +104,7 @@ def prepare(
     vintage: str | None = None,
     geocode: str | None = None,
     postcode_file: str | Path | None = None,
-    progress: Progress | None = None,
+    progress: StepProgress | None = None,
     sniffed: recognise.Format | None = None,
 ) -> Prepared:
     """Read and judge a file the way it would be published, without touching the store.
