@@ -6,8 +6,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.fetch import sources
-from tests.conftest import PROJECT_DIR
+from tests.factories import PROJECT_DIR
 
+pytestmark = pytest.mark.usefixtures("apptest_runs_like_a_served_app")
 DASHBOARD = str(PROJECT_DIR / "dashboard.py")
 
 

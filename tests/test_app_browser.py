@@ -25,7 +25,9 @@ from geo.fetch import sources
 from geo.io import readers
 from geo.model import providers, sectors
 from geo.store.versions import open_store
-from tests.browser import chromium, require_browser, require_node_modules, save_screenshot
+from geo.testing.headless import chromium
+from tests.browser import require_browser, save_screenshot
+from tests.factories import require_node_modules
 
 pytestmark = pytest.mark.browser
 

@@ -21,7 +21,7 @@ from geo.geocode import offline as geocode
 from geo.model.errors import InputError
 from geo.model.providers import CANONICAL_COLUMNS, PLANNING_STATUSES
 from geo.model.sectors import IV_SECTORS, SECTORS
-from tests.conftest import PROJECT_DIR
+from tests.factories import PROJECT_DIR
 
 BENCH = (sys.executable, "-m", "geo", "bench")
 

@@ -19,7 +19,7 @@ from geo.io.boundaries import (
     load_boundaries,
 )
 from geo.model.errors import InputError
-from tests.geometries import (
+from tests.factories import (
     BOW_TIE,
     BOW_TIE_AREA_M2,
     EMPTY,

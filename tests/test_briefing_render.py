@@ -30,10 +30,8 @@ from geo.briefing.text import format_number, format_ordinal, format_percent
 from geo.io.boundaries import load_boundaries
 from geo.model.errors import InputError
 from geo.model.sectors import SECTOR_COLOURS
-from tests.conftest import require
-from tests.test_briefing import iv_row, metrics_frame, metrics_row, site, sites_frame
+from tests.factories import XSS, iv_row, metrics_frame, metrics_row, require, site, sites_frame
 
-XSS = "<img src=x onerror=alert(1)>"
 EAST, WEST = "E54000024", "E54000025"
 
 
@@ -52,13 +50,12 @@ def icbs() -> gpd.GeoDataFrame:
 
 @pytest.fixture
 def sites() -> pd.DataFrame:
-    rows = sites_frame(
-        site(XSS, icb=WEST, beds=40),
-        site("Oak Hospice", icb=WEST, sector="Voluntary", status="engaged", beds=12),
-        site("Trust", icb=WEST, sector="NHS", status="unknown"),
-        site("Trust", icb=EAST, sector="NHS", status="unknown"),
+    return sites_frame(
+        site(XSS, -0.45, 51.45, icb=WEST, beds=40),
+        site("Oak Hospice", -0.5, 51.4, icb=WEST, sector="Voluntary", status="engaged", beds=12),
+        site("Trust", -0.35, 51.5, icb=WEST, sector="NHS", status="unknown"),
+        site("Trust", -0.15, 51.45, icb=EAST, sector="NHS", status="unknown"),
     )
-    return rows.assign(lat=[51.45, 51.4, 51.5, 51.45], lon=[-0.45, -0.5, -0.35, -0.15])
 
 
 @pytest.fixture

@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pandas as pd
 import pytest
 
 from geo.model import sectors
-from tests.conftest import PROJECT_DIR
-
-
-def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run `python -m geo ARGS` as a user would, from another working directory."""
-    return subprocess.run(
-        [sys.executable, "-m", "geo", *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_DIR,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+from tests.factories import run_cli
 
 
 @pytest.fixture(scope="module")

@@ -12,16 +12,16 @@ from shapely.geometry import box
 from geo.maps.build import build_map
 from geo.maps.payload import read_site_payload
 from geo.model.sectors import SECTORS
-from tests.browser import (
-    chromium,
-    open_page,
-    require_browser,
+from geo.testing.headless import chromium, serve_directory
+from tests.browser import open_page, require_browser, save_screenshot
+from tests.factories import (
+    XSS,
+    embedded_payload,
     require_node_modules,
-    save_screenshot,
-    serve_directory,
+    site,
+    sites_frame,
+    synthetic_sites,
 )
-from tests.test_map_payload import XSS, site, sites_frame, synthetic_sites
-from tests.test_maps import embedded_payload
 
 pytestmark = pytest.mark.browser
 
@@ -46,7 +46,7 @@ def map_folder(tmp_path_factory) -> Path:
             "iv_not_engaged_share": pd.array([0.15, pd.NA, 0.85], dtype="Float64"),
         }
     )
-    xss = sites_frame([site(XSS, XSS_AT[1], XSS_AT[0], icb_code=EAST)])
+    xss = sites_frame(site(XSS, XSS_AT[1], XSS_AT[0], provider="Acme Care Ltd", icb=EAST))
     sites = pd.concat([synthetic_sites(3000), xss], ignore_index=True)
     folder = tmp_path_factory.mktemp("maps")
     for name, assets in (("cdn", "cdn"), ("local", "local")):

@@ -17,7 +17,7 @@ from geo.publish import publishing
 from geo.store import backends as store_sql
 from geo.store.versions import open_store
 from geo.testing import postcodes_server as fake
-from tests.test_cli import run_cli
+from tests.factories import run_cli
 
 CQC_FILE = "01_November_2026_HSCA_Active_Locations.csv"
 

@@ -12,7 +12,7 @@ from geo import workspace
 from geo.briefing import documents as reports
 from geo.fetch import sources
 from geo.model.errors import InputError
-from tests.test_cli import run_cli
+from tests.factories import run_cli
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,16 @@ from geo.model.errors import InputError
 from geo.model.providers import CANONICAL_DTYPES
 from geo.store import backends as store_sql
 from geo.store.versions import KINDS, Store, open_store
-from tests.conftest import require
-from tests.geometries import BOW_TIE, EMPTY, LINE, MULTIPART, POINT, WITH_HOLE, boundary_frame
+from tests.factories import (
+    BOW_TIE,
+    EMPTY,
+    LINE,
+    MULTIPART,
+    POINT,
+    WITH_HOLE,
+    boundary_frame,
+    require,
+)
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 COUNTS = {"accepted": 3, "warned": 1, "rejected": 2}

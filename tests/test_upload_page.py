@@ -14,8 +14,9 @@ from streamlit.testing.v1 import AppTest
 from geo.fetch import sources
 from geo.publish import publishing
 from geo.store.versions import open_store
-from tests.conftest import PROJECT_DIR
+from tests.factories import PROJECT_DIR
 
+pytestmark = pytest.mark.usefixtures("apptest_runs_like_a_served_app")
 DASHBOARD = str(PROJECT_DIR / "dashboard.py")
 CQC_FILE = "01_November_2026_HSCA_Active_Locations.csv"
 
