@@ -1,7 +1,9 @@
-"""Builders the tests share: where the data is, awkward geometries, sites, metrics rows, the CLI.
+"""What the tests share: where the data is, plain reads of it, awkward geometries, sites, metrics.
 
 Test modules import what they need from here and never from one another. Each builder
-gives a small, typed example with explicit defaults, which a test overrides by name.
+gives a small, typed example with explicit defaults, which a test overrides by name; the
+plain readers count what is in the real data, so a test derives its expected figures
+from the files instead of copying them in.
 """
 
 from __future__ import annotations
@@ -58,6 +60,40 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
         timeout=300,
         check=False,
     )
+
+
+# --- the real open data, read plainly to derive what a test expects --------------------------------
+
+HOSPITALS_CSV = "hospitals_england_2020_05_nhs_website.csv"
+
+
+def feature_table(path: Path) -> pd.DataFrame:
+    """The properties of every feature in a GeoJSON file, read with json, not the code under test."""
+    features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    return pd.DataFrame([feature["properties"] for feature in features])
+
+
+def hospitals_table(shared_data: Path) -> pd.DataFrame:
+    """The real hospital list as pandas reads it, to count what the app must find site for site."""
+    return pd.read_csv(shared_data / HOSPITALS_CSV)
+
+
+def in_some_polygon(lon, lat, boundaries: gpd.GeoDataFrame) -> np.ndarray:
+    """Whether each point touches one of the polygons, tested plainly with a geopandas join."""
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    layer = boundaries[["geometry"]].to_crs("EPSG:4326")
+    return points.index.isin(gpd.sjoin(points, layer, predicate="intersects").index)
+
+
+# The committed CQC file and its two rows that cannot be mapped: one without coordinates (and
+# no ONSPD here to place its postcode), one with latitude and longitude swapped.
+CQC_FIXTURE = "01_November_2026_HSCA_Active_Locations.csv"
+CQC_FIXTURE_UNUSABLE = ("1-101234008", "1-101234009")
+
+
+def cqc_fixture_ids(fixtures_dir: Path) -> list[str]:
+    """The location IDs of the committed CQC file in file order, read plainly with pandas."""
+    return pd.read_csv(fixtures_dir / CQC_FIXTURE, dtype=str)["Location ID"].tolist()
 
 
 # --- awkward geometries, in British National Grid metres (EPSG:27700) ------------------------------

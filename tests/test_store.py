@@ -622,7 +622,7 @@ def _current_geometry(url: str, dataset: str) -> list:
             " WHERE dataset = %s ORDER BY row_number",
             (dataset,),
         ).fetchall()
-    assert all(srid in (4326, None) for _, srid, _ in rows)
+    assert [srid for _, srid, _ in rows] == [None if wkb is None else 4326 for _, _, wkb in rows]
     return [shapely.from_wkb(bytes(wkb)) if wkb is not None else None for _, _, wkb in rows]
 
 
