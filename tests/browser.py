@@ -13,19 +13,10 @@ import importlib.util
 import shutil
 from pathlib import Path
 
-from geo.testing.headless import CHROMIUM, chromium, offline_router, serve_directory
-from tests.conftest import PROJECT_DIR, require
+from geo.maps.assets import NODE_MODULES
+from geo.testing.headless import CHROMIUM, offline_router
+from tests.factories import PROJECT_DIR, require
 
-__all__ = [  # chromium and serve_directory come from geo.testing.headless, shared with the benchmark
-    "chromium",
-    "open_page",
-    "require_browser",
-    "require_node_modules",
-    "save_screenshot",
-    "serve_directory",
-]
-
-NODE_MODULES = PROJECT_DIR / "node_modules"
 ARTIFACTS = PROJECT_DIR / "test-artifacts"
 
 
@@ -38,13 +29,6 @@ def require_browser() -> None:
     require(
         CHROMIUM.is_file() or shutil.which("chromium") is not None,
         f"needs Debian's chromium at {CHROMIUM}: apt-get install -y chromium",
-    )
-
-
-def require_node_modules() -> None:
-    """Skip unless `npm ci` has installed the pinned Leaflet assets (fail under CI)."""
-    require(
-        (NODE_MODULES / "leaflet" / "dist" / "leaflet.js").is_file(), "needs `npm ci` for Leaflet"
     )
 
 

@@ -1,8 +1,7 @@
-"""Shared fixtures: where ../shared/data is, and how tests that need it skip or fail."""
+"""Shared fixtures: the real data in ../shared/data, committed fixtures, fake servers, a served app."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,20 +10,7 @@ import pytest
 from geo.testing.app_server import AppDidNotStart, running_app
 from geo.testing.arcgis_server import FakePublishers, serving_publishers
 from geo.testing.postcodes_server import FakePostcodesIo, serving_postcodes_io
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-SHARED_DATA = PROJECT_DIR.parent / "shared" / "data"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-UNDER_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def require(available: bool, reason: str) -> None:
-    """Skip a test whose prerequisite is missing, except under CI, where it must run."""
-    if available:
-        return
-    if UNDER_CI:
-        pytest.fail(f"{reason} (CI=true, so this test must run: .ci/run should provide it)")
-    pytest.skip(reason)
+from tests.factories import FIXTURES, SHARED_DATA, require
 
 
 @pytest.fixture(scope="session")
@@ -54,14 +40,16 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     return folder
 
 
-@pytest.fixture(autouse=True)
-def _apptest_runs_like_a_served_app(monkeypatch):
+@pytest.fixture
+def apptest_runs_like_a_served_app(monkeypatch):
     """Make AppTest run dashboard.py on every rerun, as a running server does.
 
     Streamlit treats our `pages/` folder as an old-style multipage app until a session
     has called st.navigation, and AppTest starts every run afresh in that mode, so it
     would run a page without dashboard.py's frame after each widget event. A served app
     leaves that mode after its first visit (which tests/test_app_browser.py covers).
+    The AppTest modules ask for this with `pytestmark`; both the patched class and the
+    flag it sets on Streamlit's own PagesManager are put back after each test.
     """
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.testing.v1 import app_test
@@ -71,6 +59,7 @@ def _apptest_runs_like_a_served_app(monkeypatch):
             super().__init__(*args, **kwargs)
             PagesManager.uses_pages_directory = False
 
+    monkeypatch.setattr(PagesManager, "uses_pages_directory", PagesManager.uses_pages_directory)
     monkeypatch.setattr(app_test, "PagesManager", _ServedPagesManager)
 
 

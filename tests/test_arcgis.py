@@ -3,6 +3,7 @@ short and empty pages, error bodies, and retries of failing requests."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,8 +13,10 @@ from geopandas.testing import assert_geodataframe_equal
 from geo.fetch import arcgis
 from geo.fetch import http as http_fetch
 from geo.fetch.http import SourceError
+from tests.factories import feature_table
 
 ICB23 = "Integrated_Care_Boards_April_2023_EN_BGC"
+ICB23_FILE = "icb_2023_04_bgc.geojson"  # what the stand-in serves for ICB23
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +30,7 @@ def _sorted_icbs(path: Path) -> gpd.GeoDataFrame:
     return frame.sort_values("ICB23CD").reset_index(drop=True)
 
 
-def test_paged_download_reassembles_all_42_icbs_with_identical_codes_and_geometry(
+def test_paged_download_reassembles_every_icb_with_identical_codes_and_geometry(
     shared_data,
     arcgis_server,
     tmp_path,
@@ -40,12 +43,13 @@ def test_paged_download_reassembles_all_42_icbs_with_identical_codes_and_geometr
     )
 
     pages = [q for q in arcgis_server.queries(ICB23) if q.get("f") == "geojson"]
-    assert count == 42
-    assert len(pages) == 5  # maxRecordCount 10 caps the asked-for 2000
+    icbs = len(feature_table(shared_data / ICB23_FILE))
+    assert count == icbs
+    assert len(pages) == math.ceil(icbs / 10)  # maxRecordCount 10 caps the asked-for 2000
     assert {q["resultRecordCount"] for q in pages} == {"10"}
     assert all(q["orderByFields"] == "FID" and q["outSR"] == "4326" for q in pages)
-    assert seen[-1] == (42, 42)
-    downloaded, original = _sorted_icbs(out), _sorted_icbs(shared_data / "icb_2023_04_bgc.geojson")
+    assert seen[-1] == (icbs, icbs)
+    downloaded, original = _sorted_icbs(out), _sorted_icbs(shared_data / ICB23_FILE)
     assert_geodataframe_equal(downloaded, original)
 
 
@@ -75,8 +79,9 @@ def test_a_short_or_empty_page_with_the_flag_still_true_does_not_end_the_downloa
 
     offsets = [q["resultOffset"] for q in arcgis_server.queries(ICB23) if q.get("f") == "geojson"]
     assert offsets[:4] == ["0", "10", "13", "13"]
-    assert count == 42
-    assert sorted(gpd.read_file(out)["FID"]) == list(range(1, 43))
+    icbs = len(feature_table(shared_data / ICB23_FILE))
+    assert count == icbs
+    assert sorted(gpd.read_file(out)["FID"]) == list(range(1, icbs + 1))
 
 
 def test_a_503_is_retried_and_then_the_download_succeeds(shared_data, arcgis_server, tmp_path):
@@ -86,7 +91,7 @@ def test_a_503_is_retried_and_then_the_download_succeeds(shared_data, arcgis_ser
         ICB23, tmp_path / "icbs.geojson", base_url=arcgis_server.arcgis_base
     )
 
-    assert count == 42
+    assert count == len(feature_table(shared_data / ICB23_FILE))
     first, second = arcgis_server.requests[:2]
     assert first == second  # the failed request was asked again
 

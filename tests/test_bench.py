@@ -21,7 +21,7 @@ from geo.geocode import offline as geocode
 from geo.model.errors import InputError
 from geo.model.providers import CANONICAL_COLUMNS, PLANNING_STATUSES
 from geo.model.sectors import IV_SECTORS, SECTORS
-from tests.conftest import PROJECT_DIR
+from tests.factories import PROJECT_DIR
 
 BENCH = (sys.executable, "-m", "geo", "bench")
 
@@ -115,8 +115,8 @@ def test_synthetic_sites_follow_the_sector_and_status_mix(lsoas):
     iv = sites[sites["sector"].isin(IV_SECTORS)]
     statuses = iv["planning_status"].value_counts(normalize=True)
     assert abs(statuses["not engaged"] - bench_sites.STATUS_MIX["not engaged"]) < 0.02
-    assert set(sites["sector"]) <= set(SECTORS)
-    assert set(sites["planning_status"]) <= set(PLANNING_STATUSES)
+    assert set(sites["sector"]) == set(SECTORS)
+    assert set(sites["planning_status"]) == set(PLANNING_STATUSES)
     assert (sites.loc[~sites["sector"].isin(IV_SECTORS), "planning_status"] == "unknown").all()
 
 
@@ -152,5 +152,7 @@ def test_the_generated_onspd_file_geocodes_its_own_postcodes(tmp_path):
     sites = pd.DataFrame({"lat": pd.NA, "lon": pd.NA, "postcode": wanted}, dtype="string")
     placed = geocode.geocode_sites(sites, index=index)
     status = placed["geocode_status"]
-    assert (status == "not found").sum() == 4, "1% of the list is not in the file"
-    assert status.str.startswith("found").sum() + (status == "no grid reference").sum() == 396
+    absent = len(wanted) // 100
+    assert (status == "not found").sum() == absent, "1% of the list is not in the file"
+    placed_or_no_grid = status.str.startswith("found").sum() + (status == "no grid reference").sum()
+    assert placed_or_no_grid == len(wanted) - absent

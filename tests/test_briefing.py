@@ -7,62 +7,11 @@ import pytest
 
 from geo.briefing.facts import Briefing, briefing_facts
 from geo.model.errors import InputError
-from geo.model.sectors import SECTORS, sector_slug
+from geo.model.sectors import SECTORS
+from tests.factories import CHESHIRE, iv_row, metrics_frame, metrics_row, site, sites_frame
 
-CHESHIRE, LANCS, YORKS = "E54000008", "E54000048", "E54000051"
+LANCS, YORKS = "E54000048", "E54000051"
 NORTH_WEST = "E40000010"
-
-
-def metrics_row(code: str, name: str, **figures) -> dict:
-    """One row of the gap-metrics contract: zeros and NA unless the test says otherwise."""
-    row = {"icb_code": code, "icb_name": name, "vintage": "2024", "share_basis": "none"}
-    for sector in SECTORS:
-        row[f"sites_{sector_slug(sector)}"] = 0
-        row[f"capacity_{sector_slug(sector)}"] = 0.0
-    for kind in ("engaged", "not_engaged", "unknown"):
-        row[f"iv_sites_{kind}"], row[f"iv_capacity_{kind}"] = 0, 0.0
-    row.update(sites_total=0, iv_sites=0, iv_sites_capacity_missing=0)
-    row.update(capacity_total=0.0, iv_capacity=0.0)
-    row.update(iv_not_engaged_share=pd.NA, iv_share_unknown=pd.NA, rank=pd.NA)
-    row.update(figures)
-    return row
-
-
-def metrics_frame(*rows: dict) -> pd.DataFrame:
-    frame = pd.DataFrame(list(rows))
-    frame["iv_not_engaged_share"] = frame["iv_not_engaged_share"].astype("Float64")
-    frame["rank"] = frame["rank"].astype("Int64")
-    return frame
-
-
-def iv_row(code, name, *, share, rank, not_engaged=3, iv_sites=10, beds=None, **more) -> dict:
-    """An ICB with independent sites, some not engaged, and a share on beds or on sites."""
-    basis = {"share_basis": "sites"} if beds is None else {"share_basis": "capacity"}
-    return metrics_row(
-        code, name, sites_total=iv_sites + 5, sites_nhs=5, sites_independent=iv_sites,
-        iv_sites=iv_sites, iv_sites_not_engaged=not_engaged, iv_sites_engaged=iv_sites - not_engaged,
-        iv_not_engaged_share=share, rank=rank, capacity_total=float(beds or 0),
-        capacity_independent=float(beds or 0), iv_capacity=float(beds or 0),
-        iv_capacity_not_engaged=float(round((beds or 0) * share)), **basis, **more,
-    )  # fmt: skip
-
-
-def site(provider: str, *, icb=CHESHIRE, sector="Independent", status="not engaged", beds=None):
-    return {
-        "site_id": f"{provider}-{icb}-{beds}",
-        "provider_id": provider.upper().replace(" ", "-"),
-        "provider_name": provider,
-        "sector": sector,
-        "capacity": beds,
-        "planning_status": status,
-        "icb_code": icb,
-    }
-
-
-def sites_frame(*rows: dict) -> pd.DataFrame:
-    frame = pd.DataFrame(list(rows), columns=list(site("x")))
-    frame["capacity"] = frame["capacity"].astype("Float64")
-    return frame.astype({"icb_code": "string", "provider_name": "string", "sector": "string"})
 
 
 @pytest.fixture

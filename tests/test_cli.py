@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 
 from geo.model import sectors
-from tests.conftest import PROJECT_DIR
-
-
-def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run `python -m geo ARGS` as a user would, from another working directory."""
-    return subprocess.run(
-        [sys.executable, "-m", "geo", *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_DIR,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+from tests.factories import feature_table, hospitals_table, in_some_polygon, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -44,18 +31,22 @@ def hospitals_assigned(shared_data, tmp_path_factory):
     return pd.read_csv(out, dtype={"icb_code": str}), result
 
 
-def test_assign_keeps_every_hospital_and_puts_every_english_one_in_an_icb(hospitals_assigned):
+def test_assign_keeps_every_hospital_and_puts_every_english_one_in_an_icb(
+    shared_data, hospitals_assigned
+):
     sites, _ = hospitals_assigned
-    assert len(sites) == 1213
+    assert len(sites) == len(hospitals_table(shared_data))
     english = sites[sites["outside_england"].astype(str) == "False"]
+    icbs = gpd.read_file(shared_data / "icb_2023_04_bgc.geojson")
+    within = in_some_polygon(english["lon"], english["lat"], icbs)
     assert english["icb_code"].notna().all()
-    assert set(english["assignment"]) <= {"inside", "nearest"}
+    assert list(english["assignment"]) == list(np.where(within, "inside", "nearest"))
 
 
-def test_assign_flags_the_three_welsh_hospitals_as_outside(hospitals_assigned):
+def test_assign_flags_the_three_welsh_hospitals_as_outside(shared_data, hospitals_assigned):
     sites, _ = hospitals_assigned
     outside = sites[sites["assignment"] == "outside"]
-    assert len(outside) == 3
+    assert len(outside) == hospitals_table(shared_data)["outside_england"].sum()
     assert outside["outside_england"].astype(str).eq("True").all()
     assert outside["icb_code"].isna().all()
     assert outside["assignment_reason"].str.contains("outside every 2023 ICB").all()
@@ -80,11 +71,15 @@ def test_metrics_reconcile_with_the_input_totals(shared_data, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     metrics = pd.read_csv(out)
-    assert len(metrics) == 43  # 42 ICBs and the row for sites outside every ICB
-    assert metrics["sites_total"].sum() == 1213
-    assert metrics["sites_nhs"].sum() == 755
-    assert metrics["sites_independent"].sum() == 458
-    assert metrics.loc[metrics["icb_code"] == "OUTSIDE", "sites_total"].item() == 3
+    hospitals = hospitals_table(shared_data)
+    sector_counts = hospitals["sector_normalised"].value_counts()
+    icbs = len(feature_table(shared_data / "icb_2023_04_bgc.geojson"))
+    assert len(metrics) == icbs + 1  # every ICB and the row for sites outside every ICB
+    assert metrics["sites_total"].sum() == len(hospitals)
+    assert metrics["sites_nhs"].sum() == sector_counts["NHS"]
+    assert metrics["sites_independent"].sum() == sector_counts["Independent"]
+    outside = hospitals["outside_england"].sum()
+    assert metrics.loc[metrics["icb_code"] == "OUTSIDE", "sites_total"].item() == outside
     for sector in sectors.SECTORS:
         assert f"sites_{sectors.sector_slug(sector)}" in metrics.columns
     assert "No planning-engagement list was loaded" in result.stderr

@@ -9,7 +9,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.fetch import sources
-from tests.conftest import PROJECT_DIR
+from tests.factories import PROJECT_DIR, hospitals_table
+
+pytestmark = pytest.mark.usefixtures("apptest_runs_like_a_served_app")
 
 
 @pytest.fixture
@@ -29,33 +31,44 @@ def explorer(**params: str) -> AppTest:
     return app.run()
 
 
+def shown(shared_data, count: int) -> str:
+    """The caption's opening for `count` of the real hospitals shown."""
+    return f"{count:,} of {len(hospitals_table(shared_data)):,} sites shown"
+
+
+def sector_count(shared_data, sector: str) -> int:
+    """How many real hospitals the publisher puts in a sector."""
+    return int((hospitals_table(shared_data)["sector_normalised"] == sector).sum())
+
+
 def _param(app: AppTest, name: str) -> str | None:
-    value = app.query_params.get(name)
-    return value[0] if isinstance(value, list) else value
+    return app.query_params.get(name)
 
 
-def test_the_explorer_shows_every_site_and_the_map_with_no_filter(loaded):
+def test_the_explorer_shows_every_site_and_the_map_with_no_filter(loaded, shared_data):
     app = explorer()
     assert not app.exception
-    assert app.caption[0].value.startswith("1,213 of 1,213 sites shown")
-    assert app.get("iframe") or app.get("component_instance"), "the map is on the page"
+    assert app.caption[0].value.startswith(shown(shared_data, len(hospitals_table(shared_data))))
+    (folium_map,) = app.get("component_instance")  # streamlit-folium's one component
+    assert "L.map(" in folium_map.proto.json_args
 
 
-def test_a_shared_url_sets_the_filters_and_opens_the_icb_panel(loaded):
+def test_a_shared_url_sets_the_filters_and_opens_the_icb_panel(loaded, shared_data):
     app = explorer(sectors="Independent", selected_icb="E54000054")
     assert not app.exception
     assert app.multiselect(key="f-sectors").value == ["Independent"]
-    assert app.caption[0].value.startswith("458 of 1,213 sites shown")
+    independent = sector_count(shared_data, "Independent")
+    assert app.caption[0].value.startswith(shown(shared_data, independent))
     assert app.selectbox(key="panel-icb").value == "E54000054"
     assert app.subheader[0].value == "NHS West Yorkshire Integrated Care Board"
     assert [metric.label for metric in app.metric][:2] == ["Provider sites", "I+V sites"]
 
 
-def test_changing_a_filter_updates_the_sites_shown_and_the_url(loaded):
+def test_changing_a_filter_updates_the_sites_shown_and_the_url(loaded, shared_data):
     app = explorer()
     app.multiselect(key="f-sectors").select("NHS").run()
     assert not app.exception
-    assert app.caption[0].value.startswith("755 of 1,213 sites shown")
+    assert app.caption[0].value.startswith(shown(shared_data, sector_count(shared_data, "NHS")))
     assert _param(app, "sectors") == "NHS"
 
 
@@ -69,19 +82,21 @@ def test_picking_an_icb_opens_its_panel_with_downloads_and_records_it_in_the_url
     assert _param(app, "selected_icb") == "E54000008"
 
 
-def test_a_filter_that_matches_nothing_says_so(loaded):
+def test_a_filter_that_matches_nothing_says_so(loaded, shared_data):
     app = explorer(search="no such hospital anywhere")
     assert not app.exception
-    assert app.caption[0].value.startswith("0 of 1,213 sites shown")
+    assert app.caption[0].value.startswith(shown(shared_data, 0))
     assert any("No sites match" in info.value for info in app.info)
 
 
-def test_a_postcode_search_zooms_the_map_to_the_site(loaded):
+def test_a_postcode_search_zooms_the_map_to_the_site(loaded, shared_data):
     app = explorer(search="KT12 3LD")
     assert not app.exception
-    assert app.caption[0].value.startswith("1 of 1,213 sites shown")
+    hospitals = hospitals_table(shared_data)
+    at_postcode = hospitals[hospitals["pcds"] == "KT12 3LD"]
+    assert app.caption[0].value.startswith(shown(shared_data, len(at_postcode)))
     assert _param(app, "zoom") == "14"
-    assert float(_param(app, "lat")) == pytest.approx(51.38, abs=0.01)
+    assert float(_param(app, "lat")) == pytest.approx(at_postcode["lat"].item(), abs=0.01)
 
 
 def test_without_an_engagement_list_the_panel_says_no_site_is_known_to_be_unengaged(loaded):

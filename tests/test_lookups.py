@@ -15,10 +15,13 @@ from geo.io.lookups import (
     sicbl_to_icb_map,
 )
 from geo.model.errors import InputError
+from tests.factories import feature_table
 
 LSOA21_LOOKUP = "lookup_lsoa21_sicbl24_icb24_icb26.csv"
 LSOA11_LOOKUP = "lookup_lsoa11_sicbl22_icb22_lad22.csv"
 SUB_ICBS_2024 = "sub_icb_locations_2024_04_from_lsoa21_bsc.geojson"
+ICBS_2024 = "icb_2024_04_from_lsoa21_bsc.geojson"
+REGIONS_2024 = "nhs_england_regions_2024_01_bgc.geojson"
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +35,12 @@ def lookup_2022(shared_data) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
+def raw_2024_2026(shared_data) -> pd.DataFrame:
+    """The LSOA21 lookup as pandas reads it, to derive what the loader must give."""
+    return pd.read_csv(shared_data / LSOA21_LOOKUP, dtype="str")
+
+
+@pytest.fixture(scope="module")
 def ons_lookup_csv(shared_data, tmp_path_factory):
     """The official April 2024 SICBL → ICB → NHSER lookup's shape, built from the real layers.
 
@@ -39,14 +48,14 @@ def ons_lookup_csv(shared_data, tmp_path_factory):
     each ICB's region from where its polygon sits in the NHS England regions layer.
     """
     sub_icbs = gpd.read_file(shared_data / SUB_ICBS_2024)
-    icbs = gpd.read_file(shared_data / "icb_2024_04_from_lsoa21_bsc.geojson")
-    regions = gpd.read_file(shared_data / "nhs_england_regions_2024_01_bgc.geojson")
+    icbs = gpd.read_file(shared_data / ICBS_2024)
+    regions = gpd.read_file(shared_data / REGIONS_2024)
     inside = icbs.set_geometry(icbs.representative_point())
     assert inside.crs == regions.crs
     icb_regions = gpd.sjoin(inside, regions, predicate="within")[
         ["ICB24CD", "NHSER24CD", "NHSER24NM"]
     ]
-    assert len(icb_regions) == 42
+    assert len(icb_regions) == len(icbs)
     table = (
         sub_icbs[["SICBL24CD", "SICBL24CDH", "SICBL24NM", "ICB24CD"]]
         .merge(icbs[["ICB24CD", "ICB24CDH", "ICB24NM"]], on="ICB24CD")
@@ -71,20 +80,21 @@ def _write_csv(path, text: str):
 # The LSOA lookups: one row per sub-ICB and ICB vintage
 
 
-def test_2024_lookup_maps_106_sub_icbs_onto_42_icbs(lookup_2024_2026):
+def test_2024_lookup_maps_every_sub_icb_onto_its_icb(lookup_2024_2026, raw_2024_2026):
     mapping = sicbl_to_icb_map(lookup_2024_2026, "2024")
 
     assert list(lookup_2024_2026.columns) == list(LOOKUP_COLUMNS)
-    assert len(mapping) == 106
-    assert len(set(mapping.values())) == 42
+    raw = raw_2024_2026
+    assert mapping == dict(zip(raw["sicbl24_code"], raw["icb24_code"], strict=True))
     assert all(code.startswith("E38") for code in mapping)
     assert ambiguous_sicbls(lookup_2024_2026, "2024") == {}
 
 
-def test_lsoa_lookup_gives_rows_for_each_icb_vintage_it_holds(lookup_2024_2026):
+def test_lsoa_lookup_gives_rows_for_each_icb_vintage_it_holds(lookup_2024_2026, raw_2024_2026):
     per_vintage = lookup_2024_2026.groupby("vintage")["sicbl_code"].nunique().to_dict()
 
-    assert per_vintage == {"2024": 106, "2026": 106}
+    sub_icbs = raw_2024_2026["sicbl24_code"].nunique()
+    assert per_vintage == {"2024": sub_icbs, "2026": sub_icbs}
 
 
 def test_frimley_split_across_three_2026_icbs_is_ambiguous(shared_data, lookup_2024_2026):
@@ -97,8 +107,8 @@ def test_frimley_split_across_three_2026_icbs_is_ambiguous(shared_data, lookup_2
 
     assert ambiguous == {frimley[0]: ["E54000067", "E54000069", "E54000070"]}
     assert frimley[0] not in mapping
-    assert len(mapping) == 105
-    assert len(set(mapping.values())) == 36
+    assert len(mapping) == raw["sicbl24_code"].nunique() - 1
+    assert set(mapping.values()) == set(raw["icb26_code"])
 
 
 def test_icb_names_come_with_the_codes(shared_data, lookup_2024_2026):
@@ -110,12 +120,12 @@ def test_icb_names_come_with_the_codes(shared_data, lookup_2024_2026):
     assert dict(zip(rows["icb_code"], rows["icb_name"], strict=True)) == expected
 
 
-def test_2022_lookup_carries_the_old_surrey_and_sussex_codes(lookup_2022):
+def test_2022_lookup_carries_the_old_surrey_and_sussex_codes(shared_data, lookup_2022):
     mapping = sicbl_to_icb_map(lookup_2022, "2022")
+    raw = pd.read_csv(shared_data / LSOA11_LOOKUP, dtype="str")
 
     assert set(lookup_2022["vintage"]) == {"2022"}
-    assert len(mapping) == 106
-    assert len(set(mapping.values())) == 42
+    assert mapping == dict(zip(raw["sicbl22_code"], raw["icb22_code"], strict=True))
     assert {"E54000052", "E54000053"} <= set(mapping.values())
     assert not {"E54000063", "E54000064"} & set(mapping.values())
 
@@ -146,17 +156,17 @@ def test_ons_lookup_csv_gives_the_same_mapping_as_the_lsoa_lookup(ons_lookup_csv
     pd.testing.assert_frame_equal(lookup, from_lsoas.reset_index(drop=True), check_like=True)
 
 
-def test_ons_lookup_csv_gives_each_icb_its_nhs_region(ons_lookup_csv):
+def test_ons_lookup_csv_gives_each_icb_its_nhs_region(shared_data, ons_lookup_csv):
     regions = load_icb_to_region(ons_lookup_csv)
+    raw = pd.read_csv(ons_lookup_csv, dtype="str", encoding="utf-8-sig")
 
     assert list(regions.columns) == list(REGION_COLUMNS)
-    assert len(regions) == 42
-    assert regions["icb_code"].is_unique
-    assert regions["region_code"].nunique() == 7
+    assert sorted(regions["icb_code"]) == sorted(feature_table(shared_data / ICBS_2024)["ICB24CD"])
+    assert regions["region_code"].nunique() == len(feature_table(shared_data / REGIONS_2024))
     assert regions["region_code"].str.startswith("E40").all()
     assert set(regions["vintage"]) == {"2024"}
     london = regions.loc[regions["region_name"] == "London", "icb_code"]
-    assert len(london) == 5
+    assert set(london) == set(raw.loc[raw["NHSER24NM"] == "London", "ICB24CD"])
 
 
 def test_lookup_without_region_columns_is_refused_for_regions(shared_data):

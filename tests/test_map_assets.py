@@ -11,7 +11,6 @@ import folium.plugins
 import pytest
 
 from geo.maps.assets import (
-    NODE_MODULES,
     apply_assets,
     folium_asset_urls,
     inline_assets,
@@ -19,7 +18,7 @@ from geo.maps.assets import (
     npm_asset_files,
 )
 from geo.model.errors import InputError
-from tests.conftest import PROJECT_DIR, require
+from tests.factories import PROJECT_DIR, require_node_modules
 
 _LINK = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"')
 # The npm package and version each CDN URL of folium 0.20.0 names.
@@ -115,13 +114,6 @@ def test_apply_assets_modes():
     ] == ("https://maps.nhs.example/vendor/leaflet/dist/leaflet.js")
     with pytest.raises(InputError, match="ICS_MAP_ASSETS: 'offline' is not one of cdn, local"):
         apply_assets(folium.Map(tiles=None), "offline")
-
-
-def require_node_modules() -> None:
-    """Skip unless `npm ci` has installed the pinned assets (fail under CI)."""
-    require(
-        (NODE_MODULES / "leaflet" / "dist" / "leaflet.js").is_file(), "needs `npm ci` for Leaflet"
-    )
 
 
 def _package_and_version(url: str) -> tuple[str, str]:

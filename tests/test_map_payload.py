@@ -12,78 +12,13 @@ from shapely.geometry import LineString, Point
 
 from geo.maps.payload import read_site_payload, script_json, site_payload
 from geo.model.errors import InputError
-
-XSS = "<img src=x onerror=alert(1)>"
-
-
-def sites_frame(rows: list[dict]) -> gpd.GeoDataFrame:
-    """Assigned-site rows (lon/lat given as x/y) as a GeoDataFrame in EPSG:4326."""
-    frame = pd.DataFrame(rows)
-    geometry = [
-        None if pd.isna(x) else Point(x, y)
-        for x, y in zip(frame.pop("x"), frame.pop("y"), strict=True)
-    ]
-    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
-
-
-def site(name: str, x: float | None, y: float | None, **fields) -> dict:
-    """One assigned site with sensible defaults for the columns the map reads."""
-    return {
-        "site_name": name,
-        "x": x,
-        "y": y,
-        "provider_name": fields.pop("provider_name", "Acme Care Ltd"),
-        "sector": fields.pop("sector", "Independent"),
-        "service_type": fields.pop("service_type", "Care home service with nursing"),
-        "capacity": fields.pop("capacity", 40.0),
-        "planning_status": fields.pop("planning_status", "not engaged"),
-        "icb_code": fields.pop("icb_code", "E54000027"),
-        "icb_name": fields.pop("icb_name", "NHS North West London ICB"),
-        "official_icb_code": fields.pop("official_icb_code", "E54000027"),
-        "official_icb_agrees": fields.pop("official_icb_agrees", True),
-        "assignment": fields.pop("assignment", "inside"),
-        "assignment_reason": fields.pop("assignment_reason", "inside the ICB polygon"),
-        "border_distance_m": fields.pop("border_distance_m", 1234.0),
-        **fields,
-    }
-
-
-def synthetic_sites(n: int, seed: int = 7) -> gpd.GeoDataFrame:
-    """`n` sites scattered over England with CQC-like names, sectors and statuses."""
-    rng = np.random.default_rng(seed)
-    words = ["Oakwood", "Riverside", "Meadow", "Highfield", "The Elms", "Willow", "Abbey"]
-    kinds = ["Care Home", "Surgery", "Clinic", "Nursing Home", "Hospice"]
-    names = [f"{words[i % 7]} {kinds[i % 5]} {i}" for i in range(n)]
-    frame = pd.DataFrame(
-        {
-            "site_name": names,
-            "provider_name": [f"{words[i % 997 % 7]} Healthcare Ltd {i % 997}" for i in range(n)],
-            "sector": rng.choice(
-                ["NHS", "Local authority", "Independent", "Voluntary", "Unknown"], n
-            ),
-            "service_type": rng.choice(["Hospice services", "Doctors/GPs", "Dentist"], n),
-            "capacity": pd.array(
-                np.where(rng.random(n) < 0.2, np.nan, rng.integers(1, 120, n)), dtype="Float64"
-            ),
-            "planning_status": rng.choice(["engaged", "not engaged", "unknown"], n),
-            "icb_code": rng.choice(["E54000027", "E54000028", "E54000029"], n),
-            "icb_name": "NHS Somewhere ICB",
-            "assignment": "inside",
-            "border_distance_m": pd.array(rng.exponential(4000, n), dtype="Float64"),
-        }
-    )
-    points = gpd.points_from_xy(rng.uniform(-5.5, 1.7, n), rng.uniform(50.1, 55.7, n))
-    return gpd.GeoDataFrame(frame, geometry=points, crs="EPSG:4326")
+from tests.factories import CHESHIRE, XSS, site, sites_frame, synthetic_sites
 
 
 def test_every_field_survives_the_round_trip_with_strings_escaped():
     sites = sites_frame(
-        [
-            site(XSS, -0.1276, 51.5072, capacity=12.0, border_distance_m=2549.0),
-            site(
-                "St John's & St Mary's", -1.8904, 52.4862, sector="NHS", planning_status="engaged"
-            ),
-        ]
+        site(XSS, -0.1276, 51.5072, beds=12.0, border_distance_m=2549.0),
+        site("St John's & St Mary's", -1.8904, 52.4862, sector="NHS", status="engaged", beds=40.0),
     )
     decoded = read_site_payload(site_payload(sites)).sort_values("lat").reset_index(drop=True)
     assert decoded["site_name"].tolist() == [
@@ -96,12 +31,12 @@ def test_every_field_survives_the_round_trip_with_strings_escaped():
     assert decoded["planning_status"].tolist() == ["not engaged", "engaged"]
     assert decoded["capacity"].tolist() == [12.0, 40.0]
     assert decoded["border_distance_m"].tolist() == [2500.0, 1200.0]  # kept to 100 m, shown in km
-    assert decoded["icb_code"].tolist() == ["E54000027", "E54000027"]
+    assert decoded["icb_code"].tolist() == [CHESHIRE, CHESHIRE]
     assert decoded["official_icb_agrees"].tolist() == ["agrees", "agrees"]
 
 
 def test_raw_markup_never_reaches_the_script_json():
-    text = script_json(site_payload(sites_frame([site(XSS, -0.1, 51.5)])))
+    text = script_json(site_payload(sites_frame(site(XSS, -0.1, 51.5))))
     assert "<" not in text
     assert ">" not in text
     assert "&" not in text
@@ -110,7 +45,7 @@ def test_raw_markup_never_reaches_the_script_json():
 
 
 def test_template_braces_in_names_become_entities():
-    payload = site_payload(sites_frame([site("{{ 7*7 }} {% if %}", -0.1, 51.5)]))
+    payload = site_payload(sites_frame(site("{{ 7*7 }} {% if %}", -0.1, 51.5)))
     assert payload["strings"]["name"] == "&#123;&#123; 7*7 &#125;&#125; &#123;% if %&#125;"
 
 
@@ -124,7 +59,7 @@ def test_script_json_escapes_line_separators_and_round_trips():
 
 
 def test_sites_without_coordinates_are_counted_not_drawn():
-    sites = sites_frame([site("Here", -0.1, 51.5), site("Nowhere", None, None)])
+    sites = sites_frame(site("Here", -0.1, 51.5), site("Nowhere"))
     payload = site_payload(sites)
     assert (payload["count"], payload["unmapped"]) == (1, 1)
     assert read_site_payload(payload)["site_name"].tolist() == ["Here"]
@@ -145,14 +80,14 @@ def test_a_plain_frame_with_lat_lon_columns_is_accepted():
 
 
 def test_sites_in_british_national_grid_are_drawn_in_degrees():
-    sites = sites_frame([site("Trafalgar Square", -0.1281, 51.5080)]).to_crs(27700)
+    sites = sites_frame(site("Trafalgar Square", -0.1281, 51.5080)).to_crs(27700)
     decoded = read_site_payload(site_payload(sites))
     assert decoded.loc[0, ["lat", "lon"]].tolist() == pytest.approx([51.5080, -0.1281], abs=1e-5)
 
 
 def test_an_official_icb_that_differs_is_carried_with_its_code():
     sites = sites_frame(
-        [site("Border House", -0.1, 51.5, official_icb_code="E54000030", official_icb_agrees=False)]
+        site("Border House", -0.1, 51.5, official_icb_code="E54000030", official_icb_agrees=False)
     )
     decoded = read_site_payload(site_payload(sites))
     assert decoded.loc[0, "official_icb_differs"] == "E54000030"
@@ -160,7 +95,7 @@ def test_an_official_icb_that_differs_is_carried_with_its_code():
 
 
 def test_missing_optional_fields_decode_as_missing():
-    sites = sites_frame([site("Unknowns", -0.1, 51.5, capacity=np.nan, border_distance_m=np.nan)])
+    sites = sites_frame(site("Unknowns", -0.1, 51.5, beds=np.nan, border_distance_m=np.nan))
     sites["icb_code"] = pd.Series([pd.NA], dtype="string")
     decoded = read_site_payload(site_payload(sites))
     assert decoded["capacity"].isna().all()
@@ -169,16 +104,14 @@ def test_missing_optional_fields_decode_as_missing():
 
 
 def test_repeated_names_are_sent_once():
-    sites = sites_frame([site("Boots Pharmacy", -0.1 + i / 100, 51.5) for i in range(200)])
+    sites = sites_frame(*(site("Boots Pharmacy", -0.1 + i / 100, 51.5) for i in range(200)))
     payload = site_payload(sites)
     assert payload["strings"]["name"] == "Boots Pharmacy"
     assert read_site_payload(payload)["site_name"].eq("Boots Pharmacy").all()
 
 
 def test_fractional_capacity_keeps_one_decimal():
-    sites = sites_frame(
-        [site("Half", -0.1, 51.5, capacity=2.5), site("Whole", 0.1, 51.5, capacity=3.0)]
-    )
+    sites = sites_frame(site("Half", -0.1, 51.5, beds=2.5), site("Whole", 0.1, 51.5, beds=3.0))
     decoded = read_site_payload(site_payload(sites)).sort_values("lon")
     assert decoded["capacity"].tolist() == [2.5, 3.0]
 
@@ -198,7 +131,7 @@ def test_ten_thousand_sites_cost_under_twenty_bytes_each_besides_their_text():
 
 
 def test_an_empty_selection_gives_an_empty_payload():
-    payload = site_payload(sites_frame([site("A", -0.1, 51.5)]).iloc[:0])
+    payload = site_payload(sites_frame(site("A", -0.1, 51.5)).iloc[:0])
     assert (payload["count"], payload["unmapped"]) == (0, 0)
     assert read_site_payload(payload).empty
 
@@ -207,17 +140,15 @@ def test_an_empty_selection_gives_an_empty_payload():
     ("change", "message"),
     [
         ({"sector": "Private"}, "column sector has 1 values outside NHS, Local authority"),
-        ({"planning_status": "maybe"}, "column planning_status has 1 values outside engaged"),
+        ({"status": "maybe"}, "column planning_status has 1 values outside engaged"),
         ({"assignment": "somewhere"}, "column assignment has 1 values outside inside"),
-        ({"capacity": -3.0}, "column capacity has 1 negative values (rows 0)"),
-        ({"y": 95.0}, "coordinates out of range (rows 0)"),
+        ({"beds": -3.0}, "column capacity has 1 negative values (rows 0)"),
+        ({"lat": 95.0}, "coordinates out of range (rows 0)"),
     ],
 )
 def test_bad_values_raise_naming_column_and_row(change, message):
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        site_payload(
-            sites_frame([site("A", change.pop("x", -0.1), change.pop("y", 51.5), **change)])
-        )
+        site_payload(sites_frame(site("A", **{"lon": -0.1, "lat": 51.5, **change})))
 
 
 def test_line_geometries_are_refused():

@@ -24,8 +24,7 @@ from geo.maps.events import MapEvent, parse_map_event
 from geo.maps.payload import read_site_payload, site_payload
 from geo.model.errors import InputError
 from geo.model.sectors import SECTOR_COLOURS
-from tests.conftest import require
-from tests.test_map_payload import XSS, site, sites_frame
+from tests.factories import XSS, embedded_payload, require_node_modules, site, sites_frame
 
 A, B, C = "E54000027", "E54000028", "E54000029"
 
@@ -59,11 +58,9 @@ def metrics() -> pd.DataFrame:
 def sites() -> gpd.GeoDataFrame:
     """An XSS-named independent site not engaged, an engaged NHS site and one without coordinates."""
     return sites_frame(
-        [
-            site(XSS, -0.5, 51.5),
-            site("Royal Infirmary", 0.5, 51.5, sector="NHS", planning_status="engaged", icb_code=B),
-            site("Lost Lodge", None, None, sector="Voluntary"),
-        ]
+        site(XSS, -0.5, 51.5, icb=A),
+        site("Royal Infirmary", 0.5, 51.5, sector="NHS", status="engaged", icb=B),
+        site("Lost Lodge", sector="Voluntary", icb=A),
     )
 
 
@@ -80,12 +77,6 @@ def geojson_features(html: str) -> list[dict]:
         data, _ = decoder.raw_decode(html, match.end() - 1)
         features += data["features"]
     return features
-
-
-def embedded_payload(html: str) -> dict:
-    """The site payload our canvas layer was given."""
-    match = re.search(r"IcsMap\.sitesLayer\(\s*(\{.*?\}),\s*\{", html, re.DOTALL)
-    return json.loads(match.group(1))
 
 
 def test_boundary_layer_carries_every_icb_code(page):
@@ -177,7 +168,7 @@ def test_the_map_loads_leaflet_only(page):
 
 
 def test_local_assets_leave_no_cdn_link(icbs, metrics, sites):
-    require(npm_leaflet_installed(), "needs `npm ci` for Leaflet")
+    require_node_modules()
     html = build_map(icbs, metrics, sites, assets="local", tiles=None).get_root().render()
     links = re.findall(r'<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"', html)
     assert len(links) == 2
@@ -313,7 +304,8 @@ def test_real_boundaries_and_hospitals_render(shared_data):
     assert sorted(f["properties"]["code"] for f in geojson_features(html)) == sorted(icbs["code"])
     decoded = read_site_payload(embedded_payload(html))
     assert len(decoded) == len(hospitals)  # the 3 Welsh sites too: drawn, outside every ICB
-    assert decoded["sector"].value_counts().to_dict() == {"NHS": 755, "Independent": 458}
+    expected = hospitals["sector_normalised"].value_counts().to_dict()
+    assert decoded["sector"].value_counts().to_dict() == expected
 
 
 def test_parse_map_event_reads_a_click_on_an_icb():
@@ -379,13 +371,6 @@ def test_parse_map_event_ignores_regions_and_garbage():
         "bounds": [[51, 0], [52, 1]],
     }
     assert parse_map_event(returned) == MapEvent()
-
-
-def npm_leaflet_installed() -> bool:
-    """Whether `npm ci` has installed Leaflet."""
-    from geo.maps.assets import NODE_MODULES
-
-    return (NODE_MODULES / "leaflet" / "dist" / "leaflet.js").is_file()
 
 
 def _render(group) -> str:

@@ -19,9 +19,7 @@ from geo.store import backends as store_sql
 from geo.store.versions import open_store
 from geo.testing import postcodes_server as fake
 from geo.testing.publisher_files import make_cqc_hsca_rows, write_cqc_hsca_ods
-from tests.test_cli import run_cli
-
-CQC_FILE = "01_November_2026_HSCA_Active_Locations.csv"
+from tests.factories import CQC_FIXTURE, CQC_FIXTURE_UNUSABLE, cqc_fixture_ids, run_cli
 
 
 @pytest.fixture
@@ -32,7 +30,7 @@ def store(data_dir):
 
 @pytest.fixture
 def cqc_file(fixtures_dir):
-    return fixtures_dir / CQC_FILE
+    return fixtures_dir / CQC_FIXTURE
 
 
 def _rows_in(path) -> int:
@@ -57,7 +55,8 @@ def test_a_cqc_file_is_judged_row_by_row_and_the_counts_add_up_to_its_rows(cqc_f
     prepared = publishing.prepare(cqc_file, "sites")
     counts = prepared.counts
     assert counts["accepted"] + counts["warned"] + counts["rejected"] == _rows_in(cqc_file)
-    assert counts["rejected"] == prepared.report.counts["rejected"] > 0
+    assert counts["rejected"] == prepared.report.counts["rejected"]
+    assert prepared.report.rejected["site_id"].tolist() == list(CQC_FIXTURE_UNUSABLE)
     assert len(prepared.table) == counts["accepted"] + counts["warned"]
     assert prepared.dataset == workspace.SITES
     assert prepared.fmt == "cqc"
@@ -107,7 +106,7 @@ def test_a_published_cqc_file_is_what_every_page_then_analyses(cqc_file, store, 
     assert (version.dataset, version.version, version.author) == ("sites", 1, "alice")
     assert version.counts == prepared.counts
     assert version.meta["publisher"] == "Care Quality Commission"
-    assert version.file_name == CQC_FILE
+    assert version.file_name == CQC_FIXTURE
     analysis = workspace.analyse("2024", store)
     assert analysis.metrics["sites_total"].sum() == len(prepared.table)
     assert "sites v1" in analysis.provenance["version"].tolist()
@@ -235,11 +234,11 @@ def test_a_new_boundary_vintage_in_another_crs_is_published_as_its_own_dataset(
     assert publishing.recognise_upload(path, "boundaries").fmt == "ons"
     prepared = publishing.prepare(path, "boundaries", vintage="2027")
     assert prepared.dataset == "boundaries-icb-2027"
-    assert prepared.counts["accepted"] + prepared.counts["warned"] == 42
+    assert prepared.counts["accepted"] + prepared.counts["warned"] == len(layer)
     publishing.publish(prepared, store, author="alice")
     loaded = store.load("boundaries-icb-2027")
     assert loaded.crs.to_epsg() == 4326
-    assert len(loaded) == 42
+    assert len(loaded) == len(layer)
     assert "2027" in workspace.vintages(store)
 
 
@@ -280,18 +279,22 @@ def cli_env(data_dir):
     return env
 
 
-def test_cli_publish_prints_the_summary_and_the_new_version(cqc_file, cli_env, tmp_path):
+def test_cli_publish_prints_the_summary_and_the_new_version(
+    cqc_file, fixtures_dir, cli_env, tmp_path
+):
+    rows, unusable = len(cqc_fixture_ids(fixtures_dir)), len(CQC_FIXTURE_UNUSABLE)
     rejected = tmp_path / "rejected.csv"
     result = run_cli(
         "publish", str(cqc_file), "--kind", "sites", "--rejected", str(rejected), env=cli_env
     )
     assert result.returncode == 0, result.stderr
     assert (
-        f"{CQC_FILE}: 11 rows: 9 accepted, 0 accepted with a warning, 2 rejected" in result.stdout
+        f"{CQC_FIXTURE}: {rows} rows: {rows - unusable} accepted, 0 accepted with a warning,"
+        f" {unusable} rejected" in result.stdout
     )
     assert "rejected row 9: lat/lon look swapped" in result.stdout
-    assert "published sites v1 (9 rows) by cron" in result.stdout
-    assert len(pd.read_csv(rejected, encoding="utf-8-sig")) == 2
+    assert f"published sites v1 ({rows - unusable} rows) by cron" in result.stdout
+    assert len(pd.read_csv(rejected, encoding="utf-8-sig")) == unusable
 
 
 def test_cli_publish_exits_1_when_nothing_could_be_published(cli_env, tmp_path):
@@ -311,8 +314,9 @@ def test_cli_publish_exits_2_with_one_line_on_bad_input(cli_env, tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_cli_revert_and_versions_keep_an_audit_log(cqc_file, cli_env, store):
+def test_cli_revert_and_versions_keep_an_audit_log(cqc_file, fixtures_dir, cli_env, store):
     prepared = publishing.prepare(cqc_file, "sites")
+    published = len(cqc_fixture_ids(fixtures_dir)) - len(CQC_FIXTURE_UNUSABLE)
     for author in ("alice", "carol"):
         publishing.publish(prepared, store, author=author)
     missing = run_cli("revert", "--dataset", "sites", "--version", "7", env=cli_env)
@@ -320,7 +324,7 @@ def test_cli_revert_and_versions_keep_an_audit_log(cqc_file, cli_env, store):
     assert "has no version 7" in missing.stderr
     reverted = run_cli("revert", "--dataset", "sites", "--version", "1", env=cli_env)
     assert reverted.returncode == 0, reverted.stderr
-    assert "sites v3: back to the rows of v1 (9 rows), by cron" in reverted.stdout
+    assert f"sites v3: back to the rows of v1 ({published} rows), by cron" in reverted.stdout
     log = run_cli("versions", "--dataset", "sites", env=cli_env)
     assert log.returncode == 0
     header, *lines = log.stdout.strip().splitlines()

@@ -14,7 +14,7 @@ from geo.analysis.pipeline import Analysis
 from geo.briefing import documents as reports
 from geo.fetch import sources
 from geo.model.errors import InputError
-from tests.test_cli import run_cli
+from tests.factories import feature_table, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +35,14 @@ def analysis(cached_dir):
         return workspace.analyse("2024", None)
 
 
-def test_areas_are_england_then_the_seven_regions_then_every_icb(analysis):
+def test_areas_are_england_then_the_seven_regions_then_every_icb(analysis, shared_data):
+    regions = feature_table(shared_data / "nhs_england_regions_2024_01_bgc.geojson")
+    icbs = feature_table(shared_data / "icb_2024_04_from_lsoa21_bsc.geojson")
     choices = reports.area_choices(analysis)
     codes = list(choices)
     assert codes[0] == "england"
-    assert sum(code.startswith("E40") for code in codes) == 7
-    assert sum(code.startswith("E54") for code in codes) == 42
+    assert sorted(code for code in codes if code.startswith("E40")) == sorted(regions["NHSER24CD"])
+    assert sorted(code for code in codes if code.startswith("E54")) == sorted(icbs["ICB24CD"])
 
 
 def test_an_icb_pdf_states_the_sites_the_metrics_count(analysis):
@@ -75,7 +77,7 @@ def test_an_unknown_area_is_refused_with_examples(analysis):
 
 
 def test_the_cli_writes_the_national_deck_with_one_slide_per_icb_and_a_summary(
-    cached_dir, tmp_path
+    cached_dir, shared_data, tmp_path
 ):
     out = tmp_path / "england.pptx"
     env = {"ICS_DATA_DIR": str(cached_dir), "PATH": "/usr/bin:/bin"}
@@ -84,7 +86,8 @@ def test_the_cli_writes_the_national_deck_with_one_slide_per_icb_and_a_summary(
     )
     assert result.returncode == 0, result.stderr
     slides = Presentation(str(out)).slides
-    assert len(slides) == 36 + 1
+    icbs = feature_table(shared_data / "icb_2026_04_reconstructed_from_lsoa21_bsc.geojson")
+    assert len(slides) == len(icbs) + 1
     first = " ".join(shape.text_frame.text for shape in slides[0].shapes if shape.has_text_frame)
     assert "England" in first
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from geo.model import settings
-from tests.conftest import PROJECT_DIR
+from tests.factories import PROJECT_DIR
 
 
 def test_every_setting_is_documented_in_the_readme_settings_table():

@@ -22,8 +22,16 @@ from geo.model.errors import InputError
 from geo.model.providers import CANONICAL_DTYPES
 from geo.store import backends as store_sql
 from geo.store.versions import KINDS, Store, open_store
-from tests.conftest import require
-from tests.geometries import BOW_TIE, EMPTY, LINE, MULTIPART, POINT, WITH_HOLE, boundary_frame
+from tests.factories import (
+    BOW_TIE,
+    EMPTY,
+    LINE,
+    MULTIPART,
+    POINT,
+    WITH_HOLE,
+    boundary_frame,
+    require,
+)
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 COUNTS = {"accepted": 3, "warned": 1, "rejected": 2}
@@ -614,7 +622,7 @@ def _current_geometry(url: str, dataset: str) -> list:
             " WHERE dataset = %s ORDER BY row_number",
             (dataset,),
         ).fetchall()
-    assert all(srid in (4326, None) for _, srid, _ in rows)
+    assert [srid for _, srid, _ in rows] == [None if wkb is None else 4326 for _, _, wkb in rows]
     return [shapely.from_wkb(bytes(wkb)) if wkb is not None else None for _, _, wkb in rows]
 
 

@@ -15,10 +15,16 @@ from geo.fetch import sources
 from geo.io import recognise
 from geo.publish import publishing
 from geo.store.versions import open_store
-from tests.conftest import PROJECT_DIR
+from tests.factories import (
+    CQC_FIXTURE,
+    CQC_FIXTURE_UNUSABLE,
+    PROJECT_DIR,
+    cqc_fixture_ids,
+    feature_table,
+)
 
+pytestmark = pytest.mark.usefixtures("apptest_runs_like_a_served_app")
 DASHBOARD = str(PROJECT_DIR / "dashboard.py")
-CQC_FILE = "01_November_2026_HSCA_Active_Locations.csv"
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +55,7 @@ def _errors(app: AppTest) -> str:
 
 def _publish_cqc(fixtures_dir, author: str) -> None:
     with open_store() as store:
-        prepared = publishing.prepare(fixtures_dir / CQC_FILE, "sites")
+        prepared = publishing.prepare(fixtures_dir / CQC_FIXTURE, "sites")
         publishing.publish(prepared, store, author=author)
 
 
@@ -67,12 +73,13 @@ def test_the_analyst_pages_are_in_the_navigation_unless_uploads_are_switched_off
 
 
 def test_a_cqc_file_shows_counts_that_add_up_the_rows_and_a_publish_button(data_dir, fixtures_dir):
-    app = _upload(_page("upload"), CQC_FILE, (fixtures_dir / CQC_FILE).read_bytes())
+    rows, unusable = len(cqc_fixture_ids(fixtures_dir)), len(CQC_FIXTURE_UNUSABLE)
+    app = _upload(_page("upload"), CQC_FIXTURE, (fixtures_dir / CQC_FIXTURE).read_bytes())
     assert "CQC HSCA Active Locations" in " ".join(m.value for m in app.markdown)
     app.button(key="upload-check").click().run()
     assert not app.exception
     counts = {metric.label: int(metric.value) for metric in app.metric}
-    assert counts == {"Accepted": 9, "With warnings": 0, "Rejected": 2}
+    assert counts == {"Accepted": rows - unusable, "With warnings": 0, "Rejected": unusable}
     rows = app.dataframe[0].value
     assert len(rows) == sum(counts.values())
     assert set(rows["status"]) == {"accepted", "rejected"}
@@ -88,7 +95,7 @@ def test_an_upload_is_sniffed_once_from_recognition_to_the_check(
     monkeypatch.setattr(
         recognise, "sniff", lambda *a, **kw: sniffed.append(a[0]) or sniff(*a, **kw)
     )
-    app = _upload(_page("upload"), CQC_FILE, (fixtures_dir / CQC_FILE).read_bytes())
+    app = _upload(_page("upload"), CQC_FIXTURE, (fixtures_dir / CQC_FIXTURE).read_bytes())
     app.button(key="upload-check").click().run()
     assert not app.exception
     assert sum(int(metric.value) for metric in app.metric) == 11
@@ -96,11 +103,12 @@ def test_an_upload_is_sniffed_once_from_recognition_to_the_check(
 
 
 def test_the_rows_can_be_filtered_by_status(data_dir, fixtures_dir):
-    app = _upload(_page("upload"), CQC_FILE, (fixtures_dir / CQC_FILE).read_bytes())
+    app = _upload(_page("upload"), CQC_FIXTURE, (fixtures_dir / CQC_FIXTURE).read_bytes())
     app.button(key="upload-check").click().run()
     app.multiselect(key="upload-show").set_value(["rejected"]).run()
     rows = app.dataframe[0].value
-    assert list(rows["row"]) == [8, 9]
+    ids = cqc_fixture_ids(fixtures_dir)
+    assert list(rows["row"]) == [ids.index(site_id) + 1 for site_id in CQC_FIXTURE_UNUSABLE]
     assert rows["reason"].str.len().gt(0).all()
 
 
@@ -115,13 +123,15 @@ def test_a_file_that_cannot_be_read_shows_one_error_and_no_traceback(data_dir):
 def test_an_ods_report_without_coordinates_is_checked_but_cannot_be_published(
     data_dir, fixtures_dir
 ):
-    app = _upload(_page("upload"), "ets.csv", (fixtures_dir / "ets.csv").read_bytes())
+    content = (fixtures_dir / "ets.csv").read_bytes()
+    rows = len(content.splitlines())  # an NHS ODS report has no header row
+    app = _upload(_page("upload"), "ets.csv", content)
     assert "NHS ODS report" in " ".join(m.value for m in app.markdown)
     app.button(key="upload-check").click().run()
     assert not app.exception
     counts = {metric.label: int(metric.value) for metric in app.metric}
-    assert counts == {"Accepted": 0, "With warnings": 0, "Rejected": 5}
-    assert "nothing to publish: all 5 rows of ets.csv were rejected" in app.warning[0].value
+    assert counts == {"Accepted": 0, "With warnings": 0, "Rejected": rows}
+    assert f"nothing to publish: all {rows} rows of ets.csv were rejected" in app.warning[0].value
     assert "upload-publish" not in [button.key for button in app.button]
 
 
@@ -129,14 +139,15 @@ def test_a_boundary_file_of_a_new_vintage_is_published_under_its_own_name(data_d
     app = _page("upload")
     app.radio(key="upload-kind").set_value("Boundary file").run()
     content = (shared_data / "icb_2022_07_buc.geojson").read_bytes()
+    icbs = len(feature_table(shared_data / "icb_2022_07_buc.geojson"))
     _upload(app, "icb_2027.geojson", content, kind="boundaries")
     assert "ONS ICB boundaries" in " ".join(m.value for m in app.markdown)
     app.text_input(key="upload-vintage").input("2027").run()
     app.button(key="upload-check").click().run()
-    assert sum(int(metric.value) for metric in app.metric) == 42
+    assert sum(int(metric.value) for metric in app.metric) == icbs
     app.button(key="upload-publish").click().run()
     assert not app.exception
-    assert "Published boundaries-icb-2027 version 1 (42 rows)" in app.success[0].value
+    assert f"Published boundaries-icb-2027 version 1 ({icbs} rows)" in app.success[0].value
 
 
 def test_a_damaged_spreadsheet_is_named_as_soon_as_it_is_uploaded(data_dir):
@@ -165,24 +176,25 @@ def test_a_generic_list_gets_column_suggestions_and_a_preview(data_dir, fixtures
     assert list(preview.columns) == list(pd.read_csv(fixtures_dir / "validation_provider_list.csv"))
     app.button(key="upload-check").click().run()
     counts = [int(metric.value) for metric in app.metric]
-    assert sum(counts) == 16
+    assert sum(counts) == len(pd.read_csv(fixtures_dir / "validation_provider_list.csv"))
 
 
 def test_publishing_on_the_page_is_what_the_home_page_then_shows(
     data_dir, fixtures_dir, shared_data
 ):
     sources.fetch_from_dir(shared_data)
-    app = _upload(_page("upload"), CQC_FILE, (fixtures_dir / CQC_FILE).read_bytes())
+    app = _upload(_page("upload"), CQC_FIXTURE, (fixtures_dir / CQC_FIXTURE).read_bytes())
     app.button(key="upload-check").click().run()
     app.text_input(key="author").input("Ada").run()
     app.button(key="upload-publish").click().run()
     assert not app.exception
-    assert "Published sites version 1 (9 rows) by Ada" in app.success[0].value
+    usable = len(cqc_fixture_ids(fixtures_dir)) - len(CQC_FIXTURE_UNUSABLE)
+    assert f"Published sites version 1 ({usable} rows) by Ada" in app.success[0].value
     home = AppTest.from_file(DASHBOARD, default_timeout=120)
     home.query_params["vintage"] = "2024"
     home.run()
     metrics, provenance = home.dataframe[0].value, home.dataframe[1].value
-    assert metrics["sites_total"].sum() == 9
+    assert metrics["sites_total"].sum() == usable
     assert "sites v1" in provenance["version"].tolist()
 
 
@@ -194,7 +206,7 @@ def test_the_versions_page_lists_the_audit_log_and_reverts(data_dir, fixtures_di
     log = app.dataframe[1].value
     assert list(log["version"]) == [2, 1]
     assert list(log["author"]) == ["bob", "alice"]
-    assert set(log["file_name"]) == {CQC_FILE}
+    assert set(log["file_name"]) == {CQC_FIXTURE}
     app.text_input(key="author").input("carol").run()
     app.button(key="versions-revert").click().run()
     assert not app.exception
