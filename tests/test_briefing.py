@@ -1,4 +1,4 @@
-"""Tests for geo/briefing.py: the figures, sentences and caveats of a board briefing."""
+"""Tests for geo/briefing/facts.py: the figures, sentences and caveats of a board briefing."""
 
 from __future__ import annotations
 

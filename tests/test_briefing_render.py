@@ -1,6 +1,6 @@
 """Tests for the briefing renderers: static map and chart, HTML, PDF and PowerPoint.
 
-Covers geo/briefing_render.py, geo/briefing_pdf.py and geo/briefing_pptx.py: the three
+Covers geo/briefing/images.py, geo/briefing/pdf.py and geo/briefing/slides.py: the three
 render one `Briefing`, so the tests check that each carries the same figures.
 """
 

@@ -1,4 +1,4 @@
-"""Tests for geo/briefing_text.py: numbers and counts as a board paper writes them."""
+"""Tests for geo/briefing/text.py: numbers and counts as a board paper writes them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests for geo/catalogue.py: the cache manifest (provenance, preferences, what is missing)."""
+"""Tests for geo/fetch/catalogue.py: the cache manifest (provenance, preferences, what is missing)."""
 
 from __future__ import annotations
 

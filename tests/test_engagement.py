@@ -1,4 +1,4 @@
-"""Tests for geo/engagement.py: reading engagement lists and applying them to sites."""
+"""Tests for geo/analysis/engagement.py: reading engagement lists and applying them to sites."""
 
 from __future__ import annotations
 

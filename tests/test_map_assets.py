@@ -1,4 +1,4 @@
-"""Tests for geo/map_assets.py: every asset folium asks for has a pinned local copy, and links move."""
+"""Tests for geo/maps/assets.py: every asset folium asks for has a pinned local copy, and links move."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests for geo/map_codec.py: the payload's integers survive packing, whatever their size."""
+"""Tests for geo/maps/codec.py: the payload's integers survive packing, whatever their size."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests for geo/map_payload.py: every site arrives in the browser, escaped, in a few bytes."""
+"""Tests for geo/maps/payload.py: every site arrives in the browser, escaped, in a few bytes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests for geo/maps.py: the rendered map carries every ICB, legend, colour and escaped name."""
+"""Tests for geo/maps/build.py: the rendered map carries every ICB, legend, colour and escaped name."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests for geo/metrics.py: every site is counted once, and the shares say what they rest on."""
+"""Tests for geo/analysis/metrics.py: every site is counted once, and the shares say what they rest on."""
 
 from __future__ import annotations
 

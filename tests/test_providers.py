@@ -1,5 +1,5 @@
-"""Tests for geo/providers.py and the geo/sectors.py names it re-exports: CQC sector rules,
-label normalising, the canonical table."""
+"""Tests for geo/model/providers.py and geo/model/sectors.py: CQC sector rules, label
+normalising, the canonical table."""
 
 from __future__ import annotations
 

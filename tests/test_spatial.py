@@ -1,4 +1,4 @@
-"""Tests for geo/spatial.py: every site comes back with an ICB or a reason, never twice or lost."""
+"""Tests for geo/analysis/spatial.py: every site comes back with an ICB or a reason, never twice or lost."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Benchmark sections 'upload' and 'geocode': publisher-sized files, each run in a fresh process.
 
 The CQC file (57,000 rows × 122 columns, as CSV and as ODS) is written with
-tests/publisher_files.py from the synthetic sites; the ONSPD-format postcode
+geo/testing/publisher_files.py from the synthetic sites; the ONSPD-format postcode
 directory (about 2.7 million rows, the 2023 header of 53 columns) is written
 here. Each measured job runs in its own Python process (geo.bench.child), so its
 peak memory (VmHWM) is its own.
@@ -119,7 +119,7 @@ def geocode_section(work: Path, *, quick: bool) -> Section:
 
 _UPLOAD_ABOUT = (
     "A CQC HSCA Active Locations file of {rows:,} rows × 122 columns (the real file's shape; "
-    "written by tests/publisher_files.py, locations and names from the synthetic sites, the "
+    "written by geo/testing/publisher_files.py, locations and names from the synthetic sites, the "
     "five kinds of location cycling), as CSV and as ODS (README, HSCA_Active_Locations and "
     "Dual_Registration_Locations sheets; typed cells). Each is run 3 times, each in a fresh Python "
     "process (the table shows the run with the median total, and the highest peak): `publishing.prepare` (read, recognise, classify sectors, validate every row), "
@@ -196,12 +196,12 @@ def _write_cqc_files(sites: pd.DataFrame, work: Path) -> dict[str, Path]:
 
 
 def _publisher_files():
-    """tests/publisher_files.py, which writes the publishers' formats (a developer checkout has it)."""
+    """geo/testing/publisher_files.py, which writes the publishers' formats (a developer checkout has it)."""
     try:
         from geo.testing import publisher_files
     except ImportError as error:
         raise InputError(
-            f"the upload benchmark writes its CQC file with tests/publisher_files.py, "
+            f"the upload benchmark writes its CQC file with geo/testing/publisher_files.py, "
             f"which is missing from {PROJECT_DIR} ({error})"
         ) from None
     return publisher_files
@@ -282,7 +282,7 @@ def _onspd_header() -> tuple[str, ...]:
         from geo.testing.postcodes_server import EDITIONS
     except ImportError as error:
         raise InputError(
-            f"the geocode benchmark needs tests/postcodes_server.py ({error})"
+            f"the geocode benchmark needs geo/testing/postcodes_server.py ({error})"
         ) from None
     return EDITIONS["onspd_2023"]
 

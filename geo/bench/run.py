@@ -281,7 +281,7 @@ def _briefing_analysis(world: _World, count: int, icbs: gpd.GeoDataFrame) -> Ana
     progress(f"briefing: analysing {count:,} sites")
     provenance = pd.DataFrame(
         [
-            ("Provider sites", "geo/bench_sites.py", "benchmark", "", "synthetic", "sites"),
+            ("Provider sites", "geo/bench/sites.py", "benchmark", "", "synthetic", "sites"),
             ("ICB boundaries 2023", ICB_FILE, "ONS", "2023-04", "shared data", "icb"),
             ("NHS England regions", REGION_FILE, "ONS", "2024-01", "shared data", "nhser"),
         ],

@@ -1,7 +1,8 @@
 """Postcodes and grid references to latitude/longitude: offline from ONSPD/NSPL, online via postcodes.io.
 
-The postcodes.io client lives in `geo.geocode.postcodes_io`, which builds on the statuses defined
-here; its public names are still importable from this module.
+`geocode_sites` places a provider list: offline first, then (when allowed) online through
+`geo.geocode.postcodes_io` for what the file did not hold. The statuses both report are
+the vocabulary of `geo.model.postcodes`.
 """
 
 from __future__ import annotations

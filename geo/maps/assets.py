@@ -164,7 +164,7 @@ def _rewritten(links: list[tuple[str, str]], locate) -> list[tuple[str, str]]:
         else:
             raise InputError(
                 f"map asset {name}: no local copy of {url}; pin it in package.json "
-                "and geo/map_assets.py, or use ICS_MAP_ASSETS=cdn"
+                "and geo/maps/assets.py, or use ICS_MAP_ASSETS=cdn"
             )
     return kept
 
