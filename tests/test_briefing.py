@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from geo.analysis.metrics import MOSTLY_UNKNOWN, NO_STATUS_KNOWN, gap_metrics
 from geo.briefing.facts import Briefing, briefing_facts
 from geo.model.errors import InputError
 from geo.model.sectors import SECTORS, sector_slug
@@ -24,6 +25,7 @@ def metrics_row(code: str, name: str, **figures) -> dict:
     row.update(sites_total=0, iv_sites=0, iv_sites_capacity_missing=0)
     row.update(capacity_total=0.0, iv_capacity=0.0)
     row.update(iv_not_engaged_share=pd.NA, iv_share_unknown=pd.NA, rank=pd.NA)
+    row.update(share_not_known_reason=pd.NA)
     row.update(figures)
     return row
 
@@ -75,7 +77,6 @@ def three_icbs() -> pd.DataFrame:
 
 
 def facts(metrics, sites=None, area=CHESHIRE, **options) -> Briefing:
-    options.setdefault("engagement_loaded", True)
     return briefing_facts(metrics, sites if sites is not None else sites_frame(), area, **options)
 
 
@@ -145,15 +146,51 @@ def test_one_site_not_engaged_is_singular():
     )
 
 
-def test_without_an_engagement_list_no_share_is_claimed(three_icbs):
-    briefing = facts(three_icbs, engagement_loaded=False)
+def unlisted_row(code, name, **more) -> dict:
+    """An ICB whose I+V sites all have an unknown planning status, as gap_metrics gives it."""
+    return metrics_row(
+        code, name, sites_total=15, sites_nhs=5, sites_independent=10, iv_sites=10,
+        iv_sites_unknown=10, iv_share_unknown=1.0, share_basis="sites",
+        share_not_known_reason=NO_STATUS_KNOWN, **more,
+    )  # fmt: skip
+
+
+def test_without_an_engagement_list_no_share_is_claimed():
+    metrics = metrics_frame(unlisted_row(CHESHIRE, "Cheshire"), unlisted_row(LANCS, "Lancs"))
+
+    briefing = facts(metrics, sites_frame(site("Acorn Care", status="unknown")))
 
     assert "%" not in " ".join(briefing.sentences)
     assert dict(briefing.headlines)["Share not engaged"] == "not known (no engagement list)"
+    assert dict(briefing.headlines)["I+V sites not engaged in planning"] == (
+        "not known (no engagement list)"
+    )
     assert "Rank" not in dict(briefing.headlines)
-    assert briefing.caveats[0].startswith("No engagement list is loaded")
+    assert briefing.caveats[0].startswith("No engagement list covers this ICS")
     assert briefing.top_providers_title.endswith("(planning status not known)")
-    assert briefing.map_alt.endswith("; no engagement list is loaded.")
+    assert list(briefing.top_providers["provider_name"]) == ["Acorn Care"]
+    assert briefing.map_alt.endswith("; no engagement list covers it.")
+
+
+def test_a_share_resting_on_too_little_known_status_is_not_known_and_says_why():
+    mostly_unknown = metrics_row(
+        CHESHIRE, "Cheshire", sites_total=10, sites_independent=10, iv_sites=10,
+        iv_sites_not_engaged=2, iv_sites_engaged=1, iv_sites_unknown=7, capacity_total=100.0,
+        capacity_independent=100.0, iv_capacity=100.0, iv_capacity_not_engaged=20.0,
+        iv_capacity_engaged=8.0, iv_capacity_unknown=72.0, iv_share_unknown=0.72,
+        share_basis="capacity", share_not_known_reason=MOSTLY_UNKNOWN,
+    )  # fmt: skip
+
+    briefing = facts(metrics_frame(mostly_unknown))
+
+    expected = "not known (planning status unknown for 72% of I+V beds)"
+    assert dict(briefing.headlines)["Share not engaged"] == expected
+    assert dict(briefing.headlines)["I+V sites not engaged in planning"] == "2"
+    assert "Rank" not in dict(briefing.headlines)
+    assert f"The share of independent and voluntary care outside its planning is {expected}." in (
+        briefing.sentences
+    )
+    assert any("with more than 50% unknown, no share is given" in c for c in briefing.caveats)
 
 
 def test_missing_numbers_never_print_as_nan():
@@ -378,3 +415,33 @@ def test_sector_table_has_every_sector_in_order(three_icbs):
 
     assert list(table["sector"]) == list(SECTORS)
     assert list(table["sites"]) == [5, 0, 10, 0, 0]
+
+
+# --- the briefing and the metrics agree ----------------------------------------------------------
+
+
+def test_briefing_says_not_known_exactly_where_the_metrics_give_no_share():
+    icbs = pd.DataFrame({"code": [CHESHIRE, LANCS, YORKS], "name": ["Ches", "Lancs", "Yorks"]})
+    sites = sites_frame(
+        site("Known Care", icb=CHESHIRE, beds=30), site("Listed Care", icb=CHESHIRE,
+        status="engaged", beds=10), site("Few Known", icb=LANCS, beds=10),
+        site("Most Unknown", icb=LANCS, status="unknown", beds=40),
+        site("Unlisted", icb=YORKS, status="unknown", beds=5),
+    )  # fmt: skip
+    metrics = gap_metrics(sites, icbs.assign(vintage="2024"))
+
+    shares = {
+        code: dict(facts(metrics, sites, area=code).headlines)["Share not engaged"]
+        for code in (CHESHIRE, LANCS, YORKS)
+    }
+
+    assert metrics.set_index("icb_code")["iv_not_engaged_share"].notna().tolist() == [
+        True, False, False, False,
+    ]  # fmt: skip
+    assert shares == {
+        CHESHIRE: "75% of I+V beds",
+        LANCS: "not known (planning status unknown for 80% of I+V beds)",
+        YORKS: "not known (no engagement list)",
+    }
+    england = dict(facts(metrics, sites, area="england").headlines)["Share not engaged"]
+    assert england == "42% of I+V beds"  # 40 of 95 beds; 45 unknown, within MAX_UNKNOWN_SHARE
