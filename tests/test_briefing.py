@@ -6,7 +6,9 @@ import pandas as pd
 import pytest
 
 from geo.analysis.metrics import MOSTLY_UNKNOWN, NO_STATUS_KNOWN, gap_metrics
+from geo.analysis.pipeline import provenance_table
 from geo.briefing.facts import Briefing, briefing_facts
+from geo.fetch.catalogue import reconstruction_credit
 from geo.model.errors import InputError
 from geo.model.sectors import SECTORS, sector_slug
 
@@ -378,27 +380,43 @@ def test_metrics_missing_a_column_is_named(three_icbs):
         facts(three_icbs.drop(columns="rank"))
 
 
-def test_provenance_table_rows_become_lines_with_vintage_and_version(three_icbs):
-    provenance = pd.DataFrame(
-        {
-            "kind": ["icb"],
-            "vintage": ["2024"],
-            "title": ["Integrated Care Boards (April 2024) EN BSC"],
-            "publisher": ["Office for National Statistics"],
-            "source_url": ["https://geoportal.statistics.gov.uk/"],
-            "retrieved_at": ["2025-01-02"],
-            "published": [pd.NA],
-            "licence": ["OGL v3"],
-        }
+def test_provenance_table_rows_become_lines_naming_each_dataset(three_icbs):
+    provenance = provenance_table(
+        [
+            {
+                "data": "ICB boundaries 2024",
+                "from": "icb_2024_04_from_lsoa21_bsc.geojson (local file: /data/icb.geojson)",
+                "publisher": reconstruction_credit(
+                    "icb_2024_04_from_lsoa21_bsc.geojson", ("ICB24CD", "n_lsoa"), "icb", "2024"
+                ),
+                "date": "2025-01-02",
+                "version": "cached file",
+                "dataset": "icb",
+            },
+            {
+                "data": "Provider sites",
+                "from": "HSCA_Active_Locations.ods, published by jo",
+                "publisher": "Care Quality Commission",
+                "date": "2026-05-01 09:30",
+                "version": "sites v3",
+                "dataset": "sites",
+            },
+        ]
     )
 
-    lines = facts(three_icbs, provenance=provenance, dataset_version="7").provenance
+    lines = facts(three_icbs, provenance=provenance, dataset_version="3").provenance
 
     assert lines[0] == (
-        "Integrated Care Boards (April 2024) EN BSC published by Office for National Statistics;"
-        " vintage 2024; retrieved 2025-01-02; licence OGL v3; https://geoportal.statistics.gov.uk/."
+        "ICB boundaries 2024, reconstructed from the ONS LSOA→ICB lookup (LSOA 2021 → sub-ICB →"
+        " ICB 2024): icb_2024_04_from_lsoa21_bsc.geojson (local file: /data/icb.geojson);"
+        " 2025-01-02; cached file."
     )
-    assert lines[-2:] == ("ICB boundary vintage: 2024.", "Dataset version: 7.")
+    assert lines[1] == (
+        "Provider sites, from Care Quality Commission: HSCA_Active_Locations.ods, published by"
+        " jo; 2026-05-01 09:30; sites v3."
+    )
+    assert lines[-2:] == ("ICB boundary vintage: 2024.", "Dataset version: 3.")
+    assert not any(line.startswith("Data source") for line in lines)
 
 
 def test_chart_alt_text_gives_every_sector_count(three_icbs):

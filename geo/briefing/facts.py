@@ -18,6 +18,8 @@ from geo.briefing.text import (
     format_ordinal,
     format_percent,
 )
+from geo.fetch.catalogue import RECONSTRUCTED
+from geo.io.recognise import UNKNOWN_PUBLISHER
 from geo.model.errors import InputError
 from geo.model.providers import NOT_ENGAGED
 from geo.model.sectors import IV_SECTORS, SECTORS, sector_slug
@@ -574,22 +576,21 @@ def _provenance(provenance, vintage: str, dataset_version: str | None) -> list[s
 
 
 def _provenance_line(record: dict) -> str:
+    """One row of the analysis's provenance table (geo.analysis.pipeline.PROVENANCE_COLUMNS)
+    as a sentence naming the dataset, who it is credited to, the file, date and version."""
+
     def field(name: str) -> str:
         value = record.get(name)
         return "" if _missing(value) else str(value)
 
-    parts = [field("title") or field("kind") or "Data source"]
-    if field("publisher"):
-        parts.append(f"published by {field('publisher')}")
-    if field("published"):
-        parts.append(f"on {field('published')}")
-    details = [
-        f"vintage {field('vintage')}" if field("vintage") else "",
-        f"retrieved {field('retrieved_at')}" if field("retrieved_at") else "",
-        f"licence {field('licence')}" if field("licence") else "",
-        field("source_url"),
-    ]
-    return " ".join(parts) + "".join(f"; {detail}" for detail in details if detail) + "."
+    credit = field("publisher")
+    if credit in ("", UNKNOWN_PUBLISHER):
+        credit = ""
+    elif not credit.startswith(RECONSTRUCTED):
+        credit = f"from {credit}"
+    named = ", ".join(part for part in (field("data") or "Data", credit) if part)
+    details = [field(name) for name in ("from", "date", "version") if field(name)]
+    return f"{named}: {'; '.join(details)}." if details else f"{named}."
 
 
 def _chart_alt(name: str, sector_table: pd.DataFrame) -> str:
