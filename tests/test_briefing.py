@@ -192,7 +192,10 @@ def test_a_share_resting_on_too_little_known_status_is_not_known_and_says_why():
     assert f"The share of independent and voluntary care outside its planning is {expected}." in (
         briefing.sentences
     )
-    assert any("with more than 50% unknown, no share is given" in c for c in briefing.caveats)
+    assert (
+        "Planning status is unknown for 7 independent or voluntary sites (70%); that is 72% of"
+        " I+V beds, more than 50%, so no share is given." in briefing.caveats
+    )
 
 
 def test_missing_numbers_never_print_as_nan():

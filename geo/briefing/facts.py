@@ -504,7 +504,11 @@ def _engagement_caveats(facts: _Facts) -> list[str]:
     covers = (
         "the share covers only what the engagement list records."
         if facts.share_known
-        else f"with more than {format_percent(MAX_UNKNOWN_SHARE)} unknown, no share is given."
+        else (
+            f"that is {format_percent(facts.amount('iv_share_unknown'))} of I+V"
+            f" {facts.basis_noun}, more than {format_percent(MAX_UNKNOWN_SHARE)}, so no share"
+            " is given."
+        )
     )
     return [
         f"Planning status is unknown for {format_count(unknown, 'independent or voluntary site')}"
