@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from geo import workspace
-from geo.analysis import pipeline
+from geo.analysis import pipeline, sanity
 from geo.fetch import sources
 from geo.io import exports, recognise
 from geo.model import settings
@@ -72,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     brief.add_argument("--out", type=Path, required=True, help="file to write")
     brief.set_defaults(run=_briefing)
     _add_publishing(commands)
+    sanity = commands.add_parser(
+        "sanity",
+        help="care-home beds by sector in a CQC file, beside the published national shares",
+    )
+    sanity.add_argument("file", type=Path, metavar="FILE", help="CQC HSCA active locations file")
+    sanity.set_defaults(run=_sanity)
     bench = commands.add_parser(
         "bench", help="measure speed and memory against the targets (docs/benchmarks.md)"
     )
@@ -236,6 +242,13 @@ def _metrics(args: argparse.Namespace) -> int:
     _print_notes([note.text for note in analysis.notes])
     print(f"wrote {len(analysis.metrics):,} rows ({analysis.vintage} ICBs) to {args.out}")
     return 0
+
+
+def _sanity(args: argparse.Namespace) -> int:
+    table = sanity.care_home_beds(args.file)
+    print(sanity.sanity_markdown(table))
+    print(f"Published shares: {sanity.PUBLISHED_SOURCE}.")
+    return 0 if table["care_homes"].iloc[-1] else 1
 
 
 def _fetch(args: argparse.Namespace) -> int:

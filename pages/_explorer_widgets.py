@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo.analysis import filters
+from geo.analysis import filters, metrics
 from geo.analysis.pipeline import Analysis
 from geo.io import exports
 from geo.maps import build as maps
@@ -70,13 +70,21 @@ def icb_panel(analysis: Analysis, icb_code: str) -> None:
     """One ICB's figures, sector mix and its independent and voluntary sites not engaged."""
     row = analysis.metrics.set_index("icb_code").loc[icb_code]
     st.subheader(str(row["icb_name"]))
-    share = row["iv_not_engaged_share"]
+    share, reason = row["iv_not_engaged_share"], row["share_not_known_reason"]
+    ranked = int(analysis.metrics["rank"].notna().sum())
+    status_known = reason != metrics.NO_STATUS_KNOWN
     cells = st.columns(4)
     cells[0].metric("Provider sites", f"{int(row['sites_total']):,}")
     cells[1].metric("I+V sites", f"{int(row['iv_sites']):,}")
-    cells[2].metric("I+V sites not engaged", f"{int(row['iv_sites_not_engaged']):,}")
-    cells[3].metric("Share not engaged", "–" if pd.isna(share) else f"{share:.0%}",
-                    help=f"Basis: {row['share_basis']}; rank {row['rank']} of the ICBs")  # fmt: skip
+    cells[2].metric("I+V sites not engaged",
+                    f"{int(row['iv_sites_not_engaged']):,}" if status_known else maps.NOT_KNOWN)  # fmt: skip
+    if pd.isna(share):
+        cells[3].metric(
+            "Share not engaged", maps.NOT_KNOWN, help=f"Not known, so not ranked: {reason}."
+        )
+    else:
+        cells[3].metric("Share not engaged", f"{share:.0%}", help=f"Basis: {row['share_basis']}; "
+                        f"rank {row['rank']} of the {ranked} ICBs ranked")  # fmt: skip
     mix = pd.DataFrame(
         {"sites": [int(row[f"sites_{sector_slug(s)}"]) for s in SECTORS]},
         index=list(SECTORS),

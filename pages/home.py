@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.analysis.metrics import MAX_UNKNOWN_SHARE
 from geo.fetch import catalogue
 from geo.io import exports
 from geo.maps import build as maps
@@ -45,6 +46,11 @@ st_folium(
 
 st.subheader("Per-ICB metrics")
 st.dataframe(metrics, hide_index=True, width="stretch")
+st.caption(
+    "An empty iv_not_engaged_share (and rank) is not known, never 0: share_not_known_reason "
+    f"says why (no engagement list, or planning status unknown for more than "
+    f"{MAX_UNKNOWN_SHARE:.0%} of the I+V capacity)."
+)
 st.download_button(
     "Download the metrics (CSV)",
     exports.csv_bytes(metrics),

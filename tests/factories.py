@@ -268,6 +268,7 @@ def metrics_row(code: str, name: str, **figures) -> dict:
     row.update(sites_total=0, iv_sites=0, iv_sites_capacity_missing=0)
     row.update(capacity_total=0.0, iv_capacity=0.0)
     row.update(iv_not_engaged_share=pd.NA, iv_share_unknown=pd.NA, rank=pd.NA)
+    row.update(share_not_known_reason=pd.NA)
     row.update(figures)
     return row
 

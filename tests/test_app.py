@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from geo.analysis.metrics import NO_STATUS_KNOWN
 from geo.fetch import sources
 from tests.factories import PROJECT_DIR, feature_table
 
@@ -55,6 +56,17 @@ def test_home_page_shows_every_icb_of_the_chosen_vintage_and_the_provenance(load
     provenance = app.dataframe[1].value
     assert provenance["data"].str.contains("ICB boundaries 2024").any()
     assert any("No planning-engagement list" in info.value for info in app.info)
+
+
+def test_home_metrics_without_an_engagement_list_leave_shares_empty_and_say_why(loaded):
+    app = _app().run()
+
+    metrics = app.dataframe[0].value
+    icbs = metrics[metrics["icb_code"] != "OUTSIDE"]
+    assert icbs["iv_not_engaged_share"].isna().all()
+    assert icbs["rank"].isna().all()
+    assert set(icbs.loc[icbs["iv_sites"] > 0, "share_not_known_reason"]) == {NO_STATUS_KNOWN}
+    assert any("is not known, never 0" in caption.value for caption in app.caption)
 
 
 def test_home_page_boxes_warnings_and_captions_notes_whatever_their_words(loaded, monkeypatch):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from geo.analysis.metrics import MOSTLY_UNKNOWN, NO_STATUS_KNOWN, gap_metrics
+from geo.analysis.pipeline import provenance_table
 from geo.briefing.facts import Briefing, briefing_facts
+from geo.fetch.catalogue import reconstruction_credit
 from geo.model.errors import InputError
 from geo.model.sectors import SECTORS
 from tests.factories import CHESHIRE, iv_row, metrics_frame, metrics_row, site, sites_frame
@@ -24,7 +27,6 @@ def three_icbs() -> pd.DataFrame:
 
 
 def facts(metrics, sites=None, area=CHESHIRE, **options) -> Briefing:
-    options.setdefault("engagement_loaded", True)
     return briefing_facts(metrics, sites if sites is not None else sites_frame(), area, **options)
 
 
@@ -94,15 +96,54 @@ def test_one_site_not_engaged_is_singular():
     )
 
 
-def test_without_an_engagement_list_no_share_is_claimed(three_icbs):
-    briefing = facts(three_icbs, engagement_loaded=False)
+def unlisted_row(code, name, **more) -> dict:
+    """An ICB whose I+V sites all have an unknown planning status, as gap_metrics gives it."""
+    return metrics_row(
+        code, name, sites_total=15, sites_nhs=5, sites_independent=10, iv_sites=10,
+        iv_sites_unknown=10, iv_share_unknown=1.0, share_basis="sites",
+        share_not_known_reason=NO_STATUS_KNOWN, **more,
+    )  # fmt: skip
+
+
+def test_without_an_engagement_list_no_share_is_claimed():
+    metrics = metrics_frame(unlisted_row(CHESHIRE, "Cheshire"), unlisted_row(LANCS, "Lancs"))
+
+    briefing = facts(metrics, sites_frame(site("Acorn Care", status="unknown")))
 
     assert "%" not in " ".join(briefing.sentences)
     assert dict(briefing.headlines)["Share not engaged"] == "not known (no engagement list)"
+    assert dict(briefing.headlines)["I+V sites not engaged in planning"] == (
+        "not known (no engagement list)"
+    )
     assert "Rank" not in dict(briefing.headlines)
-    assert briefing.caveats[0].startswith("No engagement list is loaded")
+    assert briefing.caveats[0].startswith("No engagement list covers this ICS")
     assert briefing.top_providers_title.endswith("(planning status not known)")
-    assert briefing.map_alt.endswith("; no engagement list is loaded.")
+    assert list(briefing.top_providers["provider_name"]) == ["Acorn Care"]
+    assert briefing.map_alt.endswith("; no engagement list covers it.")
+
+
+def test_a_share_resting_on_too_little_known_status_is_not_known_and_says_why():
+    mostly_unknown = metrics_row(
+        CHESHIRE, "Cheshire", sites_total=10, sites_independent=10, iv_sites=10,
+        iv_sites_not_engaged=2, iv_sites_engaged=1, iv_sites_unknown=7, capacity_total=100.0,
+        capacity_independent=100.0, iv_capacity=100.0, iv_capacity_not_engaged=20.0,
+        iv_capacity_engaged=8.0, iv_capacity_unknown=72.0, iv_share_unknown=0.72,
+        share_basis="capacity", share_not_known_reason=MOSTLY_UNKNOWN,
+    )  # fmt: skip
+
+    briefing = facts(metrics_frame(mostly_unknown))
+
+    expected = "not known (planning status unknown for 72% of I+V beds)"
+    assert dict(briefing.headlines)["Share not engaged"] == expected
+    assert dict(briefing.headlines)["I+V sites not engaged in planning"] == "2"
+    assert "Rank" not in dict(briefing.headlines)
+    assert f"The share of independent and voluntary care outside its planning is {expected}." in (
+        briefing.sentences
+    )
+    assert (
+        "Planning status is unknown for 7 independent or voluntary sites (70%); that is 72% of"
+        " I+V beds, more than 50%, so no share is given." in briefing.caveats
+    )
 
 
 def test_missing_numbers_never_print_as_nan():
@@ -290,27 +331,43 @@ def test_metrics_missing_a_column_is_named(three_icbs):
         facts(three_icbs.drop(columns="rank"))
 
 
-def test_provenance_table_rows_become_lines_with_vintage_and_version(three_icbs):
-    provenance = pd.DataFrame(
-        {
-            "kind": ["icb"],
-            "vintage": ["2024"],
-            "title": ["Integrated Care Boards (April 2024) EN BSC"],
-            "publisher": ["Office for National Statistics"],
-            "source_url": ["https://geoportal.statistics.gov.uk/"],
-            "retrieved_at": ["2025-01-02"],
-            "published": [pd.NA],
-            "licence": ["OGL v3"],
-        }
+def test_provenance_table_rows_become_lines_naming_each_dataset(three_icbs):
+    provenance = provenance_table(
+        [
+            {
+                "data": "ICB boundaries 2024",
+                "from": "icb_2024_04_from_lsoa21_bsc.geojson (local file: /data/icb.geojson)",
+                "publisher": reconstruction_credit(
+                    "icb_2024_04_from_lsoa21_bsc.geojson", ("ICB24CD", "n_lsoa"), "icb", "2024"
+                ),
+                "date": "2025-01-02",
+                "version": "cached file",
+                "dataset": "icb",
+            },
+            {
+                "data": "Provider sites",
+                "from": "HSCA_Active_Locations.ods, published by jo",
+                "publisher": "Care Quality Commission",
+                "date": "2026-05-01 09:30",
+                "version": "sites v3",
+                "dataset": "sites",
+            },
+        ]
     )
 
-    lines = facts(three_icbs, provenance=provenance, dataset_version="7").provenance
+    lines = facts(three_icbs, provenance=provenance, dataset_version="3").provenance
 
     assert lines[0] == (
-        "Integrated Care Boards (April 2024) EN BSC published by Office for National Statistics;"
-        " vintage 2024; retrieved 2025-01-02; licence OGL v3; https://geoportal.statistics.gov.uk/."
+        "ICB boundaries 2024, reconstructed from the ONS LSOA→ICB lookup (LSOA 2021 → sub-ICB →"
+        " ICB 2024): icb_2024_04_from_lsoa21_bsc.geojson (local file: /data/icb.geojson);"
+        " 2025-01-02; cached file."
     )
-    assert lines[-2:] == ("ICB boundary vintage: 2024.", "Dataset version: 7.")
+    assert lines[1] == (
+        "Provider sites, from Care Quality Commission: HSCA_Active_Locations.ods, published by"
+        " jo; 2026-05-01 09:30; sites v3."
+    )
+    assert lines[-2:] == ("ICB boundary vintage: 2024.", "Dataset version: 3.")
+    assert not any(line.startswith("Data source") for line in lines)
 
 
 def test_chart_alt_text_gives_every_sector_count(three_icbs):
@@ -327,3 +384,33 @@ def test_sector_table_has_every_sector_in_order(three_icbs):
 
     assert list(table["sector"]) == list(SECTORS)
     assert list(table["sites"]) == [5, 0, 10, 0, 0]
+
+
+# --- the briefing and the metrics agree ----------------------------------------------------------
+
+
+def test_briefing_says_not_known_exactly_where_the_metrics_give_no_share():
+    icbs = pd.DataFrame({"code": [CHESHIRE, LANCS, YORKS], "name": ["Ches", "Lancs", "Yorks"]})
+    sites = sites_frame(
+        site("Known Care", icb=CHESHIRE, beds=30), site("Listed Care", icb=CHESHIRE,
+        status="engaged", beds=10), site("Few Known", icb=LANCS, beds=10),
+        site("Most Unknown", icb=LANCS, status="unknown", beds=40),
+        site("Unlisted", icb=YORKS, status="unknown", beds=5),
+    )  # fmt: skip
+    metrics = gap_metrics(sites, icbs.assign(vintage="2024"))
+
+    shares = {
+        code: dict(facts(metrics, sites, area=code).headlines)["Share not engaged"]
+        for code in (CHESHIRE, LANCS, YORKS)
+    }
+
+    assert metrics.set_index("icb_code")["iv_not_engaged_share"].notna().tolist() == [
+        True, False, False, False,
+    ]  # fmt: skip
+    assert shares == {
+        CHESHIRE: "75% of I+V beds",
+        LANCS: "not known (planning status unknown for 80% of I+V beds)",
+        YORKS: "not known (no engagement list)",
+    }
+    england = dict(facts(metrics, sites, area="england").headlines)["Share not engaged"]
+    assert england == "42% of I+V beds"  # 40 of 95 beds; 45 unknown, within MAX_UNKNOWN_SHARE

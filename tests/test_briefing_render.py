@@ -87,9 +87,7 @@ def metrics() -> pd.DataFrame:
 @pytest.fixture
 def briefing(metrics, sites):
     provenance = ["Care directory – CQC’s ‘HSCA active locations’, £0 licence fee"]
-    return briefing_facts(
-        metrics, sites, WEST, provenance=provenance, dataset_version="3", engagement_loaded=True
-    )
+    return briefing_facts(metrics, sites, WEST, provenance=provenance, dataset_version="3")
 
 
 def pixels(png: bytes) -> np.ndarray:
@@ -142,7 +140,7 @@ def test_area_map_draws_its_sites_by_sector_and_squares_for_not_engaged(briefing
 
 
 def test_england_map_shades_each_icb_by_its_share(metrics, sites, icbs):
-    england = briefing_facts(metrics, sites, "england", engagement_loaded=True)
+    england = briefing_facts(metrics, sites, "england")
     shade = plt.get_cmap("Blues")(0.77)
 
     png = map_png(england, map_layers(icbs, sites))
@@ -249,7 +247,7 @@ def real_briefing(real):
     icbs, sites, metrics, _ = real
     busiest = metrics[metrics["icb_code"].str.startswith("E54")].sort_values("iv_sites").iloc[-1]
     briefing = briefing_facts(
-        metrics, sites, busiest["icb_code"], engagement_loaded=True, dataset_version="test",
+        metrics, sites, busiest["icb_code"], dataset_version="test",
         provenance=["NHS website hospitals (May 2020), OGL v3"],
     )  # fmt: skip
     return briefing, busiest, illustrate(briefing, map_layers(icbs, sites))
@@ -330,7 +328,7 @@ def test_national_deck_is_england_then_one_slide_per_icb(real_analysis, shared_d
 
 def test_real_england_pdf_ranks_every_icb_within_two_pages(real):
     icbs, sites, metrics, _ = real
-    england = briefing_facts(metrics, sites, "england", engagement_loaded=True)
+    england = briefing_facts(metrics, sites, "england")
 
     data = briefing_pdf(illustrate(england, map_layers(icbs, sites)))
 
@@ -344,8 +342,8 @@ def test_real_england_and_region_figures_are_the_metrics_rollups(real, shared_da
     _, sites, metrics, lookup = real
     region = lookup["region_code"].iloc[0]
 
-    england = briefing_facts(metrics, sites, "england", engagement_loaded=True)
-    north = briefing_facts(metrics, sites, region, icb_regions=lookup, engagement_loaded=True)
+    england = briefing_facts(metrics, sites, "england")
+    north = briefing_facts(metrics, sites, region, icb_regions=lookup)
 
     for briefing, row in (
         (england, national_rollup(metrics).iloc[0]),

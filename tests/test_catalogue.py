@@ -179,3 +179,69 @@ def test_attribution_text_credits_each_publisher_in_the_cache_once(data_dir):
     assert text == (
         f"{catalogue.ATTRIBUTIONS[recognise.ONS]} {catalogue.ATTRIBUTIONS[recognise.CQC]}"
     )
+
+
+# ------------------------------------------------------------------ reconstructions
+
+
+def test_a_layer_counting_its_lsoas_is_a_reconstruction_whatever_its_name():
+    credit = catalogue.reconstruction_credit(
+        "my_icbs.geojson", ("ICB25CD", "ICB25NM", "n_lsoa"), "icb", "2025"
+    )
+
+    assert credit == "reconstructed from the ONS LSOA→ICB lookup (LSOA → sub-ICB → ICB 2025)"
+
+
+def test_a_name_saying_from_lsoa_names_the_lsoa_year_and_the_lookup():
+    credit = catalogue.reconstruction_credit(
+        "sub_icb_locations_2030_04_from_lsoa31.gpkg", ("SICBL30CD", "ICB30CD"), "sicbl", "2030"
+    )
+
+    assert credit == "reconstructed from the ONS LSOA→ICB lookup (LSOA 2031 → sub-ICB → ICB 2030)"
+
+
+def test_a_layer_with_predecessor_codes_names_the_earlier_lookup_and_the_changes():
+    credit = catalogue.reconstruction_credit(
+        "icbs_2028.geojson", ("ICB28CD", "n_lsoa", "predecessor_icb26_codes"), "icb", "2028"
+    )
+
+    assert credit == (
+        "reconstructed from the ONS LSOA→ICB lookup (LSOA → sub-ICB → ICB 2026, with the 2028"
+        " ICB changes applied by the file's maker)"
+    )
+
+
+def test_ons_own_layers_and_lookups_are_not_reconstructions():
+    assert (
+        catalogue.reconstruction_credit(
+            "Integrated_Care_Boards_April_2023_EN_BGC", ("ICB23CD", "ICB23NM"), "icb", "2023"
+        )
+        is None
+    )
+    assert catalogue.reconstruction_credit(
+        "LSOA21_SICBL26_ICB26_NHSER26_LAD26.csv", ("LSOA21CD", "SICBL26CD", "ICB26CD"),
+        "sicbl_lookup", "2026",
+    ) is None  # fmt: skip
+
+
+def test_a_lookup_whose_icb_year_has_no_sub_icb_codes_of_its_own_is_a_reconstruction():
+    columns = ("lsoa21_code", "sicbl24_code", "icb24_code", "icb26_code")
+
+    credit = catalogue.reconstruction_credit("lookup.csv", columns, "sicbl_lookup", "2026")
+
+    assert credit == (
+        "reconstructed from the ONS LSOA→ICB lookup (2024 sub-ICB codes mapped to 2026 ICBs by"
+        " the file's maker; not an ONS lookup)"
+    )
+    assert catalogue.reconstruction_credit("lookup.csv", columns, "sicbl_lookup", "2024") is None
+
+
+def test_a_reconstruction_carries_the_ons_licence_and_says_it_is_not_ons(data_dir):
+    credit = catalogue.reconstruction_credit("icb.geojson", ("ICB24CD", "n_lsoa"), "icb", "2024")
+    catalogue.record(_cached("icb", "2024", "icb.geojson", b"i", publisher=credit))
+
+    table = catalogue.provenance_table()
+
+    assert table.loc[0, "Publisher"] == credit
+    assert catalogue.attribution(credit).startswith(catalogue.ATTRIBUTIONS[recognise.ONS])
+    assert "not ONS products" in catalogue.attribution_text()

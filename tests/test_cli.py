@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 
@@ -10,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo.analysis.metrics import NO_STATUS_KNOWN
 from geo.model import sectors
 from tests.factories import feature_table, hospitals_table, in_some_polygon, run_cli
 
@@ -83,6 +85,29 @@ def test_metrics_reconcile_with_the_input_totals(shared_data, tmp_path):
     for sector in sectors.SECTORS:
         assert f"sites_{sectors.sector_slug(sector)}" in metrics.columns
     assert "No planning-engagement list was loaded" in result.stderr
+
+
+def test_metrics_without_an_engagement_list_leave_share_and_rank_empty_with_the_reason(
+    shared_data, tmp_path
+):
+    out = tmp_path / "metrics.csv"
+    result = run_cli(
+        "metrics",
+        "--boundaries",
+        str(shared_data / "icb_2023_04_bgc.geojson"),
+        "--sites",
+        str(shared_data / "hospitals_england_2020_05_nhs_website.csv"),
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    with open(out, encoding="utf-8-sig", newline="") as file:
+        rows = [row for row in csv.DictReader(file) if row["icb_code"] != "OUTSIDE"]
+    with_iv = [row for row in rows if int(row["iv_sites"]) > 0]
+    assert len(with_iv) > 30
+    assert {row["iv_not_engaged_share"] for row in rows} == {""}  # never 0.0
+    assert {row["rank"] for row in rows} == {""}
+    assert {row["share_not_known_reason"] for row in with_iv} == {NO_STATUS_KNOWN}
 
 
 def test_a_missing_file_exits_non_zero_with_one_line_naming_it(tmp_path):

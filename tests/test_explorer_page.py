@@ -8,6 +8,7 @@ import folium
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from geo.analysis.metrics import NO_STATUS_KNOWN
 from geo.fetch import sources
 from tests.factories import PROJECT_DIR, hospitals_table
 
@@ -102,6 +103,17 @@ def test_a_postcode_search_zooms_the_map_to_the_site(loaded, shared_data):
 def test_without_an_engagement_list_the_panel_says_no_site_is_known_to_be_unengaged(loaded):
     app = explorer(selected_icb="E54000054")
     assert any("None here" in info.value for info in app.info)
+
+
+def test_without_an_engagement_list_the_panel_says_share_and_rank_are_not_known(loaded):
+    app = explorer(selected_icb="E54000054")
+
+    metrics = {metric.label: metric for metric in app.metric}
+    assert metrics["Share not engaged"].value == "not known"
+    assert metrics["I+V sites not engaged"].value == "not known"
+    assert metrics["Share not engaged"].proto.help == (
+        f"Not known, so not ranked: {NO_STATUS_KNOWN}."
+    )
 
 
 def _sites_sent(app: AppTest) -> str:

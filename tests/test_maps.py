@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
+from geo.analysis.metrics import NO_IV_SITES, NO_STATUS_KNOWN
 from geo.maps.build import (
     CHOROPLETH_COLOURS,
     METRICS,
@@ -380,3 +381,54 @@ def _render(group) -> str:
     m = folium.Map(tiles=None)
     group.add_to(m)
     return m.get_root().render()
+
+
+@pytest.fixture
+def unknown_metrics(metrics) -> pd.DataFrame:
+    """The metrics as gap_metrics gives them: C's share not known, with the reason."""
+    return metrics.assign(
+        share_not_known_reason=pd.array([pd.NA, pd.NA, NO_STATUS_KNOWN, NO_IV_SITES], dtype="str")
+    )
+
+
+def legend_html(html: str) -> str:
+    """Every legend's HTML, decoded from the JSON our legend script was given."""
+    decoder, legends = json.JSONDecoder(), []
+    for match in re.finditer(r"IcsMap\.legend\([^,]+, ", html):
+        text, _ = decoder.raw_decode(html, match.end())
+        legends.append(text)
+    return "\n".join(legends)
+
+
+def test_a_share_not_known_is_hatched_and_the_legend_says_not_known_and_why(
+    icbs, unknown_metrics, sites
+):
+    html = build_map(icbs, unknown_metrics, sites, tiles=None).get_root().render()
+
+    props = {f["properties"]["code"]: f["properties"] for f in geojson_features(html)}
+    assert props[C]["fill"] == NO_DATA_FILL
+    assert props[C]["metric"] == f"not known: {NO_STATUS_KNOWN}"
+    assert props[C]["rank"] == "not known"
+    assert props[B]["rank"] == "1 of 2"
+    legend = legend_html(html)
+    assert '<span class="ics-swatch ics-no-data"></span>not known</li>' in legend
+    assert f"Not known (1 ICB): {NO_STATUS_KNOWN}." in legend
+    assert "Ranks are among the 2 ICBs whose share is known." in legend
+    assert ">no data<" not in legend
+
+
+def test_with_no_share_known_every_icb_is_hatched_and_none_ranked(icbs, unknown_metrics):
+    unlisted = unknown_metrics.assign(
+        iv_not_engaged_share=pd.array([pd.NA] * 4, dtype="Float64"),
+        rank=pd.array([pd.NA] * 4, dtype="Int64"),
+        share_not_known_reason=NO_STATUS_KNOWN,
+    )
+
+    html = _render(choropleth_layer(icbs, unlisted))
+
+    fills = {f["properties"]["fill"] for f in geojson_features(html)}
+    assert fills == {NO_DATA_FILL}
+    legend = legend_html(html)
+    assert f"Not known (3 ICBs): {NO_STATUS_KNOWN}." in legend
+    assert "No ICB is ranked: no share is known." in legend
+    assert "0%–20%" in legend  # the classes stay, so a later figure reads on the same scale

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import geopandas as gpd
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 from shapely.geometry import box
 
 from geo.analysis.metrics import (
+    MAX_UNKNOWN_SHARE,
     METRIC_COLUMNS,
+    MOSTLY_UNKNOWN,
+    NO_IV_SITES,
+    NO_STATUS_KNOWN,
     gap_metrics,
     national_rollup,
     reconcile,
     region_rollup,
 )
 from geo.analysis.spatial import assign_sites
+from geo.io.exports import csv_bytes, xlsx_bytes
 from geo.model.errors import InputError
 from geo.model.providers import ENGAGED, NOT_ENGAGED, PLANNING_STATUSES, UNKNOWN_STATUS
 from geo.model.sectors import (
@@ -179,12 +188,70 @@ def test_share_falls_back_to_sites_when_iv_capacity_is_unknown(icbs):
     assert first["iv_sites_capacity_missing"] == 2
 
 
-def test_without_an_engagement_list_the_zero_share_is_flagged_as_unknown(icbs, mixed):
+def test_without_an_engagement_list_share_and_rank_are_not_known_and_say_why(icbs, mixed):
     unlisted = mixed.assign(planning_status=UNKNOWN_STATUS)
     metrics = gap_metrics(unlisted, icbs)
-    with_iv = metrics[metrics["iv_sites"] > 0]
-    assert (with_iv["iv_not_engaged_share"] == 0).all()
-    assert (with_iv["iv_share_unknown"] == 1).all()
+    assert list(metrics["iv_not_engaged_share"].isna()) == [True, True, True, True]
+    assert list(metrics["rank"].isna()) == [True, True, True, True]
+    assert list(metrics["share_not_known_reason"]) == [
+        NO_STATUS_KNOWN,
+        NO_STATUS_KNOWN,
+        NO_IV_SITES,
+        NO_STATUS_KNOWN,
+    ]
+    assert list(metrics["iv_share_unknown"].iloc[:2]) == [1, 1]
+
+
+def test_a_list_covering_most_capacity_gives_a_share_and_a_rank(icbs, mixed):
+    metrics = gap_metrics(mixed, icbs)  # A: 0 of 50 I+V beds unknown; B: 35 of 60
+    first = row(metrics, A)
+    assert first["iv_not_engaged_share"] == pytest.approx(40 / 50)
+    assert first["rank"] == 1
+    assert pd.isna(first["share_not_known_reason"])
+
+
+def test_a_share_resting_on_a_minority_of_capacity_is_not_known(icbs, mixed):
+    second = row(gap_metrics(mixed, icbs), B)  # 35 of its 60 I+V beds have no known status
+    assert second["iv_share_unknown"] == pytest.approx(35 / 60)
+    assert pd.isna(second["iv_not_engaged_share"])
+    assert pd.isna(second["rank"])
+    assert second["share_not_known_reason"] == MOSTLY_UNKNOWN
+
+
+def test_exactly_the_threshold_unknown_still_gives_a_share(icbs):
+    sites = assigned_sites(
+        [
+            (A, INDEPENDENT, 30.0, NOT_ENGAGED, "inside"),
+            (A, VOLUNTARY, 30.0, UNKNOWN_STATUS, "inside"),
+        ]
+    )
+    first = row(gap_metrics(sites, icbs), A)
+    assert first["iv_share_unknown"] == MAX_UNKNOWN_SHARE
+    assert first["iv_not_engaged_share"] == pytest.approx(0.5)
+
+
+def test_ranks_count_only_the_icbs_whose_share_is_known():
+    codes = ["E54000001", "E54000002", "E54000003"]
+    icbs = pd.DataFrame({"code": codes, "name": codes, "vintage": "2024"})
+    sites = assigned_sites(
+        [
+            ("E54000001", INDEPENDENT, 10.0, ENGAGED, "inside"),  # share 0
+            ("E54000002", INDEPENDENT, 10.0, UNKNOWN_STATUS, "inside"),  # not known
+            ("E54000003", INDEPENDENT, 10.0, NOT_ENGAGED, "inside"),  # share 1
+        ]
+    )
+    metrics = gap_metrics(sites, icbs)
+    assert list(metrics["rank"].astype("float").fillna(-1)) == [2, -1, 1, -1]
+
+
+def test_rollups_follow_the_same_rule_as_the_icbs(icbs, mixed):
+    unlisted = gap_metrics(mixed.assign(planning_status=UNKNOWN_STATUS), icbs)
+    england = national_rollup(unlisted).iloc[0]
+    assert pd.isna(england["iv_not_engaged_share"])
+    assert england["share_not_known_reason"] == NO_STATUS_KNOWN
+    known = national_rollup(gap_metrics(mixed, icbs)).iloc[0]  # 35 of 110 beds unknown
+    assert known["iv_not_engaged_share"] == pytest.approx(65 / 110)
+    assert pd.isna(known["share_not_known_reason"])
 
 
 def test_rank_puts_the_highest_share_first_and_ties_share_the_lower_rank():
@@ -295,6 +362,27 @@ def test_real_hospital_metrics_add_up_to_the_hospital_list(shared_data):
     assert metrics["capacity_independent"].sum() == np.nansum(
         capacity[(file["sector"] == "Independent Sector").to_numpy()]
     )
-    assert metrics["rank"].notna().sum() == (metrics["iv_sites"][:-1] > 0).sum()
+    icb_rows = metrics.iloc[:-1]
+    share_known = (icb_rows["iv_sites"] > 0) & (icb_rows["iv_share_unknown"] <= MAX_UNKNOWN_SHARE)
+    assert 0 < share_known.sum() < len(icb_rows)  # a third unknown at random: some ICBs too many
+    assert list(icb_rows["rank"].notna()) == list(share_known)
+    assert list(icb_rows["iv_not_engaged_share"].notna()) == list(share_known)
     england = national_rollup(metrics)
     assert england["sites_total"].iloc[0] == len(file) - file["outside_england"].sum()
+
+
+def test_downloads_leave_a_share_not_known_empty_beside_its_reason(icbs, mixed):
+    metrics = gap_metrics(mixed.assign(planning_status=UNKNOWN_STATUS), icbs)
+
+    text = csv_bytes(metrics).decode("utf-8-sig")
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(metrics))).active
+
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [row["iv_not_engaged_share"] for row in rows] == ["", "", "", ""]
+    assert [row["rank"] for row in rows] == ["", "", "", ""]
+    assert rows[0]["share_not_known_reason"] == NO_STATUS_KNOWN
+    header = [cell.value for cell in sheet[1]]
+    share = header.index("iv_not_engaged_share") + 1
+    reason = header.index("share_not_known_reason") + 1
+    assert [sheet.cell(row=n, column=share).value for n in range(2, 6)] == [None] * 4
+    assert sheet.cell(row=2, column=reason).value == NO_STATUS_KNOWN

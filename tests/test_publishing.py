@@ -242,6 +242,18 @@ def test_a_new_boundary_vintage_in_another_crs_is_published_as_its_own_dataset(
     assert "2027" in workspace.vintages(store)
 
 
+def test_an_uploaded_reconstruction_is_credited_to_the_lookup_not_to_ons(shared_data, tmp_path):
+    path = tmp_path / "icb_2026_04_reconstructed_from_lsoa21_bsc.geojson"
+    path.write_bytes((shared_data / path.name).read_bytes())
+
+    prepared = publishing.prepare(path, "boundaries")
+
+    assert prepared.dataset == "boundaries-icb-2026"
+    assert prepared.publisher.startswith("reconstructed from the ONS LSOA→ICB lookup (LSOA 2021")
+    ons = publishing.prepare(shared_data / "icb_2023_04_bgc.geojson", "boundaries")
+    assert ons.publisher == recognise.ONS
+
+
 def test_an_earlier_version_can_be_brought_back(cqc_file, store, tmp_path):
     publishing.publish(publishing.prepare(cqc_file, "sites"), store, author="alice")
     smaller = tmp_path / "three.csv"

@@ -252,9 +252,54 @@ def test_fetch_from_dir_takes_every_vintage_of_boundaries_lookups_and_the_site_l
         original = shared_data / entry.title
         assert entry.source_url == f"local file: {original.resolve()}"
         assert catalogue.entry_path(entry).read_bytes() == original.read_bytes()
-    boundaries = [entry for entry in report.taken if entry.kind in {"icb", "sicbl", "nhser"}]
-    assert {entry.publisher for entry in boundaries} == {recognise.ONS}
     assert catalogue.find("sites").rows == len(hospitals_table(shared_data))
+
+
+# Who each file of ../shared/data is credited to: ONS for its own layers, a reconstruction
+# (naming the LSOA → ICB lookup) for the layers rebuilt from LSOAs (SOURCES.md says which).
+CREDITS_FROM_SHARED_DATA = {
+    ("icb", "2022", "icb_2022_07_buc.geojson"): recognise.ONS,
+    ("icb", "2022", "icb_2022_07_from_lsoa11_bsc.geojson"): (
+        "reconstructed from the ONS LSOA→ICB lookup (LSOA 2011 → sub-ICB → ICB 2022)"
+    ),
+    ("icb", "2023", "icb_2023_04_bgc.geojson"): recognise.ONS,
+    ("icb", "2024", "icb_2024_04_from_lsoa21_bsc.geojson"): (
+        "reconstructed from the ONS LSOA→ICB lookup (LSOA 2021 → sub-ICB → ICB 2024)"
+    ),
+    ("icb", "2026", "icb_2026_04_reconstructed_from_lsoa21_bsc.geojson"): (
+        "reconstructed from the ONS LSOA→ICB lookup (LSOA 2021 → sub-ICB → ICB 2024, with the"
+        " 2026 ICB changes applied by the file's maker)"
+    ),
+    ("nhser", "2024", "nhs_england_regions_2024_01_bgc.geojson"): recognise.ONS,
+    ("sicbl", "2022", "sub_icb_locations_2022_07_from_lsoa11_bsc.geojson"): (
+        "reconstructed from the ONS LSOA→ICB lookup (LSOA 2011 → sub-ICB → ICB 2022)"
+    ),
+    ("sicbl", "2023", "sub_icb_locations_2023_04_bsc.geojson"): recognise.ONS,
+    ("sicbl", "2024", "sub_icb_locations_2024_04_from_lsoa21_bsc.geojson"): (
+        "reconstructed from the ONS LSOA→ICB lookup (LSOA 2021 → sub-ICB → ICB 2024)"
+    ),
+    ("sicbl_lookup", "2022", "lookup_lsoa11_sicbl22_icb22_lad22.csv"): recognise.ONS,
+    ("sicbl_lookup", "2024", "lookup_lsoa21_sicbl24_icb24_icb26.csv"): recognise.ONS,
+    ("sicbl_lookup", "2026", "lookup_lsoa21_sicbl24_icb24_icb26.csv"): (
+        "reconstructed from the ONS LSOA→ICB lookup (2024 sub-ICB codes mapped to 2026 ICBs by"
+        " the file's maker; not an ONS lookup)"
+    ),
+}
+
+
+def test_fetch_from_dir_credits_reconstructed_layers_to_the_lookup_not_to_ons(
+    taken_from_shared_data,
+):
+    credited = {
+        (entry.kind, entry.vintage, entry.title): entry.publisher
+        for entry in taken_from_shared_data.taken
+        if entry.kind != "sites"
+    }
+
+    assert credited == CREDITS_FROM_SHARED_DATA
+    reconstructed = catalogue.find("icb", "2026")
+    assert reconstructed.licence == catalogue.ATTRIBUTIONS[catalogue.RECONSTRUCTED]
+    assert "not ONS products" in reconstructed.licence
 
 
 def test_fetch_from_dir_ignores_every_other_file_with_a_reason(taken_from_shared_data, shared_data):

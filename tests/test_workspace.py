@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from geo import workspace
+from geo.briefing import documents
 from geo.fetch import sources
 from geo.io import boundaries, readers
 from geo.model import problems
@@ -79,6 +80,20 @@ def test_each_provenance_row_names_its_dataset_for_code_to_select_by(cached, sto
     assert provenance.loc["sites", "version"] == "sites v1"
     assert provenance.loc["icb", "data"] == "ICB boundaries 2023"
     assert provenance.loc["icb", "version"] == "cached file"
+
+
+def test_the_default_2026_boundaries_are_credited_as_a_reconstruction_in_every_source_line(
+    cached, store
+):
+    analysis = workspace.analyse("2026", store)
+
+    credit = analysis.provenance.set_index("dataset").loc["icb", "publisher"]
+    lines = documents.area_briefing(analysis, "england").provenance
+
+    assert credit.startswith("reconstructed from the ONS LSOA→ICB lookup (LSOA 2021")
+    assert lines[0].startswith(f"ICB boundaries 2026, {credit}: ")
+    assert "Office for National Statistics" not in lines[0]
+    assert not any(line.startswith("Data source") for line in lines)
 
 
 def test_a_published_provider_list_replaces_the_cached_one_for_everyone(cached, store, shared_data):

@@ -41,7 +41,8 @@ SUM_COLUMNS: tuple[str, ...] = (
     *IV_CAPACITY_COLUMNS,
     "iv_sites_capacity_missing",
 )
-# iv_share_unknown comes last so the columns before it keep the order the pages were built on.
+# iv_share_unknown and share_not_known_reason come last so the columns before them keep the
+# order the pages were built on.
 METRIC_COLUMNS: tuple[str, ...] = (
     "icb_code",
     "icb_name",
@@ -51,7 +52,19 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "share_basis",
     "rank",
     "iv_share_unknown",
+    "share_not_known_reason",
 )
+
+# When the not-engaged share (and so its rank) is known: only where the planning status of at
+# most this share of the I+V capacity it measures (beds; sites where no I+V bed count is known,
+# as share_basis says) is unknown. Beyond it the figure would describe only the few providers an
+# engagement list happens to name, so the share is NA and share_not_known_reason says why.
+# Every figure shown (maps, panels, tables, CSV, briefings) follows this one rule.
+MAX_UNKNOWN_SHARE = 0.5
+# The reasons, as share_not_known_reason holds them (NA where the share is known).
+NO_IV_SITES = "no independent or voluntary sites"
+NO_STATUS_KNOWN = "no planning status known: no engagement list covers these sites"
+MOSTLY_UNKNOWN = f"planning status unknown for more than {MAX_UNKNOWN_SHARE:.0%} of I+V capacity"
 _INTEGER_COLUMNS = frozenset((*COUNT_COLUMNS, *IV_COUNT_COLUMNS, "iv_sites_capacity_missing"))
 
 
@@ -230,15 +243,41 @@ def _sums(sites: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def _with_shares(table: pd.DataFrame) -> pd.DataFrame:
-    """Add the not-engaged and unknown shares of I+V capacity, or of sites where capacity is 0."""
+    """Add the not-engaged and unknown shares of I+V capacity, or of sites where capacity is 0.
+
+    The not-engaged share is NA, with share_not_known_reason, where MAX_UNKNOWN_SHARE says
+    it is not known.
+    """
     capacity = table["iv_capacity"].to_numpy(dtype=float, na_value=0.0)
     count = table["iv_sites"].to_numpy(dtype=float, na_value=0.0)
     by_capacity, by_sites = capacity > 0, (capacity <= 0) & (count > 0)
     basis = np.select([by_capacity, by_sites], ["capacity", "sites"], "none")
-    table["iv_not_engaged_share"] = _share(table, "not_engaged", by_capacity, by_sites)
+    unknown = _share(table, "unknown", by_capacity, by_sites)
+    reasons = _share_not_known_reasons(table, unknown)
+    not_engaged = _share(table, "not_engaged", by_capacity, by_sites).to_numpy(
+        dtype=float, na_value=np.nan
+    )
+    known = pd.isna(reasons)
+    table["iv_not_engaged_share"] = pd.array(np.where(known, not_engaged, np.nan), dtype="Float64")
     table["share_basis"] = _text(basis)
-    table["iv_share_unknown"] = _share(table, "unknown", by_capacity, by_sites)
+    table["iv_share_unknown"] = unknown
+    table["share_not_known_reason"] = reasons
     return table
+
+
+def _share_not_known_reasons(
+    table: pd.DataFrame, unknown_share: pd.api.extensions.ExtensionArray
+) -> pd.api.extensions.ExtensionArray:
+    """Why each row's not-engaged share is not known (MAX_UNKNOWN_SHARE), NA where it is."""
+    iv_sites = table["iv_sites"].to_numpy(dtype=float, na_value=0.0)
+    unknown_sites = table["iv_sites_unknown"].to_numpy(dtype=float, na_value=0.0)
+    unknown = unknown_share.to_numpy(dtype=float, na_value=np.nan)
+    reasons = np.select(
+        [iv_sites == 0, unknown_sites >= iv_sites, unknown > MAX_UNKNOWN_SHARE],
+        [NO_IV_SITES, NO_STATUS_KNOWN, MOSTLY_UNKNOWN],
+        "",
+    )
+    return _text(np.where(reasons == "", None, reasons))
 
 
 def _share(

@@ -242,7 +242,7 @@ def _no_engagement_note(assigned: pd.DataFrame) -> Note:
     if (assigned.loc[iv, "planning_status"] == providers.UNKNOWN_STATUS).all():
         return Note(
             "No planning-engagement list was loaded: every independent and voluntary site's "
-            "planning status is unknown, so 'not engaged' figures are zero and say nothing yet.",
+            "planning status is unknown, so the shares not engaged and their ranks are not known.",
             problems.WARNING,
         )
     return Note("Planning status taken from the provider list's own column.")

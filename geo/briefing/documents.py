@@ -18,7 +18,6 @@ from geo.briefing import pdf as briefing_pdf
 from geo.briefing import slides as briefing_pptx
 from geo.briefing.facts import ENGLAND_AREA, Briefing, briefing_facts
 from geo.briefing.images import IllustratedBriefing, MapLayers
-from geo.model import providers, sectors
 from geo.model.errors import InputError
 from geo.model.vocabulary import is_icb_code
 
@@ -43,7 +42,6 @@ def area_briefing(analysis: Analysis, area: str) -> Briefing:
         icb_regions=analysis.icb_regions,
         provenance=analysis.provenance,
         dataset_version=dataset_version(analysis),
-        engagement_loaded=engagement_loaded(analysis),
     )
 
 
@@ -107,13 +105,6 @@ def dataset_version(analysis: Analysis) -> str | None:
         return None
     sites = provenance[provenance["dataset"] == "sites"]
     return None if sites.empty else str(sites["version"].iloc[0])
-
-
-def engagement_loaded(analysis: Analysis) -> bool:
-    """Whether any independent or voluntary site has a known planning status."""
-    assigned = analysis.assigned
-    iv = assigned["sector"].isin(sectors.IV_SECTORS)
-    return bool((assigned.loc[iv, "planning_status"] != providers.UNKNOWN_STATUS).any())
 
 
 def _check_area(analysis: Analysis, area: str) -> None:

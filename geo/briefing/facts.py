@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from geo.analysis.metrics import MAX_UNKNOWN_SHARE, MOSTLY_UNKNOWN, NO_STATUS_KNOWN
 from geo.briefing.text import (
     format_capacity,
     format_count,
@@ -17,6 +18,8 @@ from geo.briefing.text import (
     format_ordinal,
     format_percent,
 )
+from geo.fetch.catalogue import RECONSTRUCTED
+from geo.io.recognise import UNKNOWN_PUBLISHER
 from geo.model.errors import InputError
 from geo.model.providers import NOT_ENGAGED
 from geo.model.sectors import IV_SECTORS, SECTORS, sector_slug
@@ -40,6 +43,8 @@ _METRIC_COLUMNS = (
     "iv_not_engaged_share",
     "share_basis",
     "rank",
+    "iv_share_unknown",
+    "share_not_known_reason",
     *(f"sites_{sector_slug(sector)}" for sector in SECTORS),
     *(f"capacity_{sector_slug(sector)}" for sector in SECTORS),
 )
@@ -71,7 +76,7 @@ class Briefing:
     icb_codes: tuple[str, ...]  # the ICBs this area covers, for maps and site filters
     figures: dict[str, object]  # the metrics row the briefing was made from
     dataset_version: str | None
-    engagement_loaded: bool
+    status_known: bool  # some I+V site in the area has a known planning status
 
 
 def briefing_facts(
@@ -82,13 +87,13 @@ def briefing_facts(
     icb_regions: pd.DataFrame | None = None,
     provenance: list[str] | pd.DataFrame | None = None,
     dataset_version: str | None = None,
-    engagement_loaded: bool = False,
 ) -> Briefing:
     """The briefing for an ICB code, 'england' or an NHS region code, from the gap metrics and sites.
 
     `metrics` is `geo.analysis.metrics.gap_metrics` output; the England and region rows are
     taken from it when present, else made with `geo.analysis.metrics`' roll-ups, so the
-    briefing's figures are the map's figures.
+    briefing's figures are the map's figures. Whether the share not engaged is known, and
+    why not, is the metrics row's own `share_not_known_reason`: the map's rule too.
     """
     _check_columns(metrics, _METRIC_COLUMNS, "metrics table")
     _check_columns(sites, _SITE_COLUMNS, "sites table")
@@ -99,7 +104,7 @@ def briefing_facts(
     row = _area_row(code, peers)
     figures = {key: (None if _missing(value) else value) for key, value in row.items()}
     name = "England" if kind == ENGLAND_AREA else str(figures["icb_name"] or code)
-    facts = _Facts(kind, code, name, figures, engagement_loaded)
+    facts = _Facts(kind, code, name, figures)
     context = _Context(metrics, icb_rows, peers, _area_sites(sites, icb_codes), icb_codes)
     return _assemble(facts, context, provenance, dataset_version)
 
@@ -110,7 +115,19 @@ class _Facts:
     code: str
     name: str
     row: dict[str, object]
-    engagement_loaded: bool
+
+    @property
+    def status_known(self) -> bool:
+        """Whether any I+V site here has a known planning status (else nothing is engaged or not)."""
+        return self.row.get("share_not_known_reason") != NO_STATUS_KNOWN
+
+    @property
+    def share_known(self) -> bool:
+        """Whether the share not engaged is known here, by the metrics' one rule."""
+        return (
+            self.row.get("share_not_known_reason") is None
+            and self.amount("iv_not_engaged_share") is not None
+        )
 
     def count(self, column: str) -> int:
         value = self.row.get(column)
@@ -162,7 +179,7 @@ def _assemble(facts: _Facts, context: _Context, provenance, dataset_version) -> 
         icb_codes=context.icb_codes,
         figures=facts.row,
         dataset_version=dataset_version,
-        engagement_loaded=facts.engagement_loaded,
+        status_known=facts.status_known,
     )
 
 
@@ -274,7 +291,7 @@ def _icb_table(context: _Context) -> pd.DataFrame:
 def _top_providers(area_sites: pd.DataFrame, facts: _Facts) -> tuple[pd.DataFrame, str]:
     """The largest I+V providers not engaged; with no engagement list, the largest I+V providers."""
     iv = area_sites[area_sites["sector"].astype("string").isin(IV_SECTORS).fillna(False)]
-    if facts.engagement_loaded:
+    if facts.status_known:
         status = iv["planning_status"].astype("string")
         iv = iv[(status == NOT_ENGAGED).fillna(False)]
         title = "Largest independent and voluntary providers not engaged in planning"
@@ -341,20 +358,31 @@ def _headlines(facts: _Facts, context: _Context) -> list[tuple[str, str]]:
 
 
 def _if_engagement(facts: _Facts, text: str) -> str:
-    return text if facts.engagement_loaded else "not known (no engagement list)"
+    return text if facts.status_known else "not known (no engagement list)"
 
 
 def _share_headline(facts: _Facts) -> str:
+    if not facts.status_known:
+        return "not known (no engagement list)"
+    if not facts.share_known:
+        return _not_known(facts)
     share = facts.amount("iv_not_engaged_share")
-    if share is None:
-        return "not known"
-    return _if_engagement(facts, f"{format_percent(share)} of I+V {facts.basis_noun}")
+    return f"{format_percent(share)} of I+V {facts.basis_noun}"
+
+
+def _not_known(facts: _Facts) -> str:
+    """'not known (why)', from the metrics row's reason."""
+    reason = facts.row.get("share_not_known_reason")
+    if reason == MOSTLY_UNKNOWN:
+        unknown = format_percent(facts.amount("iv_share_unknown"))
+        return f"not known (planning status unknown for {unknown} of I+V {facts.basis_noun})"
+    return f"not known ({reason})" if reason else "not known"
 
 
 def _rank_phrase(facts: _Facts, context: _Context) -> str:
     """'the 4th highest of 42 ICSs', or '' where there is no rank to give."""
     rank = facts.row.get("rank")
-    if facts.kind == ENGLAND_AREA or rank is None or not facts.engagement_loaded:
+    if facts.kind == ENGLAND_AREA or rank is None or not facts.share_known:
         return ""
     ranks = pd.to_numeric(context.peers["rank"], errors="coerce").dropna()
     if len(ranks) < 2:
@@ -401,14 +429,17 @@ def _share_sentence(facts: _Facts, context: _Context) -> str:
     planning = "its planning" if facts.kind == "icb" else "ICS planning"
     if iv_sites == 0:
         return f"There are no independent or voluntary sites in {facts.place} in this data."
-    if not facts.engagement_loaded:
+    if not facts.status_known:
         return (
-            f"No engagement list is loaded, so it is not known which of the"
-            f" {format_count(iv_sites, 'independent and voluntary site')} in {facts.place}"
-            f" take part in {planning}."
+            f"No engagement list covers {facts.place}, so it is not known which of the"
+            f" {format_count(iv_sites, 'independent and voluntary site')} there take part"
+            f" in {planning}."
         )
-    if share is None:
-        return f"The share of independent and voluntary care outside {planning} is not known."
+    if not facts.share_known:
+        return (
+            f"The share of independent and voluntary care outside {planning} is"
+            f" {_not_known(facts)}."
+        )
     rank = _rank_phrase(facts, context)
     return _capitalise(
         f"{format_percent(share)} of independent and voluntary {facts.basis_noun} in"
@@ -418,7 +449,7 @@ def _share_sentence(facts: _Facts, context: _Context) -> str:
 
 
 def _count_sentence(facts: _Facts) -> str:
-    if not facts.engagement_loaded or facts.count("iv_sites") == 0:
+    if not facts.status_known or facts.count("iv_sites") == 0:
         return ""
     sites = facts.count("iv_sites_not_engaged")
     if sites == 0:
@@ -433,7 +464,7 @@ def _count_sentence(facts: _Facts) -> str:
 
 
 def _top_sentence(facts: _Facts, top: pd.DataFrame) -> str:
-    if not facts.engagement_loaded or top.empty:
+    if not facts.status_known or top.empty:
         return ""
     first = top.iloc[0]
     beds = "" if pd.isna(first["capacity"]) else f" and {format_count(first['capacity'], _BED)}"
@@ -448,7 +479,7 @@ def _highest_sentence(facts: _Facts, context: _Context) -> str:
     rows = context.icb_rows[context.icb_rows["icb_code"].astype(str).isin(context.icb_codes)]
     shares = rows.assign(share=pd.to_numeric(rows["iv_not_engaged_share"], errors="coerce"))
     leaders = shares.dropna(subset=["share"]).sort_values("share", ascending=False).head(3)
-    if leaders.empty or not facts.engagement_loaded:
+    if leaders.empty:
         return ""
     named = [f"{row.icb_name} ({format_percent(row.share)})" for row in leaders.itertuples()]
     noun = "share is" if len(named) == 1 else "shares are"
@@ -465,17 +496,25 @@ def _caveats(facts: _Facts, context: _Context) -> list[str]:
 
 def _engagement_caveats(facts: _Facts) -> list[str]:
     unknown, iv_sites = facts.count("iv_sites_unknown"), facts.count("iv_sites")
-    if not facts.engagement_loaded:
+    if not facts.status_known:
         return [
-            "No engagement list is loaded: every independent and voluntary site has planning"
-            " status 'unknown', so the share says nothing about engagement."
+            f"No engagement list covers {facts.place}: every independent and voluntary site"
+            " there has planning status 'unknown', so no share not engaged is given."
         ]
     if unknown == 0:
         return []
+    covers = (
+        "the share covers only what the engagement list records."
+        if facts.share_known
+        else (
+            f"that is {format_percent(facts.amount('iv_share_unknown'))} of I+V"
+            f" {facts.basis_noun}, more than {format_percent(MAX_UNKNOWN_SHARE)}, so no share"
+            " is given."
+        )
+    )
     return [
         f"Planning status is unknown for {format_count(unknown, 'independent or voluntary site')}"
-        f" ({format_percent(unknown / iv_sites)}); the share covers only what the engagement"
-        " list records."
+        f" ({format_percent(unknown / iv_sites)}); {covers}"
     ]
 
 
@@ -543,22 +582,21 @@ def _provenance(provenance, vintage: str, dataset_version: str | None) -> list[s
 
 
 def _provenance_line(record: dict) -> str:
+    """One row of the analysis's provenance table (geo.analysis.pipeline.PROVENANCE_COLUMNS)
+    as a sentence naming the dataset, who it is credited to, the file, date and version."""
+
     def field(name: str) -> str:
         value = record.get(name)
         return "" if _missing(value) else str(value)
 
-    parts = [field("title") or field("kind") or "Data source"]
-    if field("publisher"):
-        parts.append(f"published by {field('publisher')}")
-    if field("published"):
-        parts.append(f"on {field('published')}")
-    details = [
-        f"vintage {field('vintage')}" if field("vintage") else "",
-        f"retrieved {field('retrieved_at')}" if field("retrieved_at") else "",
-        f"licence {field('licence')}" if field("licence") else "",
-        field("source_url"),
-    ]
-    return " ".join(parts) + "".join(f"; {detail}" for detail in details if detail) + "."
+    credit = field("publisher")
+    if credit in ("", UNKNOWN_PUBLISHER):
+        credit = ""
+    elif not credit.startswith(RECONSTRUCTED):
+        credit = f"from {credit}"
+    named = ", ".join(part for part in (field("data") or "Data", credit) if part)
+    details = [field(name) for name in ("from", "date", "version") if field(name)]
+    return f"{named}: {'; '.join(details)}." if details else f"{named}."
 
 
 def _chart_alt(name: str, sector_table: pd.DataFrame) -> str:
@@ -577,14 +615,14 @@ def _map_alt(facts: _Facts, icb_count: int) -> str:
     if facts.kind == ENGLAND_AREA:
         return (
             f"Map of England's {icb_count} ICSs shaded by the share of independent and voluntary"
-            " care not engaged in planning; darker is higher, grey is no figure."
+            " care not engaged in planning; darker is higher, grey is not known."
         )
     text = (
         f"Map of {facts.name} outlined, with neighbouring ICSs faded and"
         f" {format_count(facts.count('sites_total'), 'provider site')} coloured by sector"
     )
-    if not facts.engagement_loaded:
-        return text + "; no engagement list is loaded."
+    if not facts.status_known:
+        return text + "; no engagement list covers it."
     not_engaged = facts.count("iv_sites_not_engaged")
     verb = "is" if not_engaged == 1 else "are"
     return (

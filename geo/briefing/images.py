@@ -137,7 +137,7 @@ def _draw_area(axes, briefing: Briefing, boundaries: gpd.GeoDataFrame, sites) ->
     outline = gpd.GeoSeries([shapely.union_all(focus.geometry.to_numpy())])
     _draw_polygons(axes, outline, "none", edge="#111111", width=1.6)
     in_area = sites[sites["icb_code"].astype("string").isin(briefing.icb_codes).fillna(False)]
-    _draw_sites(axes, in_area, briefing.engagement_loaded)
+    _draw_sites(axes, in_area, briefing.status_known)
     axes.set_xlim(extent[0], extent[2])
     axes.set_ylim(extent[1], extent[3])
 
@@ -150,9 +150,9 @@ def _padded_extent(bounds) -> tuple[float, float, float, float]:
     return cx - half, cy - half, cx + half, cy + half
 
 
-def _draw_sites(axes, sites: gpd.GeoDataFrame, engagement_loaded: bool) -> None:
+def _draw_sites(axes, sites: gpd.GeoDataFrame, status_known: bool) -> None:
     not_engaged = sites["sector"].isin(IV_SECTORS) & (sites["planning_status"] == NOT_ENGAGED)
-    not_engaged = not_engaged.fillna(False).astype(bool) & engagement_loaded
+    not_engaged = not_engaged.fillna(False).astype(bool) & status_known
     handles = []
     for sector in SECTORS:
         in_sector = (sites["sector"] == sector).fillna(False).astype(bool)
@@ -185,8 +185,6 @@ def _legend_marker(marker: str, face: str, edge: str, label: str) -> Line2D:
 def _draw_shares(axes, figure, briefing: Briefing, boundaries: gpd.GeoDataFrame) -> None:
     shares = briefing.icb_table.set_index("icb_code")["share"].astype(float)
     values = boundaries["code"].astype(str).map(shares).astype(float).to_numpy()
-    if not briefing.engagement_loaded:  # every share would read 0%: say it is not known
-        values = np.full(len(values), np.nan)
     scale = ScalarMappable(norm=Normalize(0, 1), cmap=matplotlib.colormaps[SHARE_COLOURMAP])
     faces = [NO_FIGURE_COLOUR if np.isnan(v) else scale.to_rgba(v) for v in values]
     _draw_polygons(axes, boundaries.geometry, faces, edge="#666666", width=0.4)
@@ -194,7 +192,7 @@ def _draw_shares(axes, figure, briefing: Briefing, boundaries: gpd.GeoDataFrame)
     axes.set_xlim(minx, maxx)
     axes.set_ylim(miny, maxy)
     if np.isnan(values).all():
-        axes.set_title("No share to show: no engagement list loaded", fontsize=10)
+        axes.set_title("No share to show: planning status not known", fontsize=10)
         return
     strip = figure.add_axes((0.2, 0.055, 0.6, 0.022))
     bar = figure.colorbar(scale, cax=strip, orientation="horizontal")

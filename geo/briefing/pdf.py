@@ -167,7 +167,7 @@ def _write_providers(pdf: FPDF, briefing: Briefing) -> None:
 
 def _write_icb_ranking(pdf: FPDF, briefing: Briefing) -> None:
     """For England or a region: every ICS in it with its share, highest first."""
-    if briefing.area_kind == "icb" or not briefing.engagement_loaded:
+    if briefing.area_kind == "icb" or briefing.icb_table["share"].isna().all():
         return
     rows = [
         (

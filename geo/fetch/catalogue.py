@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ except ImportError:  # pragma: no cover
     fcntl = None
 
 from geo.io.recognise import (
+    BOUNDARY_KINDS,
     CQC,
     NHS_ODS,
     ONS,
@@ -39,12 +41,22 @@ KIND_LABELS: dict[str, str] = {
     "engagement": "Planning engagement",
 }
 
+# Who a file is credited to when it is not a publisher's own but was rebuilt from ONS's
+# LSOA boundaries and LSOA → sub-ICB → ICB lookup (../shared/data/SOURCES.md): every such
+# credit starts with this, then names the lookup (`reconstruction_credit`).
+RECONSTRUCTED = "reconstructed from the ONS LSOA→ICB lookup"
+_ONS_LICENCE = (
+    "Source: Office for National Statistics licensed under the Open Government Licence "
+    "v.3.0. Contains OS data © Crown copyright and database right 2022–2025."
+)
+
 # The licence and attribution each publisher requires, in one place, so that the
 # app, the briefings and the provenance table all credit them the same way.
 ATTRIBUTIONS: dict[str, str] = {
-    ONS: (
-        "Source: Office for National Statistics licensed under the Open Government Licence "
-        "v.3.0. Contains OS data © Crown copyright and database right 2022–2025."
+    ONS: _ONS_LICENCE,
+    RECONSTRUCTED: (
+        f"{_ONS_LICENCE} Some boundaries or lookups were reconstructed from ONS's LSOA "
+        "boundaries and LSOA → ICB lookup: they are not ONS products."
     ),
     CQC: "Contains CQC data © Care Quality Commission, OGL v3",
     NHS_ODS: "Contains NHS ODS data © NHS England, OGL v3",
@@ -77,7 +89,61 @@ class CacheEntry:
 
 def attribution(publisher: str) -> str:
     """The licence line a publisher's data must carry, or a warning when it is unknown."""
+    if publisher.startswith(RECONSTRUCTED):
+        return ATTRIBUTIONS[RECONSTRUCTED]
     return ATTRIBUTIONS.get(publisher, ATTRIBUTIONS[UNKNOWN_PUBLISHER])
+
+
+def reconstruction_credit(
+    file_name: str, columns: tuple[str, ...], kind: str, vintage: str
+) -> str | None:
+    """'reconstructed from the ONS LSOA→ICB lookup (…the lookup…)' when the file itself says it is
+    one, else None (credit its publisher).
+
+    Decided from the file, not a list of names: a boundary layer is a reconstruction when it
+    counts the LSOAs dissolved into each area (an `n_lsoa` column) or its name says so
+    ('reconstructed', 'from_lsoa21'); a sub-ICB → ICB lookup is one for a vintage it has ICB
+    codes but no sub-ICB codes of (ONS's own lookups carry both of one year).
+    """
+    if kind in BOUNDARY_KINDS and _is_lsoa_dissolve(file_name, columns):
+        return f"{RECONSTRUCTED} ({_lookup_used(file_name, columns, vintage)})"
+    if kind == "sicbl_lookup" and vintage and vintage[2:] not in _years(columns, _SUB_ICB_YEAR):
+        sub_icb = ", ".join(f"20{yy}" for yy in sorted(_years(columns, _SUB_ICB_YEAR)))
+        return (
+            f"{RECONSTRUCTED} ({sub_icb} sub-ICB codes mapped to {vintage} ICBs by the file's "
+            "maker; not an ONS lookup)"
+        )
+    return None
+
+
+_RECONSTRUCTED_NAME = re.compile(r"reconstruct|from_lsoa", re.IGNORECASE)
+_LSOA_YEAR = re.compile(r"lsoa_?(\d{2})", re.IGNORECASE)
+_PREDECESSOR_YEAR = re.compile(r"^predecessor_icb(\d{2})", re.IGNORECASE)
+_SUB_ICB_YEAR = re.compile(r"^sicbl_?(\d{2})", re.IGNORECASE)
+
+
+def _is_lsoa_dissolve(file_name: str, columns: tuple[str, ...]) -> bool:
+    counts_lsoas = any(column.lower() == "n_lsoa" for column in columns)
+    return counts_lsoas or bool(_RECONSTRUCTED_NAME.search(file_name))
+
+
+def _lookup_used(file_name: str, columns: tuple[str, ...], vintage: str) -> str:
+    """The ONS lookup a reconstruction was dissolved by, as far as the file says."""
+    lsoa = _LSOA_YEAR.search(file_name)
+    earlier = sorted(_years(columns, _PREDECESSOR_YEAR))
+    icbs = f"20{earlier[-1]}" if earlier else vintage
+    named = " ".join(
+        part
+        for part in ("LSOA", f"20{lsoa.group(1)}" if lsoa else "", "→ sub-ICB → ICB", icbs)
+        if part
+    )
+    if earlier and vintage:
+        return f"{named}, with the {vintage} ICB changes applied by the file's maker"
+    return named
+
+
+def _years(columns: tuple[str, ...], pattern: re.Pattern) -> set[str]:
+    return {match.group(1) for column in columns if (match := pattern.match(column))}
 
 
 def attribution_text() -> str:

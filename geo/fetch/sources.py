@@ -9,6 +9,7 @@ import re
 import shutil
 import tempfile
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -149,7 +150,10 @@ def fetch_ons_layer(
     partial = folder / f".partial-{source.name}.geojson"
     try:
         rows = fetch_arcgis_layer(source.name, partial, base_url=base_url, progress=progress)
-        _check_is(partial, source.kind, source.vintage, f"ONS layer {source.name}")
+        found = _check_is(partial, source.kind, source.vintage, f"ONS layer {source.name}")
+        credit = catalogue.reconstruction_credit(
+            source.name, found.columns, source.kind, source.vintage
+        )
         return _store(
             partial,
             folder,
@@ -157,7 +161,7 @@ def fetch_ons_layer(
             vintages=(source.vintage,),
             title=source.name,
             source_url=layer_query_url(source.name, base_url),
-            publisher=ONS,
+            publisher=credit or ONS,
             rows=rows,
         )[0]
     finally:
@@ -325,12 +329,16 @@ def _store(
     vintages: tuple[str, ...],
     title: str,
     source_url: str,
-    publisher: str,
+    publisher: str | Mapping[str, str],
     rows: int | None = None,
     published: str | None = None,
     name: str | None = None,
 ) -> list[CacheEntry]:
-    """Move a complete file into the cache under a content-stamped name; record it per vintage."""
+    """Move a complete file into the cache under a content-stamped name; record it per vintage.
+
+    `publisher` is one for every vintage, or each vintage's own.
+    """
+    credited = publisher if isinstance(publisher, Mapping) else dict.fromkeys(vintages, publisher)
     digest = _sha256(partial)
     name = name or f"{title}.geojson"
     final = folder / f"{Path(name).stem}-{digest[:10]}{Path(name).suffix}"
@@ -343,8 +351,8 @@ def _store(
                 vintage=vintage,
                 file=_relative_to_cache(final),
                 source_url=source_url,
-                publisher=publisher,
-                licence=catalogue.attribution(publisher),
+                publisher=credited[vintage],
+                licence=catalogue.attribution(credited[vintage]),
                 retrieved_at=retrieved,
                 published=published,
                 sha256=digest,
@@ -432,7 +440,13 @@ def _take_local(path: Path, found: recognise.Format) -> list[CacheEntry]:
             vintages=found.vintages,
             title=path.name,
             source_url=f"local file: {path.resolve()}",
-            publisher=found.publisher,
+            publisher={
+                vintage: catalogue.reconstruction_credit(
+                    path.name, found.columns, found.kind, vintage
+                )
+                or found.publisher
+                for vintage in found.vintages
+            },
             rows=found.rows,
             published=found.published,
             name=path.name,

@@ -31,6 +31,9 @@ from geo.model.vocabulary import ENGLAND_LAT, ENGLAND_LON
 CHOROPLETH_COLOURS: tuple[str, ...] = ("#fde725", "#5ec962", "#21918c", "#3b528b", "#440154")
 NO_DATA_FILL = "url(#ics-no-data)"  # an SVG hatch pattern defined by geo/maps/static/ics_map.js
 NO_DATA_LABEL = "no data"
+NOT_KNOWN = "not known"  # a share geo.analysis.metrics says is not known, and why
+_SHARE = "iv_not_engaged_share"
+_REASON = "share_not_known_reason"
 DETAIL_ZOOM = 11  # from this zoom on every site in view is drawn; below, grid clusters
 ENGLAND_BOUNDS = ((ENGLAND_LAT[0], ENGLAND_LON[0]), (ENGLAND_LAT[1], ENGLAND_LON[1]))
 _REGION_STYLE = {"fill": False, "color": "#111", "weight": 2.5, "dashArray": "7 5"}
@@ -120,6 +123,7 @@ def choropleth_layer(
     table = _joined_metrics(icbs, metrics, spec)
     breaks = _class_breaks(table[spec.column], spec)
     ranked = int(metrics["rank"].notna().sum()) if "rank" in metrics.columns else 0
+    not_known = _not_known_counts(table, spec)
     group = folium.FeatureGroup(name=f"ICBs: {escape_html(spec.label)}")
     MapLibrary().add_to(group)
     folium.GeoJson(
@@ -129,7 +133,10 @@ def choropleth_layer(
         tooltip=_icb_tooltip(spec),
         control=False,
     ).add_to(group)
-    legend = _choropleth_legend(spec, breaks, has_no_data=table[spec.column].isna().any())
+    has_no_data = bool(table[spec.column].isna().any())
+    legend = _choropleth_legend(
+        spec, breaks, has_no_data=has_no_data, not_known=not_known, ranked=ranked
+    )
     Legend(legend, "bottomright").add_to(group)
     return group
 
@@ -230,7 +237,10 @@ def _joined_metrics(
     icbs: gpd.GeoDataFrame, metrics: pd.DataFrame, spec: MapMetric
 ) -> gpd.GeoDataFrame:
     """Each boundary with its metric row (missing where the metrics have none)."""
-    wanted = ["icb_code", spec.column, "iv_sites_not_engaged", "sites_total", "rank", "share_basis"]
+    wanted = [
+        "icb_code", spec.column, "iv_sites_not_engaged", "sites_total", "rank", "share_basis",
+        _REASON,
+    ]  # fmt: skip
     columns = list(dict.fromkeys(col for col in wanted if col in metrics.columns))
     joined = icbs[["code", "name", "geometry"]].merge(
         metrics[columns], how="left", left_on="code", right_on="icb_code"
@@ -271,7 +281,8 @@ def _choropleth_features(
 
     Ranks read 'n of `ranked`', the ICBs ranked nationally, even when fewer are shown.
     """
-    ranks = table["rank"] if "rank" in table.columns else pd.Series(pd.NA, index=table.index)
+    if "rank" not in table.columns:
+        table = table.assign(rank=pd.NA)
     properties = pd.DataFrame(
         {
             "code": _escaped(table["code"]),
@@ -279,7 +290,7 @@ def _choropleth_features(
             "metric": [_metric_text(row, spec) for _, row in table.iterrows()],
             "iv_sites_not_engaged": _counts(table, "iv_sites_not_engaged"),
             "sites_total": _counts(table, "sites_total"),
-            "rank": [_rank_text(rank, ranked) for rank in ranks],
+            "rank": [_rank_text(row["rank"], ranked, _reason(row)) for _, row in table.iterrows()],
             "fill": [_colour(v, breaks) for v in table[spec.column]],
             "selected": (table["code"] == selected).to_numpy(),
         },
@@ -289,7 +300,11 @@ def _choropleth_features(
 
 
 def _metric_text(row: pd.Series, spec: MapMetric) -> str:
-    """The tooltip's metric value, saying when a share is by sites because capacity is unknown."""
+    """The tooltip's metric value, saying when a share is by sites because capacity is unknown,
+    and why a share is not known."""
+    reason = _reason(row)
+    if spec.column == _SHARE and pd.isna(row[spec.column]) and reason:
+        return f"{NOT_KNOWN}: {escape_html(reason)}"
     text = spec.format(row[spec.column])
     basis = row.get("share_basis")
     if spec.column == "iv_not_engaged_share" and basis == "sites" and text != NO_DATA_LABEL:
@@ -303,9 +318,39 @@ def _counts(table: pd.DataFrame, column: str) -> list[str]:
     return [NO_DATA_LABEL if pd.isna(v) else f"{float(v):,.0f}" for v in values]
 
 
-def _rank_text(value: object, of: int) -> str:
-    """'3 of 42' (1 = highest share not engaged) or 'no data'."""
-    return NO_DATA_LABEL if value is None or pd.isna(value) else f"{int(value)} of {of}"
+def _rank_text(value: object, of: int, reason: str | None = None) -> str:
+    """'3 of 42' (1 = highest share not engaged), 'not known' with the share, or 'no data'."""
+    if value is None or pd.isna(value):
+        return NOT_KNOWN if reason else NO_DATA_LABEL
+    return f"{int(value)} of {of}"
+
+
+def _reason(row: pd.Series) -> str | None:
+    """Why the row's share not engaged is not known (geo.analysis.metrics), or None."""
+    reason = row.get(_REASON)
+    return None if reason is None or pd.isna(reason) else str(reason)
+
+
+def _not_known_counts(table: pd.DataFrame, spec: MapMetric) -> dict[str, int]:
+    """For the share not engaged: how many ICBs shown have no share, by reason."""
+    if spec.column != _SHARE or _REASON not in table.columns:
+        return {}
+    reasons = table.loc[table[spec.column].isna(), _REASON].dropna().astype(str)
+    return {str(reason): int(count) for reason, count in reasons.value_counts().items()}
+
+
+def _not_known_note(not_known: dict[str, int], ranked: int) -> str:
+    """Legend lines: why shares are not known, and how many ICBs the ranks are among."""
+    lines = [
+        f"Not known ({count} ICB{'s' if count != 1 else ''}): {escape_html(reason)}."
+        for reason, count in not_known.items()
+    ]
+    if ranked:
+        icbs = f"{ranked} ICB" if ranked == 1 else f"{ranked} ICBs"
+        lines.append(f"Ranks are among the {icbs} whose share is known.")
+    else:
+        lines.append("No ICB is ranked: no share is known.")
+    return "".join(f'<p class="ics-note">{line}</p>' for line in lines)
 
 
 def _escaped(values: pd.Series) -> list[str]:
@@ -360,20 +405,31 @@ def _icb_highlight(_: dict) -> dict:
     return {"weight": 3, "color": "#000"}
 
 
-def _choropleth_legend(spec: MapMetric, breaks: list[float], *, has_no_data: bool) -> str:
-    """Legend HTML: one swatch per class, and the hatched no-data swatch when used."""
+def _choropleth_legend(
+    spec: MapMetric,
+    breaks: list[float],
+    *,
+    has_no_data: bool,
+    not_known: dict[str, int],
+    ranked: int,
+) -> str:
+    """Legend HTML: one swatch per class, the hatched no-data swatch when used ('not known',
+    with why, for a share geo.analysis.metrics does not give)."""
     rows = [
         f'<li><span class="ics-swatch" style="background:{colour}"></span>'
         f"{spec.format(low)}–{spec.format(high)}</li>"
         for colour, low, high in zip(CHOROPLETH_COLOURS, breaks, breaks[1:], strict=False)
     ]
     if has_no_data:
-        rows.append(f'<li><span class="ics-swatch ics-no-data"></span>{NO_DATA_LABEL}</li>')
+        label = NOT_KNOWN if not_known else NO_DATA_LABEL
+        rows.append(f'<li><span class="ics-swatch ics-no-data"></span>{label}</li>')
     note = (
         '<p class="ics-note">Share of I+V capacity, or of I+V sites where capacity is unknown.</p>'
         if spec.column == "iv_not_engaged_share"
         else ""
     )
+    if not_known:
+        note += _not_known_note(not_known, ranked)
     return _collapsible(escape_html(spec.label), f"<ul>{''.join(rows)}</ul>{note}")
 
 

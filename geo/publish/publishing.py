@@ -19,6 +19,7 @@ import pandas as pd
 
 from geo import workspace
 from geo.analysis import engagement
+from geo.fetch import catalogue
 from geo.geocode.offline import bng_to_latlon, geocode_sites, postcode_file_from_settings
 from geo.io import boundaries, readers, recognise
 from geo.model import settings
@@ -133,7 +134,7 @@ def prepare(
     elif kind == "engagement":
         prepared = _prepare_engagement(path, name, columns)
     else:
-        prepared = _prepare_boundaries(path, name, fmt, columns, vintage)
+        prepared = _prepare_boundaries(path, name, fmt, columns, vintage, sniffed)
     prepared.checksum = checksum
     step("Checked", 1.0)
     return prepared
@@ -351,7 +352,9 @@ def _prepare_engagement(path: Path, name: str, columns) -> Prepared:
     )
 
 
-def _prepare_boundaries(path: Path, name: str, layer_kind, columns, vintage) -> Prepared:
+def _prepare_boundaries(
+    path: Path, name: str, layer_kind, columns, vintage, sniffed: recognise.Format | None
+) -> Prepared:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         layer = boundaries.load_boundaries(
@@ -371,8 +374,15 @@ def _prepare_boundaries(path: Path, name: str, layer_kind, columns, vintage) -> 
         counts={"accepted": len(layer) - repaired, "warned": repaired, "rejected": 0},
         notes=notes,
         fmt="ons" if columns is None else "boundaries",
-        publisher=recognise.ONS if columns is None else "",
+        publisher=_boundary_publisher(path, name, columns, found_kind, found_vintage, sniffed),
     )
+
+
+def _boundary_publisher(path, name, columns, kind, vintage, sniffed) -> str:
+    """ONS for a layer with ONS's columns, unless the file says it is a reconstruction."""
+    header = (sniffed or recognise.sniff(path)).columns
+    credit = catalogue.reconstruction_credit(name, header, kind, vintage)
+    return credit or (recognise.ONS if columns is None else "")
 
 
 # --- checks -----------------------------------------------------------------------------

@@ -289,6 +289,52 @@ def make_cqc_hsca_rows(count: int) -> Iterator[dict[str, object]]:
         )
 
 
+# Who runs the care homes of `make_cqc_national_rows`: (homes of every 20, owner's columns,
+# beds as (fewest, range)). Loosely the national shape, NOT a measurement of it.
+_CARE_HOME_OWNERS: tuple[tuple[int, dict[str, object], tuple[int, int]], ...] = (
+    (16, {"Provider Name": "Meadowbank Care Ltd", "Provider Companies House Number": "04512345"},
+     (20, 60)),  # a private company
+    (3, {"Provider Name": "Abbeyfield Northshire Society", "Provider Charity Number": "1054321"},
+     (15, 40)),  # a registered charity
+    (1, {"Provider Name": "Northshire County Council"}, (25, 40)),  # a council
+)  # fmt: skip
+_CARE_HOME = {
+    "Care home?": "Y",
+    "Location Type/Sector": "Social Care Org",
+    "Location Inspection Directorate": "Adult social care",
+    "Location Primary Inspection Category": "Residential social care",
+    "Provider Ownership Type": "Organisation",
+    "Service type - Care home service without nursing": "Y",
+    "Service user band - Older People": "Y",
+}
+
+
+def make_cqc_national_rows(count: int) -> Iterator[dict[str, object]]:
+    """`count` CQC location rows, a quarter of them care homes run by companies, charities and
+    councils (`_CARE_HOME_OWNERS`), the rest as `make_cqc_hsca_rows`'s other kinds of site.
+
+    Synthetic and deterministic: for checking national sums end to end (docs/sanity.md),
+    never for what England's care homes are.
+    """
+    blank = {column: "" for kind in _ARCHETYPES for column in kind}
+    slots = [owner for owner, (homes, _, _) in enumerate(_CARE_HOME_OWNERS) for _ in range(homes)]
+    for number, row in enumerate(make_cqc_hsca_rows(count)):
+        if number % 4:
+            if row["Care home?"] == "Y":  # make_cqc_hsca_rows's own care homes become home care
+                row.update({**blank, **_ARCHETYPES[1]})
+                row["Location Name"] = f"{_ARCHETYPES[1]['Provider Name']} site {number}"
+            yield row
+            continue
+        home = number // 4
+        owner = slots[home % len(slots)]
+        _, columns, (fewest, spread) = _CARE_HOME_OWNERS[owner]
+        row.update({**blank, **_CARE_HOME, **columns})
+        row["Care homes beds"] = fewest + home * 37 % spread
+        row["Location Name"] = f"{columns['Provider Name']} home {home}"
+        row["Provider ID"] = f"1-{300000000 + owner * 10_000_000 + home // 3}"
+        yield row
+
+
 def read_cqc_hsca_csv_rows(path: str | Path) -> list[dict[str, object]]:
     """The rows of a CQC HSCA CSV as dicts (for writing the same rows as ODS or XLSX)."""
     with open(path, encoding="utf-8-sig", newline="") as file:
