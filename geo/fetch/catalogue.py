@@ -19,16 +19,27 @@ except ImportError:  # pragma: no cover
     fcntl = None
 
 from geo.io.recognise import (
+    CHARITY_COMMISSION,
     CQC,
     NHS_ODS,
     ONS,
+    RSH,
     UNKNOWN_PUBLISHER,
 )
 from geo.model import settings
 from geo.model.errors import InputError
 
 MANIFEST = "manifest.json"
-KINDS: tuple[str, ...] = ("icb", "sicbl", "nhser", "sicbl_lookup", "sites", "engagement")
+KINDS: tuple[str, ...] = (
+    "icb",
+    "sicbl",
+    "nhser",
+    "sicbl_lookup",
+    "sites",
+    "engagement",
+    "charity_register",
+    "rsh_register",
+)
 
 KIND_LABELS: dict[str, str] = {
     "icb": "ICB boundaries",
@@ -37,6 +48,8 @@ KIND_LABELS: dict[str, str] = {
     "sicbl_lookup": "Sub-ICB → ICB lookup",
     "sites": "Provider sites",
     "engagement": "Planning engagement",
+    "charity_register": "Charity Commission register of charities",
+    "rsh_register": "RSH registered providers of social housing",
 }
 
 # The licence and attribution each publisher requires, in one place, so that the
@@ -48,6 +61,12 @@ ATTRIBUTIONS: dict[str, str] = {
     ),
     CQC: "Contains CQC data © Care Quality Commission, OGL v3",
     NHS_ODS: "Contains NHS ODS data © NHS England, OGL v3",
+    # find-that-charity records OGL v2.0 for the register extract; whether it is now v3 is
+    # not confirmed (DATA-FORMATS-2.md §4).
+    CHARITY_COMMISSION: (
+        "Contains Charity Commission for England and Wales data, Open Government Licence"
+    ),
+    RSH: "Contains Regulator of Social Housing data, OGL v3",
     UNKNOWN_PUBLISHER: "Licence unknown: check the original source's terms before publishing",
 }
 
