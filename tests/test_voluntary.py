@@ -478,3 +478,11 @@ def test_assign_prints_which_sector_rules_could_not_run(shared_data, data_dir, c
     err = capsys.readouterr().err
     assert "note: Sector rule charity_register_company could not run on" in err
     assert "note: Sector rule rsh_non_profit could not run on" in err
+
+
+def test_a_register_uploaded_as_a_provider_list_is_refused_saying_what_it_is(data_dir, downloads):
+    recognised = publishing.recognise_upload(downloads / CHARITY_ZIP, "sites")
+
+    assert recognised.label == f"a register ({recognise.CHARITY_COMMISSION}), not a provider list"
+    with pytest.raises(InputError, match="not a provider list; take it into the cache with"):
+        publishing.prepare(downloads / CHARITY_ZIP, "sites", sniffed=recognised.sniffed)

@@ -86,6 +86,12 @@ def read_sites(
     """
     path = Path(path)
     sniffed = sniffed or recognise.sniff(path, nhs_ods_report=ods_report)
+    if sniffed.holds in recognise.REGISTER_FORMATS:
+        raise InputError(
+            f"{path.name}: is a register ({sniffed.publisher}) that the sector rules look "
+            "providers up in, not a provider list; take it into the cache with "
+            "`python -m geo fetch --from DIR`"
+        )
     fmt = sniffed.site_format
     options: dict = {"columns": dict(columns or {})}
     if fmt == "nhs_ods":

@@ -69,6 +69,8 @@ DATA_SUFFIXES: tuple[str, ...] = TABLE_SUFFIXES + SPATIAL_SUFFIXES
 # What a provider list can be read as: each has its reader in geo.io.readers.
 SITE_FORMATS: tuple[str, ...] = ("cqc", "cqc_directory", "nhs_ods", "generic")
 BOUNDARY_KINDS: tuple[str, ...] = ("icb", "sicbl", "nhser")
+# The voluntary-sector registers (geo.io.registers reads them).
+REGISTER_FORMATS: tuple[str, ...] = ("charity_register", "rsh_register")
 UNKNOWN = "unknown"
 
 # NHS ODS report code -> (sector, what one row of it is).

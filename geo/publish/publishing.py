@@ -205,7 +205,8 @@ def recognise_upload(path: str | Path, kind: str) -> Recognised:
     sniffed = recognise.sniff(path)
     if kind == "sites":
         fmt = sniffed.site_format
-        shown = preview(path, sniffed) if fmt == "generic" else None
+        listed_by_name = fmt == "generic" and sniffed.holds not in recognise.REGISTER_FORMATS
+        shown = preview(path, sniffed) if listed_by_name else None
         return Recognised(fmt, _format_label(sniffed), shown, sniffed)
     if kind == "engagement":
         return Recognised("engagement", _FORMAT_LABELS["engagement"], sniffed=sniffed)
@@ -218,6 +219,8 @@ def recognise_upload(path: str | Path, kind: str) -> Recognised:
 
 def _format_label(sniffed: recognise.Format, ods_report: str | None = None) -> str:
     """How the page and the notes name what a provider list was read as."""
+    if sniffed.holds in recognise.REGISTER_FORMATS:
+        return f"a register ({sniffed.publisher}), not a provider list"
     label = _FORMAT_LABELS[sniffed.site_format]
     report = ods_report or sniffed.nhs_ods_report
     if sniffed.site_format == "nhs_ods" and report in recognise.NHS_ODS_REPORTS:
