@@ -353,14 +353,15 @@ def gap_sentences(not_run: tuple[RuleNotRun, ...], misses: tuple[NearMiss, ...] 
     for item in not_run:
         if item.lacks == "register":
             kind = REGISTER_KINDS[item.name]
-            why = (
-                f"{kind.label} is not loaded; run `python -m geo fetch` "
-                f"(or `fetch --from DIR` with {kind.how_to_get}) and read the file again"
+            lines.append(
+                f"Sector rule {item.rule} could not run on {_rows(item.rows)}: {kind.label} is "
+                f"not loaded; run `python -m geo fetch` (or `fetch --from DIR` with "
+                f"{kind.how_to_get}) and read the file again."
             )
-        else:
-            why = f"the file has no column {item.name!r}"
-        rows = f"{item.rows:,} row{'s' if item.rows != 1 else ''}"
-        lines.append(f"Sector rule {item.rule} could not run on {rows}: {why}.")
+    lacking = [item for item in not_run if item.lacks == "column"]
+    if lacking:
+        listed = "; ".join(f"{item.rule} ({item.name!r}, {_rows(item.rows)})" for item in lacking)
+        lines.append(f"Sector rules that could not run, the file having no such column: {listed}.")
     if misses:
         shown = "; ".join(
             f"{miss.value!r} ~ {miss.entry!r} ({miss.rule}, {miss.rows:,} rows)"
@@ -372,6 +373,10 @@ def gap_sentences(not_run: tuple[RuleNotRun, ...], misses: tuple[NearMiss, ...] 
             f"were not applied; check them: {shown}{more}."
         )
     return lines
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row{'s' if count != 1 else ''}"
 
 
 def _rows_reaching(decided_by: pd.Series, rules: tuple[SectorRule, ...]):
