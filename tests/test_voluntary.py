@@ -188,6 +188,18 @@ def test_the_older_header_spelling_reads_the_same(downloads):
     assert older.entries == newer.entries
 
 
+def test_a_csv_copy_of_the_list_reads_the_same(downloads, tmp_path):
+    rows = [",".join(register_files.RSH_OLDER_COLUMNS)] + [
+        ",".join(f'"{cell}"' for cell in provider) if provider else ""
+        for provider in register_files.EXAMPLE_RSH_PROVIDERS
+    ]
+    path = tmp_path / "List_of_registered_providers_29_June_2026.csv"
+    path.write_text("\r\n".join(rows) + "\r\n", encoding="utf-8")
+
+    assert recognise.sniff(path).kind == "rsh_register"
+    assert read_rsh_register(path).entries == read_rsh_register(downloads / RSH_2026).entries
+
+
 def test_a_workbook_with_no_visible_provider_sheet_is_refused(tmp_path):
     from openpyxl import Workbook
 
