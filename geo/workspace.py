@@ -13,6 +13,7 @@ import pandas as pd
 
 from geo.analysis import pipeline
 from geo.fetch import catalogue
+from geo.fetch.registers import cached_registers
 from geo.io import boundaries, lookups, readers
 from geo.model.errors import InputError
 from geo.model.settings import get_setting
@@ -66,7 +67,7 @@ def load_frames(vintage: str | None, store: Store | None, pins: Pins = Pins()) -
     icbs = _layer(store, "icb", vintage, provenance)
     if icbs is None:
         raise InputError(f"no {vintage} ICB boundaries: " + " ".join(catalogue.missing_for_app()))
-    sites = _sites(store, pins.sites, provenance)
+    sites, notes = _sites(store, pins.sites, provenance)
     return pipeline.Frames(
         icbs=icbs,
         sites=sites,
@@ -75,6 +76,7 @@ def load_frames(vintage: str | None, store: Store | None, pins: Pins = Pins()) -
         lookup=_lookup(vintage, provenance),
         engagement=_engagement(store, pins.engagement, provenance),
         provenance=pipeline.provenance_table(provenance),  # last: every row above appended
+        notes=notes,
     )
 
 
@@ -108,15 +110,21 @@ def _layer(store, kind: str, vintage: str | None, provenance: list[dict]):
     return boundaries.load_boundaries(catalogue.entry_path(entry), kind=kind)
 
 
-def _sites(store, version: int | None, provenance: list[dict]) -> pd.DataFrame:
+def _sites(
+    store, version: int | None, provenance: list[dict]
+) -> tuple[pd.DataFrame, tuple[pipeline.Note, ...]]:
+    """The published sites (sectors decided when published), else the cached list read now
+    with the cached registers; and what its sector rules could not decide."""
     if store is not None and store.current_version(SITES) is not None:
         provenance.append(_published(store, SITES, SITES, "Provider sites", version))
-        return store.load(SITES, version)
+        return store.load(SITES, version), ()
     entry = catalogue.find("sites")
     if entry is None:
         raise InputError(" ".join(catalogue.missing_for_app()) or "no provider sites loaded")
     provenance.append(_cached(entry))
-    return readers.read_sites(catalogue.entry_path(entry)).sites
+    loaded = cached_registers()
+    listed = readers.read_sites(catalogue.entry_path(entry), registers=loaded)
+    return listed.sites, pipeline.sector_notes(listed, loaded)
 
 
 def _engagement(store, version: int | None, provenance: list[dict]) -> pd.DataFrame | None:

@@ -95,7 +95,13 @@ _CQC_CASES = {
         ("Independent", "independent_type"),
     ),
     "blank type": (("", "Organisation", "Mystery Care Ltd", ""), ("Unknown", NO_RULE)),
+    "community interest company": (
+        ("Social Care Org", "Organisation", "Helping Hands Community Interest Company", "-"),
+        ("Voluntary", "cic_name"),
+    ),
 }
+# Rules that need a Companies House number or a register, exercised in test_voluntary.py.
+_TESTED_WITH_REGISTERS = {"charity_register_company", "society_or_cio_prefix", "rsh_non_profit"}
 
 
 def _cqc_rows(rows: list[tuple[str, str, str, object]]) -> pd.DataFrame:
@@ -137,7 +143,8 @@ def test_each_default_rule_fires_for_a_real_looking_cqc_row(case):
 def test_every_default_rule_is_exercised_by_the_examples():
     fired = {rule for _, (_, rule) in _CQC_CASES.values()}
     names = {rule.name for rule in DEFAULT_CQC_RULES}
-    assert names - fired <= {"nhs_healthcare_organisation"}  # tested on its own below
+    tested_elsewhere = {"nhs_healthcare_organisation", *_TESTED_WITH_REGISTERS}  # below; there
+    assert names - fired <= tested_elsewhere
 
 
 def test_nhs_location_without_ownership_column_is_nhs_by_its_type():
@@ -228,13 +235,13 @@ def test_override_file_changes_the_outcome(tmp_path):
     path = _write(
         tmp_path / "rules.csv",
         "name,sector,column,match,values,exclude,description\n"
-        "social_enterprise,Voluntary,Provider Name,regex,CIC$|Community Interest,,"
-        "Community interest companies count as voluntary here\n"
+        "social_enterprise,Voluntary,Provider Name,regex,Social Enterprise,,"
+        "Social enterprises count as voluntary here\n"
         "care_types,Independent,Location Type/Sector,equals,Social Care Org|Primary Dental Care,,\n",
     )
     raw = _cqc_rows(
         [
-            ("Social Care Org", "Organisation", "Helping Hands CIC", ""),
+            ("Social Care Org", "Organisation", "Helping Hands Social Enterprise Ltd", ""),
             ("Social Care Org", "Organisation", "Barchester Healthcare Homes Limited", ""),
         ]
     )

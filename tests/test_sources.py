@@ -31,6 +31,8 @@ def online(arcgis_server, data_dir, monkeypatch) -> fake.FakePublishers:
     monkeypatch.setenv("ICS_ARCGIS_BASE", arcgis_server.arcgis_base)
     monkeypatch.setenv("ICS_CQC_INDEX_URL", arcgis_server.cqc_index_url)
     monkeypatch.setenv("ICS_ODS_BASE", arcgis_server.ods_base)
+    monkeypatch.setenv("ICS_CHARITY_REGISTER_URL", arcgis_server.charity_register_url)
+    monkeypatch.setenv("ICS_RSH_INDEX_URL", arcgis_server.rsh_index_url)
     return arcgis_server
 
 
@@ -109,7 +111,13 @@ def test_offline_says_what_to_do_and_leaves_the_cache_unchanged(
 
 
 def test_fetch_all_offline_tries_each_host_once_and_keeps_the_cache(data_dir, monkeypatch):
-    hosts = ("ICS_ARCGIS_BASE", "ICS_CQC_INDEX_URL", "ICS_ODS_BASE")
+    hosts = (
+        "ICS_ARCGIS_BASE",
+        "ICS_CQC_INDEX_URL",
+        "ICS_ODS_BASE",
+        "ICS_CHARITY_REGISTER_URL",
+        "ICS_RSH_INDEX_URL",
+    )
     for name in hosts:
         monkeypatch.setenv(name, f"{_closed_port_url()}/{name.lower()}")
 
@@ -192,12 +200,14 @@ def test_fetch_all_takes_every_source_the_server_has_and_reports_the_rest(shared
     report = sources.fetch_all(progress=lambda *step: steps.append(step))
 
     taken = sorted((entry.kind, entry.vintage) for entry in report.taken)
-    today = report.taken[-1].vintage
+    today = next(entry.vintage for entry in report.taken if entry.publisher == recognise.NHS_ODS)
     assert taken == [
+        ("charity_register", "2026-05-01"),
         ("icb", "2022"),
         ("icb", "2023"),
         ("icb", "2026"),
         ("nhser", "2024"),
+        ("rsh_register", "2026-06-29"),
         ("sicbl", "2023"),
         ("sicbl_lookup", "2024"),
         ("sites", "2026-05-05"),

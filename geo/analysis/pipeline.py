@@ -8,6 +8,7 @@ number on screen is the number `python -m geo metrics` writes for the same data.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,10 +18,13 @@ import pandas as pd
 
 from geo.analysis import engagement, metrics, spatial
 from geo.fetch.catalogue import KIND_LABELS
+from geo.fetch.registers import cached_registers, registers_note
 from geo.io import boundaries, lookups, readers, recognise
 from geo.io.sector_rules import load_sector_rules
 from geo.model import problems, providers, sectors
 from geo.model.errors import InputError
+from geo.model.providers import ProviderList
+from geo.model.registers import Register
 
 # Where each input came from, in words, then `dataset`: what the row is, as the catalogue
 # names its kinds ('sites', 'engagement', 'icb', 'sicbl', 'nhser', 'sicbl_lookup'), for
@@ -35,7 +39,8 @@ class Frames:
     """The frames one analysis is made from, already loaded, and where each came from.
 
     `provenance` has a row (PROVENANCE_COLUMNS) for each frame loaded; only the ICBs
-    and the sites are required.
+    and the sites are required. `notes` are what reading them found that the analysis
+    must say (sector rules that could not run, for one).
     """
 
     icbs: gpd.GeoDataFrame
@@ -45,6 +50,7 @@ class Frames:
     regions: gpd.GeoDataFrame | None = None
     lookup: pd.DataFrame | None = None
     engagement: pd.DataFrame | None = None
+    notes: tuple[Note, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,7 @@ def analyse(frames: Frames, *, accept_fuzzy_above: float | None = None) -> Analy
     """Attach official codes, assign, engage, measure and reconcile: the one way to an Analysis."""
     icbs = frames.icbs
     vintage = str(icbs["vintage"].iloc[0])
-    notes = [Note(f"ICB boundaries: {vintage} vintage, {len(icbs)} ICBs.")]
+    notes = [Note(f"ICB boundaries: {vintage} vintage, {len(icbs)} ICBs."), *frames.notes]
     sites, lookup_notes = _attach_official_codes(frames.sites, frames.lookup, vintage)
     notes += [Note(text) for text in lookup_notes]
     in_regions = spatial.icb_regions(icbs, frames.regions) if frames.regions is not None else None
@@ -135,13 +141,20 @@ def analyse(frames: Frames, *, accept_fuzzy_above: float | None = None) -> Analy
     )
 
 
-def load_files(files: InputFiles) -> Frames:
-    """Read the named files into Frames, each with a provenance row naming the file."""
+def load_files(files: InputFiles, registers: Mapping[str, Register] | None = None) -> Frames:
+    """Read the named files into Frames, each with a provenance row naming the file.
+
+    `registers` are the voluntary-sector registers the sector rules use (None: the ones in
+    the download cache); what the rules could not decide becomes the frames' notes.
+    """
     rows: list[dict] = []
     icbs = _layer_file(files.boundaries, "icb", rows)
     rules = load_sector_rules(files.sector_rules) if files.sector_rules else None
     sniffed = recognise.sniff(files.sites, files.sites_format, nhs_ods_report=files.ods_report)
-    sites = readers.read_sites(files.sites, sniffed, sector_rules=rules).sites
+    if sniffed.site_format in ("cqc", "cqc_directory") and registers is None:
+        registers = cached_registers()
+    listed = readers.read_sites(files.sites, sniffed, sector_rules=rules, registers=registers)
+    sites = listed.sites
     rows.append(_file_row(KIND_LABELS["sites"], files.sites, "sites"))
     if files.sector_rules:
         rows.append(_file_row("Sector rules", files.sector_rules, "sector_rules"))
@@ -159,7 +172,18 @@ def load_files(files: InputFiles) -> Frames:
         regions=regions,
         lookup=lookup,
         engagement=engagement_list,
+        notes=sector_notes(listed, registers),
     )
+
+
+def sector_notes(
+    listed: ProviderList, registers: Mapping[str, Register] | None
+) -> tuple[Note, ...]:
+    """The registers a provider list's sector rules used (a note), the rules that could not
+    run and the near misses (warnings: they change what the sector figures mean)."""
+    used = registers_note(dict(registers or {})) if "sector_rule" in listed.sites else None
+    gaps = sectors.gap_sentences(listed.rules_not_run, listed.near_misses)
+    return (*([Note(used)] if used else []), *(Note(text, problems.WARNING) for text in gaps))
 
 
 def replace_engagement(frames: Frames, path: Path) -> Frames:

@@ -21,16 +21,27 @@ except ImportError:  # pragma: no cover
 
 from geo.io.recognise import (
     BOUNDARY_KINDS,
+    CHARITY_COMMISSION,
     CQC,
     NHS_ODS,
     ONS,
+    RSH,
     UNKNOWN_PUBLISHER,
 )
 from geo.model import settings
 from geo.model.errors import InputError
 
 MANIFEST = "manifest.json"
-KINDS: tuple[str, ...] = ("icb", "sicbl", "nhser", "sicbl_lookup", "sites", "engagement")
+KINDS: tuple[str, ...] = (
+    "icb",
+    "sicbl",
+    "nhser",
+    "sicbl_lookup",
+    "sites",
+    "engagement",
+    "charity_register",
+    "rsh_register",
+)
 
 KIND_LABELS: dict[str, str] = {
     "icb": "ICB boundaries",
@@ -39,6 +50,8 @@ KIND_LABELS: dict[str, str] = {
     "sicbl_lookup": "Sub-ICB → ICB lookup",
     "sites": "Provider sites",
     "engagement": "Planning engagement",
+    "charity_register": "Charity Commission register of charities",
+    "rsh_register": "RSH registered providers of social housing",
 }
 
 # Who a file is credited to when it is not a publisher's own but was rebuilt from ONS's
@@ -60,6 +73,12 @@ ATTRIBUTIONS: dict[str, str] = {
     ),
     CQC: "Contains CQC data © Care Quality Commission, OGL v3",
     NHS_ODS: "Contains NHS ODS data © NHS England, OGL v3",
+    # find-that-charity records OGL v2.0 for the register extract; whether it is now v3 is
+    # not confirmed (DATA-FORMATS-2.md §4).
+    CHARITY_COMMISSION: (
+        "Contains Charity Commission for England and Wales data, Open Government Licence"
+    ),
+    RSH: "Contains Regulator of Social Housing data, OGL v3",
     UNKNOWN_PUBLISHER: "Licence unknown: check the original source's terms before publishing",
 }
 

@@ -23,7 +23,8 @@ from geo.fetch.arcgis import fetch_arcgis_layer, layer_query_url
 from geo.fetch.catalogue import CacheEntry
 from geo.fetch.http import OfflineError, SourceError, download, get_url, url_host
 from geo.io import recognise
-from geo.io.recognise import CQC, NHS_ODS, ONS
+from geo.io.recognise import CHARITY_COMMISSION, CQC, NHS_ODS, ONS, RSH
+from geo.io.registers import rsh_file_date
 from geo.model import settings
 from geo.model.errors import InputError
 from geo.model.progress import Progress
@@ -37,7 +38,9 @@ class Source:
 
     kind: str
     vintage: str
-    fetcher: str  # "arcgis" (ONS layer), "cqc" (index page), "nhs_ods" (report code)
+    # "arcgis" (ONS layer), "cqc" (index page), "nhs_ods" (report code), "charity_commission"
+    # (fixed URL), "rsh" (gov.uk page)
+    fetcher: str
     name: str | None  # ArcGIS layer name or ODS report code; None when none is known
     note: str = ""  # uncertainty, or why there is nothing to fetch
 
@@ -72,6 +75,8 @@ REGISTRY: tuple[Source, ...] = (
     Source("sites", "", "nhs_ods", "ets"),                    # NHS trust sites
     Source("sites", "", "nhs_ods", "ephp", _UNUSED_CODE),     # independent sector providers
     Source("sites", "", "nhs_ods", "ephpsite", _UNUSED_CODE), # independent sector provider sites
+    Source("charity_register", "", "charity_commission", "publicextract.charity"),
+    Source("rsh_register", "", "rsh", "List_of_registered_providers"),
 )
 # fmt: on
 
@@ -127,12 +132,23 @@ def fetch_source(source: Source, *, progress: Progress | None = None) -> CacheEn
         return fetch_cqc_locations(progress=progress)
     if source.fetcher == "nhs_ods":
         return fetch_nhs_ods_report(source.name, progress=progress)
+    if source.fetcher == "charity_commission":
+        return fetch_charity_register(progress=progress)
+    if source.fetcher == "rsh":
+        return fetch_rsh_register(progress=progress)
     return fetch_ons_layer(source, progress=progress)
 
 
 def _host_of(source: Source) -> str:
-    base_setting = {"arcgis": "arcgis_base", "cqc": "cqc_index_url", "nhs_ods": "ods_base"}
-    return url_host(settings.get_setting(base_setting[source.fetcher]))
+    base_setting = {
+        "arcgis": "arcgis_base",
+        "cqc": "cqc_index_url",
+        "nhs_ods": "ods_base",
+        "charity_commission": "charity_register_url",
+        "rsh": "rsh_index_url",
+    }
+    first_url = (settings.get_setting(base_setting[source.fetcher]).split() or [""])[0]
+    return url_host(first_url)
 
 
 # ------------------------------------------------------------------ ONS ArcGIS layers
@@ -236,6 +252,109 @@ def fetch_nhs_ods_report(
         )[0]
     finally:
         partial.unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------ VCSE registers
+
+
+def fetch_charity_register(
+    out_dir: str | Path | None = None,
+    *,
+    url: str | None = None,
+    progress: Progress | None = None,
+) -> CacheEntry:
+    """Download the Charity Commission's register extract (the charity table's text edition,
+    `publicextract.charity.zip`) and record it, the extract's own date as its vintage.
+
+    The URL has no date in it (DATA-FORMATS-2.md §4): the file behind it changes daily.
+    """
+    url = url or settings.get_setting("charity_register_url")
+    what = "Charity Commission register of charities (publicextract.charity.zip)"
+    folder = Path(out_dir) if out_dir else settings.cache_dir() / "charity_register"
+    partial = download(url, folder, what, progress, suffix=".zip")
+    try:
+        found = _check_is(partial, "charity_register", "", what)
+        return _store(
+            partial,
+            folder,
+            kind="charity_register",
+            vintages=found.vintages,
+            title="publicextract.charity.zip",
+            source_url=url,
+            publisher=CHARITY_COMMISSION,
+            published=found.published,
+            name="publicextract.charity.zip",
+        )[0]
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def fetch_rsh_register(
+    out_dir: str | Path | None = None,
+    *,
+    index_urls: str | None = None,
+    progress: Progress | None = None,
+) -> CacheEntry:
+    """Download the Regulator of Social Housing's newest list of registered providers and
+    record it, the date in its name as its vintage.
+
+    The file is found from its link on a gov.uk page: `index_urls` (default: setting
+    ICS_RSH_INDEX_URL) names one or more pages, space-separated, tried in order, because
+    which of two pages is current is not known (DATA-FORMATS-2.md §5 [U]).
+    """
+    what = "Regulator of Social Housing list of registered providers"
+    pages = (index_urls or settings.get_setting("rsh_index_url")).split()
+    file_url, published = _newest_rsh_link(pages, what)
+    folder = Path(out_dir) if out_dir else settings.cache_dir() / "rsh_register"
+    partial = download(file_url, folder, what, progress, suffix=".xlsx")
+    name = Path(urllib.parse.urlparse(file_url).path).name
+    try:
+        found = _check_is(partial, "rsh_register", "", what)
+        return _store(
+            partial,
+            folder,
+            kind="rsh_register",
+            vintages=(published,),
+            title=name,
+            source_url=file_url,
+            publisher=RSH,
+            rows=found.rows,
+            published=published,
+            name=name,
+        )[0]
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+_RSH_FILE = re.compile(r"List_of_registered_providers_[^/]*\.xlsx$", re.I)
+
+
+def _newest_rsh_link(pages: list[str], what: str) -> tuple[str, str]:
+    """(absolute URL, ISO date) of the newest list linked from the first page that has one."""
+    tried = []
+    for page_url in pages:
+        try:
+            page = get_url(page_url, what, consume=lambda response: response.read())
+        except SourceError as error:
+            tried.append(str(error))
+            continue
+        parser = _LinkParser()
+        parser.feed(page.decode("utf-8", "replace"))
+        found = []
+        for href, _text in parser.links:
+            name = Path(urllib.parse.urlparse(href).path).name
+            published = rsh_file_date(name) if _RSH_FILE.search(name) else None
+            if published:
+                found.append((published, urllib.parse.urljoin(page_url, href)))
+        if found:
+            published, url = max(found)
+            return url, published
+        tried.append(f"{page_url}: no link to a List_of_registered_providers_D_Month_YYYY.xlsx")
+    raise SourceError(
+        f"{what}: {'; '.join(tried) or 'no page to look on (setting ICS_RSH_INDEX_URL)'}; "
+        "the page may have changed: download the file by hand and run "
+        "`python -m geo fetch --from DIR`"
+    )
 
 
 class _LinkParser(HTMLParser):

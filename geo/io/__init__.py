@@ -2,6 +2,7 @@
 
 `recognise.sniff` says what a file is; `tables` and `opendocument` stream
 spreadsheets and CSV as text; `readers` turn provider lists into the canonical
-site table; `boundaries` and `lookups` read ONS layers and lookups; `exports`
+site table; `boundaries` and `lookups` read ONS layers and lookups; `registers` the
+Charity Commission's and the social housing regulator's registers; `exports`
 writes CSV and XLSX that are safe to open in Excel. Depends only on `geo.model`.
 """

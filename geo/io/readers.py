@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,7 @@ import pandas as pd
 from geo.io import recognise, tables
 from geo.model import providers, sectors, text
 from geo.model.errors import InputError
+from geo.model.registers import Register
 
 # Reports whose rows are sites of a parent organisation (column 15); in the others each
 # row is a provider in its own right (in epraccur column 15 is the commissioner).
@@ -68,6 +70,7 @@ def read_sites(
     columns: Mapping[str, str] | None = None,
     ods_report: str | None = None,
     sector_rules: tuple[sectors.SectorRule, ...] | None = None,
+    registers: Mapping[str, Register] | None = None,
 ) -> providers.ProviderList:
     """Read a provider list in any supported format into the canonical provider table,
     with the values it could not use as a problems table beside it.
@@ -76,16 +79,26 @@ def read_sites(
     picks the reader and says where the table starts. `columns` (canonical name -> the
     file's column) adds to or overrides the columns found by name; `ods_report` names
     the NHS ODS report, over the one in the file's name; `sector_rules` replaces the CQC
-    sector rules. Every row of the file is in the sites (`ProviderList.sites`), with a `source` naming the file.
+    sector rules; `registers` (name -> Register, loaded by the caller) are what the
+    rules that look a provider up in a register use: rules whose register is missing,
+    or whose column the file lacks, are listed in `ProviderList.rules_not_run`. Every
+    row of the file is in the sites (`ProviderList.sites`), with a `source` naming the file.
     """
     path = Path(path)
     sniffed = sniffed or recognise.sniff(path, nhs_ods_report=ods_report)
+    if sniffed.holds in recognise.REGISTER_FORMATS:
+        raise InputError(
+            f"{path.name}: is a register ({sniffed.publisher}) that the sector rules look "
+            "providers up in, not a provider list; take it into the cache with "
+            "`python -m geo fetch --from DIR`"
+        )
     fmt = sniffed.site_format
     options: dict = {"columns": dict(columns or {})}
     if fmt == "nhs_ods":
         options["ods_report"] = ods_report or sniffed.nhs_ods_report
     elif fmt != "generic":
         options["sector_rules"] = sector_rules or sectors.DEFAULT_CQC_RULES
+        options["registers"] = dict(registers or {})
     return _READERS[fmt](path, sniffed, **options)
 
 
@@ -93,7 +106,7 @@ def read_sites(
 
 
 def _read_cqc(
-    path: Path, sniffed: recognise.Format, *, columns: dict, sector_rules: tuple
+    path: Path, sniffed: recognise.Format, *, columns: dict, sector_rules: tuple, registers: dict
 ) -> providers.ProviderList:
     """CQC's register (ODS streamed, XLSX, CSV): one row per registered location.
 
@@ -111,12 +124,15 @@ def _read_cqc(
         },
         index=raw.index,
     )
-    classified = sectors.classify_sectors(raw, sector_rules)
+    classified = sectors.classify_sectors(raw, sector_rules, registers)
     table = pd.concat([derived, classified, raw], axis=1)
     mapping = {name: column for name, column in found.items() if name in _CANONICAL_NAMES}
     mapping.update({name: name for name in ("capacity", "service_type", "sector")})
     mapping.update(columns)
-    return providers.to_canonical(table, mapping, source=f"CQC HSCA Active Locations ({path.name})")
+    listed = providers.to_canonical(
+        table, mapping, source=f"CQC HSCA Active Locations ({path.name})"
+    )
+    return _with_sector_gaps(listed, raw, classified["sector_rule"], sector_rules, registers)
 
 
 def _cqc_table(path: Path, sniffed: recognise.Format) -> pd.DataFrame:
@@ -161,7 +177,7 @@ def _primary_service(raw: pd.DataFrame, category: str | None) -> pd.Series:
 
 
 def _read_cqc_directory(
-    path: Path, sniffed: recognise.Format, *, columns: dict, sector_rules: tuple
+    path: Path, sniffed: recognise.Format, *, columns: dict, sector_rules: tuple, registers: dict
 ) -> providers.ProviderList:
     """`DD_Month_YYYY_CQC_directory.csv`: 15 columns after a 4-line preamble, postcodes only.
 
@@ -173,10 +189,27 @@ def _read_cqc_directory(
     raw = _table_under_header(path, sniffed)
     found = _aliased_columns(raw.columns, _DIRECTORY_ALIASES)
     _require(path, raw, found, ("site_id", "site_name", "postcode"), _DIRECTORY_ALIASES)
-    classified = sectors.classify_sectors(raw, sector_rules)
+    classified = sectors.classify_sectors(raw, sector_rules, registers)
     table = pd.concat([classified, raw], axis=1)
     mapping = {**found, "sector": "sector", **columns}
-    return providers.to_canonical(table, mapping, source=f"CQC care directory ({path.name})")
+    listed = providers.to_canonical(table, mapping, source=f"CQC care directory ({path.name})")
+    return _with_sector_gaps(listed, raw, classified["sector_rule"], sector_rules, registers)
+
+
+def _with_sector_gaps(
+    listed: providers.ProviderList,
+    raw: pd.DataFrame,
+    decided_by: pd.Series,
+    rules: tuple,
+    registers: dict,
+) -> providers.ProviderList:
+    """The list with what its sector rules could not decide: rules that could not run, and
+    names close to a register's that were not applied."""
+    return replace(
+        listed,
+        rules_not_run=sectors.rules_not_run(raw, decided_by, rules, registers),
+        near_misses=sectors.near_misses(raw, decided_by, rules, registers),
+    )
 
 
 # --- NHS ODS headerless CSV reports -----------------------------------------------------

@@ -5,7 +5,8 @@
 of looking again. Its rules, tried in this order:
 
 1. Container, by the bytes: 'odf' (OpenDocument spreadsheet), 'xlsx', 'geo' (GeoJSON,
-   GeoPackage, Shapefile, zipped or not), else 'csv' (any delimited text). Old .xls
+   GeoPackage, Shapefile, zipped or not), 'zip' (the Charity Commission's register
+   extract, `publicextract.charity.zip`), else 'csv' (any delimited text). Old .xls
    workbooks, damaged spreadsheets and unreadable geo files are refused (NotUsedError).
 2. NHS ODS report (DATA-FORMATS.md §2): a CSV with no header row whose records, as far
    as the first 20, have exactly the 27 fields of `NHS_ODS_COLUMNS`, the first an
@@ -16,6 +17,8 @@ of looking again. Its rules, tried in this order:
    punctuation), so an analyst's own list with a `Location ID` column is not CQC's.
    In a spreadsheet, the first such sheet other than README and Dual_Registration_Locations.
 4. The older CQC care directory: a row whose first cell is `Name`, with a `CQC Location…` column.
+   The Regulator of Social Housing's list of registered providers: a row whose first cell is
+   `Organisation name`, with a `Designation` column (DATA-FORMATS-2.md §5).
 5. Otherwise the first filled row of the first filled sheet is the header, and its
    columns say the rest: ONS boundaries (polygons with ICB, sub-ICB or region code
    columns), a sub-ICB → ICB lookup, a generic provider list (a name, a location and a
@@ -39,6 +42,13 @@ import pyogrio
 
 from geo.io import tables
 from geo.io.boundaries import detect_layer, gdal_source
+from geo.io.registers import (
+    CHARITY_COLUMNS,
+    CHARITY_MEMBER,
+    charity_extract_header,
+    is_rsh_header,
+    rsh_file_date,
+)
 from geo.model import sectors
 from geo.model.errors import InputError
 from geo.model.text import name_key
@@ -47,6 +57,8 @@ from geo.model.text import name_key
 ONS = "Office for National Statistics"
 CQC = "Care Quality Commission"
 NHS_ODS = "NHS England (Organisation Data Service)"
+CHARITY_COMMISSION = "Charity Commission for England and Wales"
+RSH = "Regulator of Social Housing"
 UNKNOWN_PUBLISHER = "unknown"
 
 # Formats taken from a folder, the preferred first when two files hold the same table.
@@ -57,6 +69,8 @@ DATA_SUFFIXES: tuple[str, ...] = TABLE_SUFFIXES + SPATIAL_SUFFIXES
 # What a provider list can be read as: each has its reader in geo.io.readers.
 SITE_FORMATS: tuple[str, ...] = ("cqc", "cqc_directory", "nhs_ods", "generic")
 BOUNDARY_KINDS: tuple[str, ...] = ("icb", "sicbl", "nhser")
+# The voluntary-sector registers (geo.io.registers reads them).
+REGISTER_FORMATS: tuple[str, ...] = ("charity_register", "rsh_register")
 UNKNOWN = "unknown"
 
 # NHS ODS report code -> (sector, what one row of it is).
@@ -104,6 +118,8 @@ _PUBLISHERS: dict[str, str] = {
     "cqc_directory": CQC,
     "nhs_ods": NHS_ODS,
     **dict.fromkeys((*BOUNDARY_KINDS, "sicbl_lookup"), ONS),
+    "charity_register": CHARITY_COMMISSION,
+    "rsh_register": RSH,
 }
 
 
@@ -111,8 +127,10 @@ _PUBLISHERS: dict[str, str] = {
 class Format:
     """What a data file is and where its table is, so nothing opens it again to decide."""
 
-    container: str  # 'odf', 'xlsx', 'csv' (any delimited text) or 'geo'
-    holds: str  # one of SITE_FORMATS, BOUNDARY_KINDS, 'sicbl_lookup', 'engagement', 'unknown'
+    container: str  # 'odf', 'xlsx', 'csv' (any delimited text), 'geo' or 'zip' (of text)
+    # one of SITE_FORMATS, BOUNDARY_KINDS, 'sicbl_lookup', 'engagement', 'charity_register',
+    # 'rsh_register', 'unknown'
+    holds: str
     columns: tuple[str, ...] = ()  # the header as written; () for a headerless NHS ODS report
     sheet: str | None = None  # the spreadsheet's sheet the table is on
     header_row: int | None = None  # where the header is in that sheet or file (0-based)
@@ -164,6 +182,8 @@ def sniff(
     if container == "geo":
         found = _sniff_geo(path)
         found = replace(found, holds=told) if told else found
+    elif container == "zip":
+        found = _readable(path, lambda: _sniff_charity_extract(path))
     else:
         found = _readable(path, lambda: _sniff_table(path, container, told))
     if found.holds == "nhs_ods":
@@ -221,6 +241,8 @@ def _container(path: Path) -> str:
 def _zip_container(path: Path) -> str:
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
+    if any(CHARITY_MEMBER.match(Path(name).name) for name in names):
+        return "zip"  # the Charity Commission's register extract
     if "content.xml" in names:
         return "odf"
     if "xl/workbook.xml" in names:
@@ -239,6 +261,35 @@ def _sniff_geo(path: Path) -> Format:
     holds, vintages, reason = _by_columns(columns, info["geometry_type"])
     return Format(
         "geo", holds, columns, rows=int(info["features"]), vintages=vintages, reason=reason
+    )
+
+
+# --- the Charity Commission's register extract --------------------------------------------
+
+
+def _sniff_charity_extract(path: Path) -> Format:
+    """A `publicextract.<table>.zip`: the charity table's text edition is the register."""
+    table, header, extract_date = charity_extract_header(path)
+    if table != "charity":
+        return Format(
+            "zip",
+            UNKNOWN,
+            header,
+            reason=f"Charity Commission table {table} is not used (only publicextract.charity, "
+            "the text edition)",
+        )
+    missing = [column for column in CHARITY_COLUMNS if column not in header]
+    if missing:
+        return Format(
+            "zip", UNKNOWN, header, reason=f"a charity extract without {', '.join(missing)}"
+        )
+    return Format(
+        "zip",
+        "charity_register",
+        header,
+        header_row=0,
+        vintages=(extract_date or "",),
+        published=extract_date,
     )
 
 
@@ -349,7 +400,17 @@ def _directory_header(rows: list[list[str]], told: bool) -> int | None:
     return None
 
 
-_HEADER_RULES = {"cqc": _cqc_header, "cqc_directory": _directory_header}
+def _rsh_header(rows: list[list[str]], told: bool) -> int | None:
+    """A row starting `Organisation name` with a `Designation` column: the RSH's list."""
+    del told  # never a provider list the user names
+    return next((number for number, row in enumerate(rows) if is_rsh_header(row)), None)
+
+
+_HEADER_RULES = {
+    "cqc": _cqc_header,
+    "cqc_directory": _directory_header,
+    "rsh_register": _rsh_header,
+}
 
 
 def _table_format(path: Path, container: str, table: _Table) -> Format:
@@ -362,6 +423,9 @@ def _table_format(path: Path, container: str, table: _Table) -> Format:
         reason = "has no rows"
     published = _published_in(table.above)
     if holds in ("cqc", "cqc_directory"):
+        vintages = (published or "",)
+    if holds == "rsh_register":
+        published = rsh_file_date(path.name)
         vintages = (published or "",)
     return Format(
         container,

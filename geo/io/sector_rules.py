@@ -12,6 +12,7 @@ import pandas as pd
 
 from geo.io import tables
 from geo.model.errors import InputError
+from geo.model.registers import REGISTER_NAMES
 from geo.model.sectors import MATCH_KINDS, SECTORS, SectorRule, regex_problem
 
 _RULE_FIELDS = ("name", "sector", "column", "match", "values", "exclude", "description")
@@ -22,7 +23,8 @@ def load_sector_rules(path: str | Path) -> tuple[SectorRule, ...]:
     """Read a user's sector-rule table (CSV: name, sector, column, match, values, exclude,
     description), so an analyst can change the rules without touching code.
 
-    `values` holds '|'-separated values for match=equals and the pattern for match=regex.
+    `values` holds '|'-separated values for match=equals, the pattern for match=regex and
+    the register's name (`geo.model.registers.REGISTER_NAMES`) for match=register.
     """
     path = Path(path)
     if not path.is_file():
@@ -68,6 +70,11 @@ def _rule_from_row(file_name: str, number: int, record: dict) -> SectorRule:
         if problem:
             raise InputError(f"{where}, column {column}: {problem}")
     values = fields["values"]
+    if match == "register" and values not in REGISTER_NAMES:
+        raise InputError(
+            f"{where}, column values: {values!r} is not a register; "
+            f"expected one of {', '.join(REGISTER_NAMES)}"
+        )
     return SectorRule(
         name=fields["name"],
         sector=sector,
@@ -79,6 +86,7 @@ def _rule_from_row(file_name: str, number: int, record: dict) -> SectorRule:
         else frozenset(),
         pattern=values if match == "regex" else None,
         exclude=fields["exclude"] or None,
+        register=values if match == "register" else None,
     )
 
 

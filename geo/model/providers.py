@@ -116,10 +116,14 @@ class ProviderList:
     `sites` has CANONICAL_COLUMNS, then CANONICAL_EXTRAS, then the publisher's columns;
     `problems` has a row per value that could not be used (`geo.model.problems`), its
     `row` a label of `sites`' index. A bad value is left empty (or defaulted) in `sites`.
+    `rules_not_run` and `near_misses` are what the sector rules could not decide
+    (`sectors.rules_not_run`, `sectors.near_misses`), for the report to say.
     """
 
     sites: pd.DataFrame
     problems: pd.DataFrame
+    rules_not_run: tuple[sectors.RuleNotRun, ...] = ()
+    near_misses: tuple[sectors.NearMiss, ...] = ()
 
 
 def to_canonical(raw: pd.DataFrame, mapping: Mapping[str, str], *, source: str) -> ProviderList:

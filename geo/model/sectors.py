@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from geo.model import registers as vcse_registers
 from geo.model.errors import InputError
-from geo.model.text import cell_text, label_key, lookup_labels, name_key, unrecognised_labels
+from geo.model.registers import REGISTER_KINDS, Register
+from geo.model.text import (
+    cell_text,
+    label_key,
+    lookup_labels,
+    name_key,
+    trimmed_text,
+    unrecognised_labels,
+)
 
 NHS = "NHS"
 LOCAL_AUTHORITY = "Local authority"
@@ -31,7 +41,7 @@ IV_SECTORS: tuple[str, ...] = (INDEPENDENT, VOLUNTARY)
 
 # What `classify_sectors` puts in `sector_rule` when no rule claims a row.
 NO_RULE = "no rule matched"
-MATCH_KINDS: tuple[str, ...] = ("equals", "regex", "present")
+MATCH_KINDS: tuple[str, ...] = ("equals", "regex", "present", "register")
 _BLANK_MARKERS = frozenset({"", "-", "n/a", "none", "null"})
 
 
@@ -48,8 +58,10 @@ class SectorRule:
     """One line of the sector table: which rows it claims, and the sector it gives them.
 
     `match` says how `column` is tested: "equals" one of `values` (case-insensitive,
-    trimmed), "regex" `pattern` (case-insensitive, anywhere in the cell), or "present"
-    (non-blank and not '-'). Rows whose `column` matches `exclude` are never claimed.
+    trimmed), "regex" `pattern` (case-insensitive, anywhere in the cell), "present"
+    (non-blank and not '-'), or "register": the cell, as `register`'s key, is in that
+    register (`geo.model.registers`; a register not loaded claims nothing, and
+    `rules_not_run` says so). Rows whose `column` matches `exclude` are never claimed.
     """
 
     name: str
@@ -60,6 +72,7 @@ class SectorRule:
     values: frozenset[str] = frozenset()
     pattern: str | None = None
     exclude: str | None = None
+    register: str | None = None
 
     def __post_init__(self) -> None:
         problem = _rule_problem(self)
@@ -79,6 +92,8 @@ def _rule_problem(rule: SectorRule) -> str | None:
         return "match=equals needs at least one value"
     if rule.match == "regex" and not rule.pattern:
         return "match=regex needs a pattern"
+    if rule.match == "register" and rule.register not in REGISTER_KINDS:
+        return f"register {rule.register!r} is not one of {', '.join(REGISTER_KINDS)}"
     for label, pattern in (("pattern", rule.pattern), ("exclude", rule.exclude)):
         problem = regex_problem(pattern)
         if problem:
@@ -100,6 +115,16 @@ _COUNCIL_NAMES = (
     "Department of Community Services|Social & Community Services|SCC Adult Social Care"
     "|Cheshire West and Chester Reablement Service|Council|Social Services|MBC|MDC"
     "|London Borough|Royal Borough|Borough of"
+)
+
+# Companies House numbers of registered societies (RS, IP; SP in Scotland; NP, NO in
+# Northern Ireland) and charitable incorporated organisations (CE; CS in Scotland):
+# DATA-FORMATS-2.md §6, e.g. RS007843, IP21410R, CE001178.
+_SOCIETY_OR_CIO_NUMBER = r"^(RS|IP|SP|NP|NO|CE|CS)\d{5,6}[A-Z]?$"
+# The endings the law requires of a community interest company's name (DATA-FORMATS-2.md §6).
+_CIC_NAME = (
+    r"\b(C\.?\s?I\.?\s?C\.?|COMMUNITY INTEREST (PUBLIC LIMITED )?COMPANY"
+    r"|COMMUNITY INTEREST P\.?L\.?C\.?)\s*$"
 )
 
 # The CQC sector rules, applied in this order; the first rule that claims a row wins.
@@ -135,6 +160,44 @@ DEFAULT_CQC_RULES: tuple[SectorRule, ...] = (
         match="present",
     ),
     SectorRule(
+        name="charity_register_company",
+        sector=VOLUNTARY,
+        description="The provider's Companies House number is a registered charity's "
+        "(the Charity Commission's register of charities, main charities only).",
+        column="Provider Companies House Number",
+        match="register",
+        register=vcse_registers.CHARITY_COMPANIES,
+    ),
+    SectorRule(
+        name="society_or_cio_prefix",
+        sector=VOLUNTARY,
+        description="The provider's Companies House number is a registered society's "
+        "(RS, IP, SP, NP, NO: co-operative and community benefit societies) or a "
+        "charitable incorporated organisation's (CE, CS).",
+        column="Provider Companies House Number",
+        match="regex",
+        pattern=_SOCIETY_OR_CIO_NUMBER,
+    ),
+    SectorRule(
+        name="rsh_non_profit",
+        sector=VOLUNTARY,
+        description="The provider's name is a non-profit registered provider's in the "
+        "Regulator of Social Housing's list (the same name, ignoring case, punctuation and "
+        "'Limited'; close names are reported, not applied).",
+        column="Provider Name",
+        match="register",
+        register=vcse_registers.RSH_NON_PROFIT,
+    ),
+    SectorRule(
+        name="cic_name",
+        sector=VOLUNTARY,
+        description="The provider's name ends as a community interest company's must "
+        "('CIC', 'C.I.C.', 'Community Interest Company').",
+        column="Provider Name",
+        match="regex",
+        pattern=_CIC_NAME,
+    ),
+    SectorRule(
         name="gp_practice",
         sector=NHS,
         description="GP practices (primary medical services) hold NHS contracts.",
@@ -160,12 +223,15 @@ DEFAULT_CQC_RULES: tuple[SectorRule, ...] = (
 
 
 def classify_sectors(
-    raw: pd.DataFrame, rules: tuple[SectorRule, ...] = DEFAULT_CQC_RULES
+    raw: pd.DataFrame,
+    rules: tuple[SectorRule, ...] = DEFAULT_CQC_RULES,
+    registers: Mapping[str, Register] | None = None,
 ) -> pd.DataFrame:
     """Give each row a `sector` and the `sector_rule` that decided it, so users can see why.
 
     Rules are tried in order and the first that matches wins; a rule whose column the
-    file lacks (found ignoring case, spaces and punctuation) simply never fires.
+    file lacks (found ignoring case, spaces and punctuation), or whose register is not
+    in `registers` (name -> Register), never fires: `rules_not_run` says which and where.
     """
     columns = {rule.column: _find_column(raw.columns, rule.column) for rule in rules}
     if rules and not any(columns.values()):
@@ -182,7 +248,7 @@ def classify_sectors(
         if column not in distinct:
             distinct[column] = _distinct_text(raw[column])
         codes, texts = distinct[column]
-        hits = np.append(_rule_hits(rule, texts), False)[codes] & unclaimed
+        hits = np.append(_rule_hits(rule, texts, registers or {}), False)[codes] & unclaimed
         sector[hits] = rule.sector
         fired[hits] = rule.name
         unclaimed &= ~hits
@@ -197,7 +263,7 @@ def rules_table(rules: tuple[SectorRule, ...] = DEFAULT_CQC_RULES) -> pd.DataFra
             "sector": rule.sector,
             "column": rule.column,
             "match": rule.match,
-            "values": rule.pattern if rule.match == "regex" else "|".join(sorted(rule.values)),
+            "values": _rule_values(rule),
             "exclude": rule.exclude or "",
             "description": rule.description,
         }
@@ -209,9 +275,149 @@ def rules_table(rules: tuple[SectorRule, ...] = DEFAULT_CQC_RULES) -> pd.DataFra
     return table
 
 
-def _rule_hits(rule: SectorRule, texts: list[str]) -> np.ndarray:
+@dataclass(frozen=True)
+class RuleNotRun:
+    """A sector rule that could not be tried: what it lacked (a 'column' of the file or a
+    'register' not loaded), and on how many rows it might have decided the sector."""
+
+    rule: str
+    lacks: str  # "column" or "register"
+    name: str  # the column or register it lacks
+    rows: int
+
+
+@dataclass(frozen=True)
+class NearMiss:
+    """A value close to, but not the same as, an entry of a register a rule looks names up
+    in: reported for a person to check, never applied."""
+
+    rule: str
+    value: str  # as the provider list writes it
+    entry: str  # as the register writes it
+    score: float  # 0-100
+    rows: int
+
+
+def rules_not_run(
+    raw: pd.DataFrame,
+    decided_by: pd.Series,
+    rules: tuple[SectorRule, ...] = DEFAULT_CQC_RULES,
+    registers: Mapping[str, Register] | None = None,
+) -> tuple[RuleNotRun, ...]:
+    """The rules `classify_sectors` could not try on `raw`, with the rows each might have
+    decided: rows no earlier rule claimed (`decided_by` is its `sector_rule`), and where
+    only a register was missing, those of them with a value to look up."""
+    found: list[RuleNotRun] = []
+    for reached, rule in _rows_reaching(decided_by, rules):
+        column = _find_column(raw.columns, rule.column)
+        if column is None:
+            found.append(RuleNotRun(rule.name, "column", rule.column, int(reached.sum())))
+        elif rule.match == "register" and rule.register not in (registers or {}):
+            filled = _filled(raw[column]).to_numpy(dtype=bool)
+            rows = int((reached & filled).sum())
+            found.append(RuleNotRun(rule.name, "register", str(rule.register), rows))
+    return tuple(item for item in found if item.rows)
+
+
+def near_misses(
+    raw: pd.DataFrame,
+    decided_by: pd.Series,
+    rules: tuple[SectorRule, ...] = DEFAULT_CQC_RULES,
+    registers: Mapping[str, Register] | None = None,
+) -> tuple[NearMiss, ...]:
+    """Values close to an entry of a name register (`registers.close_entries`), held by
+    rows that reached its rule and ended in another sector: most rows first."""
+    found: list[NearMiss] = []
+    sector_of = {rule.name: rule.sector for rule in rules}
+    outcome = decided_by.astype("string").map(sector_of).fillna(UNKNOWN).to_numpy(dtype=object)
+    for reached, rule in _rows_reaching(decided_by, rules):
+        register = (registers or {}).get(rule.register or "")
+        column = _find_column(raw.columns, rule.column)
+        if register is None or column is None or not REGISTER_KINDS[rule.register].by_name:
+            continue
+        values = raw.loc[reached & (outcome != rule.sector), column]
+        counts = _filled_text(values).value_counts()
+        keys = vcse_registers.register_keys(rule.register, counts.index)
+        for (value, rows), close in zip(
+            counts.items(), vcse_registers.close_entries(keys, register), strict=True
+        ):
+            if close is not None:
+                entry, score = close
+                found.append(NearMiss(rule.name, value, register.entries[entry], score, rows))
+    return tuple(sorted(found, key=lambda miss: (-miss.rows, miss.value)))
+
+
+def gap_sentences(not_run: tuple[RuleNotRun, ...], misses: tuple[NearMiss, ...] = ()) -> list[str]:
+    """What `rules_not_run` and `near_misses` found, as a person reads it."""
+    lines = []
+    for item in not_run:
+        if item.lacks == "register":
+            kind = REGISTER_KINDS[item.name]
+            lines.append(
+                f"Sector rule {item.rule} could not run on {_rows(item.rows)}: {kind.label} is "
+                f"not loaded; run `python -m geo fetch` (or `fetch --from DIR` with "
+                f"{kind.how_to_get}) and read the file again."
+            )
+    lacking = [item for item in not_run if item.lacks == "column"]
+    if lacking:
+        listed = "; ".join(f"{item.rule} ({item.name!r}, {_rows(item.rows)})" for item in lacking)
+        lines.append(f"Sector rules that could not run, the file having no such column: {listed}.")
+    if misses:
+        shown = "; ".join(
+            f"{miss.value!r} ~ {miss.entry!r} ({miss.rule}, {miss.rows:,} rows)"
+            for miss in misses[:10]
+        )
+        more = f" and {len(misses) - 10} more" if len(misses) > 10 else ""
+        lines.append(
+            f"{len(misses)} provider names are close to a register's but not the same, so "
+            f"were not applied; check them: {shown}{more}."
+        )
+    return lines
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row{'s' if count != 1 else ''}"
+
+
+def _rows_reaching(decided_by: pd.Series, rules: tuple[SectorRule, ...]):
+    """Each rule with the rows no earlier rule claimed (a boolean array)."""
+    decided = decided_by.astype("string").fillna(NO_RULE).to_numpy(dtype=object)
+    earlier: set[str] = set()
+    for rule in rules:
+        yield ~np.isin(decided, list(earlier)), rule
+        earlier.add(rule.name)
+
+
+def _filled(values: pd.Series) -> pd.Series:
+    """Which cells hold a value, not blank or a blank marker like '-'."""
+    return _filled_text(values).notna()
+
+
+def _filled_text(values: pd.Series) -> pd.Series:
+    """Cells as trimmed text, NA where blank or a blank marker like '-'."""
+    text = trimmed_text(values)
+    return text.mask(text.str.casefold().isin(_BLANK_MARKERS).fillna(False).astype(bool))
+
+
+def _rule_values(rule: SectorRule) -> str:
+    """The `values` cell of a rule in the override-file format."""
+    if rule.match == "regex":
+        return rule.pattern or ""
+    if rule.match == "register":
+        return rule.register or ""
+    return "|".join(sorted(rule.values))
+
+
+def _rule_hits(rule: SectorRule, texts: list[str], registers: Mapping[str, Register]) -> np.ndarray:
     """Which of a column's distinct (trimmed) values `rule` claims."""
-    if rule.match == "equals":
+    if rule.match == "register":
+        register = registers.get(rule.register or "")
+        if register is None:
+            hits = [False] * len(texts)
+        else:
+            keys = vcse_registers.register_keys(rule.register, texts)
+            hits = [key is not None and key in register for key in keys]
+    elif rule.match == "equals":
         wanted = {value.strip().casefold() for value in rule.values}
         hits = [text.casefold() in wanted for text in texts]
     elif rule.match == "regex":

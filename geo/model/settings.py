@@ -94,6 +94,17 @@ SETTINGS: dict[str, Setting] = {
         "https://www.odsdatasearchandexport.nhs.uk/api/getReport",
         "NHS ODS Data Search and Export report endpoint (`?report=<code>` is added).",
     ),
+    "charity_register_url": Setting(
+        "ICS_CHARITY_REGISTER_URL",
+        "https://ccewuksprdoneregsadata1.blob.core.windows.net/data/txt/publicextract.charity.zip",
+        "The Charity Commission's register extract (charity table, text edition), fetched as it is.",
+    ),
+    "rsh_index_url": Setting(
+        "ICS_RSH_INDEX_URL",
+        "https://www.gov.uk/government/publications/current-registered-providers-of-social-housing "
+        "https://www.gov.uk/government/publications/registered-providers-of-social-housing",
+        "gov.uk page(s) linking the Regulator of Social Housing's `List_of_registered_providers_*.xlsx`; several, space-separated, are tried in order.",
+    ),
     "postcodes_io_url": Setting(
         "ICS_POSTCODES_IO_URL",
         "https://api.postcodes.io",

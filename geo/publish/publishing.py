@@ -18,14 +18,16 @@ from pathlib import Path
 import pandas as pd
 
 from geo import workspace
-from geo.analysis import engagement
+from geo.analysis import engagement, pipeline
 from geo.fetch import catalogue
+from geo.fetch.registers import cached_registers
 from geo.geocode.offline import bng_to_latlon, geocode_sites, postcode_file_from_settings
 from geo.io import boundaries, readers, recognise
 from geo.model import settings
 from geo.model.errors import InputError
 from geo.model.progress import StepProgress
 from geo.model.providers import ProviderList
+from geo.model.registers import Register
 from geo.publish import validation
 from geo.publish.mapping import GRID_FIELDS, preview
 from geo.store.versions import Store, Version
@@ -107,6 +109,7 @@ def prepare(
     postcode_file: str | Path | None = None,
     progress: StepProgress | None = None,
     sniffed: recognise.Format | None = None,
+    registers: Mapping[str, Register] | None = None,
 ) -> Prepared:
     """Read and judge a file the way it would be published, without touching the store.
 
@@ -116,8 +119,10 @@ def prepare(
     report it is (as `recognise.sniff` takes them); `columns` maps canonical names (and
     'easting'/'northing', which become lat/lon) to the file's columns; `geocode` 'offline'
     (ONSPD/NSPL `postcode_file`, else setting ICS_ONSPD_PATH) or 'online' (postcodes.io)
-    places rows without coordinates. Boundaries: `fmt` is the layer kind (icb, sicbl, nhser) when the
-    file has no ONS code columns, `vintage` its year.
+    places rows without coordinates; `registers` are the voluntary-sector registers the
+    sector rules look providers up in (None: the ones in the download cache). Boundaries:
+    `fmt` is the layer kind (icb, sicbl, nhser) when the file has no ONS code columns,
+    `vintage` its year.
     """
     path = Path(path)
     _check_request(path, kind, geocode)
@@ -129,7 +134,7 @@ def prepare(
         if sniffed is None or fmt is not None:
             sniffed = recognise.sniff(path, fmt, nhs_ods_report=ods_report)
         prepared = _prepare_sites(
-            path, name, sniffed, columns, ods_report, geocode, postcode_file, step
+            path, name, sniffed, columns, ods_report, geocode, postcode_file, step, registers
         )
     elif kind == "engagement":
         prepared = _prepare_engagement(path, name, columns)
@@ -201,7 +206,8 @@ def recognise_upload(path: str | Path, kind: str) -> Recognised:
     sniffed = recognise.sniff(path)
     if kind == "sites":
         fmt = sniffed.site_format
-        shown = preview(path, sniffed) if fmt == "generic" else None
+        listed_by_name = fmt == "generic" and sniffed.holds not in recognise.REGISTER_FORMATS
+        shown = preview(path, sniffed) if listed_by_name else None
         return Recognised(fmt, _format_label(sniffed), shown, sniffed)
     if kind == "engagement":
         return Recognised("engagement", _FORMAT_LABELS["engagement"], sniffed=sniffed)
@@ -214,6 +220,8 @@ def recognise_upload(path: str | Path, kind: str) -> Recognised:
 
 def _format_label(sniffed: recognise.Format, ods_report: str | None = None) -> str:
     """How the page and the notes name what a provider list was read as."""
+    if sniffed.holds in recognise.REGISTER_FORMATS:
+        return f"a register ({sniffed.publisher}), not a provider list"
     label = _FORMAT_LABELS[sniffed.site_format]
     report = ods_report or sniffed.nhs_ods_report
     if sniffed.site_format == "nhs_ods" and report in recognise.NHS_ODS_REPORTS:
@@ -234,13 +242,18 @@ def upload_limit_mb() -> int | None:
 
 
 def _prepare_sites(
-    path, name, sniffed, columns, ods_report, geocode, postcode_file, step
+    path, name, sniffed, columns, ods_report, geocode, postcode_file, step, registers
 ) -> Prepared:
     """read_sites -> grid references to lat/lon -> geocode postcodes -> validate_sites."""
     mapping, grid = _split_grid(name, columns)
-    listed = readers.read_sites(path, sniffed, columns=mapping, ods_report=ods_report)
     fmt = sniffed.site_format
+    if fmt in ("cqc", "cqc_directory") and registers is None:
+        registers = cached_registers()  # only lists read by the sector rules need them
+    listed = readers.read_sites(
+        path, sniffed, columns=mapping, ods_report=ods_report, registers=registers
+    )
     notes = [f"read as {_format_label(sniffed, ods_report)}"]
+    notes += [note.text for note in pipeline.sector_notes(listed, registers)]
     if grid:
         listed = _from_grid(listed, grid)
         notes.append(f"lat/lon from grid references in {grid['easting']} and {grid['northing']}")
@@ -292,7 +305,7 @@ def _from_grid(listed: ProviderList, grid: dict[str, str]) -> ProviderList:
     sites["lon"] = pd.array(lon, dtype="Float64")
     sites["easting"], sites["northing"] = easting, northing
     named = listed.problems["column"].replace({"lat": "easting", "lon": "northing"})
-    return ProviderList(sites, listed.problems.assign(column=named))
+    return replace(listed, sites=sites, problems=listed.problems.assign(column=named))
 
 
 def _geocoded(sites: pd.DataFrame, geocode: str | None, postcode_file, step) -> pd.DataFrame:

@@ -10,7 +10,10 @@ It answers on 127.0.0.1 (a free port) the way the real services do:
   `exceededTransferLimit` (json); unknown layers get ArcGIS's HTTP-200 error body;
 - CQC: the 'Using CQC data' page and the HSCA_Active_Locations .ods it links,
   refusing (403) a client without a browser-like User-Agent, as CQC's firewall does;
-- NHS ODS Data Search and Export: `/api/getReport?report=<code>` (headerless CSV).
+- NHS ODS Data Search and Export: `/api/getReport?report=<code>` (headerless CSV);
+- the Charity Commission's register extract at its fixed blob path, and the gov.uk page
+  of the Regulator of Social Housing with the two lists it links (an older one, in the
+  older header spelling, and the newest), written by `geo.testing.register_files`.
 
 The layers are the real GeoJSON files in ../shared/data. Faults can be injected:
 `error_bodies`, `short_pages`, `fail_next` (with `retry_after`, a Retry-After header for
@@ -31,6 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from geo.testing.publisher_files import make_cqc_hsca_rows, write_cqc_hsca_ods
+from geo.testing.register_files import write_charity_extract, write_rsh_list
 
 # ONS layer name -> the file of ../shared/data served as that layer. Where ONS's own
 # file is not in ../shared/data, the nearest real file of the same kind stands in.
@@ -51,6 +55,10 @@ LOOKUP_FIELDS = ("SICBL24CD", "SICBL24CDH", "SICBL24NM", "ICB24CD")
 CQC_INDEX_PATH = "/about-us/transparency/using-cqc-data"
 CQC_FILE_PATH = "/sites/default/files/2026-05/05_May_2026_HSCA_Active_Locations.ods"
 CQC_ROWS = 5
+CHARITY_PATH = "/data/txt/publicextract.charity.zip"
+RSH_INDEX_PATH = "/government/publications/current-registered-providers-of-social-housing"
+RSH_OLDER_PATH = "/media/6a1f02/List_of_registered_providers_17_February_2025.xlsx"
+RSH_NEWEST_PATH = "/media/7b2e31/List_of_registered_providers_29_June_2026.xlsx"
 OBJECT_ID = "FID"
 
 
@@ -73,6 +81,8 @@ class FakePublishers:
     # (path with query, User-Agent) of every request, in order
     requests: list[tuple[str, str]] = field(default_factory=list)
     ods_reports: dict[str, Path] = field(default_factory=dict)
+    # URL path -> file served as it is (the registers)
+    register_files: dict[str, Path] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.ods_reports.setdefault("ets", self.fixtures / "sources_ods_ets.csv")
@@ -91,6 +101,16 @@ class FakePublishers:
     def ods_base(self) -> str:
         """What ICS_ODS_BASE points at."""
         return f"{self.root}/api/getReport"
+
+    @property
+    def charity_register_url(self) -> str:
+        """What ICS_CHARITY_REGISTER_URL points at."""
+        return f"{self.root}{CHARITY_PATH}"
+
+    @property
+    def rsh_index_url(self) -> str:
+        """What ICS_RSH_INDEX_URL points at."""
+        return f"{self.root}{RSH_INDEX_PATH}"
 
     def layer_features(self, layer: str) -> list[dict]:
         """The features served for a layer, each with its object id, in service order."""
@@ -121,7 +141,11 @@ def serving_publishers(
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     host, port = server.server_address[:2]
     server.publishers = FakePublishers(
-        root=f"http://{host}:{port}", cqc_file=cqc_file, shared_data=shared_data, fixtures=fixtures
+        root=f"http://{host}:{port}",
+        cqc_file=cqc_file,
+        shared_data=shared_data,
+        fixtures=fixtures,
+        register_files=_register_files(workdir),
     )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -131,6 +155,33 @@ def serving_publishers(
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def _register_files(workdir: Path) -> dict[str, Path]:
+    """The registers served, written in their real formats into `workdir`."""
+    older = write_rsh_list(workdir / Path(RSH_OLDER_PATH).name, older_headers=True)
+    return {
+        CHARITY_PATH: write_charity_extract(workdir / Path(CHARITY_PATH).name),
+        RSH_OLDER_PATH: older,
+        RSH_NEWEST_PATH: write_rsh_list(workdir / Path(RSH_NEWEST_PATH).name),
+    }
+
+
+def _rsh_page(root: str) -> bytes:
+    """The gov.uk publication page: absolute attachment links to the lists (on gov.uk's
+    assets host; here, this server), the older first."""
+    links = "".join(
+        f'<section class="attachment"><h3><a class="govuk-link" '
+        f'href="{root}{path}">{title}</a></h3></section>'
+        for path, title in (
+            ("/media/other/Registered_providers_guidance.pdf", "Guidance (PDF)"),
+            (RSH_OLDER_PATH, "List of registered providers 17 February 2025"),
+            (RSH_NEWEST_PATH, "List of registered providers 29 June 2026"),
+        )
+    )
+    return (
+        f"<html><body><h1>Registered providers of social housing</h1>{links}</body></html>".encode()
+    )
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -162,6 +213,11 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(
                 HTTPStatus.OK, content, "application/vnd.oasis.opendocument.spreadsheet"
             )
+        if path in publishers.register_files:
+            content = publishers.register_files[path].read_bytes()
+            return self._send(HTTPStatus.OK, content, "application/octet-stream")
+        if path == RSH_INDEX_PATH:
+            return self._send(HTTPStatus.OK, _rsh_page(publishers.root), "text/html; charset=utf-8")
         if path == "/api/getReport" and params.get("report") in publishers.ods_reports:
             content = publishers.ods_reports[params["report"]].read_bytes()
             return self._send(HTTPStatus.OK, content, "text/csv")
