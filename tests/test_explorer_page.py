@@ -45,7 +45,7 @@ def test_a_shared_url_sets_the_filters_and_opens_the_icb_panel(loaded):
     app = explorer(sectors="Independent", selected_icb="E54000054")
     assert not app.exception
     assert app.multiselect(key="f-sectors").value == ["Independent"]
-    assert app.caption[0].value.startswith("458 of 1,213 sites shown")
+    assert app.caption[0].value.startswith("206 of 1,213 sites shown")  # 252 are NHS trusts'
     assert app.selectbox(key="panel-icb").value == "E54000054"
     assert app.subheader[0].value == "NHS West Yorkshire Integrated Care Board"
     assert [metric.label for metric in app.metric][:2] == ["Provider sites", "I+V sites"]
@@ -55,7 +55,7 @@ def test_changing_a_filter_updates_the_sites_shown_and_the_url(loaded):
     app = explorer()
     app.multiselect(key="f-sectors").select("NHS").run()
     assert not app.exception
-    assert app.caption[0].value.startswith("755 of 1,213 sites shown")
+    assert app.caption[0].value.startswith("1,007 of 1,213 sites shown")
     assert _param(app, "sectors") == "NHS"
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.io import recognise, tables
-from geo.model import providers, sectors, text
+from geo.io import cqc_registrations, ods_reports, recognise, tables
+from geo.model import problems, providers, sectors, status, text, trust_codes
 from geo.model.errors import InputError
 
 # Reports whose rows are sites of a parent organisation (column 15); in the others each
@@ -68,6 +68,7 @@ def read_sites(
     columns: Mapping[str, str] | None = None,
     ods_report: str | None = None,
     sector_rules: tuple[sectors.SectorRule, ...] | None = None,
+    nhs_trusts: frozenset[str] | None = None,
 ) -> providers.ProviderList:
     """Read a provider list in any supported format into the canonical provider table,
     with the values it could not use as a problems table beside it.
@@ -77,6 +78,12 @@ def read_sites(
     file's column) adds to or overrides the columns found by name; `ods_report` names
     the NHS ODS report, over the one in the file's name; `sector_rules` replaces the CQC
     sector rules. Every row of the file is in the sites (`ProviderList.sites`), with a `source` naming the file.
+
+    Whatever the format, a site run by an NHS trust by its ODS code is NHS
+    (`trust_codes.nhs_by_code`; `nhs_trusts`, the codes of a loaded etr/ets, confirms
+    each trust), and every site says whether it counts (`status.STATUS_COLUMNS`, after
+    the canonical columns): closed, dormant and merged dual registrations are kept but
+    not counted.
     """
     path = Path(path)
     sniffed = sniffed or recognise.sniff(path, nhs_ods_report=ods_report)
@@ -86,7 +93,9 @@ def read_sites(
         options["ods_report"] = ods_report or sniffed.nhs_ods_report
     elif fmt != "generic":
         options["sector_rules"] = sector_rules or sectors.DEFAULT_CQC_RULES
-    return _READERS[fmt](path, sniffed, **options)
+    listed = trust_codes.nhs_by_code(_READERS[fmt](path, sniffed, **options), nhs_trusts)
+    sites = status.with_status(listed.sites, listed.problems, after=providers.SICBL_COLUMN)
+    return providers.ProviderList(sites, listed.problems)
 
 
 # --- CQC HSCA Active Locations ----------------------------------------------------------
@@ -100,6 +109,8 @@ def _read_cqc(
     Capacity is `Care homes beds` for care homes only (blank, never 0, otherwise);
     service_type the primary inspection category, else the first ticked service type;
     sector from the CQC sector rules, with the rule that decided in `sector_rule`.
+    Dormant locations are noted, and dual registrations merged into their primary
+    record (`cqc_registrations`).
     """
     raw = _cqc_table(path, sniffed)
     found = _aliased_columns(raw.columns, _CQC_ALIASES)
@@ -116,7 +127,12 @@ def _read_cqc(
     mapping = {name: column for name, column in found.items() if name in _CANONICAL_NAMES}
     mapping.update({name: name for name in ("capacity", "service_type", "sector")})
     mapping.update(columns)
-    return providers.to_canonical(table, mapping, source=f"CQC HSCA Active Locations ({path.name})")
+    listed = providers.to_canonical(
+        table, mapping, source=f"CQC HSCA Active Locations ({path.name})"
+    )
+    dormant = cqc_registrations.dormant_problems(listed.sites)
+    listed = providers.ProviderList(listed.sites, problems.concat([listed.problems, dormant]))
+    return cqc_registrations.merge_dual_registrations(listed, path, sniffed)
 
 
 def _cqc_table(path: Path, sniffed: recognise.Format) -> pd.DataFrame:
@@ -187,8 +203,10 @@ def _read_nhs_ods_report(
 ) -> providers.ProviderList:
     """An NHS ODS report (ets, etr, ephp, ephpsite, epraccur): 27 headerless fields.
 
-    The report fixes the sector. Closed organisations are kept, with `closed` True,
-    for the caller to decide about. Postcodes only: no coordinates.
+    The report fixes the sector, except in epraccur, where each row's Prescribing Setting
+    says what it is (`ods_reports.classify_settings`). Closed (Close Date passed),
+    dormant and proposed organisations are kept and noted as problems, for `read_sites`
+    to flag. Postcodes only: no coordinates.
     """
     del sniffed  # headerless: the layout is NHS_ODS_COLUMNS
     report = _nhs_ods_report_code(path, ods_report)
@@ -201,10 +219,13 @@ def _read_nhs_ods_report(
         )
     names = [*recognise.NHS_ODS_COLUMNS, *(f"Column {n}" for n in range(28, raw.shape[1] + 1))]
     raw.columns = names[: raw.shape[1]]
-    derived = pd.DataFrame(
-        {"sector": sector, "service_type": kind, "closed": raw["Close Date"].notna()},
-        index=raw.index,
-    )
+    if report == "epraccur":
+        derived = ods_reports.classify_settings(raw["Prescribing Setting"])
+    else:
+        rule = ods_reports.report_rule(report)
+        derived = pd.DataFrame(
+            {"sector": sector, "service_type": kind, "sector_rule": rule}, index=raw.index
+        )
     table = pd.concat([derived, raw], axis=1)
     mapping = {
         "site_id": "Organisation Code",
@@ -218,7 +239,9 @@ def _read_nhs_ods_report(
     else:
         mapping.update(provider_id="Organisation Code", provider_name="Name")
     mapping.update(columns)
-    return providers.to_canonical(table, mapping, source=f"NHS ODS {report} ({path.name})")
+    listed = providers.to_canonical(table, mapping, source=f"NHS ODS {report} ({path.name})")
+    closed = ods_reports.status_problems(raw)
+    return providers.ProviderList(listed.sites, problems.concat([listed.problems, closed]))
 
 
 def _nhs_ods_report_code(path: Path, report: str | None) -> str:

@@ -21,7 +21,7 @@ from geo import workspace
 from geo.analysis import engagement
 from geo.geocode.offline import bng_to_latlon, geocode_sites, postcode_file_from_settings
 from geo.io import boundaries, readers, recognise
-from geo.model import settings
+from geo.model import settings, status, trust_codes
 from geo.model.errors import InputError
 from geo.model.providers import ProviderList
 from geo.publish import validation
@@ -106,6 +106,7 @@ def prepare(
     postcode_file: str | Path | None = None,
     progress: Progress | None = None,
     sniffed: recognise.Format | None = None,
+    nhs_trusts: frozenset[str] | None = None,
 ) -> Prepared:
     """Read and judge a file the way it would be published, without touching the store.
 
@@ -115,7 +116,8 @@ def prepare(
     report it is (as `recognise.sniff` takes them); `columns` maps canonical names (and
     'easting'/'northing', which become lat/lon) to the file's columns; `geocode` 'offline'
     (ONSPD/NSPL `postcode_file`, else setting ICS_ONSPD_PATH) or 'online' (postcodes.io)
-    places rows without coordinates. Boundaries: `fmt` is the layer kind (icb, sicbl, nhser) when the
+    places rows without coordinates; `nhs_trusts` (codes of an ODS etr/ets) confirms NHS
+    trust codes. Boundaries: `fmt` is the layer kind (icb, sicbl, nhser) when the
     file has no ONS code columns, `vintage` its year.
     """
     path = Path(path)
@@ -128,7 +130,7 @@ def prepare(
         if sniffed is None or fmt is not None:
             sniffed = recognise.sniff(path, fmt, nhs_ods_report=ods_report)
         prepared = _prepare_sites(
-            path, name, sniffed, columns, ods_report, geocode, postcode_file, step
+            path, name, sniffed, columns, ods_report, geocode, postcode_file, step, nhs_trusts
         )
     elif kind == "engagement":
         prepared = _prepare_engagement(path, name, columns)
@@ -233,13 +235,16 @@ def upload_limit_mb() -> int | None:
 
 
 def _prepare_sites(
-    path, name, sniffed, columns, ods_report, geocode, postcode_file, step
+    path, name, sniffed, columns, ods_report, geocode, postcode_file, step, nhs_trusts
 ) -> Prepared:
     """read_sites -> grid references to lat/lon -> geocode postcodes -> validate_sites."""
     mapping, grid = _split_grid(name, columns)
-    listed = readers.read_sites(path, sniffed, columns=mapping, ods_report=ods_report)
+    listed = readers.read_sites(
+        path, sniffed, columns=mapping, ods_report=ods_report, nhs_trusts=nhs_trusts
+    )
     fmt = sniffed.site_format
     notes = [f"read as {_format_label(sniffed, ods_report)}"]
+    notes += _counting_notes(listed.sites)
     if grid:
         listed = _from_grid(listed, grid)
         notes.append(f"lat/lon from grid references in {grid['easting']} and {grid['northing']}")
@@ -265,6 +270,14 @@ def _prepare_sites(
         fmt=fmt,
         publisher="" if fmt == "generic" else sniffed.publisher,
     )
+
+
+def _counting_notes(sites: pd.DataFrame) -> list[str]:
+    """What the reader decided about counting: sites left out (closed, dormant, dual
+    registrations merged) and sectors taken from NHS trust codes."""
+    left_out = status.counted_sites(sites)[1]
+    said = [status.status_sentence(left_out), trust_codes.decided_sentence(sites)]
+    return [text for text in said if text]
 
 
 def _split_grid(name: str, columns: Mapping[str, str] | None) -> tuple[dict, dict]:
