@@ -26,8 +26,9 @@ from geo.model.trust_codes import trust_of
 # Practice' is a sub set of these codes and can be identified by the non primary
 # role/prescribing setting of RO76 GP Practice. The other prescribing settings can be
 # seen in the table below (as non primary roles)"
-# (https://odsdatasearchandexport.dc4h.link/referenceDataCatalogue/565791179.html); the
-# numeric codes as public loaders of epraccur list them (0 Other … 25 Prison).
+# (https://odsdatasearchandexport.dc4h.link/referenceDataCatalogue/565791179.html). The
+# numeric codes and their roles are as public loaders of epraccur list them; [U] the copy
+# of that page found here does not show its table, so they rest on those loaders.
 # code: (role, service type)
 PRESCRIBING_SETTINGS: dict[str, tuple[str, str]] = {
     "0": ("RO72", "Other prescribing cost centre"),
@@ -94,8 +95,8 @@ def classify_settings(setting: pd.Series) -> pd.DataFrame:
 def _setting_code(value: str) -> str | None:
     """'4', '04' or a role list naming a setting's role ('RO177|RO76') as a setting code."""
     text = value.strip().upper()
-    if text.lstrip("0").isdigit() or text == "0":
-        code = text.lstrip("0") or "0"
+    if text.isdigit():
+        code = str(int(text))
         return code if code in PRESCRIBING_SETTINGS else None
     roles = [role.strip() for role in text.replace(",", "|").split("|")]
     if "RO87" in roles and "RO80" in roles:
