@@ -220,7 +220,8 @@ def _read_nhs_ods_report(
     names = [*recognise.NHS_ODS_COLUMNS, *(f"Column {n}" for n in range(28, raw.shape[1] + 1))]
     raw.columns = names[: raw.shape[1]]
     if report == "epraccur":
-        derived = ods_reports.classify_settings(raw["Prescribing Setting"])
+        blank = pd.Series(pd.NA, index=raw.index, dtype="string")  # a file cut short
+        derived = ods_reports.classify_settings(raw.get("Prescribing Setting", blank))
     else:
         rule = ods_reports.report_rule(report)
         derived = pd.DataFrame(
