@@ -14,7 +14,7 @@ from pathlib import Path
 from geo import workspace
 from geo.analysis import pipeline, sanity
 from geo.fetch import sources
-from geo.io import exports, recognise
+from geo.io import exports, ods_reports, recognise
 from geo.model import settings
 from geo.model.errors import InputError
 from geo.publish import publishing, validation
@@ -130,6 +130,11 @@ def _add_publishing(commands) -> None:
         type=Path,
         help="ONSPD/NSPL file for --geocode offline (default: ICS_ONSPD_PATH)",
     )
+    publish.add_argument(
+        "--nhs-trusts",
+        type=Path,
+        help="ODS etr or ets report: only its trusts' codes make a site NHS by its code",
+    )
     publish.add_argument("--rejected", type=Path, help="write the rejected rows and reasons here")
     publish.add_argument("--author", help="who publishes (default: ICS_AUTHOR or the OS user)")
     publish.set_defaults(run=_publish)
@@ -180,6 +185,11 @@ def _add(commands, name: str, help_text: str, run: Callable) -> None:
     command.add_argument(
         "--sector-rules", type=Path, help="CSV of sector rules overriding the defaults"
     )
+    command.add_argument(
+        "--nhs-trusts",
+        type=Path,
+        help="ODS etr or ets report: only its trusts' codes make a site NHS by its code",
+    )
     command.add_argument("--out", type=Path, required=True, help="CSV file to write")
     command.set_defaults(run=run)
 
@@ -189,7 +199,15 @@ def _site_format(value: str) -> str:
     return _SITE_FORMAT_ALIASES.get(value, value)
 
 
-_FILE_ONLY_OPTIONS = ("sites_format", "ods_report", "sub_icbs", "regions", "lookup", "sector_rules")
+_FILE_ONLY_OPTIONS = (
+    "sites_format",
+    "ods_report",
+    "sub_icbs",
+    "regions",
+    "lookup",
+    "sector_rules",
+    "nhs_trusts",
+)
 
 
 def _analysis(args: argparse.Namespace) -> pipeline.Analysis:
@@ -211,6 +229,7 @@ def _frames(args: argparse.Namespace) -> pipeline.Frames:
                 regions=args.regions,
                 lookup=args.lookup,
                 sector_rules=args.sector_rules,
+                nhs_trusts=args.nhs_trusts,
             )
         )
     named = [
@@ -294,6 +313,7 @@ def _publish(args: argparse.Namespace) -> int:
         vintage=args.vintage,
         geocode=args.geocode,
         postcode_file=args.postcodes,
+        nhs_trusts=ods_reports.read_trust_codes(args.nhs_trusts) if args.nhs_trusts else None,
     )
     print(prepared.summary())
     for line in prepared.rejections():

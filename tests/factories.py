@@ -78,6 +78,23 @@ def hospitals_table(shared_data: Path) -> pd.DataFrame:
     return pd.read_csv(shared_data / HOSPITALS_CSV)
 
 
+def hospital_sectors(shared_data: Path) -> dict[str, int]:
+    """Sites per sector the app must count on the real hospital list: the publisher's sector,
+    except that a site whose trust code has an NHS trust's shape (R or T and two characters)
+    is NHS whatever the list says (252 "Independent Sector" sites on the 2020 list)."""
+    hospitals = hospitals_table(shared_data)
+    trust = hospitals["trustId"].astype("string").str.fullmatch(r"[RT][A-Z0-9]{2}").fillna(False)
+    sector = hospitals["sector_normalised"].mask(trust, "NHS")
+    return sector.value_counts().to_dict()
+
+
+def trust_sites_said_independent(shared_data: Path) -> int:
+    """How many sites of the real hospital list say Independent but carry an NHS trust's code."""
+    hospitals = hospitals_table(shared_data)
+    trust = hospitals["trustId"].astype("string").str.fullmatch(r"[RT][A-Z0-9]{2}").fillna(False)
+    return int((trust & (hospitals["sector_normalised"] == "Independent")).sum())
+
+
 def in_some_polygon(lon, lat, boundaries: gpd.GeoDataFrame) -> np.ndarray:
     """Whether each point touches one of the polygons, tested plainly with a geopandas join."""
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")

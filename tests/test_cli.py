@@ -13,7 +13,14 @@ import pytest
 
 from geo.analysis.metrics import NO_STATUS_KNOWN
 from geo.model import sectors
-from tests.factories import feature_table, hospitals_table, in_some_polygon, run_cli
+from tests.factories import (
+    feature_table,
+    hospital_sectors,
+    hospitals_table,
+    in_some_polygon,
+    run_cli,
+    trust_sites_said_independent,
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,12 +81,14 @@ def test_metrics_reconcile_with_the_input_totals(shared_data, tmp_path):
     assert result.returncode == 0, result.stderr
     metrics = pd.read_csv(out)
     hospitals = hospitals_table(shared_data)
-    sector_counts = hospitals["sector_normalised"].value_counts()
+    sectors_counted = hospital_sectors(shared_data)
+    moved = trust_sites_said_independent(shared_data)
     icbs = len(feature_table(shared_data / "icb_2023_04_bgc.geojson"))
     assert len(metrics) == icbs + 1  # every ICB and the row for sites outside every ICB
     assert metrics["sites_total"].sum() == len(hospitals)
-    assert metrics["sites_nhs"].sum() == sector_counts["NHS"]
-    assert metrics["sites_independent"].sum() == sector_counts["Independent"]
+    assert metrics["sites_nhs"].sum() == sectors_counted["NHS"]
+    assert metrics["sites_independent"].sum() == sectors_counted["Independent"]
+    assert f"{moved} sites are counted as NHS by their NHS trust's ODS code" in result.stderr
     outside = hospitals["outside_england"].sum()
     assert metrics.loc[metrics["icb_code"] == "OUTSIDE", "sites_total"].item() == outside
     for sector in sectors.SECTORS:

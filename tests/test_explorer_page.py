@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo.analysis.metrics import NO_STATUS_KNOWN
 from geo.fetch import sources
-from tests.factories import PROJECT_DIR, hospitals_table
+from tests.factories import PROJECT_DIR, hospital_sectors, hospitals_table
 
 pytestmark = pytest.mark.usefixtures("apptest_runs_like_a_served_app")
 
@@ -37,11 +37,6 @@ def shown(shared_data, count: int) -> str:
     return f"{count:,} of {len(hospitals_table(shared_data)):,} sites shown"
 
 
-def sector_count(shared_data, sector: str) -> int:
-    """How many real hospitals the publisher puts in a sector."""
-    return int((hospitals_table(shared_data)["sector_normalised"] == sector).sum())
-
-
 def _param(app: AppTest, name: str) -> str | None:
     return app.query_params.get(name)
 
@@ -58,7 +53,7 @@ def test_a_shared_url_sets_the_filters_and_opens_the_icb_panel(loaded, shared_da
     app = explorer(sectors="Independent", selected_icb="E54000054")
     assert not app.exception
     assert app.multiselect(key="f-sectors").value == ["Independent"]
-    independent = sector_count(shared_data, "Independent")
+    independent = hospital_sectors(shared_data)["Independent"]
     assert app.caption[0].value.startswith(shown(shared_data, independent))
     assert app.selectbox(key="panel-icb").value == "E54000054"
     assert app.subheader[0].value == "NHS West Yorkshire Integrated Care Board"
@@ -69,7 +64,7 @@ def test_changing_a_filter_updates_the_sites_shown_and_the_url(loaded, shared_da
     app = explorer()
     app.multiselect(key="f-sectors").select("NHS").run()
     assert not app.exception
-    assert app.caption[0].value.startswith(shown(shared_data, sector_count(shared_data, "NHS")))
+    assert app.caption[0].value.startswith(shown(shared_data, hospital_sectors(shared_data)["NHS"]))
     assert _param(app, "sectors") == "NHS"
 
 

@@ -81,3 +81,19 @@ def test_every_kind_can_be_put_into_words():
     for kind in problems.KINDS:
         problem = {"row": 0, "column": "x", "kind": kind, "value": "v", "severity": "warning"}
         assert problems.sentence(problem).startswith('x: "v" ')
+
+
+def test_a_problem_citing_evidence_from_its_row_carries_it_in_detail():
+    sector = pd.Series(["Independent", "NHS"], index=[7, 8])
+    trust = pd.Series(["R1C", None], index=[7, 8])
+    bad = pd.Series([True, False], index=[7, 8])
+
+    table = problems.found(
+        bad, problems.SECTOR_CONTRADICTS_CODE, "sector", sector, problems.WARNING, detail=trust
+    )
+    joined = problems.concat([problems.empty(), table])
+
+    assert joined[problems.DETAIL].tolist() == ["R1C"]
+    assert problems.sentence(joined.iloc[0].to_dict()) == (
+        'sector: "Independent" contradicts NHS trust code R1C; counted as NHS'
+    )

@@ -12,7 +12,7 @@ from shapely.geometry import Point, Polygon
 
 from geo.io import recognise
 from geo.io.readers import read_sites
-from geo.model import providers, sectors
+from geo.model import problems, providers, sectors
 from geo.model.errors import InputError
 from geo.testing.publisher_files import (
     CQC_HSCA_COLUMNS,
@@ -26,7 +26,7 @@ from geo.testing.publisher_files import (
     write_ods,
     write_ods_report_csv,
 )
-from tests.factories import feature_table
+from tests.factories import feature_table, hospital_sectors
 
 CQC_CSV = "01_November_2026_HSCA_Active_Locations.csv"
 DIRECTORY_CSV = "01_November_2020_CQC_directory.csv"
@@ -173,8 +173,10 @@ def test_sector_rules_can_be_replaced(cqc_csv):
     sites = read_sites(cqc_csv, sector_rules=rules).sites.set_index("site_id")
 
     assert sites.loc["1-101234002", "sector"] == sectors.VOLUNTARY
-    assert sites.loc["1-101234001", "sector"] == sectors.UNKNOWN
-    assert sites.loc["1-101234001", "sector_rule"] == sectors.NO_RULE
+    assert sites.loc["1-101234003", "sector"] == sectors.UNKNOWN
+    assert sites.loc["1-101234003", "sector_rule"] == sectors.NO_RULE
+    # No rule claims the NHS trust's hospital either, but its provider's code (RXR) does.
+    assert sites.loc["1-101234001", "sector_rule"] == "nhs_trust_code"
 
 
 # --- reading what recognise.sniff found -------------------------------------------------
@@ -198,7 +200,8 @@ def test_a_cqc_file_said_to_be_generic_is_read_by_its_column_names(cqc_csv):
     sites = read_sites(cqc_csv, told, columns={"postcode": "Location Postal Code"}).sites
 
     assert set(sites["source"]) == {f"provider list ({CQC_CSV})"}
-    assert "sector_rule" not in sites.columns
+    # No CQC sector rule ran; only the NHS trust's code (RXR) decided a sector.
+    assert set(sites["sector_rule"].dropna()) == {"nhs_trust_code"}
 
 
 # --- older CQC care directory -----------------------------------------------------------
@@ -243,8 +246,11 @@ def test_ets_sites_are_nhs_with_their_trust_as_provider_and_closed_ones_flagged(
     assert len(sites) == 5
     assert set(sites["sector"]) == {sectors.NHS}
     assert sites.loc["RXN02", "provider_id"] == "RXN"
-    assert sites.loc["RXR03", "closed"]
-    assert not sites.drop(index="RXR03")["closed"].any()
+    assert (sites.loc["RXR03", "counted"], sites.loc["RXR03", "status"]) == (False, "closed")
+    assert sites.loc["RXR03", "status_reason"] == (
+        'Close Date: "20100331" marks it closed; kept, not counted'
+    )
+    assert sites.drop(index="RXR03")["counted"].all()
     assert sites.loc["RXR20", "postcode"] == "BB10 2PQ"
     assert sites.loc["RXR20", "Open Date"] == "20030401"
 
@@ -290,10 +296,8 @@ def test_real_hospital_list_reads_as_generic_with_its_sectors(shared_data):
 
     raw = pd.read_csv(shared_data / f"{HOSPITALS}.csv")
     assert len(sites) == len(raw)
-    assert sites["sector"].value_counts().to_dict() == (
-        raw["sector_normalised"].value_counts().to_dict()
-    )
-    assert listed.problems.empty
+    assert sites["sector"].value_counts().to_dict() == hospital_sectors(shared_data)
+    assert set(listed.problems["kind"]) == {problems.SECTOR_CONTRADICTS_CODE}
     assert sites["lat"].notna().all()
     assert sites["postcode"].notna().all()
 
@@ -304,9 +308,7 @@ def test_real_hospital_geojson_takes_coordinates_from_its_points(shared_data):
 
     raw = feature_table(shared_data / f"{HOSPITALS}.geojson")
     assert len(sites) == len(raw)
-    assert sites["sector"].value_counts().to_dict() == (
-        raw["sector_normalised"].value_counts().to_dict()
-    )
+    assert sites["sector"].value_counts().to_dict() == hospital_sectors(shared_data)
     lat = sites["lat"].astype(float) - from_csv.loc[sites.index, "lat"].astype(float)
     assert lat.abs().max() < 1e-6
 

@@ -19,9 +19,9 @@ import pandas as pd
 from geo.analysis import engagement, metrics, spatial
 from geo.fetch.catalogue import KIND_LABELS
 from geo.fetch.registers import cached_registers, registers_note
-from geo.io import boundaries, lookups, readers, recognise
+from geo.io import boundaries, lookups, ods_reports, readers, recognise
 from geo.io.sector_rules import load_sector_rules
-from geo.model import problems, providers, sectors
+from geo.model import problems, providers, sectors, status, trust_codes
 from geo.model.errors import InputError
 from geo.model.providers import ProviderList
 from geo.model.registers import Register
@@ -66,6 +66,7 @@ class InputFiles:
     regions: Path | None = None
     lookup: Path | None = None
     sector_rules: Path | None = None
+    nhs_trusts: Path | None = None  # an ODS etr/ets report confirming NHS trust codes
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,10 @@ def analyse(frames: Frames, *, accept_fuzzy_above: float | None = None) -> Analy
     icbs = frames.icbs
     vintage = str(icbs["vintage"].iloc[0])
     notes = [Note(f"ICB boundaries: {vintage} vintage, {len(icbs)} ICBs."), *frames.notes]
-    sites, lookup_notes = _attach_official_codes(frames.sites, frames.lookup, vintage)
+    counted, left_out = status.counted_sites(frames.sites)  # the one place sites are left out
+    said = [status.status_sentence(left_out), trust_codes.decided_sentence(counted)]
+    notes += [Note(text) for text in said if text]
+    sites, lookup_notes = _attach_official_codes(counted, frames.lookup, vintage)
     notes += [Note(text) for text in lookup_notes]
     in_regions = spatial.icb_regions(icbs, frames.regions) if frames.regions is not None else None
     assigned = spatial.assign_sites(sites, icbs, sub_icbs=frames.sub_icbs, icb_regions=in_regions)
@@ -153,9 +157,14 @@ def load_files(files: InputFiles, registers: Mapping[str, Register] | None = Non
     sniffed = recognise.sniff(files.sites, files.sites_format, nhs_ods_report=files.ods_report)
     if sniffed.site_format in ("cqc", "cqc_directory") and registers is None:
         registers = cached_registers()
-    listed = readers.read_sites(files.sites, sniffed, sector_rules=rules, registers=registers)
+    trusts = ods_reports.read_trust_codes(files.nhs_trusts) if files.nhs_trusts else None
+    listed = readers.read_sites(
+        files.sites, sniffed, sector_rules=rules, registers=registers, nhs_trusts=trusts
+    )
     sites = listed.sites
     rows.append(_file_row(KIND_LABELS["sites"], files.sites, "sites"))
+    if files.nhs_trusts:
+        rows.append(_file_row("NHS trusts (ODS)", files.nhs_trusts, "nhs_trusts"))
     if files.sector_rules:
         rows.append(_file_row("Sector rules", files.sector_rules, "sector_rules"))
     sub_icbs = _layer_file(files.sub_icbs, "sicbl", rows) if files.sub_icbs else None

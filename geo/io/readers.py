@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.io import recognise, tables
-from geo.model import providers, sectors, text
+from geo.io import cqc_registrations, ods_reports, recognise, tables
+from geo.model import problems, providers, sectors, status, text, trust_codes
 from geo.model.errors import InputError
 from geo.model.registers import Register
 
@@ -71,6 +71,7 @@ def read_sites(
     ods_report: str | None = None,
     sector_rules: tuple[sectors.SectorRule, ...] | None = None,
     registers: Mapping[str, Register] | None = None,
+    nhs_trusts: frozenset[str] | None = None,
 ) -> providers.ProviderList:
     """Read a provider list in any supported format into the canonical provider table,
     with the values it could not use as a problems table beside it.
@@ -83,6 +84,12 @@ def read_sites(
     rules that look a provider up in a register use: rules whose register is missing,
     or whose column the file lacks, are listed in `ProviderList.rules_not_run`. Every
     row of the file is in the sites (`ProviderList.sites`), with a `source` naming the file.
+
+    Whatever the format, a site run by an NHS trust by its ODS code is NHS
+    (`trust_codes.nhs_by_code`; `nhs_trusts`, the codes of a loaded etr/ets, confirms
+    each trust), and every site says whether it counts (`status.STATUS_COLUMNS`, after
+    the canonical columns): closed, dormant and merged dual registrations are kept but
+    not counted.
     """
     path = Path(path)
     sniffed = sniffed or recognise.sniff(path, nhs_ods_report=ods_report)
@@ -99,7 +106,9 @@ def read_sites(
     elif fmt != "generic":
         options["sector_rules"] = sector_rules or sectors.DEFAULT_CQC_RULES
         options["registers"] = dict(registers or {})
-    return _READERS[fmt](path, sniffed, **options)
+    listed = trust_codes.nhs_by_code(_READERS[fmt](path, sniffed, **options), nhs_trusts)
+    sites = status.with_status(listed.sites, listed.problems, after=providers.SICBL_COLUMN)
+    return replace(listed, sites=sites)
 
 
 # --- CQC HSCA Active Locations ----------------------------------------------------------
@@ -113,6 +122,8 @@ def _read_cqc(
     Capacity is `Care homes beds` for care homes only (blank, never 0, otherwise);
     service_type the primary inspection category, else the first ticked service type;
     sector from the CQC sector rules, with the rule that decided in `sector_rule`.
+    Dormant locations are noted, and dual registrations merged into their primary
+    record (`cqc_registrations`).
     """
     raw = _cqc_table(path, sniffed)
     found = _aliased_columns(raw.columns, _CQC_ALIASES)
@@ -132,7 +143,10 @@ def _read_cqc(
     listed = providers.to_canonical(
         table, mapping, source=f"CQC HSCA Active Locations ({path.name})"
     )
-    return _with_sector_gaps(listed, raw, classified["sector_rule"], sector_rules, registers)
+    listed = _with_sector_gaps(listed, raw, classified["sector_rule"], sector_rules, registers)
+    dormant = cqc_registrations.dormant_problems(listed.sites)
+    listed = replace(listed, problems=problems.concat([listed.problems, dormant]))
+    return cqc_registrations.merge_dual_registrations(listed, path, sniffed)
 
 
 def _cqc_table(path: Path, sniffed: recognise.Format) -> pd.DataFrame:
@@ -220,8 +234,10 @@ def _read_nhs_ods_report(
 ) -> providers.ProviderList:
     """An NHS ODS report (ets, etr, ephp, ephpsite, epraccur): 27 headerless fields.
 
-    The report fixes the sector. Closed organisations are kept, with `closed` True,
-    for the caller to decide about. Postcodes only: no coordinates.
+    The report fixes the sector, except in epraccur, where each row's Prescribing Setting
+    says what it is (`ods_reports.classify_settings`). Closed (Close Date passed),
+    dormant and proposed organisations are kept and noted as problems, for `read_sites`
+    to flag. Postcodes only: no coordinates.
     """
     del sniffed  # headerless: the layout is NHS_ODS_COLUMNS
     report = _nhs_ods_report_code(path, ods_report)
@@ -234,10 +250,14 @@ def _read_nhs_ods_report(
         )
     names = [*recognise.NHS_ODS_COLUMNS, *(f"Column {n}" for n in range(28, raw.shape[1] + 1))]
     raw.columns = names[: raw.shape[1]]
-    derived = pd.DataFrame(
-        {"sector": sector, "service_type": kind, "closed": raw["Close Date"].notna()},
-        index=raw.index,
-    )
+    if report == "epraccur":
+        blank = pd.Series(pd.NA, index=raw.index, dtype="string")  # a file cut short
+        derived = ods_reports.classify_settings(raw.get("Prescribing Setting", blank))
+    else:
+        rule = ods_reports.report_rule(report)
+        derived = pd.DataFrame(
+            {"sector": sector, "service_type": kind, "sector_rule": rule}, index=raw.index
+        )
     table = pd.concat([derived, raw], axis=1)
     mapping = {
         "site_id": "Organisation Code",
@@ -251,7 +271,9 @@ def _read_nhs_ods_report(
     else:
         mapping.update(provider_id="Organisation Code", provider_name="Name")
     mapping.update(columns)
-    return providers.to_canonical(table, mapping, source=f"NHS ODS {report} ({path.name})")
+    listed = providers.to_canonical(table, mapping, source=f"NHS ODS {report} ({path.name})")
+    closed = ods_reports.status_problems(raw)
+    return replace(listed, problems=problems.concat([listed.problems, closed]))
 
 
 def _nhs_ods_report_code(path: Path, report: str | None) -> str:

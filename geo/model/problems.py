@@ -27,12 +27,25 @@ NEGATIVE = "negative"
 UNKNOWN_SECTOR = "unknown_sector"
 UNKNOWN_PLANNING_STATUS = "unknown_planning_status"
 INVALID_POSTCODE = "invalid_postcode"
+# A row's own evidence overrides or discounts it; `detail` names that evidence.
+SECTOR_CONTRADICTS_CODE = "sector_contradicts_code"
+CLOSED = "closed"
+DORMANT = "dormant"
+PROPOSED = "proposed"
+UNKNOWN_STATUS_CODE = "unknown_status_code"
+DUAL_REGISTRATION = "dual_registration"
 _SAYS: dict[str, str] = {
     NOT_A_NUMBER: "is not a number",
     NEGATIVE: "is negative",
     UNKNOWN_SECTOR: f"not recognised, counted as {UNKNOWN}",
     UNKNOWN_PLANNING_STATUS: "not recognised (expected engaged or not engaged)",
     INVALID_POSTCODE: "is not a UK postcode",
+    SECTOR_CONTRADICTS_CODE: "contradicts NHS trust code {detail}; counted as NHS",
+    CLOSED: "marks it closed; kept, not counted",
+    DORMANT: "marks it dormant; kept, not counted",
+    PROPOSED: "marks it proposed, not yet open; kept, not counted",
+    UNKNOWN_STATUS_CODE: "is not a known status code; counted as open",
+    DUAL_REGISTRATION: "is a dual registration of {detail}; merged into it, counted once",
 }
 KINDS: tuple[str, ...] = tuple(_SAYS)
 _NUMBER_KINDS = frozenset({NOT_A_NUMBER, NEGATIVE})
@@ -48,6 +61,9 @@ DTYPES: dict[str, str] = {
     "severity": "string",
 }
 COLUMNS: tuple[str, ...] = tuple(DTYPES)
+# An optional last column, only on tables that have a problem citing evidence from
+# elsewhere in its row (the trust code that decides a sector, the record merged into).
+DETAIL = "detail"
 
 
 def empty() -> pd.DataFrame:
@@ -55,8 +71,16 @@ def empty() -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in DTYPES.items()})
 
 
-def found(bad: pd.Series, kind: str, column: str, values: pd.Series, severity: str) -> pd.DataFrame:
-    """One problem per row where `bad` is true, quoting that row's cell of `values` as given."""
+def found(
+    bad: pd.Series,
+    kind: str,
+    column: str,
+    values: pd.Series,
+    severity: str,
+    detail: pd.Series | None = None,
+) -> pd.DataFrame:
+    """One problem per row where `bad` is true, quoting that row's cell of `values` as given;
+    `detail` (per row) adds the DETAIL column with the evidence the sentence cites."""
     bad = bad.fillna(False).astype(bool)
     cells = values[bad]
     table = pd.DataFrame(
@@ -69,20 +93,27 @@ def found(bad: pd.Series, kind: str, column: str, values: pd.Series, severity: s
         },
         columns=list(COLUMNS),
     )
+    if detail is not None:
+        table[DETAIL] = [cell_text(cell) for cell in detail[bad]]
     # The row labels keep the table's own index type; the rest is text.
-    return table.astype({name: dtype for name, dtype in DTYPES.items() if name != "row"})
+    return table.astype({name: "string" for name in table.columns if name != "row"})
 
 
 def concat(tables: Iterable[pd.DataFrame]) -> pd.DataFrame:
     """Several problems tables as one, in order; still typed when none has a row."""
     filled = [table for table in tables if not table.empty]
-    return pd.concat(filled, ignore_index=True) if filled else empty()
+    if not filled:
+        return empty()
+    joined = pd.concat(filled, ignore_index=True)
+    return joined.astype({DETAIL: "string"}) if DETAIL in joined.columns else joined
 
 
 def sentence(problem: Mapping[str, object]) -> str:
     """A problem as a person reads it: 'capacity: "ten" is not a number; left empty'."""
     kind = str(problem["kind"])
-    text = f'{problem["column"]}: "{problem["value"]}" {_SAYS[kind]}'
+    detail = problem.get(DETAIL)
+    says = _SAYS[kind].format(detail=detail if isinstance(detail, str) else "(not given)")
+    text = f'{problem["column"]}: "{problem["value"]}" {says}'
     if kind in _NUMBER_KINDS and problem["severity"] == WARNING:
         return text + "; left empty"
     return text

@@ -23,7 +23,7 @@ from geo.fetch import catalogue
 from geo.fetch.registers import cached_registers
 from geo.geocode.offline import bng_to_latlon, geocode_sites, postcode_file_from_settings
 from geo.io import boundaries, readers, recognise
-from geo.model import settings
+from geo.model import settings, status, trust_codes
 from geo.model.errors import InputError
 from geo.model.progress import StepProgress
 from geo.model.providers import ProviderList
@@ -110,6 +110,7 @@ def prepare(
     progress: StepProgress | None = None,
     sniffed: recognise.Format | None = None,
     registers: Mapping[str, Register] | None = None,
+    nhs_trusts: frozenset[str] | None = None,
 ) -> Prepared:
     """Read and judge a file the way it would be published, without touching the store.
 
@@ -122,7 +123,7 @@ def prepare(
     places rows without coordinates; `registers` are the voluntary-sector registers the
     sector rules look providers up in (None: the ones in the download cache). Boundaries:
     `fmt` is the layer kind (icb, sicbl, nhser) when the file has no ONS code columns,
-    `vintage` its year.
+    `vintage` its year. `nhs_trusts` (codes of an ODS etr/ets) confirms NHS trust codes.
     """
     path = Path(path)
     _check_request(path, kind, geocode)
@@ -134,7 +135,16 @@ def prepare(
         if sniffed is None or fmt is not None:
             sniffed = recognise.sniff(path, fmt, nhs_ods_report=ods_report)
         prepared = _prepare_sites(
-            path, name, sniffed, columns, ods_report, geocode, postcode_file, step, registers
+            path,
+            name,
+            sniffed,
+            columns,
+            ods_report,
+            geocode,
+            postcode_file,
+            step,
+            registers,
+            nhs_trusts,
         )
     elif kind == "engagement":
         prepared = _prepare_engagement(path, name, columns)
@@ -242,7 +252,7 @@ def upload_limit_mb() -> int | None:
 
 
 def _prepare_sites(
-    path, name, sniffed, columns, ods_report, geocode, postcode_file, step, registers
+    path, name, sniffed, columns, ods_report, geocode, postcode_file, step, registers, nhs_trusts
 ) -> Prepared:
     """read_sites -> grid references to lat/lon -> geocode postcodes -> validate_sites."""
     mapping, grid = _split_grid(name, columns)
@@ -250,10 +260,12 @@ def _prepare_sites(
     if fmt in ("cqc", "cqc_directory") and registers is None:
         registers = cached_registers()  # only lists read by the sector rules need them
     listed = readers.read_sites(
-        path, sniffed, columns=mapping, ods_report=ods_report, registers=registers
-    )
+        path, sniffed, columns=mapping, ods_report=ods_report, registers=registers,
+        nhs_trusts=nhs_trusts,
+    )  # fmt: skip
     notes = [f"read as {_format_label(sniffed, ods_report)}"]
     notes += [note.text for note in pipeline.sector_notes(listed, registers)]
+    notes += _counting_notes(listed.sites)
     if grid:
         listed = _from_grid(listed, grid)
         notes.append(f"lat/lon from grid references in {grid['easting']} and {grid['northing']}")
@@ -279,6 +291,14 @@ def _prepare_sites(
         fmt=fmt,
         publisher="" if fmt == "generic" else sniffed.publisher,
     )
+
+
+def _counting_notes(sites: pd.DataFrame) -> list[str]:
+    """What the reader decided about counting: sites left out (closed, dormant, dual
+    registrations merged) and sectors taken from NHS trust codes."""
+    left_out = status.counted_sites(sites)[1]
+    said = [status.status_sentence(left_out), trust_codes.decided_sentence(sites)]
+    return [text for text in said if text]
 
 
 def _split_grid(name: str, columns: Mapping[str, str] | None) -> tuple[dict, dict]:

@@ -1,8 +1,10 @@
 """Write provider lists in the publishers' real formats, at any size, for tests and benchmarks.
 
 CQC HSCA Active Locations (ODS as LibreOffice writes it, older XLSX with its
-preamble, CSV), the older CQC care-directory CSV with its padded preamble, and
-NHS ODS headerless 27-column CSV reports. Formats follow ../shared/DATA-FORMATS.md.
+preamble, CSV, each with its `Dual_Registration_Locations` sheet), the older CQC
+care-directory CSV with its padded preamble, and NHS ODS headerless 27-column CSV
+reports (ets, etr, epraccur with its status and prescribing setting). Formats follow
+../shared/DATA-FORMATS.md and DATA-FORMATS-2.md §9.
 """
 
 from __future__ import annotations
@@ -164,7 +166,21 @@ CQC_README_ROWS: tuple[tuple[str, ...], ...] = (
     (),
     ("Each row is one location. Filter the Service type columns for 'Y'.",),
 )
-CQC_DUAL_REGISTRATION_HEADER = ("Location ID", "Location Name", "Primary ID", "Provider ID")
+CQC_DUAL_SHEET = "Dual_Registration_Locations"
+# The 11 columns of the Dual_Registration_Locations sheet (DATA-FORMATS-2.md §9).
+CQC_DUAL_REGISTRATION_HEADER: tuple[str, ...] = (
+    "Location ID",
+    "Location Name",
+    "Location HSCA Start Date",
+    "Location Type/Sector",
+    "Provider ID",
+    "Provider Name",
+    "Linked Organisation ID",
+    "Linked Organisation Name",
+    "Relationship",
+    "Relationship Start Date",
+    "Primary ID",
+)
 
 # Which CQC columns the publisher stores as typed cells in its spreadsheets.
 _CQC_DATE_COLUMNS = frozenset(
@@ -248,6 +264,18 @@ _ARCHETYPES: tuple[dict[str, object], ...] = (
         "Service type - Acute services with overnight beds": "Y",
     },
 )
+
+
+def dual_registration_row(**values: object) -> dict[str, object]:
+    """One row of the Dual_Registration_Locations sheet; `Relationship` is 'Dual Registration'
+    unless given. Pass names with spaces as `dual_registration_row(**{"Location ID": ...})`."""
+    unknown = set(values) - set(CQC_DUAL_REGISTRATION_HEADER)
+    if unknown:
+        raise KeyError(f"not Dual_Registration_Locations columns: {sorted(unknown)}")
+    return {
+        column: values.get(column, "Dual Registration" if column == "Relationship" else "")
+        for column in CQC_DUAL_REGISTRATION_HEADER
+    }
 
 
 def make_cqc_hsca_rows(count: int) -> Iterator[dict[str, object]]:
@@ -363,8 +391,11 @@ def write_cqc_hsca_ods(
     path: str | Path,
     rows: Iterable[Mapping[str, object]],
     columns: Sequence[str] = CQC_HSCA_COLUMNS,
+    *,
+    dual_rows: Iterable[Mapping[str, object]] = (),
 ) -> Path:
-    """The ODS edition: README, HSCA_Active_Locations (header on row 1), Dual_Registration_Locations.
+    """The ODS edition: README, HSCA_Active_Locations (header on row 1), Dual_Registration_Locations
+    (its header, then `dual_rows`).
 
     Dates and numbers become typed cells, as in CQC's file.
     """
@@ -372,7 +403,7 @@ def write_cqc_hsca_ods(
     sheets = {
         "README": CQC_README_ROWS,
         CQC_HSCA_SHEET: chain([tuple(columns)], body),
-        "Dual_Registration_Locations": [CQC_DUAL_REGISTRATION_HEADER],
+        CQC_DUAL_SHEET: _dual_sheet_rows(dual_rows),
     }
     return write_ods(path, sheets)
 
@@ -384,8 +415,10 @@ def write_cqc_hsca_xlsx(
     *,
     preamble_rows: int = 6,
     sheet: str = "HSCA Active Locations",
+    dual_rows: Iterable[Mapping[str, object]] | None = None,
 ) -> Path:
-    """An older XLSX edition: `preamble_rows` title rows above the header (6 in 2017–2024)."""
+    """An older XLSX edition: `preamble_rows` title rows above the header (6 in 2017–2024),
+    and a Dual_Registration_Locations sheet when `dual_rows` is given."""
     from openpyxl import Workbook
 
     path = Path(path)
@@ -400,8 +433,19 @@ def write_cqc_hsca_xlsx(
     data.append(list(columns))
     for row in rows:
         data.append([_cqc_typed(column, row.get(column, "")) for column in columns])
+    if dual_rows is not None:
+        dual = workbook.create_sheet(CQC_DUAL_SHEET)
+        for line in _dual_sheet_rows(dual_rows):
+            dual.append(list(line))
     workbook.save(path)
     return path
+
+
+def _dual_sheet_rows(rows: Iterable[Mapping[str, object]]) -> Iterator[tuple[object, ...]]:
+    """The dual-registration sheet's header and rows, as text (dates DD/MM/YYYY, as CQC writes them)."""
+    yield CQC_DUAL_REGISTRATION_HEADER
+    for row in rows:
+        yield tuple(str(row.get(column, "")) for column in CQC_DUAL_REGISTRATION_HEADER)
 
 
 def _cqc_typed(column: str, value: object) -> object:
@@ -487,14 +531,23 @@ def ods_report_row(
     address: Sequence[str] = ("1 HOSPITAL ROAD", "", "NORTHTOWN", "NORTHSHIRE", ""),
     grouping: str = "Y61",
     geography: str = "QE1",
+    status: str = "",
+    prescribing_setting: str = "",
 ) -> list[str]:
-    """One 27-field NHS ODS report record (DATA-FORMATS.md §2.2); dates are YYYYMMDD."""
+    """One 27-field NHS ODS report record (DATA-FORMATS.md §2.2); dates are YYYYMMDD.
+
+    `parent` is column 15 (ets: the trust; epraccur: the commissioner); `status` column
+    13 and `prescribing_setting` column 26 are epraccur's ('A'/'C'/'D'/'P' and '4' in
+    the legacy file, 'ACTIVE' and role codes such as 'RO76' in the DSE edition).
+    """
     fields = [""] * 27
     fields[0], fields[1], fields[2], fields[3] = code, name, grouping, geography
     fields[4:9] = [*address, "", "", "", "", ""][:5]
     fields[9], fields[10], fields[11] = postcode, open_date, close_date
+    fields[12] = status
     fields[14], fields[15] = parent, open_date if parent else ""
     fields[17], fields[21] = "01234 567890", "0"
+    fields[25] = prescribing_setting
     return fields
 
 
