@@ -172,6 +172,11 @@ def _add(commands, name: str, help_text: str, run: Callable) -> None:
         "--lookup", type=Path, help="sub-ICB → ICB lookup (turns CQC's sub-ICB codes into ICBs)"
     )
     command.add_argument(
+        "--code-history",
+        type=Path,
+        help="ONS Code History Database Changes.csv (maps older CCG/sub-ICB codes to --lookup's)",
+    )
+    command.add_argument(
         "--sector-rules", type=Path, help="CSV of sector rules overriding the defaults"
     )
     command.add_argument("--out", type=Path, required=True, help="CSV file to write")
@@ -183,7 +188,15 @@ def _site_format(value: str) -> str:
     return _SITE_FORMAT_ALIASES.get(value, value)
 
 
-_FILE_ONLY_OPTIONS = ("sites_format", "ods_report", "sub_icbs", "regions", "lookup", "sector_rules")
+_FILE_ONLY_OPTIONS = (
+    "sites_format",
+    "ods_report",
+    "sub_icbs",
+    "regions",
+    "lookup",
+    "code_history",
+    "sector_rules",
+)
 
 
 def _analysis(args: argparse.Namespace) -> pipeline.Analysis:
@@ -205,6 +218,7 @@ def _frames(args: argparse.Namespace) -> pipeline.Frames:
                 regions=args.regions,
                 lookup=args.lookup,
                 sector_rules=args.sector_rules,
+                code_history=args.code_history,
             )
         )
     named = [

@@ -30,6 +30,7 @@ def online(arcgis_server, data_dir, monkeypatch) -> fake.FakePublishers:
     monkeypatch.setenv("ICS_ARCGIS_BASE", arcgis_server.arcgis_base)
     monkeypatch.setenv("ICS_CQC_INDEX_URL", arcgis_server.cqc_index_url)
     monkeypatch.setenv("ICS_ODS_BASE", arcgis_server.ods_base)
+    monkeypatch.setenv("ICS_CODE_HISTORY_URL", arcgis_server.code_history_url)
     return arcgis_server
 
 
@@ -108,7 +109,7 @@ def test_offline_says_what_to_do_and_leaves_the_cache_unchanged(
 
 
 def test_fetch_all_offline_tries_each_host_once_and_keeps_the_cache(data_dir, monkeypatch):
-    for name in ("ICS_ARCGIS_BASE", "ICS_CQC_INDEX_URL", "ICS_ODS_BASE"):
+    for name in ("ICS_ARCGIS_BASE", "ICS_CQC_INDEX_URL", "ICS_ODS_BASE", "ICS_CODE_HISTORY_URL"):
         monkeypatch.setenv(name, f"{_closed_port_url()}/{name.lower()}")
 
     report = sources.fetch_all()
@@ -116,7 +117,7 @@ def test_fetch_all_offline_tries_each_host_once_and_keeps_the_cache(data_dir, mo
     assert report.taken == []
     assert len(report.failed) == len(sources.REGISTRY)
     reasons = [reason for _, reason in report.failed]
-    assert sum("seems to be offline" in reason for reason in reasons) == 3  # one per host
+    assert sum("seems to be offline" in reason for reason in reasons) == 4  # one per host
     assert sum(reason.startswith("skipped:") for reason in reasons) == 9
     assert catalogue.entries() == []
 
@@ -172,6 +173,38 @@ def test_ods_report_is_downloaded_counted_and_recorded(online, fixtures_dir):
     )
 
 
+def test_the_code_history_zip_is_downloaded_and_its_changes_csv_cached_with_provenance(
+    online, fixtures_dir
+):
+    entry = sources.fetch_code_history()
+
+    assert (entry.kind, entry.vintage, entry.publisher) == ("code_history", "", recognise.ONS)
+    assert entry.source_url == online.code_history_url
+    assert entry.rows == 14
+    path = catalogue.entry_path(entry)
+    assert path.read_bytes() == (fixtures_dir / fake.CODE_HISTORY_CHANGES).read_bytes()
+    assert catalogue.find("code_history") == entry
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]  # no partial file
+
+
+def test_a_code_history_url_that_is_not_a_zip_is_refused_and_records_nothing(online):
+    with pytest.raises(http_fetch.SourceError, match="did not return a zip file"):
+        sources.fetch_code_history(f"{online.ods_base}?report=ets")
+    assert catalogue.entries() == []
+
+
+def test_fetch_from_dir_takes_the_code_history_changes_csv(data_dir, fixtures_dir, tmp_path):
+    folder = tmp_path / "offline"
+    folder.mkdir()
+    (folder / "Changes.csv").write_bytes((fixtures_dir / fake.CODE_HISTORY_CHANGES).read_bytes())
+
+    report = sources.fetch_from_dir(folder)
+
+    [entry] = report.taken
+    assert (entry.kind, entry.publisher, entry.rows) == ("code_history", recognise.ONS, 14)
+    assert entry.source_url.startswith("local file: ")
+
+
 def test_an_unknown_ods_report_is_an_error_naming_it_and_records_nothing(online):
     with pytest.raises(http_fetch.SourceError, match=r"NHS ODS report ephpsite: .* HTTP 404"):
         sources.fetch_nhs_ods_report("ephpsite")
@@ -187,8 +220,9 @@ def test_fetch_all_takes_every_source_the_server_has_and_reports_the_rest(shared
     report = sources.fetch_all(progress=lambda *step: steps.append(step))
 
     taken = sorted((entry.kind, entry.vintage) for entry in report.taken)
-    today = report.taken[-1].vintage
+    today = next(entry.vintage for entry in report.taken if entry.publisher == recognise.NHS_ODS)
     assert taken == [
+        ("code_history", ""),
         ("icb", "2022"),
         ("icb", "2023"),
         ("icb", "2026"),

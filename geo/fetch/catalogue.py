@@ -28,7 +28,15 @@ from geo.model import settings
 from geo.model.errors import InputError
 
 MANIFEST = "manifest.json"
-KINDS: tuple[str, ...] = ("icb", "sicbl", "nhser", "sicbl_lookup", "sites", "engagement")
+KINDS: tuple[str, ...] = (
+    "icb",
+    "sicbl",
+    "nhser",
+    "sicbl_lookup",
+    "sites",
+    "engagement",
+    "code_history",
+)
 
 KIND_LABELS: dict[str, str] = {
     "icb": "ICB boundaries",
@@ -37,6 +45,7 @@ KIND_LABELS: dict[str, str] = {
     "sicbl_lookup": "Sub-ICB → ICB lookup",
     "sites": "Provider sites",
     "engagement": "Planning engagement",
+    "code_history": "Sub-ICB code history (ONS)",
 }
 
 # The licence and attribution each publisher requires, in one place, so that the

@@ -18,8 +18,9 @@ of looking again. Its rules, tried in this order:
 4. The older CQC care directory: a row whose first cell is `Name`, with a `CQC Location…` column.
 5. Otherwise the first filled row of the first filled sheet is the header, and its
    columns say the rest: ONS boundaries (polygons with ICB, sub-ICB or region code
-   columns), a sub-ICB → ICB lookup, a generic provider list (a name, a location and a
-   sector), an engagement list; anything else holds 'unknown', with the reason.
+   columns), ONS's code history (`Changes.csv`: GEOGCD and GEOGCD_P), a sub-ICB → ICB
+   lookup, a generic provider list (a name, a location and a sector), an engagement
+   list; anything else holds 'unknown', with the reason.
 
 An 'as at' or 'produced on' date above the header is the publication date.
 """
@@ -37,7 +38,7 @@ from typing import TypeVar
 
 import pyogrio
 
-from geo.io import tables
+from geo.io import code_history, tables
 from geo.io.boundaries import detect_layer, gdal_source
 from geo.model import sectors
 from geo.model.errors import InputError
@@ -103,7 +104,7 @@ _PUBLISHERS: dict[str, str] = {
     "cqc": CQC,
     "cqc_directory": CQC,
     "nhs_ods": NHS_ODS,
-    **dict.fromkeys((*BOUNDARY_KINDS, "sicbl_lookup"), ONS),
+    **dict.fromkeys((*BOUNDARY_KINDS, "sicbl_lookup", "code_history"), ONS),
 }
 
 
@@ -112,7 +113,7 @@ class Format:
     """What a data file is and where its table is, so nothing opens it again to decide."""
 
     container: str  # 'odf', 'xlsx', 'csv' (any delimited text) or 'geo'
-    holds: str  # one of SITE_FORMATS, BOUNDARY_KINDS, 'sicbl_lookup', 'engagement', 'unknown'
+    holds: str  # a SITE_FORMAT or BOUNDARY_KIND, sicbl_lookup, code_history, engagement, unknown
     columns: tuple[str, ...] = ()  # the header as written; () for a headerless NHS ODS report
     sheet: str | None = None  # the spreadsheet's sheet the table is on
     header_row: int | None = None  # where the header is in that sheet or file (0-based)
@@ -457,6 +458,8 @@ def _by_columns(columns: tuple[str, ...], geometry: str | None) -> tuple[str, tu
     """(holds, vintages, reason) of a table or layer judged by its column names alone."""
     if geometry and "polygon" in geometry.lower():
         return _boundaries_by_columns(columns)
+    if set(code_history.REQUIRED_COLUMNS) <= set(columns):
+        return "code_history", ("",), ""
     sub_icb_years, icb_years = _code_years(columns)
     if sub_icb_years and icb_years:
         return "sicbl_lookup", tuple(sorted(icb_years)), ""

@@ -94,6 +94,11 @@ SETTINGS: dict[str, Setting] = {
         "https://www.odsdatasearchandexport.nhs.uk/api/getReport",
         "NHS ODS Data Search and Export report endpoint (`?report=<code>` is added).",
     ),
+    "code_history_url": Setting(
+        "ICS_CODE_HISTORY_URL",
+        "https://www.arcgis.com/sharing/rest/content/items/d7be63c8bd144ae0a26c6593eb5e00b7/data",
+        "ONS Code History Database zip (its Changes.csv maps old CCG and sub-ICB codes to today's).",
+    ),
     "postcodes_io_url": Setting(
         "ICS_POSTCODES_IO_URL",
         "https://api.postcodes.io",

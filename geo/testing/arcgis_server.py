@@ -10,7 +10,9 @@ It answers on 127.0.0.1 (a free port) the way the real services do:
   `exceededTransferLimit` (json); unknown layers get ArcGIS's HTTP-200 error body;
 - CQC: the 'Using CQC data' page and the HSCA_Active_Locations .ods it links,
   refusing (403) a client without a browser-like User-Agent, as CQC's firewall does;
-- NHS ODS Data Search and Export: `/api/getReport?report=<code>` (headerless CSV).
+- NHS ODS Data Search and Export: `/api/getReport?report=<code>` (headerless CSV);
+- ONS Code History Database: an ArcGIS item's `/data`, a zip holding `Changes.csv`
+  (tests/fixtures/code_history_Changes.csv) beside ChangeHistory.csv and Equivalents.csv.
 
 The layers are the real GeoJSON files in ../shared/data. Faults can be injected:
 `error_bodies`, `short_pages`, `fail_next` (with `retry_after`, a Retry-After header for
@@ -20,9 +22,11 @@ those failures). Tests use the `arcgis_server` fixture.
 from __future__ import annotations
 
 import functools
+import io
 import json
 import threading
 import urllib.parse
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -51,6 +55,8 @@ LOOKUP_FIELDS = ("SICBL24CD", "SICBL24CDH", "SICBL24NM", "ICB24CD")
 CQC_INDEX_PATH = "/about-us/transparency/using-cqc-data"
 CQC_FILE_PATH = "/sites/default/files/2026-05/05_May_2026_HSCA_Active_Locations.ods"
 CQC_ROWS = 5
+CODE_HISTORY_PATH = "/sharing/rest/content/items/d7be63c8bd144ae0a26c6593eb5e00b7/data"
+CODE_HISTORY_CHANGES = "code_history_Changes.csv"
 OBJECT_ID = "FID"
 
 
@@ -91,6 +97,11 @@ class FakePublishers:
     def ods_base(self) -> str:
         """What ICS_ODS_BASE points at."""
         return f"{self.root}/api/getReport"
+
+    @property
+    def code_history_url(self) -> str:
+        """What ICS_CODE_HISTORY_URL points at: the Code History Database zip."""
+        return f"{self.root}{CODE_HISTORY_PATH}"
 
     def layer_features(self, layer: str) -> list[dict]:
         """The features served for a layer, each with its object id, in service order."""
@@ -162,6 +173,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(
                 HTTPStatus.OK, content, "application/vnd.oasis.opendocument.spreadsheet"
             )
+        if path == CODE_HISTORY_PATH:
+            archive = _code_history_zip(publishers.fixtures / CODE_HISTORY_CHANGES)
+            return self._send(HTTPStatus.OK, archive, "application/zip")
         if path == "/api/getReport" and params.get("report") in publishers.ods_reports:
             content = publishers.ods_reports[params["report"]].read_bytes()
             return self._send(HTTPStatus.OK, content, "text/csv")
@@ -180,6 +194,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+
+def _code_history_zip(changes: Path) -> bytes:
+    """The Code History Database as ONS ships it: a zip of CSVs, Changes.csv among them."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("ChangeHistory.csv", "GEOGCD,GEOGNM,OPER_DATE,TERM_DATE,STATUS\n")
+        archive.write(changes, "Changes.csv")
+        archive.writestr("Equivalents.csv", "GEOGCD,GEOGNM,GEOGCDH\n")
+    return buffer.getvalue()
 
 
 # ------------------------------------------------------------------ ArcGIS behaviour
