@@ -7,6 +7,7 @@ naming the file and the problem, never a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -114,16 +115,7 @@ def _add_publishing(commands) -> None:
         "--ods-report", help="NHS ODS report FILE is (ets, etr, ephp, ephpsite, epraccur)"
     )
     publish.add_argument("--vintage", help="boundaries: the vintage (year) of the layer")
-    publish.add_argument(
-        "--geocode",
-        choices=publishing.GEOCODE_CHOICES,
-        help="place sites without coordinates by postcode: offline (ONSPD) or online (postcodes.io)",
-    )
-    publish.add_argument(
-        "--postcodes",
-        type=Path,
-        help="ONSPD/NSPL file for --geocode offline (default: ICS_ONSPD_PATH)",
-    )
+    _add_geocoding(publish)
     publish.add_argument("--rejected", type=Path, help="write the rejected rows and reasons here")
     publish.add_argument("--author", help="who publishes (default: ICS_AUTHOR or the OS user)")
     publish.set_defaults(run=_publish)
@@ -179,8 +171,23 @@ def _add(commands, name: str, help_text: str, run: Callable) -> None:
     command.add_argument(
         "--sector-rules", type=Path, help="CSV of sector rules overriding the defaults"
     )
+    _add_geocoding(command)
     command.add_argument("--out", type=Path, required=True, help="CSV file to write")
     command.set_defaults(run=run)
+
+
+def _add_geocoding(command: argparse.ArgumentParser) -> None:
+    """--geocode and --postcodes, the same for publish, assign and metrics."""
+    command.add_argument(
+        "--geocode",
+        choices=publishing.GEOCODE_CHOICES,
+        help="place sites without coordinates by postcode: offline (ONSPD) or online (postcodes.io)",
+    )
+    command.add_argument(
+        "--postcodes",
+        type=Path,
+        help="ONSPD/NSPL file for --geocode offline (default: ICS_ONSPD_PATH)",
+    )
 
 
 def _site_format(value: str) -> str:
@@ -201,7 +208,18 @@ _FILE_ONLY_OPTIONS = (
 
 def _analysis(args: argparse.Namespace) -> pipeline.Analysis:
     """From the files named, or, when no files are named, from the data everyone sees."""
-    return pipeline.analyse(_frames(args), accept_fuzzy_above=args.accept_fuzzy)
+    return pipeline.analyse(_geocoded(_frames(args), args), accept_fuzzy_above=args.accept_fuzzy)
+
+
+def _geocoded(frames: pipeline.Frames, args: argparse.Namespace) -> pipeline.Frames:
+    """The frames with sites placed by postcode when --geocode asks, as publishing places them."""
+    if args.geocode is None:
+        if args.postcodes is not None:
+            raise InputError("--postcodes given without --geocode offline")
+        return frames
+    sites = publishing.geocode_postcodes(frames.sites, args.geocode, args.postcodes)
+    _print_notes(publishing.geocode_notes(sites, args.geocode))
+    return dataclasses.replace(frames, sites=sites)
 
 
 def _frames(args: argparse.Namespace) -> pipeline.Frames:

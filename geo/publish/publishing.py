@@ -244,8 +244,8 @@ def _prepare_sites(
         listed = _from_grid(listed, grid)
         notes.append(f"lat/lon from grid references in {grid['easting']} and {grid['northing']}")
     step(f"Placing {len(listed.sites):,} sites", 0.3)
-    sites = _geocoded(listed.sites, geocode, postcode_file, step)
-    notes += _geocode_notes(sites, geocode)
+    sites = geocode_postcodes(listed.sites, geocode, postcode_file, step)
+    notes += geocode_notes(sites, geocode)
     step("Checking every row", 0.85)
     report = validation.validate_sites(replace(listed, sites=sites), file_name=name)
     counts = {
@@ -294,8 +294,19 @@ def _from_grid(listed: ProviderList, grid: dict[str, str]) -> ProviderList:
     return ProviderList(sites, listed.problems.assign(column=named))
 
 
-def _geocoded(sites: pd.DataFrame, geocode: str | None, postcode_file, step) -> pd.DataFrame:
-    """Missing coordinates filled from postcodes as asked; a status per row either way."""
+def geocode_postcodes(
+    sites: pd.DataFrame,
+    geocode: str | None,
+    postcode_file: str | Path | None = None,
+    step: Progress | None = None,
+) -> pd.DataFrame:
+    """Missing coordinates filled from postcodes as asked; a status per row either way.
+
+    The one way sites are placed by postcode, for publishing and for `assign`/`metrics`:
+    `geocode` 'offline' (ONSPD/NSPL `postcode_file`, else ICS_ONSPD_PATH), 'online'
+    (postcodes.io) or None (only the statuses).
+    """
+    step = step or (lambda _step, _share: None)
 
     def progress(done: int, total: int | None) -> None:
         share = done / total if total else 0.5
@@ -315,7 +326,8 @@ def _geocoded(sites: pd.DataFrame, geocode: str | None, postcode_file, step) -> 
     return geocode_sites(sites, online=geocode == "online", progress=progress)
 
 
-def _geocode_notes(sites: pd.DataFrame, geocode: str | None) -> list[str]:
+def geocode_notes(sites: pd.DataFrame, geocode: str | None) -> list[str]:
+    """What geocoding did, in a line: how many postcodes were placed, or that none were asked."""
     status = sites["geocode_status"].astype("string")
     asked = ~status.isin(["coordinates given", "no postcode"])
     if not asked.any():
