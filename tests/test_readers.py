@@ -11,7 +11,7 @@ from shapely.geometry import Point, Polygon
 
 from geo.io import recognise
 from geo.io.readers import read_sites
-from geo.model import providers, sectors
+from geo.model import providers, sector_coverage, sectors
 from geo.model.errors import InputError
 from geo.testing.publisher_files import (
     CQC_HSCA_COLUMNS,
@@ -196,7 +196,7 @@ def test_a_cqc_file_said_to_be_generic_is_read_by_its_column_names(cqc_csv):
     sites = read_sites(cqc_csv, told, columns={"postcode": "Location Postal Code"}).sites
 
     assert set(sites["source"]) == {f"provider list ({CQC_CSV})"}
-    assert "sector_rule" not in sites.columns
+    assert set(sites["sector_rule"]) == {sector_coverage.NO_SECTOR_COLUMN}  # not CQC's rules
 
 
 # --- older CQC care directory -----------------------------------------------------------

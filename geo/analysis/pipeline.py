@@ -19,7 +19,7 @@ from geo.analysis import engagement, metrics, official_codes, spatial
 from geo.fetch.catalogue import KIND_LABELS
 from geo.io import boundaries, code_history, lookups, readers, recognise
 from geo.io.sector_rules import load_sector_rules
-from geo.model import problems, providers, sectors
+from geo.model import problems, providers, sector_coverage, sectors
 
 # Where each input came from, in words, then `dataset`: what the row is, as the catalogue
 # names its kinds ('sites', 'engagement', 'icb', 'sicbl', 'nhser', 'sicbl_lookup'), for
@@ -103,6 +103,7 @@ def analyse(frames: Frames, *, accept_fuzzy_above: float | None = None) -> Analy
         frames.sites, frames.lookup, vintage, frames.code_history
     )
     notes += [Note(text, level) for text, level in lookup_notes]
+    notes += [Note(text, level) for text, level in sector_coverage.sector_notes(frames.sites)]
     in_regions = spatial.icb_regions(icbs, frames.regions) if frames.regions is not None else None
     assigned = spatial.assign_sites(sites, icbs, sub_icbs=frames.sub_icbs, icb_regions=in_regions)
     report = None

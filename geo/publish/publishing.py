@@ -21,7 +21,7 @@ from geo import workspace
 from geo.analysis import engagement
 from geo.geocode.offline import bng_to_latlon, geocode_sites, postcode_file_from_settings
 from geo.io import boundaries, readers, recognise
-from geo.model import settings
+from geo.model import sector_coverage, settings
 from geo.model.errors import InputError
 from geo.model.providers import ProviderList
 from geo.publish import validation
@@ -40,6 +40,7 @@ Progress = Callable[[str, float], None]
 
 _FORMAT_LABELS: dict[str, str] = {
     "cqc": "CQC HSCA Active Locations (care directory with filters)",
+    "cqc_api": "CQC API location records (JSON, or flattened to a table)",
     "cqc_directory": "CQC care directory (CSV)",
     "nhs_ods": "NHS ODS report (headerless CSV)",
     "generic": "a provider list in no known format: its columns are found by name",
@@ -106,6 +107,7 @@ def prepare(
     postcode_file: str | Path | None = None,
     progress: Progress | None = None,
     sniffed: recognise.Format | None = None,
+    sector_for_file: str | None = None,
 ) -> Prepared:
     """Read and judge a file the way it would be published, without touching the store.
 
@@ -115,8 +117,9 @@ def prepare(
     report it is (as `recognise.sniff` takes them); `columns` maps canonical names (and
     'easting'/'northing', which become lat/lon) to the file's columns; `geocode` 'offline'
     (ONSPD/NSPL `postcode_file`, else setting ICS_ONSPD_PATH) or 'online' (postcodes.io)
-    places rows without coordinates. Boundaries: `fmt` is the layer kind (icb, sicbl, nhser) when the
-    file has no ONS code columns, `vintage` its year.
+    places rows without coordinates; `sector_for_file` (one of sectors.SECTORS) gives every row
+    that sector, with `sector_rule` 'set_for_file'. Boundaries: `fmt` is the layer kind (icb,
+    sicbl, nhser) when the file has no ONS code columns, `vintage` its year.
     """
     path = Path(path)
     _check_request(path, kind, geocode)
@@ -128,7 +131,7 @@ def prepare(
         if sniffed is None or fmt is not None:
             sniffed = recognise.sniff(path, fmt, nhs_ods_report=ods_report)
         prepared = _prepare_sites(
-            path, name, sniffed, columns, ods_report, geocode, postcode_file, step
+            path, name, sniffed, columns, ods_report, geocode, postcode_file, step, sector_for_file
         )
     elif kind == "engagement":
         prepared = _prepare_engagement(path, name, columns)
@@ -194,10 +197,13 @@ class Recognised:
     sniffed: recognise.Format | None = None
 
 
-def recognise_upload(path: str | Path, kind: str) -> Recognised:
-    """The format a file will be read as, named for the page, with a preview if it needs mapping."""
+def recognise_upload(path: str | Path, kind: str, fmt: str | None = None) -> Recognised:
+    """The format a file will be read as, named for the page, with a preview if it needs mapping.
+
+    `fmt` (one of recognise.SITE_FORMATS) is the format the user says a provider list is.
+    """
     path = Path(path)
-    sniffed = recognise.sniff(path)
+    sniffed = recognise.sniff(path, fmt if kind == "sites" else None)
     if kind == "sites":
         fmt = sniffed.site_format
         shown = preview(path, sniffed) if fmt == "generic" else None
@@ -209,6 +215,11 @@ def recognise_upload(path: str | Path, kind: str) -> Recognised:
         return Recognised("boundaries", "a boundary file without ONS code columns", sniffed=sniffed)
     label = f"ONS {layer.kind.upper()} boundaries, {layer.vintage} vintage ({layer.code})"
     return Recognised("ons", label, sniffed=sniffed)
+
+
+def site_format_label(fmt: str) -> str:
+    """How the page names a provider-list format (one of recognise.SITE_FORMATS)."""
+    return _FORMAT_LABELS[fmt]
 
 
 def _format_label(sniffed: recognise.Format, ods_report: str | None = None) -> str:
@@ -233,11 +244,13 @@ def upload_limit_mb() -> int | None:
 
 
 def _prepare_sites(
-    path, name, sniffed, columns, ods_report, geocode, postcode_file, step
+    path, name, sniffed, columns, ods_report, geocode, postcode_file, step, sector_for_file=None
 ) -> Prepared:
-    """read_sites -> grid references to lat/lon -> geocode postcodes -> validate_sites."""
+    """read_sites -> one sector for the file -> grid references -> geocode -> validate_sites."""
     mapping, grid = _split_grid(name, columns)
     listed = readers.read_sites(path, sniffed, columns=mapping, ods_report=ods_report)
+    if sector_for_file:
+        listed = sector_coverage.set_sector_for_file(listed, sector_for_file)
     fmt = sniffed.site_format
     notes = [f"read as {_format_label(sniffed, ods_report)}"]
     if grid:
@@ -246,6 +259,7 @@ def _prepare_sites(
     step(f"Placing {len(listed.sites):,} sites", 0.3)
     sites = geocode_postcodes(listed.sites, geocode, postcode_file, step)
     notes += geocode_notes(sites, geocode)
+    notes += [text for text, _level in sector_coverage.sector_notes(sites)]
     step("Checking every row", 0.85)
     report = validation.validate_sites(replace(listed, sites=sites), file_name=name)
     counts = {
