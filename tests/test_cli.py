@@ -236,3 +236,21 @@ def test_without_geocode_the_same_report_places_nothing(
 
     assert result.returncode == 0, result.stderr
     assert set(pd.read_csv(out)["assignment"]) == {"no coordinates"}
+
+
+def test_assign_says_which_sector_rules_could_not_run_on_cqc_api_records(
+    shared_data, fixtures_dir, tmp_path
+):
+    out = tmp_path / "sites.csv"
+    result = run_cli(
+        "assign",
+        "--boundaries", str(shared_data / "icb_2024_04_from_lsoa21_bsc.geojson"),
+        "--sites", str(fixtures_dir / "cqc_api_locations.json"),
+        "--out", str(out),
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert "note: 4 of 6 rows have no sector (Unknown)" in result.stderr
+    assert "charity_number needs column Provider Charity Number (4 rows)" in result.stderr
+    sites = pd.read_csv(out)
+    assert (sites["sector"] == sectors.INDEPENDENT).sum() == 0
