@@ -208,7 +208,7 @@ def _check_request(path: Path, told: str | None) -> None:
 
 
 def _container(path: Path) -> str:
-    """'odf', 'xlsx', 'geo' or 'csv', judged by the bytes (the suffix only for geo files)."""
+    """'odf', 'xlsx', 'json', 'geo' or 'csv', judged by the bytes (the suffix only for geo files)."""
     suffix = path.suffix.casefold()
     if suffix in (".geojson", ".json") and _holds_cqc_api_records(path):
         return "json"
