@@ -7,6 +7,7 @@ naming the file and the problem, never a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -120,16 +121,7 @@ def _add_publishing(commands) -> None:
         "--ods-report", help="NHS ODS report FILE is (ets, etr, ephp, ephpsite, epraccur)"
     )
     publish.add_argument("--vintage", help="boundaries: the vintage (year) of the layer")
-    publish.add_argument(
-        "--geocode",
-        choices=publishing.GEOCODE_CHOICES,
-        help="place sites without coordinates by postcode: offline (ONSPD) or online (postcodes.io)",
-    )
-    publish.add_argument(
-        "--postcodes",
-        type=Path,
-        help="ONSPD/NSPL file for --geocode offline (default: ICS_ONSPD_PATH)",
-    )
+    _add_geocoding(publish)
     publish.add_argument(
         "--nhs-trusts",
         type=Path,
@@ -183,6 +175,11 @@ def _add(commands, name: str, help_text: str, run: Callable) -> None:
         "--lookup", type=Path, help="sub-ICB → ICB lookup (turns CQC's sub-ICB codes into ICBs)"
     )
     command.add_argument(
+        "--code-history",
+        type=Path,
+        help="ONS Code History Database Changes.csv (maps older CCG/sub-ICB codes to --lookup's)",
+    )
+    command.add_argument(
         "--sector-rules", type=Path, help="CSV of sector rules overriding the defaults"
     )
     command.add_argument(
@@ -190,8 +187,23 @@ def _add(commands, name: str, help_text: str, run: Callable) -> None:
         type=Path,
         help="ODS etr or ets report: only its trusts' codes make a site NHS by its code",
     )
+    _add_geocoding(command)
     command.add_argument("--out", type=Path, required=True, help="CSV file to write")
     command.set_defaults(run=run)
+
+
+def _add_geocoding(command: argparse.ArgumentParser) -> None:
+    """--geocode and --postcodes, the same for publish, assign and metrics."""
+    command.add_argument(
+        "--geocode",
+        choices=publishing.GEOCODE_CHOICES,
+        help="place sites without coordinates by postcode: offline (ONSPD) or online (postcodes.io)",
+    )
+    command.add_argument(
+        "--postcodes",
+        type=Path,
+        help="ONSPD/NSPL file for --geocode offline (default: ICS_ONSPD_PATH)",
+    )
 
 
 def _site_format(value: str) -> str:
@@ -205,6 +217,7 @@ _FILE_ONLY_OPTIONS = (
     "sub_icbs",
     "regions",
     "lookup",
+    "code_history",
     "sector_rules",
     "nhs_trusts",
 )
@@ -212,7 +225,18 @@ _FILE_ONLY_OPTIONS = (
 
 def _analysis(args: argparse.Namespace) -> pipeline.Analysis:
     """From the files named, or, when no files are named, from the data everyone sees."""
-    return pipeline.analyse(_frames(args), accept_fuzzy_above=args.accept_fuzzy)
+    return pipeline.analyse(_geocoded(_frames(args), args), accept_fuzzy_above=args.accept_fuzzy)
+
+
+def _geocoded(frames: pipeline.Frames, args: argparse.Namespace) -> pipeline.Frames:
+    """The frames with sites placed by postcode when --geocode asks, as publishing places them."""
+    if args.geocode is None:
+        if args.postcodes is not None:
+            raise InputError("--postcodes given without --geocode offline")
+        return frames
+    sites = publishing.geocode_postcodes(frames.sites, args.geocode, args.postcodes)
+    _print_notes(publishing.geocode_notes(sites, args.geocode))
+    return dataclasses.replace(frames, sites=sites)
 
 
 def _frames(args: argparse.Namespace) -> pipeline.Frames:
@@ -230,6 +254,7 @@ def _frames(args: argparse.Namespace) -> pipeline.Frames:
                 lookup=args.lookup,
                 sector_rules=args.sector_rules,
                 nhs_trusts=args.nhs_trusts,
+                code_history=args.code_history,
             )
         )
     named = [

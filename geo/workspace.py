@@ -14,7 +14,7 @@ import pandas as pd
 from geo.analysis import pipeline
 from geo.fetch import catalogue
 from geo.fetch.registers import cached_registers
-from geo.io import boundaries, lookups, readers
+from geo.io import boundaries, code_history, lookups, readers
 from geo.model.errors import InputError
 from geo.model.settings import get_setting
 from geo.store.versions import Store
@@ -75,6 +75,7 @@ def load_frames(vintage: str | None, store: Store | None, pins: Pins = Pins()) -
         regions=_layer(store, "nhser", None, provenance),
         lookup=_lookup(vintage, provenance),
         engagement=_engagement(store, pins.engagement, provenance),
+        code_history=_code_history(provenance),
         provenance=pipeline.provenance_table(provenance),  # last: every row above appended
         notes=notes,
     )
@@ -142,6 +143,15 @@ def _lookup(vintage: str, provenance: list[dict]) -> pd.DataFrame | None:
         return None
     provenance.append(_cached(entry))
     return lookups.load_sicbl_to_icb(catalogue.entry_path(entry))
+
+
+def _code_history(provenance: list[dict]) -> pd.DataFrame | None:
+    """ONS's sub-ICB code changes from the cache, so older codes reach this vintage's ICBs."""
+    entry = catalogue.find("code_history")
+    if entry is None:
+        return None
+    provenance.append(_cached(entry))
+    return code_history.load_code_history(catalogue.entry_path(entry))
 
 
 def _cached(entry: catalogue.CacheEntry) -> dict:

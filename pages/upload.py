@@ -9,6 +9,7 @@ import streamlit as st
 
 from geo.geocode import offline as geocode
 from geo.io import exports, recognise
+from geo.model import sectors
 from geo.model.errors import InputError
 from geo.publish import mapping, publishing, validation
 from pages import _frame, _state
@@ -17,6 +18,7 @@ _frame.require_frame()
 
 KINDS = {"Provider list": "sites", "Engagement list": "engagement", "Boundary file": "boundaries"}
 GEOCODERS = {"No": None, "Offline (ONSPD file)": "offline", "Online (postcodes.io)": "online"}
+FILE_SECTORS = {"from the file": None, **{s: s for s in sectors.SECTORS if s != sectors.UNKNOWN}}
 
 
 NOT_PUBLISHED = "Something went wrong and nothing was published; the details may help support."
@@ -35,15 +37,28 @@ def on_local_copy(upload, action):
         return action(path)
 
 
-def recognised(upload, kind: str) -> publishing.Recognised | None:
-    """What the upload is (with a preview of a generic list), worked out once per file."""
-    key, cached = (upload.file_id, kind), st.session_state.get("upload-recognised")
-    if cached is None or cached[0] != key:
-        found = guarded(on_local_copy, upload, lambda p: publishing.recognise_upload(p, kind))
+def recognised(upload, kind: str, fmt: str | None = None) -> publishing.Recognised | None:
+    """What the upload is, or is said to be (`fmt`), worked out once per file and format."""
+    cached = st.session_state.get("upload-recognised", {})
+    cached = {key: found for key, found in cached.items() if key[0] == upload.file_id}
+    key = (upload.file_id, kind, fmt)
+    if key not in cached:
+        found = guarded(on_local_copy, upload, lambda p: publishing.recognise_upload(p, kind, fmt))
         if found is None:
             return None
-        st.session_state["upload-recognised"] = cached = (key, found)
-    return cached[1]
+        cached[key] = found
+    st.session_state["upload-recognised"] = cached
+    return cached[key]
+
+
+def read_as(upload, found: publishing.Recognised) -> publishing.Recognised | None:
+    """The provider list as the recognised format, unless the user picks another to read it as."""
+    formats = list(recognise.SITE_FORMATS)
+    fmt = st.selectbox(
+        "Read as", formats, formats.index(found.fmt), format_func=publishing.site_format_label,
+        key=f"upload-format-{upload.file_id}",
+    )  # fmt: skip
+    return found if fmt == found.fmt else recognised(upload, "sites", fmt)
 
 
 def within_limit(upload) -> bool:
@@ -105,6 +120,10 @@ found = recognised(upload, kind)
 if found is None:
     st.stop()
 st.write(f"**{upload.name}**: recognised as {found.label}.")
+if kind == "sites":
+    found = read_as(upload, found)
+    if found is None:
+        st.stop()
 options = {"sniffed": found.sniffed}  # what recognition found: the file is not sniffed again
 if kind == "boundaries":
     options["vintage"] = st.text_input("Vintage (year)", key="upload-vintage") or None
@@ -114,6 +133,12 @@ if found.fmt == "nhs_ods":
 if kind == "sites":
     if found.preview is not None:
         options["columns"] = column_choices(found.preview, upload.file_id)
+    sector = st.selectbox(
+        "Sector for every row", list(FILE_SECTORS), key=f"upload-sector-{upload.file_id}",
+        help="Keep the sectors the file gives, or set one sector for the whole file "
+        "(recorded as sector_rule set_for_file).",
+    )  # fmt: skip
+    options["sector_for_file"] = FILE_SECTORS[sector]
     choice = GEOCODERS[st.radio("Place rows without coordinates by postcode?", list(GEOCODERS))]
     default = str(geocode.postcode_file_from_settings() or "")
     onspd = st.text_input("ONSPD/NSPL file", default) if choice == "offline" else None

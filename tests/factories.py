@@ -21,8 +21,9 @@ import pandas as pd
 import pytest
 from shapely import LineString, MultiPolygon, Point, Polygon, box
 
-from geo.model.sectors import SECTORS, sector_slug
+from geo.model.sectors import DEFAULT_CQC_RULES, INDEPENDENT, SECTORS, sector_slug
 from geo.model.settings import PROJECT_DIR
+from geo.model.text import name_key
 
 # --- where things are, and how a test whose prerequisite is missing skips --------------------------
 
@@ -308,3 +309,13 @@ def iv_row(code, name, *, share, rank, not_engaged=3, iv_sites=10, beds=None, **
         capacity_independent=float(beds or 0), iv_capacity=float(beds or 0),
         iv_capacity_not_engaged=float(round((beds or 0) * share)), **basis, **more,
     )  # fmt: skip
+
+
+def undecided_by_elimination(*present: str) -> str:
+    """The `sector_rule` of a row the rules would call Independent when the file has only the
+    `present` rule columns: every earlier rule of another sector whose column is missing."""
+    keys = {name_key(column) for column in present}
+    names = [rule.name for rule in DEFAULT_CQC_RULES]
+    earlier = DEFAULT_CQC_RULES[: names.index("independent_type")]
+    blockers = [r for r in earlier if r.sector != INDEPENDENT and name_key(r.column) not in keys]
+    return "undecided: " + "; ".join(f"{rule.name} needs {rule.column}" for rule in blockers)

@@ -190,3 +190,96 @@ def test_sites_format_nhs_ods_reads_a_report_whatever_its_name(
     assert result.returncode == 1, result.stderr  # ODS reports have no coordinates to map
     assert "read as NHS ODS report (headerless CSV): ets" in result.stderr
     assert "download.csv: 5 rows: 0 accepted" in result.stdout
+
+
+# Placing sites by postcode: assign and metrics geocode as publish does
+
+
+@pytest.fixture
+def ods_report_with_postcodes(tmp_path):
+    """An NHS ODS ets report (postcodes, no coordinates): two real hospitals and a bad postcode."""
+    from geo.testing.publisher_files import ods_report_row, write_ods_report_csv
+
+    rows = [
+        ods_report_row("RR801", "LEEDS GENERAL INFIRMARY", "LS1 3EX", parent="RR8"),
+        ods_report_row("RW3MR", "MANCHESTER ROYAL INFIRMARY", "M13 9WL", parent="RW3"),
+        ods_report_row("RXX01", "NOWHERE HOSPITAL", "ZZ9 9ZZ", parent="RXX"),
+    ]
+    return write_ods_report_csv(tmp_path / "ets.csv", rows)
+
+
+def test_assign_places_an_ods_report_from_an_onspd_file(
+    shared_data, ods_report_with_postcodes, tmp_path
+):
+    from geo.testing.postcodes_server import write_onspd_csv
+
+    onspd = write_onspd_csv(tmp_path / "ONSPD_MAY_2026_UK.csv")
+    out = tmp_path / "sites.csv"
+    result = run_cli(
+        "assign",
+        "--boundaries", str(shared_data / "icb_2024_04_from_lsoa21_bsc.geojson"),
+        "--sites", str(ods_report_with_postcodes),
+        "--geocode", "offline",
+        "--postcodes", str(onspd),
+        "--out", str(out),
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    sites = pd.read_csv(out, dtype=str).set_index("site_id")
+    assert sites.loc[["RR801", "RW3MR"], "icb_code"].tolist() == ["E54000054", "E54000057"]
+    assert sites.loc["RXX01", "assignment"] == "no coordinates"
+    assert "2 of 3 postcodes geocoded" in result.stderr
+
+
+def test_metrics_places_sites_through_postcodes_io(
+    shared_data, ods_report_with_postcodes, tmp_path, postcodes_server
+):
+    out = tmp_path / "metrics.csv"
+    env = {**os.environ, "ICS_POSTCODES_IO_URL": postcodes_server.root}
+    result = run_cli(
+        "metrics",
+        "--boundaries", str(shared_data / "icb_2024_04_from_lsoa21_bsc.geojson"),
+        "--sites", str(ods_report_with_postcodes),
+        "--geocode", "online",
+        "--out", str(out),
+        env=env,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    metrics = pd.read_csv(out).set_index("icb_code")
+    assert metrics.loc[["E54000054", "E54000057"], "sites_nhs"].tolist() == [1, 1]
+    assert metrics.loc["OUTSIDE", "sites_total"] == 1
+    assert "2 of 3 postcodes geocoded (postcodes.io)" in result.stderr
+
+
+def test_without_geocode_the_same_report_places_nothing(
+    shared_data, ods_report_with_postcodes, tmp_path
+):
+    out = tmp_path / "sites.csv"
+    result = run_cli(
+        "assign",
+        "--boundaries", str(shared_data / "icb_2024_04_from_lsoa21_bsc.geojson"),
+        "--sites", str(ods_report_with_postcodes),
+        "--out", str(out),
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert set(pd.read_csv(out)["assignment"]) == {"no coordinates"}
+
+
+def test_assign_says_which_sector_rules_could_not_run_on_cqc_api_records(
+    shared_data, fixtures_dir, tmp_path
+):
+    out = tmp_path / "sites.csv"
+    result = run_cli(
+        "assign",
+        "--boundaries", str(shared_data / "icb_2024_04_from_lsoa21_bsc.geojson"),
+        "--sites", str(fixtures_dir / "cqc_api_locations.json"),
+        "--out", str(out),
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert "note: 4 of 6 rows have no sector (Unknown)" in result.stderr
+    assert "charity_number needs column Provider Charity Number (4 rows)" in result.stderr
+    sites = pd.read_csv(out)
+    assert (sites["sector"] == sectors.INDEPENDENT).sum() == 0

@@ -12,7 +12,7 @@ from shapely.geometry import Point, Polygon
 
 from geo.io import recognise
 from geo.io.readers import read_sites
-from geo.model import problems, providers, sectors
+from geo.model import problems, providers, sector_coverage, sectors
 from geo.model.errors import InputError
 from geo.testing.publisher_files import (
     CQC_HSCA_COLUMNS,
@@ -200,8 +200,9 @@ def test_a_cqc_file_said_to_be_generic_is_read_by_its_column_names(cqc_csv):
     sites = read_sites(cqc_csv, told, columns={"postcode": "Location Postal Code"}).sites
 
     assert set(sites["source"]) == {f"provider list ({CQC_CSV})"}
-    # No CQC sector rule ran; only the NHS trust's code (RXR) decided a sector.
-    assert set(sites["sector_rule"].dropna()) == {"nhs_trust_code"}
+    # No CQC sector rule ran: the list has no sector column, and only an NHS trust's
+    # code (RXR) decided a sector.
+    assert set(sites["sector_rule"]) == {sector_coverage.NO_SECTOR_COLUMN, "nhs_trust_code"}
 
 
 # --- older CQC care directory -----------------------------------------------------------

@@ -33,6 +33,7 @@ def online(arcgis_server, data_dir, monkeypatch) -> fake.FakePublishers:
     monkeypatch.setenv("ICS_ODS_BASE", arcgis_server.ods_base)
     monkeypatch.setenv("ICS_CHARITY_REGISTER_URL", arcgis_server.charity_register_url)
     monkeypatch.setenv("ICS_RSH_INDEX_URL", arcgis_server.rsh_index_url)
+    monkeypatch.setenv("ICS_CODE_HISTORY_URL", arcgis_server.code_history_url)
     return arcgis_server
 
 
@@ -117,6 +118,7 @@ def test_fetch_all_offline_tries_each_host_once_and_keeps_the_cache(data_dir, mo
         "ICS_ODS_BASE",
         "ICS_CHARITY_REGISTER_URL",
         "ICS_RSH_INDEX_URL",
+        "ICS_CODE_HISTORY_URL",
     )
     for name in hosts:
         monkeypatch.setenv(name, f"{_closed_port_url()}/{name.lower()}")
@@ -185,6 +187,38 @@ def test_ods_report_is_downloaded_counted_and_recorded(online, fixtures_dir):
     )
 
 
+def test_the_code_history_zip_is_downloaded_and_its_changes_csv_cached_with_provenance(
+    online, fixtures_dir
+):
+    entry = sources.fetch_code_history()
+
+    assert (entry.kind, entry.vintage, entry.publisher) == ("code_history", "", recognise.ONS)
+    assert entry.source_url == online.code_history_url
+    assert entry.rows == 14
+    path = catalogue.entry_path(entry)
+    assert path.read_bytes() == (fixtures_dir / fake.CODE_HISTORY_CHANGES).read_bytes()
+    assert catalogue.find("code_history") == entry
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]  # no partial file
+
+
+def test_a_code_history_url_that_is_not_a_zip_is_refused_and_records_nothing(online):
+    with pytest.raises(http_fetch.SourceError, match="did not return a zip file"):
+        sources.fetch_code_history(f"{online.ods_base}?report=ets")
+    assert catalogue.entries() == []
+
+
+def test_fetch_from_dir_takes_the_code_history_changes_csv(data_dir, fixtures_dir, tmp_path):
+    folder = tmp_path / "offline"
+    folder.mkdir()
+    (folder / "Changes.csv").write_bytes((fixtures_dir / fake.CODE_HISTORY_CHANGES).read_bytes())
+
+    report = sources.fetch_from_dir(folder)
+
+    [entry] = report.taken
+    assert (entry.kind, entry.publisher, entry.rows) == ("code_history", recognise.ONS, 14)
+    assert entry.source_url.startswith("local file: ")
+
+
 def test_an_unknown_ods_report_is_an_error_naming_it_and_records_nothing(online):
     with pytest.raises(http_fetch.SourceError, match=r"NHS ODS report ephpsite: .* HTTP 404"):
         sources.fetch_nhs_ods_report("ephpsite")
@@ -203,6 +237,7 @@ def test_fetch_all_takes_every_source_the_server_has_and_reports_the_rest(shared
     today = next(entry.vintage for entry in report.taken if entry.publisher == recognise.NHS_ODS)
     assert taken == [
         ("charity_register", "2026-05-01"),
+        ("code_history", ""),
         ("icb", "2022"),
         ("icb", "2023"),
         ("icb", "2026"),

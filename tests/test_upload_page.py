@@ -220,3 +220,63 @@ def test_with_nothing_published_the_versions_page_says_so(data_dir):
     app = _page("versions")
     assert not app.exception
     assert "Nothing has been published yet" in app.info[0].value
+
+
+# Reading a list as another format, and one sector for the whole file
+
+
+def _selectbox(app: AppTest, prefix: str):
+    return next(box for box in app.selectbox if box.key.startswith(prefix))
+
+
+def test_cqc_api_records_are_recognised_and_undecided_sectors_are_said(data_dir, fixtures_dir):
+    content = (fixtures_dir / "cqc_api_locations.json").read_bytes()
+    app = _page("upload")
+    app.file_uploader(key="upload-file-sites").set_value(
+        ("devon.json", content, "application/json")
+    )
+    app.run()
+    assert "CQC API location records" in " ".join(m.value for m in app.markdown)
+    assert _selectbox(app, "upload-format-").value == "cqc_api"
+    app.button(key="upload-check").click().run()
+    assert not app.exception
+    assert sum(int(metric.value) for metric in app.metric) == 6
+    notes = " ".join(info.value for info in app.info)
+    assert "4 of 6 rows have no sector (Unknown)" in notes
+    assert "council_name needs column Provider Name (4 rows)" in notes
+
+
+def test_the_recognised_format_can_be_overridden(data_dir, fixtures_dir):
+    app = _upload(_page("upload"), CQC_FIXTURE, (fixtures_dir / CQC_FIXTURE).read_bytes())
+    read_as = _selectbox(app, "upload-format-")
+    assert read_as.value == "cqc"
+    assert not [box for box in app.selectbox if box.key.startswith("map-")]
+
+    read_as.set_value("generic").run()
+
+    assert not app.exception
+    mapped = {box.label: box.value for box in app.selectbox if box.key.startswith("map-")}
+    assert mapped["site_name"] == "Location Name"  # the column-mapping step of a generic list
+    app.button(key="upload-check").click().run()
+    assert "no sector column" in " ".join(info.value for info in app.info)
+
+
+def test_one_sector_can_be_set_for_a_list_without_one_and_is_published(data_dir):
+    content = b"name,lat,lon\nRose House,50.7,-3.5\nIvy House,50.8,-3.6\n"
+    app = _upload(_page("upload"), "homes.csv", content)
+    sector = _selectbox(app, "upload-sector-")
+    assert sector.value == "from the file"
+    app.button(key="upload-check").click().run()
+    notes = " ".join(info.value for info in app.info)
+    assert "no sector column, so 2 rows are counted as Unknown" in notes
+
+    sector.set_value("Voluntary").run()
+    app.button(key="upload-check").click().run()
+    assert "Sector set to Voluntary for every row" in " ".join(i.value for i in app.info)
+    app.button(key="upload-publish").click().run()
+
+    assert not app.exception
+    with open_store() as store:
+        published = store.load("sites")
+    assert set(published["sector"]) == {"Voluntary"}
+    assert set(published["sector_rule"]) == {"set_for_file"}

@@ -16,13 +16,12 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo.analysis import engagement, metrics, spatial
+from geo.analysis import engagement, metrics, official_codes, spatial
 from geo.fetch.catalogue import KIND_LABELS
 from geo.fetch.registers import cached_registers, registers_note
-from geo.io import boundaries, lookups, ods_reports, readers, recognise
+from geo.io import boundaries, code_history, lookups, ods_reports, readers, recognise
 from geo.io.sector_rules import load_sector_rules
-from geo.model import problems, providers, sectors, status, trust_codes
-from geo.model.errors import InputError
+from geo.model import problems, providers, sector_coverage, sectors, status, trust_codes
 from geo.model.providers import ProviderList
 from geo.model.registers import Register
 
@@ -51,6 +50,7 @@ class Frames:
     lookup: pd.DataFrame | None = None
     engagement: pd.DataFrame | None = None
     notes: tuple[Note, ...] = ()
+    code_history: pd.DataFrame | None = None  # ONS sub-ICB code changes (geo.io.code_history)
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,7 @@ class InputFiles:
     lookup: Path | None = None
     sector_rules: Path | None = None
     nhs_trusts: Path | None = None  # an ODS etr/ets report confirming NHS trust codes
+    code_history: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,11 @@ def analyse(frames: Frames, *, accept_fuzzy_above: float | None = None) -> Analy
     counted, left_out = status.counted_sites(frames.sites)  # the one place sites are left out
     said = [status.status_sentence(left_out), trust_codes.decided_sentence(counted)]
     notes += [Note(text) for text in said if text]
-    sites, lookup_notes = _attach_official_codes(counted, frames.lookup, vintage)
-    notes += [Note(text) for text in lookup_notes]
+    sites, lookup_notes = official_codes.attach_official_codes(
+        counted, frames.lookup, vintage, frames.code_history
+    )
+    notes += [Note(text, level) for text, level in lookup_notes]
+    notes += [Note(text, level) for text, level in sector_coverage.sector_notes(counted)]
     in_regions = spatial.icb_regions(icbs, frames.regions) if frames.regions is not None else None
     assigned = spatial.assign_sites(sites, icbs, sub_icbs=frames.sub_icbs, icb_regions=in_regions)
     report = None
@@ -173,6 +177,9 @@ def load_files(files: InputFiles, registers: Mapping[str, Register] | None = Non
     if files.lookup:
         rows.append(_file_row(KIND_LABELS["sicbl_lookup"], files.lookup, "sicbl_lookup"))
     engagement_list = _engagement_file(files.engagement, rows) if files.engagement else None
+    history = code_history.load_code_history(files.code_history) if files.code_history else None
+    if files.code_history:
+        rows.append(_file_row(KIND_LABELS["code_history"], files.code_history, "code_history"))
     return Frames(
         icbs=icbs,
         sites=sites,
@@ -182,6 +189,7 @@ def load_files(files: InputFiles, registers: Mapping[str, Register] | None = Non
         lookup=lookup,
         engagement=engagement_list,
         notes=sector_notes(listed, registers),
+        code_history=history,
     )
 
 
@@ -232,42 +240,6 @@ def _file_row(label: str, path: Path, dataset: str) -> dict:
         "version": _FILE_VERSION,
         "dataset": dataset,
     }
-
-
-def _attach_official_codes(
-    sites: pd.DataFrame, lookup: pd.DataFrame | None, vintage: str
-) -> tuple[pd.DataFrame, list[str]]:
-    """Turn publishers' sub-ICB codes into ICB codes of this vintage, saying what could not be."""
-    if "official_sicbl_code" not in sites.columns or sites["official_sicbl_code"].isna().all():
-        return sites, []
-    if lookup is None:
-        count = int(sites["official_sicbl_code"].notna().sum())
-        return sites, [
-            f"{count} sites carry the publisher's sub-ICB code but no sub-ICB→ICB lookup was "
-            "given (--lookup), so their ICB comes from their coordinates alone."
-        ]
-    try:
-        mapping = lookups.sicbl_to_icb_map(lookup, vintage)
-    except InputError as error:
-        return sites, [f"Official sub-ICB codes not used: {error}"]
-    attached = providers.attach_official_icb(sites, mapping)
-    notes = [
-        f"Sub-ICB {code} lies in several {vintage} ICBs ({', '.join(icbs)}); its sites are "
-        "placed by their coordinates."
-        for code, icbs in lookups.ambiguous_sicbls(lookup, vintage).items()
-        if (sites["official_sicbl_code"] == code).any()
-    ]
-    unmapped = attached.loc[
-        attached["official_sicbl_code"].notna() & attached["official_icb_code"].isna(),
-        "official_sicbl_code",
-    ]
-    if len(unmapped):
-        codes = ", ".join(sorted(unmapped.astype(str).unique())[:10])
-        notes.append(
-            f"{len(unmapped)} sites have a sub-ICB code the {vintage} lookup does not map to one "
-            f"ICB ({codes}); their ICB comes from their coordinates."
-        )
-    return attached, notes
 
 
 def _no_engagement_note(assigned: pd.DataFrame) -> Note:

@@ -41,6 +41,7 @@ KINDS: tuple[str, ...] = (
     "engagement",
     "charity_register",
     "rsh_register",
+    "code_history",
 )
 
 KIND_LABELS: dict[str, str] = {
@@ -52,6 +53,7 @@ KIND_LABELS: dict[str, str] = {
     "engagement": "Planning engagement",
     "charity_register": "Charity Commission register of charities",
     "rsh_register": "RSH registered providers of social housing",
+    "code_history": "Sub-ICB code history (ONS)",
 }
 
 # Who a file is credited to when it is not a publisher's own but was rebuilt from ONS's

@@ -9,6 +9,7 @@ import re
 import shutil
 import tempfile
 import urllib.parse
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,9 +40,10 @@ class Source:
     kind: str
     vintage: str
     # "arcgis" (ONS layer), "cqc" (index page), "nhs_ods" (report code), "charity_commission"
-    # (fixed URL), "rsh" (gov.uk page)
+    # (fixed URL), "rsh" (gov.uk page),
+    # "code_history" (a zip)
     fetcher: str
-    name: str | None  # ArcGIS layer name or ODS report code; None when none is known
+    name: str | None  # ArcGIS layer name, ODS report code or file name; None when none is known
     note: str = ""  # uncertainty, or why there is nothing to fetch
 
     @property
@@ -57,6 +59,10 @@ _NO_2024_LAYER = (
     "the April 2023 boundaries have the same 42 codes and lines"
 )
 _UNUSED_CODE = "uncertain: no code using this ODS report was found"
+_CHD_EDITION = (
+    "uncertain: ICS_CODE_HISTORY_URL names one edition of the Code History Database "
+    "(July 2024); each edition has its own ArcGIS item"
+)
 
 # Every official source, one per line (layer names: DATA-FORMATS.md §3.2-3.4, reports §2.1).
 # fmt: off
@@ -77,6 +83,7 @@ REGISTRY: tuple[Source, ...] = (
     Source("sites", "", "nhs_ods", "ephpsite", _UNUSED_CODE), # independent sector provider sites
     Source("charity_register", "", "charity_commission", "publicextract.charity"),
     Source("rsh_register", "", "rsh", "List_of_registered_providers"),
+    Source("code_history", "", "code_history", "Changes.csv", _CHD_EDITION),  # old E38 codes
 )
 # fmt: on
 
@@ -136,6 +143,8 @@ def fetch_source(source: Source, *, progress: Progress | None = None) -> CacheEn
         return fetch_charity_register(progress=progress)
     if source.fetcher == "rsh":
         return fetch_rsh_register(progress=progress)
+    if source.fetcher == "code_history":
+        return fetch_code_history(progress=progress)
     return fetch_ons_layer(source, progress=progress)
 
 
@@ -146,6 +155,7 @@ def _host_of(source: Source) -> str:
         "nhs_ods": "ods_base",
         "charity_commission": "charity_register_url",
         "rsh": "rsh_index_url",
+        "code_history": "code_history_url",
     }
     first_url = (settings.get_setting(base_setting[source.fetcher]).split() or [""])[0]
     return url_host(first_url)
@@ -355,6 +365,57 @@ def _newest_rsh_link(pages: list[str], what: str) -> tuple[str, str]:
         "the page may have changed: download the file by hand and run "
         "`python -m geo fetch --from DIR`"
     )
+
+
+# ------------------------------------------------------------------ code history
+
+
+def fetch_code_history(url: str | None = None, *, progress: Progress | None = None) -> CacheEntry:
+    """Download ONS's Code History Database (a zip) and cache its Changes.csv with provenance.
+
+    Only Changes.csv is kept: which code replaced which (geo.io.code_history reads it),
+    so sub-ICB and CCG codes of earlier years reach the ICBs of any vintage.
+    """
+    url = url or settings.get_setting("code_history_url")
+    what = "ONS Code History Database"
+    folder = settings.cache_dir() / "code_history"
+    archive = download(url, folder, what, progress, suffix=".zip")
+    partial = folder / ".partial-Changes.csv"
+    try:
+        _extract_changes(archive, partial, what, url)
+        found = _check_is(partial, "code_history", "", f"{what} Changes.csv")
+        return _store(
+            partial,
+            folder,
+            kind="code_history",
+            vintages=("",),
+            title=f"{what}: Changes.csv",
+            source_url=url,
+            publisher=ONS,
+            rows=found.rows,
+            name="Changes.csv",
+        )[0]
+    finally:
+        archive.unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
+
+
+def _extract_changes(archive: Path, out: Path, what: str, url: str) -> None:
+    """Copy the zip's Changes*.csv (at any depth, any case) to `out`, or SourceError."""
+    try:
+        with zipfile.ZipFile(archive) as zipped:
+            names = [
+                name
+                for name in zipped.namelist()
+                if Path(name).name.casefold().startswith("changes")
+                and name.casefold().endswith(".csv")
+            ]
+            if not names:
+                raise SourceError(f"{what}: {url} holds no Changes.csv; the zip has changed")
+            with zipped.open(min(names, key=len)) as member, open(out, "wb") as file:
+                shutil.copyfileobj(member, file)
+    except zipfile.BadZipFile:
+        raise SourceError(f"{what}: {url} did not return a zip file") from None
 
 
 class _LinkParser(HTMLParser):

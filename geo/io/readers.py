@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.io import cqc_registrations, ods_reports, recognise, tables
-from geo.model import problems, providers, sectors, status, text, trust_codes
+from geo.io import cqc_api, cqc_registrations, ods_reports, recognise, tables
+from geo.model import problems, providers, sector_coverage, sectors, status, text, trust_codes
 from geo.model.errors import InputError
 from geo.model.registers import Register
 
@@ -135,7 +135,7 @@ def _read_cqc(
         },
         index=raw.index,
     )
-    classified = sectors.classify_sectors(raw, sector_rules, registers)
+    classified = sector_coverage.classify_with_coverage(raw, sector_rules, registers)
     table = pd.concat([derived, classified, raw], axis=1)
     mapping = {name: column for name, column in found.items() if name in _CANONICAL_NAMES}
     mapping.update({name: name for name in ("capacity", "service_type", "sector")})
@@ -187,6 +187,24 @@ def _primary_service(raw: pd.DataFrame, category: str | None) -> pd.Series:
     return service
 
 
+# --- CQC API location records ----------------------------------------------------------
+
+
+def _read_cqc_api(
+    path: Path, sniffed: recognise.Format, *, columns: dict, sector_rules: tuple, registers: dict
+) -> providers.ProviderList:
+    """CQC Syndication API location records: JSON as the API returns them, or flattened."""
+    if sniffed.container == "json":
+        raw = cqc_api.load_json_records(path)
+    elif sniffed.header_row is None:
+        raise InputError(f"CQC API file {path.name}: no header row with a 'locationId' column")
+    else:
+        raw = _table_under_header(path, sniffed)
+    return cqc_api.read_records(
+        path, raw, columns=columns, sector_rules=sector_rules, registers=registers
+    )
+
+
 # --- older CQC care directory CSV -------------------------------------------------------
 
 
@@ -196,14 +214,15 @@ def _read_cqc_directory(
     """`DD_Month_YYYY_CQC_directory.csv`: 15 columns after a 4-line preamble, postcodes only.
 
     The file has no ownership, type or charity fields, so only the provider-name rule
-    can fire: councils become 'Local authority' and everyone else 'Unknown'.
+    can fire: councils become 'Local authority' and everyone else 'Unknown', their
+    `sector_rule` naming the rules that could not run.
     """
     if sniffed.header_row is None:
         raise InputError(f"CQC directory {path.name}: no header line starting 'Name,'")
     raw = _table_under_header(path, sniffed)
     found = _aliased_columns(raw.columns, _DIRECTORY_ALIASES)
     _require(path, raw, found, ("site_id", "site_name", "postcode"), _DIRECTORY_ALIASES)
-    classified = sectors.classify_sectors(raw, sector_rules, registers)
+    classified = sector_coverage.classify_with_coverage(raw, sector_rules, registers)
     table = pd.concat([classified, raw], axis=1)
     mapping = {**found, "sector": "sector", **columns}
     listed = providers.to_canonical(table, mapping, source=f"CQC care directory ({path.name})")
@@ -310,6 +329,8 @@ def _read_generic(
         found.update(lat="geometry_lat", lon="geometry_lon")
     found.update(columns)
     _require_generic(path, raw, found)
+    if "sector" not in found and "sector_rule" not in raw.columns:
+        raw = raw.assign(sector_rule=sector_coverage.NO_SECTOR_COLUMN)  # said, not silent
     return providers.to_canonical(raw, found, source=f"provider list ({path.name})")
 
 
@@ -415,6 +436,7 @@ def _blank_to_na(values: pd.Series) -> pd.Series:
 
 _READERS: dict[str, Callable[..., providers.ProviderList]] = {
     "cqc": _read_cqc,
+    "cqc_api": _read_cqc_api,
     "cqc_directory": _read_cqc_directory,
     "nhs_ods": _read_nhs_ods_report,
     "generic": _read_generic,

@@ -4,15 +4,20 @@
 `fetch --from`, the column-mapping preview and the readers take its answer instead
 of looking again. Its rules, tried in this order:
 
-1. Container, by the bytes: 'odf' (OpenDocument spreadsheet), 'xlsx', 'geo' (GeoJSON,
-   GeoPackage, Shapefile, zipped or not), 'zip' (the Charity Commission's register
-   extract, `publicextract.charity.zip`), else 'csv' (any delimited text). Old .xls
-   workbooks, damaged spreadsheets and unreadable geo files are refused (NotUsedError).
+1. Container, by the bytes: 'odf' (OpenDocument spreadsheet), 'xlsx', 'json' (CQC API
+   location records: JSON with a `locationId` key and no GeoJSON feature type in its
+   first 64 KB), 'geo' (GeoJSON, GeoPackage, Shapefile, zipped or not), 'zip' (the
+   Charity Commission's register extract, `publicextract.charity.zip`), else 'csv' (any
+   delimited text). Old .xls workbooks, damaged spreadsheets and unreadable geo files
+   are refused (NotUsedError).
 2. NHS ODS report (DATA-FORMATS.md §2): a CSV with no header row whose records, as far
    as the first 20, have exactly the 27 fields of `NHS_ODS_COLUMNS`, the first an
    organisation code (3-10 capitals or digits) and the eleventh (Open Date) a YYYYMMDD
    date. The report is the one the file's name starts with ('ets.csv'), if any.
-3. CQC HSCA active locations (§1): a row within the first 20 of a sheet that holds
+3. CQC API location records flattened to a table: a row holding `locationId` (as the API
+   spells it) and at least one more of the API's keys (`providerId`, `onspdLatitude`,
+   `postalCode`, …), so neither an analyst's list nor the HSCA file is taken for it.
+   CQC HSCA active locations (§1): a row within the first 20 of a sheet that holds
    `Location ID` and at least one more of CQC's column names (ignoring case, spaces and
    punctuation), so an analyst's own list with a `Location ID` column is not CQC's.
    In a spreadsheet, the first such sheet other than README and Dual_Registration_Locations.
@@ -21,8 +26,9 @@ of looking again. Its rules, tried in this order:
    `Organisation name`, with a `Designation` column (DATA-FORMATS-2.md §5).
 5. Otherwise the first filled row of the first filled sheet is the header, and its
    columns say the rest: ONS boundaries (polygons with ICB, sub-ICB or region code
-   columns), a sub-ICB → ICB lookup, a generic provider list (a name, a location and a
-   sector), an engagement list; anything else holds 'unknown', with the reason.
+   columns), ONS's code history (`Changes.csv`: GEOGCD and GEOGCD_P), a sub-ICB → ICB
+   lookup, a generic provider list (a name, a location and a sector), an engagement
+   list; anything else holds 'unknown', with the reason.
 
 An 'as at' or 'produced on' date above the header is the publication date.
 """
@@ -40,7 +46,7 @@ from typing import TypeVar
 
 import pyogrio
 
-from geo.io import tables
+from geo.io import code_history, tables
 from geo.io.boundaries import detect_layer, gdal_source
 from geo.io.registers import (
     CHARITY_COLUMNS,
@@ -67,7 +73,7 @@ SPATIAL_SUFFIXES: tuple[str, ...] = (".geojson", ".json", ".gpkg", ".zip", ".shp
 DATA_SUFFIXES: tuple[str, ...] = TABLE_SUFFIXES + SPATIAL_SUFFIXES
 
 # What a provider list can be read as: each has its reader in geo.io.readers.
-SITE_FORMATS: tuple[str, ...] = ("cqc", "cqc_directory", "nhs_ods", "generic")
+SITE_FORMATS: tuple[str, ...] = ("cqc", "cqc_directory", "cqc_api", "nhs_ods", "generic")
 BOUNDARY_KINDS: tuple[str, ...] = ("icb", "sicbl", "nhser")
 # The voluntary-sector registers (geo.io.registers reads them).
 REGISTER_FORMATS: tuple[str, ...] = ("charity_register", "rsh_register")
@@ -115,9 +121,10 @@ NHS_ODS_COLUMNS: tuple[str, ...] = (
 
 _PUBLISHERS: dict[str, str] = {
     "cqc": CQC,
+    "cqc_api": CQC,
     "cqc_directory": CQC,
     "nhs_ods": NHS_ODS,
-    **dict.fromkeys((*BOUNDARY_KINDS, "sicbl_lookup"), ONS),
+    **dict.fromkeys((*BOUNDARY_KINDS, "sicbl_lookup", "code_history"), ONS),
     "charity_register": CHARITY_COMMISSION,
     "rsh_register": RSH,
 }
@@ -127,9 +134,10 @@ _PUBLISHERS: dict[str, str] = {
 class Format:
     """What a data file is and where its table is, so nothing opens it again to decide."""
 
-    container: str  # 'odf', 'xlsx', 'csv' (any delimited text), 'geo' or 'zip' (of text)
-    # one of SITE_FORMATS, BOUNDARY_KINDS, 'sicbl_lookup', 'engagement', 'charity_register',
-    # 'rsh_register', 'unknown'
+    # 'odf', 'xlsx', 'csv' (any delimited text), 'geo', 'zip' (of text) or 'json' (CQC API records)
+    container: str
+    # one of SITE_FORMATS, BOUNDARY_KINDS, 'sicbl_lookup', 'code_history', 'engagement',
+    # 'charity_register', 'rsh_register', 'unknown'
     holds: str
     columns: tuple[str, ...] = ()  # the header as written; () for a headerless NHS ODS report
     sheet: str | None = None  # the spreadsheet's sheet the table is on
@@ -179,7 +187,9 @@ def sniff(
     told = told or ("nhs_ods" if nhs_ods_report else None)
     _check_request(path, told)
     container = _container(path)
-    if container == "geo":
+    if container == "json":
+        found = _sniff_json(path, told)
+    elif container == "geo":
         found = _sniff_geo(path)
         found = replace(found, holds=told) if told else found
     elif container == "zip":
@@ -219,8 +229,10 @@ def _check_request(path: Path, told: str | None) -> None:
 
 
 def _container(path: Path) -> str:
-    """'odf', 'xlsx', 'geo' or 'csv', judged by the bytes (the suffix only for geo files)."""
+    """'odf', 'xlsx', 'json', 'geo' or 'csv', judged by the bytes (the suffix only for geo files)."""
     suffix = path.suffix.casefold()
+    if suffix in (".geojson", ".json") and _holds_cqc_api_records(path):
+        return "json"
     if suffix in (".geojson", ".json", ".gpkg", ".shp"):
         return "geo"
     with open(path, "rb") as file:
@@ -235,7 +247,31 @@ def _container(path: Path) -> str:
     if suffix in (".ods", ".xlsx", ".xlsm", ".zip"):
         what = "zip file" if suffix == ".zip" else f"{suffix} spreadsheet (not a zip file)"
         raise NotUsedError(path, f"is not a {what}; is the file damaged or misnamed?")
+    if head.lstrip()[:1] in (b"{", b"[") and _holds_cqc_api_records(path):
+        return "json"
     return "geo" if head.lstrip().startswith(b"{") else "csv"
+
+
+_API_KEY = re.compile(rb'"locationId"\s*:')
+_GEOJSON_TYPE = re.compile(rb'"type"\s*:\s*"Feature')
+_JSON_PEEK_BYTES = 64 * 1024
+
+
+def _holds_cqc_api_records(path: Path) -> bool:
+    """JSON whose first 64 KB has a `locationId` key and no GeoJSON feature type."""
+    with open(path, "rb") as file:
+        head = file.read(_JSON_PEEK_BYTES).removeprefix(b"\xef\xbb\xbf")
+    is_json = head.lstrip()[:1] in (b"{", b"[")
+    return is_json and bool(_API_KEY.search(head)) and not _GEOJSON_TYPE.search(head)
+
+
+def _sniff_json(path: Path, told: str | None) -> Format:
+    """CQC API records in JSON: read only as such (their keys are found when they are read)."""
+    if told not in (None, "cqc_api"):
+        raise NotUsedError(
+            path, f"holds CQC API location records (JSON); read it as cqc_api, not {told}"
+        )
+    return Format("json", "cqc_api")
 
 
 def _zip_container(path: Path) -> str:
@@ -320,6 +356,25 @@ _CQC_COLUMNS = frozenset(
         "Provider Name",
     )
 )
+# The CQC API's keys (cqc_api.py), exactly as the API spells them: one of them must sit
+# beside `locationId` for a flattened table to be taken for API records.
+_CQC_API_COLUMNS = frozenset(
+    {
+        "providerId",
+        "organisationType",
+        "registrationStatus",
+        "registrationDate",
+        "postalCode",
+        "onspdLatitude",
+        "onspdLongitude",
+        "onspdCcgCode",
+        "numberOfBeds",
+        "careHome",
+        "gacServiceTypes",
+        "localAuthority",
+        "odsCode",
+    }
+)
 _ODS_CODE = re.compile(r"^[A-Z0-9]{3,10}$")
 _ODS_DATE = re.compile(r"^(19|20)\d{6}$")
 _PUBLISHED = re.compile(r"(?:as at|produced on)\s+(\d{1,2} [A-Za-z]+ \d{4})", re.IGNORECASE)
@@ -377,7 +432,7 @@ def _find_table(sheets: Iterable[tables.SheetPreview], told: str | None) -> _Tab
         above += sheet.rows
     if first is None:
         return _Table(told or UNKNOWN, tables.SheetPreview(None, [], None), None, above)
-    if told in ("cqc", "cqc_directory"):
+    if told in ("cqc", "cqc_api", "cqc_directory"):
         return _Table(told, first.preview, None, first.above)  # its header was not found
     return first
 
@@ -406,7 +461,18 @@ def _rsh_header(rows: list[list[str]], told: bool) -> int | None:
     return next((number for number, row in enumerate(rows) if is_rsh_header(row)), None)
 
 
+def _cqc_api_header(rows: list[list[str]], told: bool) -> int | None:
+    """A row with `locationId` and, unless the user said the file is API records, another API key."""
+    for number, row in enumerate(rows):
+        cells = {cell.strip() for cell in row}
+        if "locationId" in cells and (told or cells & _CQC_API_COLUMNS):
+            return number
+    return None
+
+
+# Tried in this order: the API's camel-case `locationId` before the HSCA file's `Location ID`.
 _HEADER_RULES = {
+    "cqc_api": _cqc_api_header,
     "cqc": _cqc_header,
     "cqc_directory": _directory_header,
     "rsh_register": _rsh_header,
@@ -422,7 +488,7 @@ def _table_format(path: Path, container: str, table: _Table) -> Format:
     elif holds == UNKNOWN:
         reason = "has no rows"
     published = _published_in(table.above)
-    if holds in ("cqc", "cqc_directory"):
+    if holds in ("cqc", "cqc_api", "cqc_directory"):
         vintages = (published or "",)
     if holds == "rsh_register":
         published = rsh_file_date(path.name)
@@ -521,6 +587,8 @@ def _by_columns(columns: tuple[str, ...], geometry: str | None) -> tuple[str, tu
     """(holds, vintages, reason) of a table or layer judged by its column names alone."""
     if geometry and "polygon" in geometry.lower():
         return _boundaries_by_columns(columns)
+    if set(code_history.REQUIRED_COLUMNS) <= set(columns):
+        return "code_history", ("",), ""
     sub_icb_years, icb_years = _code_years(columns)
     if sub_icb_years and icb_years:
         return "sicbl_lookup", tuple(sorted(icb_years)), ""

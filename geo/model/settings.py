@@ -105,6 +105,11 @@ SETTINGS: dict[str, Setting] = {
         "https://www.gov.uk/government/publications/registered-providers-of-social-housing",
         "gov.uk page(s) linking the Regulator of Social Housing's `List_of_registered_providers_*.xlsx`; several, space-separated, are tried in order.",
     ),
+    "code_history_url": Setting(
+        "ICS_CODE_HISTORY_URL",
+        "https://www.arcgis.com/sharing/rest/content/items/d7be63c8bd144ae0a26c6593eb5e00b7/data",
+        "ONS Code History Database zip (its Changes.csv maps old CCG and sub-ICB codes to today's).",
+    ),
     "postcodes_io_url": Setting(
         "ICS_POSTCODES_IO_URL",
         "https://api.postcodes.io",

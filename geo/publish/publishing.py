@@ -23,7 +23,7 @@ from geo.fetch import catalogue
 from geo.fetch.registers import cached_registers
 from geo.geocode.offline import bng_to_latlon, geocode_sites, postcode_file_from_settings
 from geo.io import boundaries, readers, recognise
-from geo.model import settings, status, trust_codes
+from geo.model import sector_coverage, settings, status, trust_codes
 from geo.model.errors import InputError
 from geo.model.progress import StepProgress
 from geo.model.providers import ProviderList
@@ -43,6 +43,7 @@ UPLOAD_TYPES: dict[str, tuple[str, ...]] = {
 
 _FORMAT_LABELS: dict[str, str] = {
     "cqc": "CQC HSCA Active Locations (care directory with filters)",
+    "cqc_api": "CQC API location records (JSON, or flattened to a table)",
     "cqc_directory": "CQC care directory (CSV)",
     "nhs_ods": "NHS ODS report (headerless CSV)",
     "generic": "a provider list in no known format: its columns are found by name",
@@ -111,6 +112,7 @@ def prepare(
     sniffed: recognise.Format | None = None,
     registers: Mapping[str, Register] | None = None,
     nhs_trusts: frozenset[str] | None = None,
+    sector_for_file: str | None = None,
 ) -> Prepared:
     """Read and judge a file the way it would be published, without touching the store.
 
@@ -124,6 +126,8 @@ def prepare(
     sector rules look providers up in (None: the ones in the download cache). Boundaries:
     `fmt` is the layer kind (icb, sicbl, nhser) when the file has no ONS code columns,
     `vintage` its year. `nhs_trusts` (codes of an ODS etr/ets) confirms NHS trust codes.
+    `sector_for_file` (one of sectors.SECTORS) gives every row that sector, with
+    `sector_rule` 'set_for_file'.
     """
     path = Path(path)
     _check_request(path, kind, geocode)
@@ -145,6 +149,7 @@ def prepare(
             step,
             registers,
             nhs_trusts,
+            sector_for_file,
         )
     elif kind == "engagement":
         prepared = _prepare_engagement(path, name, columns)
@@ -210,10 +215,13 @@ class Recognised:
     sniffed: recognise.Format | None = None
 
 
-def recognise_upload(path: str | Path, kind: str) -> Recognised:
-    """The format a file will be read as, named for the page, with a preview if it needs mapping."""
+def recognise_upload(path: str | Path, kind: str, fmt: str | None = None) -> Recognised:
+    """The format a file will be read as, named for the page, with a preview if it needs mapping.
+
+    `fmt` (one of recognise.SITE_FORMATS) is the format the user says a provider list is.
+    """
     path = Path(path)
-    sniffed = recognise.sniff(path)
+    sniffed = recognise.sniff(path, fmt if kind == "sites" else None)
     if kind == "sites":
         fmt = sniffed.site_format
         listed_by_name = fmt == "generic" and sniffed.holds not in recognise.REGISTER_FORMATS
@@ -226,6 +234,11 @@ def recognise_upload(path: str | Path, kind: str) -> Recognised:
         return Recognised("boundaries", "a boundary file without ONS code columns", sniffed=sniffed)
     label = f"ONS {layer.kind.upper()} boundaries, {layer.vintage} vintage ({layer.code})"
     return Recognised("ons", label, sniffed=sniffed)
+
+
+def site_format_label(fmt: str) -> str:
+    """How the page names a provider-list format (one of recognise.SITE_FORMATS)."""
+    return _FORMAT_LABELS[fmt]
 
 
 def _format_label(sniffed: recognise.Format, ods_report: str | None = None) -> str:
@@ -252,9 +265,19 @@ def upload_limit_mb() -> int | None:
 
 
 def _prepare_sites(
-    path, name, sniffed, columns, ods_report, geocode, postcode_file, step, registers, nhs_trusts
+    path,
+    name,
+    sniffed,
+    columns,
+    ods_report,
+    geocode,
+    postcode_file,
+    step,
+    registers,
+    nhs_trusts,
+    sector_for_file=None,
 ) -> Prepared:
-    """read_sites -> grid references to lat/lon -> geocode postcodes -> validate_sites."""
+    """read_sites -> one sector for the file -> grid references -> geocode -> validate_sites."""
     mapping, grid = _split_grid(name, columns)
     fmt = sniffed.site_format
     if fmt in ("cqc", "cqc_directory") and registers is None:
@@ -263,6 +286,8 @@ def _prepare_sites(
         path, sniffed, columns=mapping, ods_report=ods_report, registers=registers,
         nhs_trusts=nhs_trusts,
     )  # fmt: skip
+    if sector_for_file:
+        listed = sector_coverage.set_sector_for_file(listed, sector_for_file)
     notes = [f"read as {_format_label(sniffed, ods_report)}"]
     notes += [note.text for note in pipeline.sector_notes(listed, registers)]
     notes += _counting_notes(listed.sites)
@@ -270,8 +295,9 @@ def _prepare_sites(
         listed = _from_grid(listed, grid)
         notes.append(f"lat/lon from grid references in {grid['easting']} and {grid['northing']}")
     step(f"Placing {len(listed.sites):,} sites", 0.3)
-    sites = _geocoded(listed.sites, geocode, postcode_file, step)
-    notes += _geocode_notes(sites, geocode)
+    sites = geocode_postcodes(listed.sites, geocode, postcode_file, step)
+    notes += geocode_notes(sites, geocode)
+    notes += [text for text, _level in sector_coverage.sector_notes(sites)]
     step("Checking every row", 0.85)
     report = validation.validate_sites(replace(listed, sites=sites), file_name=name)
     counts = {
@@ -328,8 +354,19 @@ def _from_grid(listed: ProviderList, grid: dict[str, str]) -> ProviderList:
     return replace(listed, sites=sites, problems=listed.problems.assign(column=named))
 
 
-def _geocoded(sites: pd.DataFrame, geocode: str | None, postcode_file, step) -> pd.DataFrame:
-    """Missing coordinates filled from postcodes as asked; a status per row either way."""
+def geocode_postcodes(
+    sites: pd.DataFrame,
+    geocode: str | None,
+    postcode_file: str | Path | None = None,
+    step: StepProgress | None = None,
+) -> pd.DataFrame:
+    """Missing coordinates filled from postcodes as asked; a status per row either way.
+
+    The one way sites are placed by postcode, for publishing and for `assign`/`metrics`:
+    `geocode` 'offline' (ONSPD/NSPL `postcode_file`, else ICS_ONSPD_PATH), 'online'
+    (postcodes.io) or None (only the statuses).
+    """
+    step = step or (lambda _step, _share: None)
 
     def progress(done: int, total: int | None) -> None:
         share = done / total if total else 0.5
@@ -349,7 +386,8 @@ def _geocoded(sites: pd.DataFrame, geocode: str | None, postcode_file, step) -> 
     return geocode_sites(sites, online=geocode == "online", progress=progress)
 
 
-def _geocode_notes(sites: pd.DataFrame, geocode: str | None) -> list[str]:
+def geocode_notes(sites: pd.DataFrame, geocode: str | None) -> list[str]:
+    """What geocoding did, in a line: how many postcodes were placed, or that none were asked."""
     status = sites["geocode_status"].astype("string")
     asked = ~status.isin(["coordinates given", "no postcode"])
     if not asked.any():

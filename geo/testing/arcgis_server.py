@@ -14,6 +14,8 @@ It answers on 127.0.0.1 (a free port) the way the real services do:
 - the Charity Commission's register extract at its fixed blob path, and the gov.uk page
   of the Regulator of Social Housing with the two lists it links (an older one, in the
   older header spelling, and the newest), written by `geo.testing.register_files`.
+- ONS Code History Database: an ArcGIS item's `/data`, a zip holding `Changes.csv`
+  (tests/fixtures/code_history_Changes.csv) beside ChangeHistory.csv and Equivalents.csv.
 
 The layers are the real GeoJSON files in ../shared/data. Faults can be injected:
 `error_bodies`, `short_pages`, `fail_next` (with `retry_after`, a Retry-After header for
@@ -23,9 +25,11 @@ those failures). Tests use the `arcgis_server` fixture.
 from __future__ import annotations
 
 import functools
+import io
 import json
 import threading
 import urllib.parse
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -59,6 +63,8 @@ CHARITY_PATH = "/data/txt/publicextract.charity.zip"
 RSH_INDEX_PATH = "/government/publications/current-registered-providers-of-social-housing"
 RSH_OLDER_PATH = "/media/6a1f02/List_of_registered_providers_17_February_2025.xlsx"
 RSH_NEWEST_PATH = "/media/7b2e31/List_of_registered_providers_29_June_2026.xlsx"
+CODE_HISTORY_PATH = "/sharing/rest/content/items/d7be63c8bd144ae0a26c6593eb5e00b7/data"
+CODE_HISTORY_CHANGES = "code_history_Changes.csv"
 OBJECT_ID = "FID"
 
 
@@ -111,6 +117,11 @@ class FakePublishers:
     def rsh_index_url(self) -> str:
         """What ICS_RSH_INDEX_URL points at."""
         return f"{self.root}{RSH_INDEX_PATH}"
+
+    @property
+    def code_history_url(self) -> str:
+        """What ICS_CODE_HISTORY_URL points at: the Code History Database zip."""
+        return f"{self.root}{CODE_HISTORY_PATH}"
 
     def layer_features(self, layer: str) -> list[dict]:
         """The features served for a layer, each with its object id, in service order."""
@@ -218,6 +229,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(HTTPStatus.OK, content, "application/octet-stream")
         if path == RSH_INDEX_PATH:
             return self._send(HTTPStatus.OK, _rsh_page(publishers.root), "text/html; charset=utf-8")
+        if path == CODE_HISTORY_PATH:
+            archive = _code_history_zip(publishers.fixtures / CODE_HISTORY_CHANGES)
+            return self._send(HTTPStatus.OK, archive, "application/zip")
         if path == "/api/getReport" and params.get("report") in publishers.ods_reports:
             content = publishers.ods_reports[params["report"]].read_bytes()
             return self._send(HTTPStatus.OK, content, "text/csv")
@@ -236,6 +250,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+
+def _code_history_zip(changes: Path) -> bytes:
+    """The Code History Database as ONS ships it: a zip of CSVs, Changes.csv among them."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("ChangeHistory.csv", "GEOGCD,GEOGNM,OPER_DATE,TERM_DATE,STATUS\n")
+        archive.write(changes, "Changes.csv")
+        archive.writestr("Equivalents.csv", "GEOGCD,GEOGNM,GEOGCDH\n")
+    return buffer.getvalue()
 
 
 # ------------------------------------------------------------------ ArcGIS behaviour
