@@ -11,6 +11,7 @@ from geo.io import exports
 from geo.maps import build as maps
 from geo.model import providers
 from geo.model.sectors import SECTORS, sector_slug
+from pages import _text
 
 PANEL_COLUMNS = [
     "site_name", "provider_name", "sector", "service_type", "capacity", "postcode",
@@ -69,20 +70,23 @@ def sidebar_filters(analysis: Analysis) -> tuple[filters.SiteFilter, str]:
 def icb_panel(analysis: Analysis, icb_code: str) -> None:
     """One ICB's figures, sector mix and its independent and voluntary sites not engaged."""
     row = analysis.metrics.set_index("icb_code").loc[icb_code]
-    st.subheader(str(row["icb_name"]))
+    st.subheader(_text.plain(row["icb_name"]))
     share = row["iv_not_engaged_share"]
     cells = st.columns(4)
     cells[0].metric("Provider sites", f"{int(row['sites_total']):,}")
     cells[1].metric("I+V sites", f"{int(row['iv_sites']):,}")
     cells[2].metric("I+V sites not engaged", f"{int(row['iv_sites_not_engaged']):,}")
+    basis = f"Basis: {row['share_basis']}; rank {row['rank']} of the ICBs"
     cells[3].metric("Share not engaged", "–" if pd.isna(share) else f"{share:.0%}",
-                    help=f"Basis: {row['share_basis']}; rank {row['rank']} of the ICBs")  # fmt: skip
+                    help=_text.plain(basis))  # fmt: skip
     mix = pd.DataFrame(
         {"sites": [int(row[f"sites_{sector_slug(s)}"]) for s in SECTORS]},
         index=list(SECTORS),
     )
     st.bar_chart(mix, horizontal=True, height=220)
-    st.caption("Sector mix: " + ", ".join(f"{s} {n}" for s, n in mix["sites"].items()) + ".")
+    st.caption(
+        _text.plain("Sector mix: " + ", ".join(f"{s} {n}" for s, n in mix["sites"].items()) + ".")
+    )
     in_icb = analysis.assigned[analysis.assigned["icb_code"] == icb_code]
     gaps = filters.iv_not_engaged(in_icb)[PANEL_COLUMNS]
     st.markdown(f"**Independent and voluntary sites not engaged: {len(gaps):,}**")

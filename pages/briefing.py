@@ -77,7 +77,9 @@ if area == reports.ENGLAND and pptx.button("Prepare the national deck (one slide
         analysis,
         _layers(data),
         failure="The national deck could not be written.",
-        progress=lambda done, total: bar.progress(done / total, text=f"Slide {done} of {total}"),
+        progress=lambda done, total: bar.progress(
+            done / total, text=f"Slide {done:d} of {total:d}"
+        ),
     )
 if deck is not None:
     pptx.download_button(
