@@ -12,7 +12,8 @@ st.text and st.code show text as it is and need nothing.
 
 `plain` backslash-escapes what Markdown reads as markup (CommonMark shows `\\x` as `x`
 for any ASCII punctuation), and leaves ordinary punctuation alone, so a sentence reads
-the same in the page's source as on screen.
+the same in the page's source as on screen. A web or e-mail address gets an invisible
+word joiner after its `://`, `www` or `@`, so it is not made a link either.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ import re
 # Streamlit's :color[…] or :material/…: or an :emoji: code; underscores, except inside a
 # word (site_name), where CommonMark never reads them as emphasis.
 _INLINE = re.compile(r"[\\`*\[\]<>~$|]|&(?=#?\w+;)|:(?=\w)|(?<![^\W_])_+|_+(?![^\W_])")
+# GitHub's bare links (http://…, www.…, name@host) are made from the text after escapes
+# are read, so no escape stops them: an invisible word joiner breaks what starts one.
+_BARE_LINK_STARTS = re.compile(r"(?<=:)(?=//)|(?i:(?<=www))(?=\.)|(?<=@)")
+WORD_JOINER = "\u2060"
 # Markup at the start of a line: headings, quotes, list items, setext underlines, and an
 # indent that would make a code block (a paragraph shows no indent anyway).
 _LINE_START = re.compile(r"^[ \t]*([#>+=-]|\d+(?=[.)]))?", re.MULTILINE)
@@ -32,7 +37,7 @@ _LINE_START = re.compile(r"^[ \t]*([#>+=-]|\d+(?=[.)]))?", re.MULTILINE)
 def plain(value: object) -> str:
     """`value` as Markdown that shows exactly its text: no link, image, emphasis, HTML or
     heading, whatever characters it holds."""
-    text = _INLINE.sub(_escape_each, str(value))
+    text = _INLINE.sub(_escape_each, _BARE_LINK_STARTS.sub(WORD_JOINER, str(value)))
     return _LINE_START.sub(_escape_line_start, text)
 
 

@@ -24,7 +24,7 @@ from geo.fetch import sources
 from geo.model import providers
 from geo.publish import publishing
 from geo.store.versions import open_store
-from pages._text import plain
+from pages._text import WORD_JOINER, plain
 from tests.conftest import PROJECT_DIR
 
 IMAGE = "![x](http://127.0.0.1:1/x.png)"
@@ -39,8 +39,10 @@ def rendered(markdown: str) -> str:
 
 
 def shown_text(markdown: str) -> str:
-    """What a reader sees of `markdown`: its rendered text, tags removed, entities decoded."""
-    return html.unescape(re.sub(r"<[^>]+>", "", rendered(markdown))).strip()
+    """What a reader sees of `markdown`: its rendered text, tags removed, entities decoded,
+    without the invisible word joiners that keep addresses from becoming links."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", rendered(markdown)))
+    return text.replace(WORD_JOINER, "").strip()
 
 
 def markup_in(markdown: str) -> list[str]:
@@ -69,6 +71,7 @@ HOSTILE = [
     "&lt;img src=x&gt; &#60;b&#62;",
     "__init__ _it_ site_name",
     "Oak House\n\n    indented",
+    "see http://127.0.0.1:1/x, HTTPS://127.0.0.1:1/y, www.example.org and oak@example.org",
 ]
 
 
@@ -78,6 +81,14 @@ def test_plain_text_renders_as_exactly_that_text_and_no_markup(text):
 
     assert markup_in(markdown) == []
     assert " ".join(shown_text(markdown).split()) == " ".join(text.split())
+
+
+def test_web_and_email_addresses_are_kept_from_becoming_links_by_a_word_joiner():
+    text = "see http://127.0.0.1:1/x, HTTPS://y, www.example.org and oak@example.org"
+
+    assert plain(text).count(WORD_JOINER) == 4
+    assert "://" not in plain(text)
+    assert "www." not in plain(text).lower()
 
 
 def test_ordinary_sentences_and_names_are_left_as_they_are():
