@@ -48,8 +48,8 @@ class _BriefingPDF(FPDF):
 
     def normalize_text(self, text: str) -> str:
         """fpdf2 passes every text through here before setting it: make it printable."""
-        cmap = self.current_font.cmap
-        if not all(ord(char) in cmap or char == "\n" for char in text):
+        cmap = self.current_font.cmap if self.current_font else None
+        if cmap is not None and not all(ord(char) in cmap or char == "\n" for char in text):
             text = "".join(self._printable(char, cmap) for char in text)
         return super().normalize_text(text)
 
@@ -59,6 +59,8 @@ class _BriefingPDF(FPDF):
             return char
         if unicodedata.category(char) in ("Cc", "Cf"):
             return " " if char.isspace() else ""
+        if char in self.replaced:
+            return fonts.REPLACEMENT
         if any(ord(char) in self.fonts[family.lower()].cmap for family in self._fallbacks):
             return char
         path = fonts.fallback_font_for(char)
