@@ -249,6 +249,13 @@ def test_a_ten_thousand_character_icb_name_lays_out_in_every_document(icbs, area
     assert len(deck.core_properties.title) <= 255
 
 
+def test_the_page_breaks_a_word_too_long_for_its_width(icbs):
+    page = briefing_html(awkward(icbs, provider=UNBROKEN))
+
+    assert ".ics-briefing{overflow-wrap:anywhere}" in page
+    assert f"<td>{'x' * (NAME_LIMIT - 1)}…</td>" in page
+
+
 def test_control_and_format_characters_print_as_nothing_not_as_replacements(icbs):
     illustrated = awkward(icbs, provider="Oak\x0bCare\x07 Homes\u202e\u200b Ltd")
 
