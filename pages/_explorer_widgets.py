@@ -11,6 +11,7 @@ from geo.io import exports
 from geo.maps import build as maps
 from geo.model import providers
 from geo.model.sectors import SECTORS, sector_slug
+from pages import _text
 
 PANEL_COLUMNS = [
     "site_name", "provider_name", "sector", "service_type", "capacity", "postcode",
@@ -69,7 +70,7 @@ def sidebar_filters(analysis: Analysis) -> tuple[filters.SiteFilter, str]:
 def icb_panel(analysis: Analysis, icb_code: str) -> None:
     """One ICB's figures, sector mix and its independent and voluntary sites not engaged."""
     row = analysis.metrics.set_index("icb_code").loc[icb_code]
-    st.subheader(str(row["icb_name"]))
+    st.subheader(_text.plain(row["icb_name"]))
     share, reason = row["iv_not_engaged_share"], row["share_not_known_reason"]
     ranked = int(analysis.metrics["rank"].notna().sum())
     status_known = reason != metrics.NO_STATUS_KNOWN
@@ -80,17 +81,21 @@ def icb_panel(analysis: Analysis, icb_code: str) -> None:
                     f"{int(row['iv_sites_not_engaged']):,}" if status_known else maps.NOT_KNOWN)  # fmt: skip
     if pd.isna(share):
         cells[3].metric(
-            "Share not engaged", maps.NOT_KNOWN, help=f"Not known, so not ranked: {reason}."
+            "Share not engaged",
+            maps.NOT_KNOWN,
+            help=_text.plain(f"Not known, so not ranked: {reason}."),
         )
     else:
-        cells[3].metric("Share not engaged", f"{share:.0%}", help=f"Basis: {row['share_basis']}; "
-                        f"rank {row['rank']} of the {ranked} ICBs ranked")  # fmt: skip
+        cells[3].metric("Share not engaged", f"{share:.0%}", help=_text.plain(f"Basis: {row['share_basis']}; "
+                        f"rank {row['rank']} of the {ranked} ICBs ranked"))  # fmt: skip
     mix = pd.DataFrame(
         {"sites": [int(row[f"sites_{sector_slug(s)}"]) for s in SECTORS]},
         index=list(SECTORS),
     )
     st.bar_chart(mix, horizontal=True, height=220)
-    st.caption("Sector mix: " + ", ".join(f"{s} {n}" for s, n in mix["sites"].items()) + ".")
+    st.caption(
+        _text.plain("Sector mix: " + ", ".join(f"{s} {n}" for s, n in mix["sites"].items()) + ".")
+    )
     in_icb = analysis.assigned[analysis.assigned["icb_code"] == icb_code]
     gaps = filters.iv_not_engaged(in_icb)[PANEL_COLUMNS]
     st.markdown(f"**Independent and voluntary sites not engaged: {len(gaps):,}**")

@@ -8,12 +8,13 @@ import streamlit as st
 
 from geo.fetch import catalogue, sources
 from geo.model.errors import InputError
+from pages import _text
 
 
 def offer_data() -> None:
     """Tell the user what is missing and let them download it or take it from a folder."""
     for line in catalogue.missing_for_app():
-        st.warning(line)
+        st.warning(_text.plain(line))
     online, offline = st.columns(2)
     with online:
         st.markdown("**Online:** download the official files (ONS, CQC, NHS ODS).")
@@ -27,7 +28,7 @@ def offer_data() -> None:
 
 
 def _run(fetch, verb: str) -> None:
-    with st.status(f"{verb} data…", expanded=True) as status:
+    with st.status(_text.plain(f"{verb} data…"), expanded=True) as status:
         bar = st.progress(0.0)
 
         def progress(done: int, total: int | None) -> None:
@@ -36,16 +37,18 @@ def _run(fetch, verb: str) -> None:
         try:
             report = fetch(progress)
         except InputError as error:
-            status.update(label=f"{verb} failed", state="error")
-            st.error(str(error))
+            status.update(label=_text.plain(f"{verb} failed"), state="error")
+            st.error(_text.plain(error))
             return
         for entry in report.taken:
-            st.write(f"Took {entry.title} ({entry.kind} {entry.vintage or ''})")
+            st.write(_text.plain(f"Took {entry.title} ({entry.kind} {entry.vintage or ''})"))
         for what, reason in report.failed:
-            st.warning(f"{what}: {reason}")
+            st.warning(_text.plain(f"{what}: {reason}"))
         for name, reason in report.ignored:
-            st.caption(f"Ignored {name}: {reason}")
-        status.update(label=f"{verb} finished", state="complete" if report.taken else "error")
+            st.caption(_text.plain(f"Ignored {name}: {reason}"))
+        status.update(
+            label=_text.plain(f"{verb} finished"), state="complete" if report.taken else "error"
+        )
     if report.taken:
         st.cache_resource.clear()
         st.rerun()

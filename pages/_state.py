@@ -22,6 +22,7 @@ from geo.maps import payload
 from geo.model.errors import InputError
 from geo.model.settings import data_dir, get_setting
 from geo.store.versions import Store, open_store
+from pages import _text
 
 _log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def sidebar() -> None:
     try:
         vintages = workspace.vintages(store())
     except InputError as error:
-        st.sidebar.error(str(error))
+        st.sidebar.error(_text.plain(error))
         return
     if not vintages:
         st.sidebar.info("No ICB boundaries loaded yet.")
@@ -70,7 +71,7 @@ def _version_picker(dataset: str, label: str, key: str) -> None:
         for row in log.itertuples()
     }
     st.sidebar.selectbox(
-        f"{label} version",
+        _text.plain(f"{label} version"),
         [None, *described],
         format_func=lambda v: f"Newest (v{current})" if v is None else described[v],
         key=key,
@@ -143,10 +144,10 @@ def guarded(action, *args, failure: str, **kwargs):
     try:
         return action(*args, **kwargs)
     except InputError as error:
-        st.error(str(error))
+        st.error(_text.plain(error))
     except Exception as error:
         _log.exception("%s", failure)
-        st.error(failure)
+        st.error(_text.plain(failure))
         with st.expander("Details"):
             st.code(f"{type(error).__name__}: {error}")
     return None

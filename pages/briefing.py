@@ -78,7 +78,9 @@ if area == ENGLAND_AREA and pptx.button("Prepare the national deck (one slide pe
         analysis,
         _layers(data),
         failure="The national deck could not be written.",
-        progress=lambda done, total: bar.progress(done / total, text=f"Slide {done} of {total}"),
+        progress=lambda done, total: bar.progress(
+            done / total, text=f"Slide {done:d} of {total:d}"
+        ),
     )
 if deck is not None:
     pptx.download_button(

@@ -9,7 +9,7 @@ from geo.analysis import filters
 from geo.maps import events
 from geo.maps.assets import asset_mode_from_settings, tiles_from_settings
 from pages import _explorer_widgets as _explorer
-from pages import _frame, _setup, _state
+from pages import _frame, _setup, _state, _text
 
 _frame.require_frame()
 
@@ -25,7 +25,9 @@ site_filter, metric = _explorer.sidebar_filters(analysis)
 data = _state.current_data()
 vintage = data.vintage
 shown = _state.filtered_sites(data, site_filter)
-st.caption(f"{len(shown):,} of {len(analysis.assigned):,} sites shown · {vintage} ICBs")
+st.caption(
+    f"{len(shown):,} of {len(analysis.assigned):,} sites shown · {_text.plain(vintage)} ICBs"
+)
 if shown.empty:
     st.info("No sites match these filters.")
 
@@ -40,7 +42,7 @@ if postcode and not shown.empty and shown["lat"].notna().any():
 
 assets, asset_warning = asset_mode_from_settings()
 if asset_warning:
-    st.warning(asset_warning)
+    st.warning(_text.plain(asset_warning))
 base = _state.explorer_map(data, metric, center, zoom, assets, tiles_from_settings())
 returned = st_folium(
     base,

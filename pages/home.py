@@ -11,7 +11,7 @@ from geo.io import exports
 from geo.maps import build as maps
 from geo.maps.assets import asset_mode_from_settings, tiles_from_settings
 from geo.model import problems
-from pages import _frame, _setup, _state
+from pages import _frame, _setup, _state, _text
 
 _frame.require_frame()
 
@@ -28,14 +28,14 @@ metrics = analysis.metrics
 
 for note in analysis.notes:
     if note.level == problems.WARNING:
-        st.info(note.text)
+        st.info(_text.plain(note.text))
     else:
-        st.caption(note.text)
+        st.caption(_text.plain(note.text))
 
 st.subheader("Share of independent and voluntary capacity not engaged, by ICB")
 assets, asset_warning = asset_mode_from_settings()
 if asset_warning:
-    st.warning(asset_warning)
+    st.warning(_text.plain(asset_warning))
 st_folium(
     maps.build_map(display, metrics, None, assets=assets, tiles=tiles_from_settings()),
     key=f"home-map-{vintage}",
@@ -60,4 +60,4 @@ st.download_button(
 
 st.subheader("Where the data comes from")
 st.dataframe(analysis.provenance, hide_index=True, width="stretch", column_config={"dataset": None})
-st.caption(catalogue.attribution_text())
+st.caption(_text.plain(catalogue.attribution_text()))

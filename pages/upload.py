@@ -12,7 +12,7 @@ from geo.io import exports, recognise
 from geo.model import sectors
 from geo.model.errors import InputError
 from geo.publish import mapping, publishing, validation
-from pages import _frame, _state
+from pages import _frame, _state, _text
 
 _frame.require_frame()
 
@@ -66,7 +66,7 @@ def within_limit(upload) -> bool:
     try:
         validation.check_upload_size(upload.size, upload.name)
     except InputError as error:
-        st.error(str(error))
+        st.error(_text.plain(error))
         return False
     return True
 
@@ -78,9 +78,13 @@ def column_choices(raw, file_id: str) -> dict[str, str]:
     for n, field in enumerate(mapping.FIELDS):
         index = options.index(suggested.get(field, "(none)"))
         key, why = f"map-{file_id}-{field}", reasons.get(field)
-        picked = cells[n % 4].selectbox(field, options, index=index, key=key, help=why)
+        picked = cells[n % 4].selectbox(
+            _text.plain(field), options, index, key=key, help=_text.plain(why) if why else None
+        )
         chosen.update({field: picked} if picked != "(none)" else {})
-    st.caption(" · ".join(reasons.values()) or "No column was recognised: choose them above.")
+    st.caption(
+        _text.plain(" · ".join(reasons.values())) or "No column was recognised: choose them above."
+    )
     st.dataframe(raw, hide_index=True, height=220)
     return chosen
 
@@ -89,10 +93,10 @@ def show_report(prepared: publishing.Prepared) -> None:
     """Counts that add up, every row with its status and reason, and the downloads."""
     labels = {"accepted": "Accepted", "warned": "With warnings", "rejected": "Rejected"}
     for column, (key, label) in zip(st.columns(3), labels.items(), strict=True):
-        column.metric(label, f"{prepared.counts[key]:,}")
-    st.caption(prepared.summary())
+        column.metric(_text.plain(label), f"{prepared.counts[key]:,}")
+    st.caption(_text.plain(prepared.summary()))
     for note in prepared.notes:
-        st.info(note)
+        st.info(_text.plain(note))
     if prepared.report is None:
         st.dataframe(prepared.table.drop(columns="geometry", errors="ignore"), hide_index=True)
         return
@@ -109,7 +113,7 @@ def show_report(prepared: publishing.Prepared) -> None:
 
 st.title("Upload data")
 if "upload-published" in st.session_state:
-    st.success(st.session_state.pop("upload-published"))
+    st.success(_text.plain(st.session_state.pop("upload-published")))
 kind = KINDS[st.radio("What are you uploading?", list(KINDS), key="upload-kind", horizontal=True)]
 types, limit = list(publishing.UPLOAD_TYPES[kind]), publishing.upload_limit_mb()
 upload = st.file_uploader("File", types, key=f"upload-file-{kind}", max_upload_size=limit)
@@ -119,7 +123,7 @@ if upload is None or not within_limit(upload):
 found = recognised(upload, kind)
 if found is None:
     st.stop()
-st.write(f"**{upload.name}**: recognised as {found.label}.")
+st.write(f"**{_text.plain(upload.name)}**: recognised as {_text.plain(found.label)}.")
 if kind == "sites":
     found = read_as(upload, found)
     if found is None:
@@ -147,17 +151,19 @@ if st.button("Check the file", key="upload-check", type="primary"):
     st.session_state.pop("upload-prepared", None)
     with st.status("Checking the file…", expanded=True) as status:
         bar = st.progress(0.0)
-        options["progress"] = lambda step, share: bar.progress(min(share, 1.0), text=step)
+        options["progress"] = lambda step, share: bar.progress(
+            min(share, 1.0), text=_text.plain(step)
+        )
         prepared = guarded(on_local_copy, upload, lambda p: publishing.prepare(p, kind, **options))
         done = ("Checked", "complete") if prepared else ("The file cannot be used", "error")
-        status.update(label=done[0], state=done[1])
+        status.update(label=_text.plain(done[0]), state=done[1])
     st.session_state["upload-prepared"] = (upload.file_id, kind, prepared)
 file_id, checked_kind, prepared = st.session_state.get("upload-prepared", (None, None, None))
 if prepared is None or (file_id, checked_kind) != (upload.file_id, kind):
     st.stop()  # not checked yet, or checked before another file or kind was chosen
 show_report(prepared)
 if prepared.table.empty:
-    st.warning(publishing.nothing_to_publish(prepared))
+    st.warning(_text.plain(publishing.nothing_to_publish(prepared)))
     st.stop()
 dataset = st.text_input("Publish as dataset", prepared.dataset, key=f"dataset-{prepared.checksum}")
 author = st.text_input("Your name, for the audit log", publishing.default_author(), key="author")

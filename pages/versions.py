@@ -6,7 +6,7 @@ import streamlit as st
 
 from geo.model.errors import InputError
 from geo.publish import publishing
-from pages import _frame, _state
+from pages import _frame, _state, _text
 
 _frame.require_frame()
 
@@ -16,7 +16,7 @@ st.caption(
     "and how many rows were accepted, warned about and rejected. Pages use the current version."
 )
 if "versions-done" in st.session_state:
-    st.success(st.session_state.pop("versions-done"))
+    st.success(_text.plain(st.session_state.pop("versions-done")))
 
 store = _state.store()
 datasets = store.datasets()
@@ -31,15 +31,15 @@ st.dataframe(log, hide_index=True)
 
 earlier = log.loc[~log["current"], "version"].tolist()
 if not earlier:
-    st.info(f"{name} has only one version, so there is nothing to go back to.")
+    st.info(f"{_text.plain(name)} has only one version, so there is nothing to go back to.")
     st.stop()
 version = st.selectbox("Version to bring back", earlier, key=f"versions-target-{name}")
 author = st.text_input("Your name, for the audit log", publishing.default_author(), key="author")
-if st.button(f"Revert to version {version}", key="versions-revert"):
+if st.button(f"Revert to version {_text.plain(version)}", key="versions-revert"):
     try:
         reverted = store.revert(name, int(version), author=author)
     except InputError as error:
-        st.error(str(error))
+        st.error(_text.plain(error))
     else:
         st.session_state["versions-done"] = (
             f"{name} version {reverted.version} now holds the rows of version {version}; "

@@ -39,6 +39,8 @@ CENTRAL_EAST = "E54000065"  # only in 2026: BLMK, Cambridgeshire and Peterboroug
 XSS_NAME = "<img src=x onerror=alert(1)>"
 XSS_PROVIDER = "<script>alert(2)</script> Ltd"
 XSS_AT = (53.80, -1.55)  # lat, lon: Leeds
+# The markup site's sub-ICB code, which no lookup knows: the home page's notes quote it.
+MARKDOWN_CODE = "![X](HTTP://127.0.0.1:1/X.PNG) [X](JAVASCRIPT:ALERT(3))"
 MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
 MAP = "window[Object.keys(window).find(k => k.startsWith('map_'))]"
 LONG = 120_000  # ms: the first load of a vintage computes its analysis
@@ -50,7 +52,8 @@ _STREAMLIT_PROBES = re.compile(
 
 @pytest.fixture(scope="module")
 def published_sites(shared_data) -> pd.DataFrame:
-    """The real hospitals, every other independent one not engaged, and a site named with markup."""
+    """The real hospitals, every other independent one not engaged, and a site named with markup
+    (its sub-ICB code Markdown)."""
     sites = readers.read_sites(shared_data / HOSPITALS).sites
     independent = sites.index[sites["sector"] == "Independent"]
     sites.loc[independent[::2], "planning_status"] = providers.NOT_ENGAGED
@@ -66,6 +69,7 @@ def published_sites(shared_data) -> pd.DataFrame:
         lon=XSS_AT[1],
         icb24_code=WEST_YORKSHIRE,
         icb26_code=WEST_YORKSHIRE,
+        official_sicbl_code=MARKDOWN_CODE,
     )
     return pd.concat([sites, markup], ignore_index=True)
 
@@ -355,6 +359,21 @@ def test_a_site_named_with_markup_shows_as_text_and_opens_no_dialog(app, returni
         frame.wait_for_timeout(500)  # time for an injected image to fail and call alert
         save_screenshot(seen.page, "app_markup_site")
         assert not [url for url in seen.requests if urlsplit(url).path.endswith("/x")]
+        seen.assert_clean()
+
+
+def test_a_note_quoting_markdown_shows_it_as_text_and_fetches_nothing(app, returning_visitor):
+    with visit(returning_visitor, f"{app.base}/?vintage=2024") as seen:
+        note = seen.page.locator("[data-testid=stCaptionContainer]", has_text="to one ICB")
+        note.wait_for(timeout=LONG)
+        note.scroll_into_view_if_needed()
+        seen.page.wait_for_timeout(500)  # time for an injected image to be requested
+        save_screenshot(seen.page, "app_markdown_note")
+        assert MARKDOWN_CODE in note.inner_text().replace("\u2060", "")  # word joiners
+        assert note.locator("img, a").count() == 0
+        assert seen.page.locator("img[src*='127.0.0.1:1'], img[src*='X.PNG' i]").count() == 0
+        assert seen.page.locator("a[href^='javascript:' i]").count() == 0
+        assert [url for url in seen.requests if "127.0.0.1:1/" in url] == []
         seen.assert_clean()
 
 

@@ -327,6 +327,24 @@ def test_duplicate_codes_are_listed(tmp_path):
     )
 
 
+def test_codes_that_differ_only_by_invisible_characters_are_duplicates(tmp_path):
+    frame = boundary_frame([SQUARE, TOUCHING_RIGHT])
+    frame.loc[1, "ICB23CD"] = frame.loc[0, "ICB23CD"] + "\u200b"
+    path = _write(frame, tmp_path / "icbs.geojson")
+
+    with pytest.raises(InputError, match=r"column ICB23CD has 1 duplicate codes: E54000001$"):
+        load_boundaries(path)
+
+
+def test_a_code_of_only_invisible_characters_is_missing(tmp_path):
+    frame = boundary_frame([SQUARE, TOUCHING_RIGHT])
+    frame.loc[1, "ICB23CD"] = "\u200b\u202e"
+    path = _write(frame, tmp_path / "icbs.geojson")
+
+    with pytest.raises(InputError, match=r"column ICB23CD is empty in 1 feature\(s\): 2"):
+        load_boundaries(path)
+
+
 def test_missing_codes_are_reported_by_feature_number(tmp_path):
     frame = boundary_frame([SQUARE, TOUCHING_RIGHT])
     frame.loc[1, "ICB23CD"] = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+import unicodedata
 
 import geopandas as gpd
 import numpy as np
@@ -22,6 +23,7 @@ from shapely.geometry import box
 
 from geo.analysis.metrics import national_rollup, region_rollup
 from geo.analysis.pipeline import Frames, analyse, provenance_table
+from geo.briefing import fonts
 from geo.briefing.documents import national_deck
 from geo.briefing.facts import briefing_facts
 from geo.briefing.images import (
@@ -34,7 +36,7 @@ from geo.briefing.images import (
 )
 from geo.briefing.pdf import briefing_pdf
 from geo.briefing.slides import briefing_pptx
-from geo.briefing.text import format_number, format_ordinal, format_percent
+from geo.briefing.text import NAME_LIMIT, format_number, format_ordinal, format_percent
 from geo.io.boundaries import load_boundaries
 from geo.model.errors import InputError
 from geo.model.sectors import SECTOR_COLOURS
@@ -195,6 +197,108 @@ def test_slide_is_16_9_with_text_boxes_alt_text_and_notes(briefing, icbs, sites)
         briefing.chart_alt,
     }
     assert briefing.provenance[0] in slide.notes_slide.notes_text_frame.text
+
+
+# --- any text a file can hold lays out -------------------------------------------------------
+
+
+def awkward(icbs, *, provider: str = "Oak Care", icb_name: str = "West ICB", area: str = WEST):
+    """A briefing whose one not-engaged provider and West ICB are named as given."""
+    sites = sites_frame(site(provider, icb=WEST, beds=40), site("Trust", icb=EAST, sector="NHS"))
+    sites = sites.assign(lat=[51.45, 51.45], lon=[-0.45, -0.15])
+    west = iv_row(WEST, icb_name, share=0.77, rank=1, iv_sites=1, not_engaged=1, beds=40)
+    east = metrics_row(EAST, "East ICB", sites_total=1, sites_nhs=1)
+    england = iv_row("E92000001", "England", share=0.77, rank=pd.NA, iv_sites=1, beds=40)
+    facts = briefing_facts(metrics_frame(west, east, england), sites, area, provenance=[])
+    return illustrate(facts, map_layers(icbs, sites))
+
+
+LONG_NAME = "Oak " + "Care " * 2000  # 10,004 characters
+UNBROKEN = "x" * 10_000
+HYPHENATED = "-".join(["Llanfair"] * 7)  # one 62-character word
+SCRIPT = "</script><script>alert(1)</script>" * 3  # no space to break at
+
+
+@pytest.mark.parametrize("provider", [LONG_NAME, UNBROKEN, HYPHENATED, SCRIPT])
+def test_any_provider_name_lays_out_in_the_pdf_and_the_slide(icbs, provider):
+    illustrated = awkward(icbs, provider=provider)
+
+    text = pdf_text(briefing_pdf(illustrated))
+    slide = Presentation(io.BytesIO(briefing_pptx([illustrated]))).slides[0]
+
+    shown = illustrated.facts.top_providers["provider_name"].iloc[0]
+    assert len(shown) <= NAME_LIMIT
+    assert shown.replace(" ", "")[:60] in text.replace(" ", "")  # wrapped lines add spaces
+    assert any(shown in box for box in slide_texts(slide))
+
+
+def test_a_long_name_is_cut_with_an_ellipsis_in_documents(icbs):
+    illustrated = awkward(icbs, provider=LONG_NAME)
+
+    shown = illustrated.facts.top_providers["provider_name"].iloc[0]
+
+    assert shown == LONG_NAME[: NAME_LIMIT - 1].rstrip() + "…"
+    assert LONG_NAME not in pdf_text(briefing_pdf(illustrated))
+
+
+@pytest.mark.parametrize("area", [WEST, "england"])
+def test_a_ten_thousand_character_icb_name_lays_out_in_every_document(icbs, area):
+    illustrated = awkward(icbs, icb_name="N" * 10_000, area=area)
+
+    deck = Presentation(io.BytesIO(briefing_pptx([illustrated])))
+    text = pdf_text(briefing_pdf(illustrated))
+
+    assert "N" * (NAME_LIMIT - 1) + "…" in text.replace(" ", "")
+    assert len(deck.core_properties.title) <= 255
+
+
+def test_the_page_breaks_a_word_too_long_for_its_width(icbs):
+    page = briefing_html(awkward(icbs, provider=UNBROKEN))
+
+    assert ".ics-briefing{overflow-wrap:anywhere}" in page
+    assert f"<td>{'x' * (NAME_LIMIT - 1)}…</td>" in page
+
+
+def test_control_and_format_characters_print_as_nothing_not_as_replacements(icbs):
+    illustrated = awkward(icbs, provider="Oak\x0bCare\x07 Homes\u202e\u200b Ltd")
+
+    text = pdf_text(briefing_pdf(illustrated))
+
+    visible = "".join(char for char in text if unicodedata.category(char) != "Cf")
+    assert "Oak Care Homes Ltd" in visible
+    assert "\ufffd" not in text
+    assert "Characters not printed" not in text
+
+
+def test_characters_no_installed_font_has_are_replaced_and_listed(icbs, monkeypatch):
+    monkeypatch.setattr(fonts, "FALLBACK_FONTS", ())
+    illustrated = awkward(icbs, provider="Watch \u231a \u533b\u9662 Care")
+
+    text = pdf_text(briefing_pdf(illustrated))
+
+    assert "Watch \ufffd \ufffd\ufffd Care" in text
+    assert "Characters not printed" in text
+    assert "3 characters are not in any font installed" in text
+    assert "U+231A, U+533B, U+9662" in text
+
+
+def test_a_character_dejavu_lacks_comes_from_an_installed_fallback_font(icbs, monkeypatch):
+    stix = str(fonts.DEJAVU_DIR / "STIXGeneral.ttf")  # matplotlib ships it; it has U+231A
+    monkeypatch.setattr(fonts, "FALLBACK_FONTS", (stix,))
+    illustrated = awkward(icbs, provider="Watch \u231a \u533b Care")
+
+    data = briefing_pdf(illustrated)
+    text = pdf_text(data)
+
+    assert "Watch \u231a \ufffd Care" in text
+    assert "1 character is not in any font installed" in text
+    assert "U+533B." in text
+    fonts_used = {
+        str(font["/BaseFont"])
+        for page in PdfReader(io.BytesIO(data)).pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert any("STIX" in name for name in fonts_used)
 
 
 # --- real data: hospitals over the 2024 ICBs ------------------------------------------------------

@@ -61,3 +61,9 @@ def test_the_formatters_are_still_importable_from_briefing():
         format_number,
         format_capacity,
     )
+
+
+def test_a_name_is_put_on_one_line_and_cut_at_the_limit_with_an_ellipsis():
+    assert briefing_text.shorten("Oak\nCare\t Homes") == "Oak Care Homes"
+    assert briefing_text.shorten("x" * 150) == "x" * (briefing_text.NAME_LIMIT - 1) + "…"
+    assert briefing_text.shorten("Oak Care Homes", limit=9) == "Oak Care…"

@@ -88,6 +88,18 @@ def test_exact_normalised_name_matches_when_the_id_is_missing(sites):
     ]
 
 
+def test_ids_and_names_match_whatever_invisible_characters_they_carry(sites):
+    listed = _engagement(
+        ("1-101\u200b", "Barchester", None, "engaged"),
+        (None, "Caf\u00e9\u200b Care\u202e Ltd", None, "engaged"),
+    )
+
+    result, report = apply_engagement(sites, listed)
+
+    assert report["matched_by"].tolist() == ["provider_id", "exact name"]
+    assert [_status(result)[site] for site in ("s1", "s2", "s3")] == ["engaged"] * 3
+
+
 def test_unknown_id_falls_back_to_the_name(sites):
     listed = _engagement(("9-999", "Sunrise Senior Living", None, "engaged"))
     result, report = apply_engagement(sites, listed)
@@ -247,6 +259,15 @@ def test_row_numbers_match_the_spreadsheet_after_blank_lines(tmp_path):
     path.write_text("name\nA Care Ltd\n\nB Care Ltd\n", encoding="utf-8")
     table = load_engagement(path)
     assert table[["provider_name", "row"]].values.tolist() == [["A Care Ltd", 2], ["B Care Ltd", 4]]
+
+
+def test_a_row_of_only_invisible_characters_is_a_blank_row(tmp_path):
+    path = tmp_path / "engaged.csv"
+    path.write_text("Provider ID,name\n1-101,A Care Ltd\n\u200b,\u200b\n", encoding="utf-8")
+
+    table = load_engagement(path)
+
+    assert table["provider_name"].tolist() == ["A Care Ltd"]
 
 
 def test_columns_can_be_named_by_the_caller(tmp_path):

@@ -7,7 +7,7 @@ import io
 import openpyxl
 import pandas as pd
 
-from geo.io.exports import csv_bytes, neutralise_formulas, xlsx_bytes
+from geo.io.exports import csv_bytes, spreadsheet_safe, xlsx_bytes
 
 
 def _hostile_table() -> pd.DataFrame:
@@ -20,7 +20,7 @@ def _hostile_table() -> pd.DataFrame:
 
 
 def test_text_cells_that_look_like_formulas_are_prefixed_with_an_apostrophe():
-    safe = neutralise_formulas(_hostile_table())
+    safe = spreadsheet_safe(_hostile_table())
     assert safe["site_name"].tolist()[:5] == [
         '\'=HYPERLINK("http://x")',
         "'+1+1",
@@ -32,7 +32,7 @@ def test_text_cells_that_look_like_formulas_are_prefixed_with_an_apostrophe():
 
 
 def test_numbers_are_left_alone_even_when_negative():
-    safe = neutralise_formulas(_hostile_table())
+    safe = spreadsheet_safe(_hostile_table())
     assert safe["capacity"].iloc[2] == -3.0
 
 
@@ -52,3 +52,59 @@ def test_xlsx_download_stores_hostile_names_as_text_not_formulas():
     assert all(cell.data_type != "f" for cell in cells)
     assert cells[0].value == '\'=HYPERLINK("http://x")'
     assert sheet.cell(row=4, column=2).value == -3.0
+
+
+def _awkward_table() -> pd.DataFrame:
+    """Names a provider list can carry that Excel cannot hold as they are."""
+    return pd.DataFrame(
+        {
+            "site_name": [
+                "Oak\x0bHouse",  # vertical tab
+                "\u202eesuoH hsA",  # right-to-left override
+                "Elm\x00 House\x1f",
+                '\x0b=HYPERLINK("http://x")',  # a formula once the tab is gone
+                "Lone \ud800 surrogate",
+            ],
+            "Bad\x0bcolumn": ["a", "b", "c", "d", "e"],
+        },
+        dtype=object,  # pandas' own string dtype cannot hold a lone surrogate at all
+    )
+
+
+def test_xlsx_download_of_names_with_control_characters_opens_with_them_replaced():
+    workbook = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(_awkward_table())))
+    sheet = workbook.active
+
+    names = [sheet.cell(row=row, column=1).value for row in range(2, 7)]
+
+    assert names == [
+        "Oak House",
+        "\u202eesuoH hsA",
+        "Elm House ",  # NUL removed, the unit separator a space
+        '\' =HYPERLINK("http://x")',
+        "Lone  surrogate",
+    ]
+    assert sheet.cell(row=1, column=2).value == "Bad column"
+
+
+def test_csv_download_of_names_with_control_characters_has_them_replaced_too():
+    text = csv_bytes(_awkward_table()).decode("utf-8")
+
+    parsed = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), dtype=str)
+
+    assert parsed.columns.tolist() == ["site_name", "Bad column"]
+    assert parsed["site_name"].tolist()[0] == "Oak House"
+    assert parsed["site_name"].tolist()[3] == '\' =HYPERLINK("http://x")'
+
+
+def test_an_xlsx_cell_is_cut_at_excels_limit_and_a_csv_keeps_the_whole_text():
+    table = pd.DataFrame({"site_name": ["x" * 40_000, "=" + "y" * 40_000]})
+
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(table))).active
+    parsed = pd.read_csv(io.StringIO(csv_bytes(table).decode("utf-8").lstrip("\ufeff")))
+
+    cells = [sheet.cell(row=row, column=1).value for row in (2, 3)]
+    assert [len(cell) for cell in cells] == [32_767, 32_767]
+    assert cells[0].endswith("x…")
+    assert cells[1].startswith("'=")
+    assert parsed["site_name"].tolist() == ["x" * 40_000, "'=" + "y" * 40_000]

@@ -394,6 +394,26 @@ def test_capacity_blank_stays_missing_and_text_is_flagged():
     assert bad.tolist() == [False, False, False, True, True, False, False]
 
 
+def test_capacity_beyond_what_one_site_can_have_is_flagged_and_left_empty():
+    given = pd.Series([5000.0, 5001.0, 1e20, 1e308], dtype=object)
+
+    capacity, bad = parse_capacity(given)
+
+    assert capacity.isna().tolist() == [False, True, True, True]
+    assert bad.tolist() == [False, True, True, True]
+
+
+def test_an_implausible_capacity_is_a_warning_in_the_problems_table():
+    raw = pd.DataFrame({"site_name": ["Oak", "Ash"], "capacity": ["40", "1e308"]}, dtype="string")
+
+    listed = to_canonical(raw, {}, source="test")
+
+    assert listed.sites["capacity"].isna().tolist() == [False, True]
+    assert listed.problems[["row", "kind", "value", "severity"]].values.tolist() == [
+        [1, problems.TOO_LARGE, "1e308", problems.WARNING]
+    ]
+
+
 def test_numeric_capacity_column_passes_through():
     capacity, bad = parse_capacity(pd.Series([3.0, float("nan"), 0.0]))
     assert capacity.isna().tolist() == [False, True, False]
@@ -563,6 +583,24 @@ def test_official_icb_is_filled_from_the_sub_icb_code_and_existing_codes_kept():
     assert result["official_icb_code"].tolist()[:2] == ["E54000054", "E54000054"]
     assert result["official_icb_code"].isna().tolist() == [False, False, True, True]
     assert sites["official_icb_code"].isna().sum() == 3  # input left alone
+
+
+def test_ids_and_codes_are_kept_as_what_they_are_without_invisible_characters():
+    raw = pd.DataFrame(
+        {
+            "site_id": ["S0001\u200b", "\u202eS0002"],
+            "site_name": ["Oak House\u200b", "Ash House"],
+            "official_sicbl_code": ["e38000130\u200b", "E38000130"],
+        },
+        dtype="string",
+    )
+
+    sites = to_canonical(raw, {}, source="test").sites
+    placed = attach_official_icb(sites, {"E38000130": "E54000054"})
+
+    assert sites["site_id"].tolist() == ["S0001", "S0002"]
+    assert sites["site_name"].tolist() == ["Oak House\u200b", "Ash House"]  # shown as given
+    assert placed["official_icb_code"].tolist() == ["E54000054", "E54000054"]
 
 
 def test_sub_icb_codes_the_lookup_does_not_know_are_counted():

@@ -173,6 +173,31 @@ def test_later_duplicate_site_ids_are_rejected_naming_the_first_row():
     assert report.rows["reason"].iloc[3] == 'site_id: "RR801" repeats row 1 (first kept)'
 
 
+def test_site_ids_that_differ_only_by_invisible_characters_are_duplicates():
+    here = {"lat": "53.80146", "lon": "-1.552119"}
+    listed = _sites(
+        [
+            {"site_id": "S0001", "site_name": "Oak House", **here},
+            {"site_id": "S0001\u200b", "site_name": "Oak House again", **here},
+            {"site_id": "\u202eS0001", "site_name": "Oak House once more", **here},
+        ]
+    )
+
+    report = validation.validate_sites(listed, file_name="list.csv")
+
+    assert report.rows["status"].tolist() == ["accepted", "rejected", "rejected"]
+    assert report.rows["reason"].iloc[1] == 'site_id: "S0001" repeats row 1 (first kept)'
+
+
+@pytest.mark.parametrize("name", ["\u200b", "\u200b\u200d", "\u202e", "\x0b"])
+def test_a_name_of_only_invisible_characters_is_missing(name):
+    listed = _sites([{"site_id": "RR801", "site_name": name, "lat": "53.8", "lon": "-1.55"}])
+
+    row = _only(validation.validate_sites(listed, file_name="list.csv"))
+
+    assert (row["status"], row["reason"]) == ("rejected", "site_name: missing")
+
+
 def test_a_site_without_a_name_is_rejected():
     listed = _sites([{"site_id": "RR801", "site_name": "  ", "lat": "53.8", "lon": "-1.55"}])
 
@@ -201,6 +226,14 @@ def test_an_unrecognised_sector_is_a_warning_and_the_site_counts_as_unknown():
     [
         ("twelve", 'capacity: "twelve" is not a number; left empty'),
         ("-5", 'capacity: "-5" is negative; left empty'),
+        (
+            "1e308",
+            'capacity: "1e308" is more than any one site plausibly has (over 5,000); left empty',
+        ),
+        (
+            "5001",
+            'capacity: "5001" is more than any one site plausibly has (over 5,000); left empty',
+        ),
     ],
 )
 def test_capacity_that_is_not_a_count_is_a_warning_and_left_empty(capacity, reason):
@@ -210,6 +243,15 @@ def test_capacity_that_is_not_a_count_is_a_warning_and_left_empty(capacity, reas
 
     assert (_only(report)["status"], _only(report)["reason"]) == ("warning", reason)
     assert report.accepted["capacity"].isna().all()
+
+
+def test_capacity_up_to_the_plausible_bound_is_accepted():
+    listed = _sites([{**LEEDS, "capacity": "5000", "lat": "53.8", "lon": "-1.55"}])
+
+    report = validation.validate_sites(listed, file_name="list.csv")
+
+    assert _only(report)["status"] == "accepted"
+    assert report.accepted["capacity"].tolist() == [5000.0]
 
 
 def test_a_terminated_postcode_is_a_warning_saying_since_when(index):

@@ -28,6 +28,7 @@ from geo.model.providers import (
     unrecognised_planning_statuses,
 )
 from geo.model.sectors import IV_SECTORS
+from geo.model.text import identity_text, identity_texts, trimmed_text
 from geo.model.vocabulary import ICB_CODE_COLUMN, is_icb_code
 
 ENGAGEMENT_COLUMNS: tuple[str, ...] = (
@@ -90,9 +91,10 @@ def load_engagement(path: str | Path, *, columns: Mapping[str, str] | None = Non
 
 def normalise_provider_name(name: object) -> str:
     """A provider name reduced for matching: 'The Café & Co. Ltd' -> 'cafe and co'."""
-    if name is None or name is pd.NA or (isinstance(name, float) and name != name):
+    text = identity_text(name)
+    if text is None:
         return ""
-    text = unicodedata.normalize("NFKD", str(name).casefold().replace("&", " and "))
+    text = unicodedata.normalize("NFKD", text.casefold().replace("&", " and "))
     text = re.sub(r"['’`]", "", "".join(c for c in text if not unicodedata.combining(c)))
     words = re.sub(r"[\W_]+", " ", text).split()
     return " ".join(word for word in words if word not in _LEGAL_WORDS)
@@ -195,14 +197,14 @@ def _header_key(header: str) -> str:
 
 def _engagement_frame(table: pd.DataFrame, found: dict) -> pd.DataFrame:
     """The output columns, trimmed, with spreadsheet row numbers; fully blank rows go."""
-    cells = table.astype("string").apply(lambda column: column.str.strip())
+    cells = table.apply(trimmed_text)  # a cell of only invisible characters is blank
     blank_rows = (cells.fillna("") == "").all(axis=1)
     frame = pd.DataFrame(index=table.index)
     for name in ("provider_id", "provider_name", "icb_code"):
         values = cells[found[name]] if name in found else pd.Series(pd.NA, index=table.index)
         frame[name] = values.astype("string").replace("", pd.NA)
-    frame["provider_id"] = frame["provider_id"].str.upper()
-    frame["icb_code"] = frame["icb_code"].str.upper()
+    frame["provider_id"] = identity_texts(frame["provider_id"]).str.upper()
+    frame["icb_code"] = identity_texts(frame["icb_code"]).str.upper()
     if "planning_status" in found:
         statuses = cells[found["planning_status"]]
         frame["planning_status"] = normalise_planning_statuses(statuses)
@@ -243,6 +245,12 @@ def _check_rows(frame: pd.DataFrame, found: dict, file_name: str) -> None:
             )
 
 
+def _provider_id(value: object) -> str | None:
+    """A provider id as matched: its identity text in upper case; None when blank."""
+    text = identity_text(value)
+    return None if text is None else text.upper()
+
+
 def _first_row(bad: pd.DataFrame) -> str:
     return f"row {bad['row'].iloc[0]}"
 
@@ -281,7 +289,7 @@ class _SiteIndex:
         ids = sites["provider_id"].to_numpy(dtype=object, na_value=None)
         keys = {name: normalise_provider_name(name) for name in set(names)}
         self.names = names
-        self.by_id = _positions([None if i is None else str(i).strip().upper() for i in ids])
+        self.by_id = _positions([_provider_id(i) for i in ids])
         self.site_keys = [keys[name] or None for name in names]
         self.by_key = _positions(self.site_keys)
         self.iv = sites["sector"].isin(IV_SECTORS).fillna(False).to_numpy(bool)
@@ -293,7 +301,7 @@ class _SiteIndex:
     def match(self, row, closest: tuple[str, float] | None, accept_above: float | None) -> _Match:
         """The sites one list row refers to, how they were found, and whether to apply it."""
         icb, note = self._scope(row.icb_code)
-        provider_id = "" if pd.isna(row.provider_id) else str(row.provider_id).strip().upper()
+        provider_id = _provider_id(row.provider_id) or ""
         by_id = self._within(self.by_id.get(provider_id), icb)
         if len(by_id):
             return self._found(by_id, "provider_id", 100.0, True, note)

@@ -17,6 +17,7 @@ from geo.briefing.text import (
     format_number,
     format_ordinal,
     format_percent,
+    shorten,
 )
 from geo.fetch.catalogue import RECONSTRUCTED
 from geo.io.recognise import UNKNOWN_PUBLISHER
@@ -26,6 +27,7 @@ from geo.model.sectors import IV_SECTORS, SECTORS, sector_slug
 from geo.model.vocabulary import ENGLAND_CODE, ICB_CODE, OUTSIDE_CODE, REGION_CODE, is_icb_code
 
 TOP_PROVIDERS = 10
+_PROVENANCE_LIMIT = 300  # characters of one provenance field (a title, a file name, a URL)
 CAPACITY_NOUN = "beds"  # CQC's capacity figure is care-home beds
 _BED = "bed"
 
@@ -103,7 +105,7 @@ def briefing_facts(
     peers = _area_peers(kind, code, metrics, icb_regions)
     row = _area_row(code, peers)
     figures = {key: (None if _missing(value) else value) for key, value in row.items()}
-    name = "England" if kind == ENGLAND_AREA else str(figures["icb_name"] or code)
+    name = "England" if kind == ENGLAND_AREA else shorten(figures["icb_name"] or code)
     facts = _Facts(kind, code, name, figures)
     context = _Context(metrics, icb_rows, peers, _area_sites(sites, icb_codes), icb_codes)
     return _assemble(facts, context, provenance, dataset_version)
@@ -158,7 +160,7 @@ class _Context:
 def _assemble(facts: _Facts, context: _Context, provenance, dataset_version) -> Briefing:
     top, top_title = _top_providers(context.sites, facts)
     sector_table = _sector_table(facts)
-    vintage = str(facts.row.get("vintage") or "")
+    vintage = shorten(facts.row.get("vintage") or "")
     return Briefing(
         area_code=facts.code,
         area_name=facts.name,
@@ -282,6 +284,7 @@ def _icb_table(context: _Context) -> pd.DataFrame:
     rows = context.icb_rows[context.icb_rows["icb_code"].astype(str).isin(context.icb_codes)]
     columns = ["icb_code", "icb_name", "iv_sites", "iv_sites_not_engaged"]
     table = pd.DataFrame(rows[[*columns, "share_basis"]]).assign(
+        icb_name=rows["icb_name"].map(shorten, na_action="ignore"),
         share=pd.to_numeric(rows["iv_not_engaged_share"], errors="coerce").astype("Float64"),
         rank=pd.to_numeric(rows["rank"], errors="coerce").astype("Int64"),
     )
@@ -304,7 +307,7 @@ def _top_providers(area_sites: pd.DataFrame, facts: _Facts) -> tuple[pd.DataFram
     )
     grouped = pd.DataFrame(
         {
-            "provider_name": groups["provider_name"].first(),
+            "provider_name": groups["provider_name"].first().map(shorten, na_action="ignore"),
             "sector": groups["sector"].agg(_sector_label),
             "sites": groups.size(),
             "capacity": groups["capacity"].sum(min_count=1),
@@ -353,7 +356,7 @@ def _headlines(facts: _Facts, context: _Context) -> list[tuple[str, str]]:
     rank = _rank_phrase(facts, context)
     if rank:
         lines.append(("Rank", rank.removeprefix("the ")))
-    lines.append(("Boundary vintage", str(facts.row.get("vintage") or "not known")))
+    lines.append(("Boundary vintage", shorten(facts.row.get("vintage") or "not known")))
     return lines
 
 
@@ -481,7 +484,9 @@ def _highest_sentence(facts: _Facts, context: _Context) -> str:
     leaders = shares.dropna(subset=["share"]).sort_values("share", ascending=False).head(3)
     if leaders.empty:
         return ""
-    named = [f"{row.icb_name} ({format_percent(row.share)})" for row in leaders.itertuples()]
+    named = [
+        f"{shorten(row.icb_name)} ({format_percent(row.share)})" for row in leaders.itertuples()
+    ]
     noun = "share is" if len(named) == 1 else "shares are"
     return f"The highest {noun} in {_join(named)}."
 
@@ -587,7 +592,7 @@ def _provenance_line(record: dict) -> str:
 
     def field(name: str) -> str:
         value = record.get(name)
-        return "" if _missing(value) else str(value)
+        return "" if _missing(value) else shorten(value, _PROVENANCE_LIMIT)
 
     credit = field("publisher")
     if credit in ("", UNKNOWN_PUBLISHER):

@@ -270,6 +270,7 @@ def _png(figure) -> bytes:
 
 
 _PAGE_STYLE = """<style>
+.ics-briefing{overflow-wrap:anywhere}
 .ics-briefing .subtitle{color:#5a5a5a;margin-top:-0.5em}
 .ics-briefing dl.headlines{display:grid;grid-template-columns:repeat(auto-fill,minmax(11em,1fr));
 gap:0.5em;margin:0}

@@ -2,26 +2,28 @@
 
 Text is set in DejaVu Sans, the Unicode font matplotlib ships, so en dashes, curly
 quotes and pound signs print as themselves, and screen readers and search find
-every figure.
+every figure. A character DejaVu Sans lacks comes from an installed fallback font,
+or prints as a replacement character that the last section lists (`geo.briefing.fonts`);
+invisible control and format characters are left out.
 """
 
 from __future__ import annotations
 
 import io
-from pathlib import Path
+import unicodedata
 
-import matplotlib
 import pandas as pd
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
+from geo.briefing import fonts
 from geo.briefing.facts import CAPACITY_NOUN, Briefing
 from geo.briefing.images import CHART_FIGSIZE, MAP_FIGSIZE, IllustratedBriefing
-from geo.briefing.text import format_capacity, format_number, format_percent
+from geo.briefing.text import format_capacity, format_number, format_percent, shorten
 
 FONT = "DejaVu"
-_FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+_FOOTER_NAME_LIMIT = 60  # characters of the area's name in the one-line footer
 _MARGIN = 15  # mm
 _MAP_ASPECT = MAP_FIGSIZE[0] / MAP_FIGSIZE[1]
 _GREY = (90, 90, 90)
@@ -30,15 +32,46 @@ _RULE = (200, 200, 200)
 
 
 class _BriefingPDF(FPDF):
-    """A4 portrait with a running footer naming the briefing and the page."""
+    """A4 portrait with a running footer naming the briefing and the page; every text is
+    printable (fallback fonts, or replaced and recorded in `replaced`)."""
 
     def __init__(self, footer_text: str) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self._footer_text = footer_text
-        self.add_font(FONT, "", _FONT_DIR / "DejaVuSans.ttf")
-        self.add_font(FONT, "B", _FONT_DIR / "DejaVuSans-Bold.ttf")
+        self.add_font(FONT, "", fonts.REGULAR)
+        self.add_font(FONT, "B", fonts.BOLD)
         self.set_margins(_MARGIN, _MARGIN, _MARGIN)
         self.set_auto_page_break(auto=True, margin=_MARGIN + 5)
+        self.replaced: dict[str, None] = {}  # characters no font has, in the order met
+        self._fallbacks = [FONT]  # bold text takes a glyph only the regular face has
+        self.set_fallback_fonts(self._fallbacks, exact_match=False)
+
+    def normalize_text(self, text: str) -> str:
+        """fpdf2 passes every text through here before setting it: make it printable."""
+        cmap = self.current_font.cmap if self.current_font else None
+        if cmap is not None and not all(ord(char) in cmap or char == "\n" for char in text):
+            text = "".join(self._printable(char, cmap) for char in text)
+        return super().normalize_text(text)
+
+    def _printable(self, char: str, cmap) -> str:
+        """The character, or a fallback font's, or nothing (invisible), or REPLACEMENT."""
+        if ord(char) in cmap or char == "\n":
+            return char
+        if unicodedata.category(char) in ("Cc", "Cf"):
+            return " " if char.isspace() else ""
+        if char in self.replaced:
+            return fonts.REPLACEMENT
+        if any(ord(char) in self.fonts[family.lower()].cmap for family in self._fallbacks):
+            return char
+        path = fonts.fallback_font_for(char)
+        if path is None:
+            self.replaced.setdefault(char)
+            return fonts.REPLACEMENT
+        family = f"fallback{len(self._fallbacks)}"
+        self.add_font(family, "", path)
+        self._fallbacks.append(family)
+        self.set_fallback_fonts(self._fallbacks, exact_match=False)
+        return char
 
     def footer(self) -> None:
         self.set_y(-_MARGIN)
@@ -51,7 +84,9 @@ class _BriefingPDF(FPDF):
 def briefing_pdf(illustrated: IllustratedBriefing) -> bytes:
     """The briefing on one or two A4 pages: figures, sentences, map, chart, tables, sources."""
     briefing = illustrated.facts
-    pdf = _BriefingPDF(f"ICS Provider Map briefing: {briefing.area_name}")
+    pdf = _BriefingPDF(
+        f"ICS Provider Map briefing: {shorten(briefing.area_name, _FOOTER_NAME_LIMIT)}"
+    )
     _set_metadata(pdf, briefing)
     pdf.add_page()
     _write_heading(pdf, briefing)
@@ -62,6 +97,7 @@ def briefing_pdf(illustrated: IllustratedBriefing) -> bytes:
     _write_icb_ranking(pdf, briefing)
     _write_section(pdf, "Caveats", briefing.caveats, size=8.5)
     _write_section(pdf, "Sources and provenance", briefing.provenance, size=7.5)
+    _write_replaced(pdf)
     return bytes(pdf.output())
 
 
@@ -213,6 +249,14 @@ def _write_section(pdf: FPDF, title: str, lines, *, size: float) -> None:
         return
     _write_title(pdf, title)
     _write_paragraphs(pdf, [f"• {line}" for line in lines], size=size)
+
+
+def _write_replaced(pdf: _BriefingPDF) -> None:
+    """Say which characters printed as the replacement character: last, after every text
+    but the final footer, whose name the title has already printed."""
+    if pdf.replaced:
+        note = fonts.replaced_note(list(pdf.replaced))
+        _write_section(pdf, "Characters not printed", [note], size=7.5)
 
 
 def _write_title(pdf: FPDF, title: str) -> None:

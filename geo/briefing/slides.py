@@ -2,32 +2,32 @@
 
 Every figure and sentence is a real text box or table cell, so the deck can be
 searched, edited and read aloud; pictures carry alt text; the full caveats and
-sources go in the speaker notes.
+sources go in the speaker notes. Text boxes shrink their text to fit, measured with
+DejaVu Sans; a word too long for its box (a 60-letter name, a URL) is measured as if
+broken every `_WORD_BREAK` characters, as PowerPoint breaks it.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from pathlib import Path
 
-import matplotlib
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.text import MSO_AUTO_SIZE
+from pptx.text.layout import TextFitter
 from pptx.util import Emu, Inches, Pt
 
+from geo.briefing import fonts
 from geo.briefing.facts import CAPACITY_NOUN, Briefing
 from geo.briefing.images import CHART_FIGSIZE, MAP_FIGSIZE, IllustratedBriefing
-from geo.briefing.text import format_capacity, format_count
+from geo.briefing.text import format_capacity, format_count, shorten
 
 SLIDE_WIDTH_IN, SLIDE_HEIGHT_IN = 13.333, 7.5  # 16:9
 SLIDE_PROVIDERS = 5  # the slide lists this many; the PDF lists them all
-_FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-_FONT_FILE, _BOLD_FONT_FILE = (
-    str(_FONT_DIR / "DejaVuSans.ttf"),
-    str(_FONT_DIR / "DejaVuSans-Bold.ttf"),
-)
+_TITLE_LIMIT = 255  # characters PowerPoint's document properties hold
+_WORD_BREAK = 20  # a longer word is measured in pieces this long
+_MIN_POINTS = 6  # the size of text that does not fit even at the smallest measured size
 _INK = RGBColor(0x14, 0x14, 0x14)
 _GREY = RGBColor(0x5A, 0x5A, 0x5A)
 _BLANK_LAYOUT = 6
@@ -37,8 +37,8 @@ def briefing_pptx(briefings: Sequence[IllustratedBriefing]) -> bytes:
     """One slide per briefing, in order, each with its own map and chart."""
     deck = Presentation()
     deck.slide_width, deck.slide_height = Inches(SLIDE_WIDTH_IN), Inches(SLIDE_HEIGHT_IN)
-    deck.core_properties.title = (
-        briefings[0].facts.title if len(briefings) == 1 else "ICS briefings"
+    deck.core_properties.title = shorten(
+        briefings[0].facts.title if len(briefings) == 1 else "ICS briefings", _TITLE_LIMIT
     )
     deck.core_properties.author = "ICS Provider Map"
     deck.core_properties.language = "en-GB"
@@ -90,19 +90,35 @@ def _text_box(slide, frame, lines, *, size, bold=False, colour=_INK, fit=False):
         for run in paragraph.runs:
             run.font.size, run.font.bold, run.font.color.rgb = Pt(size), bold, colour
     if fit and lines:
-        _shrink_to_fit(text_frame, size, bold)
+        _shrink_to_fit(box, size, bold)
     return box
 
 
-def _shrink_to_fit(text_frame, size: float, bold: bool) -> None:
+def _shrink_to_fit(box, size: float, bold: bool) -> None:
     """Measure with DejaVu Sans so long names never spill off the slide, then let viewers refit."""
-    font_file = _BOLD_FONT_FILE if bold else _FONT_FILE
-    text_frame.fit_text("DejaVu Sans", max_size=int(size), bold=bold, font_file=font_file)
+    text_frame = box.text_frame
+    points = _fitting_size(box, text_frame.text, size, bold)
     for paragraph in text_frame.paragraphs:
         for run in paragraph.runs:
-            run.font.name = None  # keep the theme font; the size is what fit_text was for
-            run.font.bold = bold
+            run.font.size, run.font.bold = Pt(points), bold  # the theme font is kept
     text_frame.auto_size = MSO_AUTO_SIZE.TEXT_TO_FIT_SHAPE
+
+
+def _fitting_size(box, text: str, size: float, bold: bool) -> int:
+    """The largest whole point size up to `size` at which `text` fits the box, long words
+    measured in pieces (python-pptx alone fails on a word wider than the box)."""
+    frame = box.text_frame
+    extents = (
+        box.width - frame.margin_left - frame.margin_right,
+        box.height - frame.margin_top - frame.margin_bottom,
+    )
+    pieces = " ".join(
+        " ".join(word[start : start + _WORD_BREAK] for start in range(0, len(word), _WORD_BREAK))
+        for word in text.split()
+    )
+    font_file = str(fonts.BOLD if bold else fonts.REGULAR)
+    fitted = TextFitter.best_fit_font_size(pieces, extents, int(size), font_file)
+    return _MIN_POINTS if fitted is None else fitted
 
 
 def _headline_table(slide, headlines, frame) -> None:

@@ -1,8 +1,20 @@
-"""Numbers as board papers write them: thousands separators, counts with plurals, careful percentages."""
+"""Numbers as board papers write them: thousands separators, counts with plurals, careful
+percentages; and names cut to a length a heading or table cell can hold.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
+
+NAME_LIMIT = 100  # characters of a name in a briefing's headings, sentences and tables
+
+
+def shorten(text: object, limit: int = NAME_LIMIT) -> str:
+    """Text on one line, cut at `limit` characters with an ellipsis: a name from a file
+    (a provider, an ICB) can be any length, a heading or table cell cannot. Downloads
+    of the data keep the whole name."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 def format_number(value: float) -> str:

@@ -15,6 +15,7 @@ import pyogrio
 import shapely
 
 from geo.model.errors import InputError
+from geo.model.text import identity_texts, trimmed_text
 from geo.model.vocabulary import GSS_PREFIXES
 
 STORE_CRS = "EPSG:4326"  # stored and displayed
@@ -332,24 +333,25 @@ def _standardise(
 ) -> gpd.GeoDataFrame:
     """The standard columns, in order, from the file's own."""
     data: dict[str, object] = {
-        "code": _text(raw, layer.code),
+        "code": _text(raw, layer.code, identity=True),
         "name": _text(raw, layer.name),
-        "ods_code": _text(raw, layer.ods_code),
+        "ods_code": _text(raw, layer.ods_code, identity=True),
         "kind": layer.kind,
         "vintage": layer.vintage,
     }
     if parent is not None:
-        data["parent_icb_code"] = _text(raw, parent)
+        data["parent_icb_code"] = _text(raw, parent, identity=True)
     data["repaired"] = False
     return gpd.GeoDataFrame(data, index=raw.index, geometry=raw.geometry.values, crs=raw.crs)
 
 
-def _text(raw: pd.DataFrame, column: str | None) -> pd.Series:
-    """A column as trimmed strings, blanks as missing; all missing when there is no column."""
+def _text(raw: pd.DataFrame, column: str | None, *, identity: bool = False) -> pd.Series:
+    """A column as trimmed strings (codes as their identity text), blanks and cells of only
+    invisible characters as missing; all missing when there is no column."""
     if column is None:
         return pd.Series(pd.NA, index=raw.index, dtype="str")
-    values = raw[column].astype("str").str.strip()
-    return values.mask(values == "")
+    values = (identity_texts if identity else trimmed_text)(raw[column])
+    return values.astype("str")
 
 
 # Validation

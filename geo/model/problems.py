@@ -14,6 +14,7 @@ import pandas as pd
 
 from geo.model.sectors import UNKNOWN
 from geo.model.text import cell_text
+from geo.model.vocabulary import MAX_SITE_CAPACITY
 
 # How much a problem matters; an analysis note carries one of these as its level too.
 ERROR = "error"  # the value was needed: unless it is made good some other way, the row is rejected
@@ -24,6 +25,7 @@ SEVERITIES: tuple[str, ...] = (ERROR, WARNING, NOTE)
 # What was wrong with a value, in the order a report lists a row's problems.
 NOT_A_NUMBER = "not_a_number"
 NEGATIVE = "negative"
+TOO_LARGE = "too_large"
 UNKNOWN_SECTOR = "unknown_sector"
 UNKNOWN_PLANNING_STATUS = "unknown_planning_status"
 INVALID_POSTCODE = "invalid_postcode"
@@ -37,6 +39,7 @@ DUAL_REGISTRATION = "dual_registration"
 _SAYS: dict[str, str] = {
     NOT_A_NUMBER: "is not a number",
     NEGATIVE: "is negative",
+    TOO_LARGE: f"is more than any one site plausibly has (over {MAX_SITE_CAPACITY:,})",
     UNKNOWN_SECTOR: f"not recognised, counted as {UNKNOWN}",
     UNKNOWN_PLANNING_STATUS: "not recognised (expected engaged or not engaged)",
     INVALID_POSTCODE: "is not a UK postcode",
@@ -48,7 +51,7 @@ _SAYS: dict[str, str] = {
     DUAL_REGISTRATION: "is a dual registration of {detail}; merged into it, counted once",
 }
 KINDS: tuple[str, ...] = tuple(_SAYS)
-_NUMBER_KINDS = frozenset({NOT_A_NUMBER, NEGATIVE})
+_NUMBER_KINDS = frozenset({NOT_A_NUMBER, NEGATIVE, TOO_LARGE})
 
 # `row` is the row's label in the canonical table (readers number rows 0, 1, … in file
 # order); `column` the canonical column, or the file's quantity when the slot held

@@ -22,12 +22,15 @@ from geo.model.sectors import (
     UNKNOWN,
 )
 from geo.model.text import (
+    identity_text,
+    identity_texts,
     label_key,
     lookup_labels,
     map_distinct,
     trimmed_text,
     unrecognised_labels,
 )
+from geo.model.vocabulary import MAX_SITE_CAPACITY
 
 # The columns every provider list is turned into, in this order. Publishers'
 # other columns are passed through after these, unrenamed.
@@ -65,6 +68,9 @@ _NUMBER_SEVERITY: dict[str, str] = {
     "lon": problems.ERROR,
 }
 _NUMBER_COLUMNS = tuple(_NUMBER_SEVERITY)
+# Columns that say which site or provider a row is: compared, matched and checked for
+# duplicates, so kept as `identity_text` (invisible characters removed, NFC).
+_IDENTITY_COLUMNS = ("site_id", "provider_id")
 CANONICAL_DTYPES: dict[str, str] = {
     name: "Float64" if name in _NUMBER_COLUMNS else "string"
     for name in (*CANONICAL_COLUMNS, *CANONICAL_EXTRAS)
@@ -103,10 +109,10 @@ def _match_statuses(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_capacity(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Capacity (beds, places) as Float64, and a mask of the non-blank cells that were not
-    a number of zero or more. Blank stays NA, never 0."""
+    a plausible number (0 to MAX_SITE_CAPACITY). Blank stays NA, never 0."""
     number, bad = _parse_numbers(values)
-    negative = _negative(number)
-    return number.mask(negative), bad | negative
+    unusable = _negative(number) | _too_large(number)
+    return number.mask(unusable), bad | unusable
 
 
 @dataclass(frozen=True)
@@ -193,12 +199,14 @@ def _canonical_column(
         kind = problems.UNKNOWN_PLANNING_STATUS
         return statuses, [problems.found(~known, kind, name, text, problems.WARNING)]
     if name == "postcode":
-        postcodes = normalise_postcodes(text)
+        postcodes = normalise_postcodes(identity_texts(text))
         bad = text.notna() & ~is_postcode(postcodes)
         kind = problems.INVALID_POSTCODE
         return postcodes, [problems.found(bad, kind, name, text, problems.WARNING)]
     if name in ("official_icb_code", SICBL_COLUMN):
-        return text.str.upper(), []
+        return identity_texts(text).str.upper(), []
+    if name in _IDENTITY_COLUMNS:
+        return identity_texts(text), []
     if name == "source":
         return text.fillna(source), []
     return text, []
@@ -210,14 +218,20 @@ def _number_column(name: str, values: pd.Series) -> tuple[pd.Series, list[pd.Dat
     severity = _NUMBER_SEVERITY[name]
     found = [problems.found(bad, problems.NOT_A_NUMBER, name, values, severity)]
     if name == "capacity":
-        negative = _negative(number)
-        number = number.mask(negative)
-        found.append(problems.found(negative, problems.NEGATIVE, name, values, severity))
+        for kind, unusable in ((problems.NEGATIVE, _negative), (problems.TOO_LARGE, _too_large)):
+            mask = unusable(number)
+            number = number.mask(mask)
+            found.append(problems.found(mask, kind, name, values, severity))
     return number, found
 
 
 def _negative(number: pd.Series) -> pd.Series:
     return (number < 0).fillna(False).astype(bool)
+
+
+def _too_large(number: pd.Series) -> pd.Series:
+    """More beds or places than one site plausibly has (vocabulary.MAX_SITE_CAPACITY)."""
+    return (number > MAX_SITE_CAPACITY).fillna(False).astype(bool)
 
 
 def _parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -258,11 +272,11 @@ def attach_official_icb(
     """Fill blank `official_icb_code` from the publisher's sub-ICB (E38) code, using the
     lookup of the chosen vintage; codes already there are kept. See `unmapped_sicbl_codes`."""
     codes = _sicbl_codes(sites, sicbl_column)
-    lookup = {str(k).strip().upper(): str(v).strip().upper() for k, v in sicbl_to_icb.items()}
+    lookup = {_code(k): _code(v) for k, v in sicbl_to_icb.items()}
     derived = codes.map(lookup).astype("string")
     result = sites.copy()
     current = (
-        trimmed_text(result["official_icb_code"])
+        identity_texts(result["official_icb_code"])
         if "official_icb_code" in result
         else pd.Series(pd.NA, index=result.index, dtype="string")
     )
@@ -277,7 +291,7 @@ def unmapped_sicbl_codes(
     so the caller can say '12 sites have sub-ICB code E38000999 that the 2023 lookup does
     not know'."""
     codes = _sicbl_codes(sites, sicbl_column)
-    known = {str(k).strip().upper() for k in sicbl_to_icb}
+    known = {_code(k) for k in sicbl_to_icb}
     unknown = codes[codes.notna() & ~codes.isin(known)]
     counts = unknown.value_counts().rename_axis("sicbl_code").reset_index(name="sites")
     counts = counts.sort_values(["sites", "sicbl_code"], ascending=[False, True])
@@ -289,4 +303,9 @@ def _sicbl_codes(sites: pd.DataFrame, sicbl_column: str) -> pd.Series:
         raise InputError(
             f"provider sites: no column {sicbl_column!r} with sub-ICB codes to look ICBs up from"
         )
-    return trimmed_text(sites[sicbl_column]).str.upper()
+    return identity_texts(sites[sicbl_column]).str.upper()
+
+
+def _code(value: object) -> str:
+    """A code as matched: its identity text, upper case."""
+    return (identity_text(value) or "").upper()

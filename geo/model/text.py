@@ -1,12 +1,19 @@
 """The text of one cell, and free-text labels matched whatever their case and punctuation.
 
 Every reader and rule sees a cell the same way: trimmed, None when blank, and Excel's
-whole floats (207994.0) without their '.0'.
+whole floats (207994.0) without their '.0'. A cell holding only invisible characters
+(a zero-width space, a right-to-left mark) is blank too.
+
+What a value *is* (an ID, a code, a key to match or find duplicates by) is its
+`identity_text`: Unicode NFC, invisible format and control characters removed, runs of
+whitespace as one space. `S0001` and `S0001` followed by a zero-width space are the
+same site. Text shown to people keeps the characters as the file gave them.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 import numpy as np
@@ -19,12 +26,45 @@ def name_key(name: object) -> str:
 
 
 def cell_text(value: object) -> str | None:
-    """A cell as trimmed text, None when blank; whole floats (Excel's 207994.0) lose '.0'."""
+    """A cell as trimmed text, None when blank (or only invisible characters); whole floats
+    (Excel's 207994.0) lose '.0'."""
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip() or None
+    text = str(value).strip()
+    if text.isprintable():  # nearly every cell: nothing invisible to look for
+        return text or None
+    return text if _identity(text) else None
+
+
+# Unicode categories that never show: controls (tab, vertical tab, NUL…) and format
+# characters (zero-width space and joiners, bidi marks and overrides, soft hyphen, BOM).
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf"})
+
+
+def identity_text(value: object) -> str | None:
+    """What a value is, for IDs, codes, matching and duplicates: NFC, invisible characters
+    removed, whitespace runs as one space, trimmed; None when nothing visible is left."""
+    text = cell_text(value)
+    return None if text is None else _identity(text)
+
+
+def _identity(text: str) -> str | None:
+    if not text.isprintable():
+        text = "".join(_visible(char) for char in text)
+    return " ".join(unicodedata.normalize("NFC", text).split()) or None
+
+
+def _visible(char: str) -> str:
+    if char.isspace():
+        return " "
+    return "" if unicodedata.category(char) in _INVISIBLE_CATEGORIES else char
+
+
+def identity_texts(values: pd.Series) -> pd.Series:
+    """A column of `identity_text`s (computed once per distinct value), NA where nothing is left."""
+    return pd.Series(map_distinct(values, identity_text), index=values.index, dtype="string")
 
 
 def map_distinct(values: pd.Series, func: Callable[[object], object]) -> np.ndarray:

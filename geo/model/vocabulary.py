@@ -53,6 +53,13 @@ ENGLAND_GRID: tuple[float, float] = (0, 700_000)
 EARTH_LAT: tuple[float, float] = (-85.0, 85.0)
 EARTH_LON: tuple[float, float] = (-180.0, 180.0)
 
+# --- plausible capacity -------------------------------------------------------------------------
+
+# Beds or places at one site. England's largest hospital sites have about 2,000 beds and
+# its largest care homes a few hundred places, so a figure above this is a typing or unit
+# error (or 1e308): it is left empty with a warning, never added into an ICB's totals.
+MAX_SITE_CAPACITY = 5_000
+
 
 def is_icb_code(values: pd.Series) -> pd.Series:
     """Whether each value is exactly an ICB code (E54 and six digits), as booleans."""
