@@ -466,6 +466,35 @@ def test_negative_capacity_is_left_empty_and_recorded_as_negative():
     assert _problem_rows(listed) == [(0, "capacity", "negative", "-3", "warning")]
 
 
+def test_capacity_that_is_not_finite_or_implausibly_large_is_left_empty_with_a_problem():
+    given = ["12", "1e20", "1e308", "1e999", "inf", "NaN", "10,000", "10001"]
+    listed = to_canonical(
+        pd.DataFrame({"Name": list("ABCDEFGH"), "Beds": given}),
+        {"site_name": "Name", "capacity": "Beds"},
+        source="upload.csv",
+    )
+
+    assert listed.sites["capacity"].tolist()[::6] == [12.0, 10_000.0]
+    assert listed.sites["capacity"].isna().sum() == 6
+    assert sorted(_problem_rows(listed)) == [
+        (1, "capacity", "too_large", "1e20", "warning"),
+        (2, "capacity", "too_large", "1e308", "warning"),
+        (3, "capacity", "not_a_number", "1e999", "warning"),
+        (4, "capacity", "not_a_number", "inf", "warning"),
+        (5, "capacity", "not_a_number", "NaN", "warning"),
+        (7, "capacity", "too_large", "10001", "warning"),
+    ]
+
+
+def test_coordinates_that_are_not_finite_are_missing_and_an_error():
+    listed = _canonical_cqc(**{"Location Latitude": ["inf", "1e999"]})
+    assert listed.sites["lat"].isna().all()
+    assert _problem_rows(listed) == [
+        (0, "lat", "not_a_number", "inf", "error"),
+        (1, "lat", "not_a_number", "1e999", "error"),
+    ]
+
+
 def test_coordinates_that_are_not_numbers_are_missing_and_an_error():
     listed = _canonical_cqc(**{"Location Latitude": ["53.8", "north"]})
     assert listed.sites["lat"].isna().tolist() == [False, True]

@@ -345,7 +345,7 @@ def test_a_file_said_to_be_cqcs_needs_only_its_location_id_header(tmp_path):
     path = _csv(tmp_path / "cqc.csv", [["notes"], ["Location ID", "Name"], ["1-1", "Ash"]])
 
     judged = recognise.sniff(path)
-    assert (judged.holds, judged.header_row) == ("unknown", 0)
+    assert (judged.holds, judged.header_row) == ("unknown", 1)  # 'notes' is a title above it
     found = recognise.sniff(path, "cqc")
     assert (found.holds, found.header_row) == ("cqc", 1)
 

@@ -145,7 +145,7 @@ def _read_table(path: Path) -> pd.DataFrame:
         return table.fillna("")
     if suffix not in (".csv", ".txt"):
         raise InputError(f"engagement list {path.name}: expected a .csv or .xlsx file")
-    return tables.read_csv_cells(path, "engagement list", skip_blank_lines=False)
+    return tables.read_csv_cells(path, "engagement list", skip_blank_lines=False).frame
 
 
 def _find_columns(table: pd.DataFrame, given: Mapping[str, str], file_name: str) -> dict:

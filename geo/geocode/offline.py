@@ -21,6 +21,7 @@ from geo.geocode.postcodes_io import geocode_online
 from geo.io import tables
 from geo.model import settings
 from geo.model.errors import InputError
+from geo.model.numbers import Plausible, read_numbers
 from geo.model.postcodes import (
     FOUND,
     GEOCODE_COLUMNS,
@@ -68,7 +69,9 @@ _HEADER_PATTERNS: dict[str, tuple[str, ...]] = {
 # memory at the speed of larger blocks (measured: 16 MB blocks peaked near 1 GB).
 _BLOCK_BYTES = 2 << 20
 _FILTER_ROWS = 250_000
-_NO_GRID_LAT = 99.999999  # ONSPD's latitude for postcodes without a grid reference
+# Where ONSPD's coordinates can be: anything else (inf, 1e999, and the 99.999999 latitude
+# ONSPD gives postcodes without a grid reference) is no coordinate.
+_LATITUDE, _LONGITUDE = Plausible(-90, 90), Plausible(-180, 180)
 _PSEUDO_CODE = re.compile(r"^[A-Z]99999999$")  # 'not applicable' codes such as E99999999
 _MONTH_NAMES = (
     "January", "February", "March", "April", "May", "June",
@@ -196,7 +199,7 @@ def _arrow_file(path: Path):
 
 def _read_header(stream: BinaryIO, path: Path) -> list[str]:
     line = stream.readline(1 << 20)
-    text = tables.decode_text(line, f"postcode file {path.name}")
+    text = tables.decode_text(line, f"postcode file {path.name}").text
     header = next(csv.reader([text]), [])
     if not any(name.strip() for name in header):
         raise InputError(f"postcode file {path.name}: the first line is not a CSV header")
@@ -325,14 +328,12 @@ def _assemble_index(raw: pd.DataFrame, fields: dict[str, str]) -> pd.DataFrame:
     """Raw ONSPD text columns -> INDEX_COLUMNS, one row per postcode, live ones preferred."""
     postcode = normalise_postcodes(raw[fields["postcode"]])
     if "lat" in fields:
-        lat = pd.to_numeric(_blank_to_na(raw[fields["lat"]]), errors="coerce")
-        lon = pd.to_numeric(_blank_to_na(raw[fields["long"]]), errors="coerce")
-        no_grid = (lat.round(6) == _NO_GRID_LAT).fillna(False).astype(bool)
-        lat, lon = lat.mask(no_grid), lon.mask(no_grid)
+        lat = read_numbers(raw[fields["lat"]], _LATITUDE).numbers
+        lon = read_numbers(raw[fields["long"]], _LONGITUDE).numbers
+        placed = (lat.notna() & lon.notna()).to_numpy(dtype=bool)
+        lat, lon = lat.where(placed), lon.where(placed)
     else:
-        east = pd.to_numeric(_blank_to_na(raw[fields["east"]]), errors="coerce")
-        north = pd.to_numeric(_blank_to_na(raw[fields["north"]]), errors="coerce")
-        lat, lon = bng_to_latlon(east.to_numpy(dtype=float), north.to_numpy(dtype=float))
+        lat, lon = bng_to_latlon(raw[fields["east"]], raw[fields["north"]])
     terminated_date = _text(raw, fields.get("doterm"))
     index = pd.DataFrame(
         {
@@ -393,8 +394,8 @@ def _terminated_status(dates: np.ndarray) -> np.ndarray:
 def bng_to_latlon(easting: Any, northing: Any) -> tuple[np.ndarray, np.ndarray]:
     """Latitude and longitude (WGS84) for British National Grid eastings/northings, for
     lists that give grid references instead of coordinates; NaN in, NaN out."""
-    east = np.asarray(pd.to_numeric(pd.Series(np.ravel(easting)), errors="coerce"), dtype=float)
-    north = np.asarray(pd.to_numeric(pd.Series(np.ravel(northing)), errors="coerce"), dtype=float)
+    east = _finite_array(easting)
+    north = _finite_array(northing)
     if east.shape != north.shape:
         raise InputError(
             f"grid references: {east.size} eastings but {north.size} northings; expected pairs"
@@ -405,6 +406,12 @@ def bng_to_latlon(easting: Any, northing: Any) -> tuple[np.ndarray, np.ndarray]:
     lat[unusable] = np.nan
     lon[unusable] = np.nan
     return lat, lon
+
+
+def _finite_array(values: Any) -> np.ndarray:
+    """Numbers as a float array, NaN where a value is no finite number."""
+    read = read_numbers(pd.Series(np.ravel(np.asarray(values, dtype=object)), dtype=object))
+    return read.numbers.to_numpy(dtype=float, na_value=np.nan)
 
 
 @cache
@@ -451,9 +458,8 @@ def _check_site_columns(sites: pd.DataFrame) -> None:
 
 
 def _numbers(values: pd.Series) -> pd.Series:
-    """A coordinate column as Float64 by position (text that is not a number is NA)."""
-    numbers = pd.to_numeric(values.reset_index(drop=True), errors="coerce")
-    return numbers.astype("Float64")
+    """A coordinate column as Float64 by position (what is no finite number is NA)."""
+    return read_numbers(values.reset_index(drop=True)).numbers
 
 
 def _site_postcodes(sites: pd.DataFrame) -> pd.Series:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo.io import recognise, tables
-from geo.model import providers, sectors, text
+from geo.model import problems, providers, sectors, text
 from geo.model.errors import InputError
 
 # Reports whose rows are sites of a parent organisation (column 15); in the others each
@@ -101,7 +101,8 @@ def _read_cqc(
     service_type the primary inspection category, else the first ticked service type;
     sector from the CQC sector rules, with the rule that decided in `sector_rule`.
     """
-    raw = _cqc_table(path, sniffed)
+    read = _cqc_table(path, sniffed)
+    raw = read.frame
     found = _aliased_columns(raw.columns, _CQC_ALIASES)
     _require(path, raw, found, ("site_id", "site_name"), _CQC_ALIASES)
     derived = pd.DataFrame(
@@ -116,10 +117,13 @@ def _read_cqc(
     mapping = {name: column for name, column in found.items() if name in _CANONICAL_NAMES}
     mapping.update({name: name for name in ("capacity", "service_type", "sector")})
     mapping.update(columns)
-    return providers.to_canonical(table, mapping, source=f"CQC HSCA Active Locations ({path.name})")
+    listed = providers.to_canonical(
+        table, mapping, source=f"CQC HSCA Active Locations ({path.name})"
+    )
+    return _noting(listed, read.noticed)
 
 
-def _cqc_table(path: Path, sniffed: recognise.Format) -> pd.DataFrame:
+def _cqc_table(path: Path, sniffed: recognise.Format) -> tables.TextTable:
     """The CQC locations table as text columns, under the header `sniff` found."""
     if sniffed.container == "geo":
         raise InputError(f"CQC file {path.name}: expected an .ods, .xlsx or .csv file")
@@ -170,13 +174,15 @@ def _read_cqc_directory(
     """
     if sniffed.header_row is None:
         raise InputError(f"CQC directory {path.name}: no header line starting 'Name,'")
-    raw = _table_under_header(path, sniffed)
+    read = _table_under_header(path, sniffed)
+    raw = read.frame
     found = _aliased_columns(raw.columns, _DIRECTORY_ALIASES)
     _require(path, raw, found, ("site_id", "site_name", "postcode"), _DIRECTORY_ALIASES)
     classified = sectors.classify_sectors(raw, sector_rules)
     table = pd.concat([classified, raw], axis=1)
     mapping = {**found, "sector": "sector", **columns}
-    return providers.to_canonical(table, mapping, source=f"CQC care directory ({path.name})")
+    listed = providers.to_canonical(table, mapping, source=f"CQC care directory ({path.name})")
+    return _noting(listed, read.noticed)
 
 
 # --- NHS ODS headerless CSV reports -----------------------------------------------------
@@ -193,7 +199,8 @@ def _read_nhs_ods_report(
     del sniffed  # headerless: the layout is NHS_ODS_COLUMNS
     report = _nhs_ods_report_code(path, ods_report)
     sector, kind = recognise.NHS_ODS_REPORTS[report]
-    raw = tables.read_csv_text(path, header=None)
+    read = tables.read_csv_text(path, header=None)
+    raw = read.frame
     if raw.shape[1] < 15:
         raise InputError(
             f"ODS report {path.name}: has {raw.shape[1]} columns; expected the 27 of an NHS "
@@ -218,7 +225,8 @@ def _read_nhs_ods_report(
     else:
         mapping.update(provider_id="Organisation Code", provider_name="Name")
     mapping.update(columns)
-    return providers.to_canonical(table, mapping, source=f"NHS ODS {report} ({path.name})")
+    listed = providers.to_canonical(table, mapping, source=f"NHS ODS {report} ({path.name})")
+    return _noting(listed, read.noticed)
 
 
 def _nhs_ods_report_code(path: Path, report: str | None) -> str:
@@ -247,7 +255,11 @@ def _read_generic(
     Sector labels ('NHS Sector', 'Private', 'VCSE', …) are normalised, unknown ones
     recorded as problems.
     """
-    raw = _geo_table(path) if sniffed.container == "geo" else _table_under_header(path, sniffed)
+    if sniffed.container == "geo":
+        read = tables.TextTable(_geo_table(path), problems.empty())
+    else:
+        read = _table_under_header(path, sniffed)
+    raw = read.frame
     found = _aliased_columns(raw.columns, _GENERIC_ALIASES)
     found.setdefault("official_icb_code", _ons_icb_column(raw.columns))
     found = {name: column for name, column in found.items() if column is not None}
@@ -255,15 +267,21 @@ def _read_generic(
         found.update(lat="geometry_lat", lon="geometry_lon")
     found.update(columns)
     _require_generic(path, raw, found)
-    return providers.to_canonical(raw, found, source=f"provider list ({path.name})")
+    listed = providers.to_canonical(raw, found, source=f"provider list ({path.name})")
+    return _noting(listed, read.noticed)
 
 
-def _table_under_header(path: Path, sniffed: recognise.Format) -> pd.DataFrame:
+def _table_under_header(path: Path, sniffed: recognise.Format) -> tables.TextTable:
     """A CSV's or spreadsheet sheet's rows as text columns, under the header `sniff` found."""
     if sniffed.container == "csv":
         return tables.read_csv_text(path, skiprows=sniffed.header_row or 0)
     rows = tables.sheet_rows(path, sniffed.container, sniffed.sheet)
     return tables.frame_from_rows(path, rows, lambda _preview: sniffed.header_row)
+
+
+def _noting(listed: providers.ProviderList, noticed: pd.DataFrame) -> providers.ProviderList:
+    """The list with what was noticed about its file as a whole added to its problems."""
+    return providers.ProviderList(listed.sites, problems.concat([listed.problems, noticed]))
 
 
 def _geo_table(path: Path) -> pd.DataFrame:

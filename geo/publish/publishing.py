@@ -21,7 +21,7 @@ from geo import workspace
 from geo.analysis import engagement
 from geo.geocode.offline import bng_to_latlon, geocode_sites, postcode_file_from_settings
 from geo.io import boundaries, readers, recognise
-from geo.model import settings
+from geo.model import problems, settings
 from geo.model.errors import InputError
 from geo.model.providers import ProviderList
 from geo.publish import validation
@@ -240,6 +240,7 @@ def _prepare_sites(
     listed = readers.read_sites(path, sniffed, columns=mapping, ods_report=ods_report)
     fmt = sniffed.site_format
     notes = [f"read as {_format_label(sniffed, ods_report)}"]
+    notes += [problems.sentence(p) for p in problems.of_file(listed.problems).to_dict("records")]
     if grid:
         listed = _from_grid(listed, grid)
         notes.append(f"lat/lon from grid references in {grid['easting']} and {grid['northing']}")

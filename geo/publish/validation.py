@@ -130,7 +130,7 @@ class _Facts:
         self.source = _text(table, "geocode_source")
         self.lat = pd.to_numeric(table["lat"], errors="coerce").astype("Float64")
         self.lon = pd.to_numeric(table["lon"], errors="coerce").astype("Float64")
-        self.problems = _positioned(found, sites.index)
+        self.problems = _positioned(problems.of_rows(found), sites.index)
         self.located = (self.lat.notna() & self.lon.notna()).to_numpy(dtype=bool)
         self.n = len(table)
 
