@@ -284,6 +284,56 @@ def test_bad_override_file_names_the_file_row_and_column(tmp_path, body, expecte
     assert "\n" not in str(raised.value)
 
 
+@pytest.mark.parametrize("column", ["values", "exclude"])
+def test_a_pattern_that_would_backtrack_forever_runs_in_linear_time(tmp_path, column):
+    # With Python's backtracking engine each of these names takes 2**40 steps: hours.
+    rules = "".join(
+        f"rule_{n},Voluntary,Provider Name,regex,"
+        + ("(a+)+$,," if column == "values" else "Care,(a+)+$,")
+        + "\n"
+        for n in range(12)
+    )
+    path = _write(tmp_path / "rules.csv", _HEADER + rules)
+    names = ["a" * 40 + "!", "Aaaa Care " + "a" * 40 + "!", "Bright Care"]
+    raw = _cqc_rows([("Social Care Org", "Organisation", name, "") for name in names])
+
+    result = classify_sectors(raw, load_sector_rules(path))
+
+    expected = ["Unknown", "Voluntary", "Voluntary"] if column == "exclude" else ["Unknown"] * 3
+    assert result["sector"].tolist() == expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "construct"),
+    [
+        (r"(Care)\s+\1", "invalid escape sequence: \\1"),
+        ("Care(?= Ltd)", "invalid perl operator: (?="),
+    ],
+)
+def test_a_pattern_needing_backtracking_is_refused_saying_what_to_do(tmp_path, pattern, construct):
+    path = _write(tmp_path / "rules.csv", _HEADER + f"x,NHS,Provider Name,regex,{pattern},,\n")
+
+    with pytest.raises(InputError) as raised:
+        load_sector_rules(path)
+
+    assert str(raised.value) == (
+        f"sector rules file rules.csv: row 2, column values: {pattern!r} is not a regular "
+        f"expression the app can run ({construct}); sector rules use RE2 syntax, which has no "
+        "backreferences (\\1) or lookarounds ((?=…), (?!…), (?<=…), (?<!…)); write the pattern "
+        "without them"
+    )
+
+
+def test_a_column_named_twice_in_a_rule_file_is_refused(tmp_path):
+    path = _write(
+        tmp_path / "rules.csv",
+        "name,sector,column,match,values,values\nx,NHS,Provider Name,regex,Care,Trust\n",
+    )
+
+    with pytest.raises(InputError, match=r"names column\(s\) values more than once"):
+        load_sector_rules(path)
+
+
 def test_override_file_missing_columns_says_what_was_expected_and_found(tmp_path):
     path = _write(tmp_path / "rules.csv", "name,sector,values\nx,NHS,y\n")
     with pytest.raises(InputError, match=r"missing column\(s\) column, match; .* found name"):
