@@ -409,7 +409,7 @@ def test_an_ods_file_is_opened_once_to_recognise_it(tmp_path, monkeypatch):
     opened = []
     open_content = opendocument._open_content
     monkeypatch.setattr(
-        opendocument, "_open_content", lambda p: opened.append(p) or open_content(p)
+        opendocument, "_open_content", lambda p, *rest: opened.append(p) or open_content(p, *rest)
     )
 
     recognise.sniff(path)

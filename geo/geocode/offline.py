@@ -68,6 +68,7 @@ _HEADER_PATTERNS: dict[str, tuple[str, ...]] = {
 # Arrow reads ahead a few blocks: 2 MB blocks keep a 1.6 GB file's read under ~250 MB of
 # memory at the speed of larger blocks (measured: 16 MB blocks peaked near 1 GB).
 _BLOCK_BYTES = 2 << 20
+_HEADER_BYTES = 1 << 20  # an ONSPD/NSPL header is about 1 KB
 _FILTER_ROWS = 250_000
 # Where ONSPD's coordinates can be: anything else (inf, 1e999, and the 99.999999 latitude
 # ONSPD gives postcodes without a grid reference) is no coordinate.
@@ -198,7 +199,14 @@ def _arrow_file(path: Path):
 
 
 def _read_header(stream: BinaryIO, path: Path) -> list[str]:
-    line = stream.readline(1 << 20)
+    """The CSV header, read whole up to _HEADER_BYTES: a longer first line is no ONSPD header."""
+    line = stream.readline(_HEADER_BYTES + 1)
+    if len(line) > _HEADER_BYTES:
+        raise InputError(
+            f"postcode file {path.name}: the first line is longer than 1 MB, so it is not the "
+            "header of an ONSPD or NSPL file (a line of about 40 names: pcds, …, lat, long); "
+            "check that this is the ONSPD or NSPL CSV"
+        )
     text = tables.decode_text(line, f"postcode file {path.name}").text
     header = next(csv.reader([text]), [])
     if not any(name.strip() for name in header):
@@ -273,10 +281,21 @@ def _read_index_rows(
             if progress is not None:
                 progress(min(_position(stream), size), size)
     except pa.ArrowException as error:  # rows of the wrong width, undecodable bytes
-        raise InputError(f"postcode file {name}: not a readable CSV ({error})") from None
+        raise InputError(f"postcode file {name}: {_arrow_problem(error)}") from None
     kept.append(keep(pa.Table.from_batches(pending, schema=reader.schema)))
     table = pa.concat_tables(kept)
     return table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
+
+
+def _arrow_problem(error: Exception) -> str:
+    """What Arrow's CSV reader could not read, in words a person can act on."""
+    if "straddling" in str(error) or "block size" in str(error):
+        return (
+            f"has a line longer than the {_BLOCK_BYTES // (1 << 20)} MB read at a time, which "
+            "no ONSPD or NSPL line is (they are about 1 KB); check that this is the ONSPD or "
+            "NSPL CSV and that it is not damaged"
+        )
+    return f"not a readable CSV ({str(error).splitlines()[0]})"
 
 
 def _postcode_filter(column: str, wanted: list[str] | None) -> Callable:

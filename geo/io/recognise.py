@@ -37,7 +37,7 @@ from typing import TypeVar
 
 import pyogrio
 
-from geo.io import tables
+from geo.io import limits, tables
 from geo.io.boundaries import detect_layer, gdal_source
 from geo.model import sectors
 from geo.model.errors import InputError
@@ -220,6 +220,10 @@ def _container(path: Path) -> str:
 
 def _zip_container(path: Path) -> str:
     with zipfile.ZipFile(path) as archive:
+        try:
+            limits.check_zip(archive, path.name, limits.current())
+        except InputError as error:  # a zip that unpacks to more than the limit
+            raise NotUsedError(path, str(error).removeprefix(f"{path.name}: ")) from None
         names = set(archive.namelist())
     if "content.xml" in names:
         return "odf"

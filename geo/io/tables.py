@@ -1,4 +1,8 @@
-"""Data files (CSV, XLSX, OpenDocument) as tables of text, down to the text of one cell."""
+"""Data files (CSV, XLSX, OpenDocument) as tables of text, down to the text of one cell.
+
+Every table is read within the limits of `geo.io.limits` (bytes unpacked, rows, columns,
+characters in a cell), checked as it streams in.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from itertools import chain, islice
 from pathlib import Path
@@ -14,7 +19,7 @@ from typing import BinaryIO, NamedTuple
 
 import pandas as pd
 
-from geo.io import opendocument
+from geo.io import limits, opendocument
 from geo.model import problems, text
 from geo.model.errors import InputError
 
@@ -99,15 +104,19 @@ def read_csv_cells(path: Path, what: str, **options) -> TextTable:
     unreadable, or in neither encoding; `options` go to `pandas.read_csv`.
     """
     subject = f"{what} {path.name}"
+    within = limits.current()
+    limits.check_file_size(path.stat().st_size, subject, within)
+    bounded = {**options, "nrows": min(options.get("nrows") or within.rows + 1, within.rows + 1)}
     try:
         utf8 = True
-        frame = _read_csv(path, subject, options, encoding=_UTF8_SIG)
+        frame = _read_csv(path, subject, bounded, encoding=_UTF8_SIG)
     except UnicodeDecodeError:
         utf8 = False
         with open(path, "rb") as file:
             text = _LineDecodedText(file, subject)
-            frame = _read_csv(text, subject, options)
+            frame = _read_csv(text, subject, bounded)
         windows_lines = tuple(text.decoder.windows_lines)
+    _check_csv_within(frame, subject, within, options)
     noticed = [] if utf8 else [_not_utf8(windows_lines)]
     if options.get("header", "infer") is not None:
         at = options.get("skiprows") or 0
@@ -116,6 +125,19 @@ def read_csv_cells(path: Path, what: str, **options) -> TextTable:
         if len(header) == len(names):
             noticed.append(_header_noticed(at if isinstance(at, int) else 0, header, names))
     return TextTable(frame, problems.concat(noticed))
+
+
+def _check_csv_within(
+    frame: pd.DataFrame, subject: str, within: limits.Limits, options: dict
+) -> None:
+    """Refuse a CSV table with more rows or columns, or longer cells, than the limits."""
+    limits.check_rows(len(frame), subject, within)
+    limits.check_columns(frame.shape[1], subject, within)
+    skipped = options.get("skiprows")
+    first = (skipped if isinstance(skipped, int) else 0) + (
+        1 if options.get("header", 0) is None else 2
+    )
+    limits.check_cells(frame, subject, within, first)
 
 
 def _renamed(names: list[str]) -> bool:
@@ -143,7 +165,8 @@ def _read_csv(source, subject: str, options: dict, **encoding) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise InputError(f"{subject}: has no rows or columns") from None
     except pd.errors.ParserError as error:
-        raise InputError(f"{subject}: not a readable CSV ({error})") from None
+        reason = " ".join(str(error).split())
+        raise InputError(f"{subject}: not a readable CSV ({reason})") from None
 
 
 def _not_utf8(lines: tuple[int, ...]) -> pd.DataFrame:
@@ -271,16 +294,21 @@ def frame_from_rows(
         raise InputError(f"provider list {path.name}: no header row in the first rows")
     header = _without_trailing_blanks(preview[at])
     names = _unique_names(header)
+    width, within, subject = len(names), limits.current(), f"provider list {path.name}"
+    _check_cells_of_row(header, at + 1, names, subject, within)
     blocks: list[pd.DataFrame] = []
     block: Rows = []
     for number, row in enumerate(chain(preview[at + 1 :], rows), start=at + 2):
         if not any(row):
             continue
-        if len(row) > len(names) and any(cell.strip() for cell in row[len(names) :]):
-            raise InputError(
-                f"provider list {path.name}: row {number} has values beyond the "
-                f"{len(names)} columns of the header"
-            )
+        if len(row) > width:
+            if any(cell.strip() for cell in row[width:]):
+                raise InputError(
+                    f"provider list {path.name}: row {number} has values beyond the "
+                    f"{width} columns of the header"
+                )
+            row = row[:width]  # blank cells beyond the header are not kept
+        _check_cells_of_row(row, number, names, subject, within)
         block.append(row)
         if len(block) == _BLOCK_ROWS:
             blocks.append(_text_frame(block, names))
@@ -288,6 +316,39 @@ def frame_from_rows(
     blocks.append(_text_frame(block, names))
     frame = pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]
     return TextTable(frame, _header_noticed(at, header, names))
+
+
+def read_sheet_cells(path: Path, what: str) -> TextTable:
+    """The first sheet of an .xlsx workbook with every cell as text ('' when blank), its
+    first row the header and blank rows kept (trailing ones dropped), so row numbers match
+    the spreadsheet; streamed within the limits, as `pandas.read_excel` would not be."""
+    rows = sheet_rows(path, "xlsx", None)
+    header = _without_trailing_blanks(next(rows, []))
+    if not header:
+        raise InputError(f"{what} {path.name}: has no rows or columns")
+    names = _unique_names(header)
+    width, within = len(names), limits.current()
+    kept: Rows = []
+    blank = 0  # blank rows not yet kept: kept only when a filled row follows
+    for number, row in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in row):
+            blank += 1
+            continue
+        if any(cell.strip() for cell in row[width:]):
+            raise InputError(
+                f"{what} {path.name}: row {number} has values beyond the {width} columns "
+                "of the header"
+            )
+        _check_cells_of_row(row, number, names, f"{what} {path.name}", within)
+        kept.extend([[""] * width] * blank)
+        kept.append(_padded(row, width))
+        blank = 0
+    frame = (
+        pd.DataFrame(kept, columns=names, dtype="str")
+        if kept
+        else pd.DataFrame({name: pd.Series(dtype="str") for name in names})
+    )
+    return TextTable(frame, _header_noticed(0, header, names))
 
 
 def _header_noticed(at: int, header: list[str], names: list[str]) -> pd.DataFrame:
@@ -300,6 +361,19 @@ def _header_noticed(at: int, header: list[str], names: list[str]) -> pd.DataFram
     for given, renamed in repeats.items():
         noticed.append(problems.about_file(problems.DUPLICATE_COLUMN, ", ".join(renamed), given))
     return problems.concat(noticed)
+
+
+def _check_cells_of_row(
+    row: list[str], number: int, names: list[str], subject: str, within: limits.Limits
+) -> None:
+    """Refuse a row with a cell longer than the cell limit, naming the row and column."""
+    if max(map(len, row), default=0) > within.cell_chars:
+        at = next(n for n, cell in enumerate(row) if len(cell) > within.cell_chars)
+        column = names[at] if at < len(names) else f"{at + 1}"
+        raise InputError(
+            f"{subject}: row {number}, column {column} has {len(row[at]):,} "
+            f"characters, more than {within.cell_chars:,} (setting ICS_CELL_LIMIT)"
+        )
 
 
 def _text_frame(block: Rows, names: list[str]) -> pd.DataFrame:
@@ -374,19 +448,39 @@ def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[list[str]]:
             )
         worksheet = workbook[name]
         worksheet.reset_dimensions()
-        for row in worksheet.iter_rows(values_only=True):
+        within, subject = limits.current(), f"spreadsheet {path.name}: sheet {name}"
+        for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            if number > within.rows:  # openpyxl makes up the rows a sheet skips, one by one
+                limits.check_rows(number, subject, within)
+            if len(row) > within.columns:
+                limits.check_columns(len(row), subject, within)
             yield [_xlsx_text(value) for value in row]
     finally:
         workbook.close()
 
 
 def _open_workbook(path: Path):
+    """The workbook, read-only, once its parts are known to be within the limits: openpyxl
+    reads shared strings and styles whole, so a part that would expand is refused first."""
     from openpyxl import load_workbook
 
+    _check_workbook_parts(path, f"spreadsheet {path.name}")
     try:
         return load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises KeyError, BadZipFile, InvalidFileException…
         raise InputError(f"spreadsheet {path.name}: not a readable .xlsx file ({error})") from None
+
+
+def _check_workbook_parts(path: Path, subject: str) -> None:
+    within = limits.current()
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise InputError(f"{subject}: not a readable .xlsx file ({error})") from None
+    with archive:
+        limits.check_zip(archive, subject, within)
+        parts = [name for name in archive.namelist() if name.casefold().endswith(".xml")]
+        limits.scan_members(archive, parts, subject, within)
 
 
 def _xlsx_text(value: object) -> str:

@@ -122,6 +122,7 @@ def prepare(
     _check_request(path, kind, geocode)
     step = progress or (lambda _step, _share: None)
     name = file_name or path.name
+    validation.check_upload_size(path.stat().st_size, name)  # the page's limit, on the CLI too
     step(f"Reading {name}", 0.0)
     checksum = file_checksum(path)
     if kind == "sites":
