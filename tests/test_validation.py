@@ -201,6 +201,8 @@ def test_an_unrecognised_sector_is_a_warning_and_the_site_counts_as_unknown():
     [
         ("twelve", 'capacity: "twelve" is not a number; left empty'),
         ("-5", 'capacity: "-5" is negative; left empty'),
+        ("1e20", 'capacity: "1e20" is too large to be plausible; left empty'),
+        ("inf", 'capacity: "inf" is not a number; left empty'),
     ],
 )
 def test_capacity_that_is_not_a_count_is_a_warning_and_left_empty(capacity, reason):
@@ -210,6 +212,16 @@ def test_capacity_that_is_not_a_count_is_a_warning_and_left_empty(capacity, reas
 
     assert (_only(report)["status"], _only(report)["reason"]) == ("warning", reason)
     assert report.accepted["capacity"].isna().all()
+
+
+def test_infinite_coordinates_given_by_a_caller_are_missing_not_a_crash():
+    listed = _sites([{**LEEDS, "lat": "53.8", "lon": "-1.55"}])
+    sites = listed.sites.assign(lat=pd.array([float("inf")], dtype="Float64"))
+
+    report = validation.validate_sites(replace(listed, sites=sites), file_name="list.csv")
+
+    row = _only(report)
+    assert (row["status"], row["reason"]) == ("rejected", "lat/lon: missing and no postcode")
 
 
 def test_a_terminated_postcode_is_a_warning_saying_since_when(index):
