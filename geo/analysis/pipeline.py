@@ -45,6 +45,7 @@ class Frames:
     regions: gpd.GeoDataFrame | None = None
     lookup: pd.DataFrame | None = None
     engagement: pd.DataFrame | None = None
+    notes: tuple[str, ...] = ()  # what was noticed reading the files (their encoding, header)
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ def analyse(frames: Frames, *, accept_fuzzy_above: float | None = None) -> Analy
     icbs = frames.icbs
     vintage = str(icbs["vintage"].iloc[0])
     notes = [Note(f"ICB boundaries: {vintage} vintage, {len(icbs)} ICBs.")]
+    notes += [Note(text) for text in frames.notes]
     sites, lookup_notes = _attach_official_codes(frames.sites, frames.lookup, vintage)
     notes += [Note(text) for text in lookup_notes]
     in_regions = spatial.icb_regions(icbs, frames.regions) if frames.regions is not None else None
@@ -134,7 +136,8 @@ def load_files(files: InputFiles) -> Frames:
     icbs = _layer_file(files.boundaries, "icb", rows)
     rules = load_sector_rules(files.sector_rules) if files.sector_rules else None
     sniffed = recognise.sniff(files.sites, files.sites_format, nhs_ods_report=files.ods_report)
-    sites = readers.read_sites(files.sites, sniffed, sector_rules=rules).sites
+    listed = readers.read_sites(files.sites, sniffed, sector_rules=rules)
+    noticed = problems.of_file(listed.problems).to_dict("records")
     rows.append(_file_row(KIND_LABELS["sites"], files.sites, "sites"))
     if files.sector_rules:
         rows.append(_file_row("Sector rules", files.sector_rules, "sector_rules"))
@@ -146,12 +149,13 @@ def load_files(files: InputFiles) -> Frames:
     engagement_list = _engagement_file(files.engagement, rows) if files.engagement else None
     return Frames(
         icbs=icbs,
-        sites=sites,
+        sites=listed.sites,
         provenance=provenance_table(rows),
         sub_icbs=sub_icbs,
         regions=regions,
         lookup=lookup,
         engagement=engagement_list,
+        notes=tuple(f"{files.sites.name}: {problems.sentence(p)}" for p in noticed),
     )
 
 
