@@ -111,7 +111,10 @@ def check_cells(frame: pd.DataFrame, subject: str, limits: Limits, first_row: in
     """Refuse a table with a cell longer than ICS_CELL_LIMIT characters, naming the first
     such cell; `first_row` is the file's number for the frame's first row."""
     for column in frame.columns:
-        lengths = frame[column].astype("string").str.len()
+        values = frame[column]
+        if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
+            continue  # numbers have no length to speak of
+        lengths = values.str.len()
         over = (lengths > limits.cell_chars).fillna(False).to_numpy(dtype=bool)
         if over.any():
             at = int(np.flatnonzero(over)[0])
