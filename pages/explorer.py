@@ -19,7 +19,11 @@ if analysis is None:
     _setup.offer_data()
     st.stop()
 
-url_filter, url_view = filters.from_query_params(st.query_params.to_dict())
+url_filter, url_view, ignored = filters.from_query_params(st.query_params.to_dict())
+if ignored:
+    st.caption(
+        _text.plain(f"Not usable in this link, so left at their defaults: {', '.join(ignored)}.")
+    )
 _explorer.seed_from_url(url_filter, url_view)
 site_filter, metric = _explorer.sidebar_filters(analysis)
 data = _state.current_data()

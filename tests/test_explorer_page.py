@@ -157,3 +157,25 @@ def test_the_sites_layer_is_built_afresh_each_run_from_cached_data(loaded, monke
     assert _sites_sent(first) == _sites_sent(second)  # same layer: swapped in, not remounted
     second.multiselect(key="f-sectors").select("NHS").run()
     assert _sites_sent(second) != _sites_sent(first)
+
+
+@pytest.mark.parametrize(
+    ("params", "ignored"),
+    [
+        ({"lat": "NaN", "lon": "-1.5", "zoom": "inf"}, "lat, zoom"),
+        ({"lat": "inf", "lon": "inf", "zoom": "1e9", "near_border_km": "nan"},
+         "near_border_km, lat, lon, zoom"),
+    ],
+)  # fmt: skip
+def test_a_link_with_numbers_that_are_not_finite_opens_the_default_view_and_says_so(
+    loaded, params, ignored
+):
+    app = explorer(**params)
+
+    assert not app.exception
+    assert app.caption[0].value == (
+        f"Not usable in this link, so left at their defaults: {ignored}."
+    )
+    assert app.caption[1].value.startswith("1,213 of 1,213 sites shown")
+    for name in ignored.split(", "):
+        assert _param(app, name) is None  # the link written back is clean

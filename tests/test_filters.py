@@ -100,17 +100,56 @@ def test_a_view_survives_the_round_trip_through_the_url():
     )
     params = to_query_params(site_filter, view)
     assert all(isinstance(value, str) for value in params.values())
-    assert from_query_params(params) == (site_filter, view)
+    assert from_query_params(params) == (site_filter, view, ())
 
 
 def test_the_default_view_writes_nothing_into_the_url():
     assert to_query_params(SiteFilter(), MapView()) == {}
 
 
-def test_unreadable_url_values_fall_back_to_the_default():
-    site_filter, view = from_query_params(
+def test_unreadable_url_values_fall_back_to_the_default_and_are_named():
+    site_filter, view, ignored = from_query_params(
         {"zoom": "near", "capacity_min": "lots", "sectors": "NHS"}
     )
     assert view.zoom is None
     assert site_filter.capacity_min is None
     assert site_filter.sectors == ("NHS",)
+    assert ignored == ("capacity_min", "zoom")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"lat": "NaN"},
+        {"lat": "inf", "lon": "-inf"},
+        {"zoom": "inf"},
+        {"zoom": "1e9"},
+        {"zoom": "1e999"},
+        {"near_border_km": "nan"},
+        {"near_border_km": "5000"},
+        {"capacity_min": "-3"},
+        {"capacity_max": "1e308"},
+    ],
+)
+def test_numbers_that_are_not_finite_or_out_of_range_are_ignored_and_named(params):
+    site_filter, view, ignored = from_query_params(params)
+
+    assert (site_filter, view) == (SiteFilter(), MapView())
+    assert set(ignored) == set(params)
+
+
+def test_a_link_with_unusable_values_is_written_back_without_them():
+    site_filter, view, _ = from_query_params({"lat": "nan", "lon": "-1.55", "zoom": "inf"})
+
+    assert to_query_params(site_filter, view) == {"lon": "-1.55"}
+
+
+def test_sectors_and_statuses_outside_the_vocabulary_are_ignored():
+    site_filter, _, ignored = from_query_params(
+        {"sectors": "NHS~Martian", "statuses": "engaged", "icbs": "E54000054"}
+    )
+
+    assert site_filter.sectors == ()
+    assert site_filter.statuses == ("engaged",)
+    assert site_filter.icbs == ("E54000054",)  # ICBs depend on the data: the page decides
+    assert ignored == ("sectors",)

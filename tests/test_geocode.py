@@ -380,3 +380,36 @@ def test_real_hospital_postcodes_are_placed_where_the_nhs_list_puts_them(shared_
     assert (placed["geocode_status"] == "found").all()
     expected = hospitals[["pcds"]].merge(first[["pcds", "lat"]], on="pcds", how="left")
     assert np.allclose(placed["lat"].to_numpy(dtype=float), expected["lat"].astype(float))
+
+
+def test_a_postcode_file_whose_first_line_is_over_1_mb_is_refused_as_no_header(tmp_path):
+    path = tmp_path / "ONSPD_MAY_2026_UK.csv"
+    columns = ",".join(f"field{n}" for n in range(150_000))  # about 1.3 MB
+    path.write_text(f"{columns},pcds,lat,long\n" + "x," * 150_000 + "LS1 3EX,53.8,-1.5\n")
+
+    with pytest.raises(InputError) as raised:
+        geocode.load_postcode_index(path)
+
+    assert str(raised.value).startswith(
+        "postcode file ONSPD_MAY_2026_UK.csv: the first line is longer than 1 MB, so it is not "
+        "the header of an ONSPD or NSPL file"
+    )
+
+
+def test_a_postcode_file_line_longer_than_a_read_block_is_refused_in_words(tmp_path):
+    path = tmp_path / "ONSPD_MAY_2026_UK.csv"
+    path.write_text(
+        "pcds,lat,long\nLS1 3EX,53.8,-1.5\nLS2 9JT,53.8,"
+        + "9" * (5 << 20)
+        + "\nM13 9WL,53.4,-2.2\n"
+    )
+
+    with pytest.raises(InputError) as raised:
+        geocode.load_postcode_index(path)
+
+    assert str(raised.value) == (
+        "postcode file ONSPD_MAY_2026_UK.csv: has a line longer than the 2 MB read at a time, "
+        "which no ONSPD or NSPL line is (they are about 1 KB); check that this is the ONSPD or "
+        "NSPL CSV and that it is not damaged"
+    )
+    assert "straddl" not in str(raised.value)

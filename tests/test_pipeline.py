@@ -105,3 +105,23 @@ def test_an_engagement_file_replaces_the_published_list_and_its_provenance_row(
     engagement_rows = replaced.provenance[replaced.provenance["data"] == pipeline.ENGAGEMENT_LABEL]
     assert engagement_rows["from"].tolist() == [str(given)]
     assert len(replaced.provenance) == len(frames.provenance)
+
+
+def test_what_was_noticed_reading_a_named_file_is_among_the_analysis_notes(files_2024, tmp_path):
+    sites = tmp_path / "sites.csv"
+    sites.write_bytes(
+        b"name,sector,lat,lon\n"
+        + "Café Ñandú,NHS,53.80,-1.55\n".encode()
+        + "Crème House,NHS,53.81,-1.56\n".encode("cp1252")
+    )
+
+    frames = pipeline.load_files(dataclasses.replace(files_2024, sites=sites))
+    analysis = pipeline.analyse(frames)
+
+    assert frames.sites["site_name"].tolist() == ["Café Ñandú", "Crème House"]
+    assert (
+        pipeline.Note(
+            "sites.csv: lines not in UTF-8, read as Windows-1252 (check their accented letters): 3"
+        )
+        in analysis.notes
+    )

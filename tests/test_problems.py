@@ -53,6 +53,13 @@ def test_concat_keeps_the_order_and_stays_typed_when_nothing_was_found():
             'capacity: "ten" is not a number; left empty',
         ),
         ("capacity", "negative", "-5", "warning", 'capacity: "-5" is negative; left empty'),
+        (
+            "capacity",
+            "too_large",
+            "1e20",
+            "warning",
+            'capacity: "1e20" is more than any one site plausibly has (over 5,000); left empty',
+        ),
         ("lat", "not_a_number", "north", "error", 'lat: "north" is not a number'),
         (
             "sector",

@@ -291,6 +291,56 @@ def test_bad_override_file_names_the_file_row_and_column(tmp_path, body, expecte
     assert "\n" not in str(raised.value)
 
 
+@pytest.mark.parametrize("column", ["values", "exclude"])
+def test_a_pattern_that_would_backtrack_forever_runs_in_linear_time(tmp_path, column):
+    # With Python's backtracking engine each of these names takes 2**40 steps: hours.
+    rules = "".join(
+        f"rule_{n},Voluntary,Provider Name,regex,"
+        + ("(a+)+$,," if column == "values" else "Care,(a+)+$,")
+        + "\n"
+        for n in range(12)
+    )
+    path = _write(tmp_path / "rules.csv", _HEADER + rules)
+    names = ["a" * 40 + "!", "Aaaa Care " + "a" * 40 + "!", "Bright Care"]
+    raw = _cqc_rows([("Social Care Org", "Organisation", name, "") for name in names])
+
+    result = classify_sectors(raw, load_sector_rules(path))
+
+    expected = ["Unknown", "Voluntary", "Voluntary"] if column == "exclude" else ["Unknown"] * 3
+    assert result["sector"].tolist() == expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "construct"),
+    [
+        (r"(Care)\s+\1", "invalid escape sequence: \\1"),
+        ("Care(?= Ltd)", "invalid perl operator: (?="),
+    ],
+)
+def test_a_pattern_needing_backtracking_is_refused_saying_what_to_do(tmp_path, pattern, construct):
+    path = _write(tmp_path / "rules.csv", _HEADER + f"x,NHS,Provider Name,regex,{pattern},,\n")
+
+    with pytest.raises(InputError) as raised:
+        load_sector_rules(path)
+
+    assert str(raised.value) == (
+        f"sector rules file rules.csv: row 2, column values: {pattern!r} is not a regular "
+        f"expression the app can run ({construct}); sector rules use RE2 syntax, which has no "
+        "backreferences (\\1) or lookarounds ((?=…), (?!…), (?<=…), (?<!…)); write the pattern "
+        "without them"
+    )
+
+
+def test_a_column_named_twice_in_a_rule_file_is_refused(tmp_path):
+    path = _write(
+        tmp_path / "rules.csv",
+        "name,sector,column,match,values,values\nx,NHS,Provider Name,regex,Care,Trust\n",
+    )
+
+    with pytest.raises(InputError, match=r"names column\(s\) values more than once"):
+        load_sector_rules(path)
+
+
 def test_override_file_missing_columns_says_what_was_expected_and_found(tmp_path):
     path = _write(tmp_path / "rules.csv", "name,sector,values\nx,NHS,y\n")
     with pytest.raises(InputError, match=r"missing column\(s\) column, match; .* found name"):
@@ -491,6 +541,35 @@ def test_negative_capacity_is_left_empty_and_recorded_as_negative():
     listed = _canonical_cqc(**{"Care homes beds": ["-3", "1,200"]})
     assert listed.sites["capacity"].isna().tolist() == [True, False]
     assert _problem_rows(listed) == [(0, "capacity", "negative", "-3", "warning")]
+
+
+def test_capacity_that_is_not_finite_or_implausibly_large_is_left_empty_with_a_problem():
+    given = ["12", "1e20", "1e308", "1e999", "inf", "NaN", "5,000", "5001"]
+    listed = to_canonical(
+        pd.DataFrame({"Name": list("ABCDEFGH"), "Beds": given}),
+        {"site_name": "Name", "capacity": "Beds"},
+        source="upload.csv",
+    )
+
+    assert listed.sites["capacity"].tolist()[::6] == [12.0, 5_000.0]
+    assert listed.sites["capacity"].isna().sum() == 6
+    assert sorted(_problem_rows(listed)) == [
+        (1, "capacity", "too_large", "1e20", "warning"),
+        (2, "capacity", "too_large", "1e308", "warning"),
+        (3, "capacity", "not_a_number", "1e999", "warning"),
+        (4, "capacity", "not_a_number", "inf", "warning"),
+        (5, "capacity", "not_a_number", "NaN", "warning"),
+        (7, "capacity", "too_large", "5001", "warning"),
+    ]
+
+
+def test_coordinates_that_are_not_finite_are_missing_and_an_error():
+    listed = _canonical_cqc(**{"Location Latitude": ["inf", "1e999"]})
+    assert listed.sites["lat"].isna().all()
+    assert _problem_rows(listed) == [
+        (0, "lat", "not_a_number", "inf", "error"),
+        (1, "lat", "not_a_number", "1e999", "error"),
+    ]
 
 
 def test_coordinates_that_are_not_numbers_are_missing_and_an_error():

@@ -152,6 +152,38 @@ def test_a_file_that_cannot_be_read_raises_one_line_and_nothing_is_written(store
     assert store.datasets().empty
 
 
+def test_a_list_mixing_utf8_and_windows_1252_lines_is_read_right_and_the_notes_say_so(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        b"name,sector,lat,lon\n"
+        + "Café Ñandú,NHS,53.80,-1.55\n".encode()
+        + "Crème House,NHS,53.81,-1.56\n".encode("cp1252")
+    )
+
+    prepared = publishing.prepare(path, "sites")
+
+    assert prepared.table["site_name"].tolist() == ["Café Ñandú", "Crème House"]
+    assert "lines not in UTF-8, read as Windows-1252 (check their accented letters): 3" in (
+        prepared.notes
+    )
+
+
+def test_coordinates_of_infinity_in_the_postcode_file_count_as_no_grid_reference(tmp_path):
+    onspd = tmp_path / "ONSPD_MAY_2026_UK.csv"
+    onspd.write_text(
+        "pcds,lat,long,doterm\nLS1 3EX,inf,-1.55,\nM13 9WL,53.46,1e999,\nLS2 9JT,53.8,-1.5,\n"
+    )
+    path = _write(tmp_path / "pc.csv", "name,postcode\nLGI,LS1 3EX\nMRI,M13 9WL\nUni,LS2 9JT\n")
+
+    prepared = publishing.prepare(path, "sites", geocode="offline", postcode_file=onspd)
+
+    assert prepared.counts == {"accepted": 1, "warned": 0, "rejected": 2}
+    assert prepared.report.rows["reason"].tolist()[:2] == [
+        "postcode: LS1 3EX has no grid reference in ONSPD May 2026",
+        "postcode: M13 9WL has no grid reference in ONSPD May 2026",
+    ]
+
+
 def test_grid_references_become_latitude_and_longitude(tmp_path):
     to_grid = Transformer.from_crs(4326, 27700, always_xy=True)
     east, north = to_grid.transform(-1.552119, 53.80146)

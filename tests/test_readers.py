@@ -334,7 +334,8 @@ def test_generic_csv_in_windows_1252_with_free_text_sectors(tmp_path):
     ]
     assert sites["capacity"].tolist()[0] == 12
     assert list(listed.problems.itertuples(index=False, name=None)) == [
-        (2, "sector", "unknown_sector", "Martian", "warning")
+        (2, "sector", "unknown_sector", "Martian", "warning"),
+        (problems.FILE_ROW, "", "not_utf8", "2, 3", "note"),  # the lines with accents
     ]
 
 
@@ -473,3 +474,70 @@ def test_an_old_excel_file_is_an_input_error_saying_what_to_do(tmp_path):
 
     with pytest.raises(InputError, match=r"sites\.xls: old Excel .* save it as \.xlsx or CSV"):
         read_sites(path)
+
+
+# --- what is noticed about a file as a whole --------------------------------------------
+
+
+def _file_problems(listed) -> list[tuple[str, str, str]]:
+    found = problems.of_file(listed.problems)
+    return list(zip(found["kind"], found["column"], found["value"], strict=True))
+
+
+def test_a_title_merged_across_a_sheet_is_skipped_and_the_header_row_is_named(tmp_path):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Provider sites in West Yorkshire, March 2026"])
+    sheet.merge_cells("A1:D1")
+    sheet.append(["name", "sector", "postcode", "beds"])
+    sheet.append(["Ash House", "Private", "LS1 4AP", 12])
+    workbook.save(tmp_path / "sites.xlsx")
+
+    listed = read_sites(tmp_path / "sites.xlsx")
+
+    assert listed.sites["site_name"].tolist() == ["Ash House"]
+    assert _file_problems(listed) == [("header_row", "", "2")]
+    (note,) = problems.of_file(listed.problems).to_dict("records")
+    assert problems.sentence(note) == (
+        "the header was taken from row 2; the rows above it were skipped"
+    )
+
+
+def test_a_csv_title_line_is_skipped_the_same_way(tmp_path):
+    path = tmp_path / "sites.csv"
+    path.write_text("Provider sites March 2026\nname,sector,postcode\nAsh House,NHS,LS1 4AP\n")
+
+    listed = read_sites(path)
+
+    assert listed.sites["site_name"].tolist() == ["Ash House"]
+    assert _file_problems(listed) == [("header_row", "", "2")]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".ods"])
+def test_a_header_name_given_twice_is_kept_apart_with_a_suffix_and_named(tmp_path, suffix):
+    rows = [["name", "sector", "postcode", "name"], ["Ash House", "NHS", "LS1 4AP", "Ash annexe"]]
+    path = tmp_path / f"sites{suffix}"
+    if suffix == ".csv":
+        path.write_text("\n".join(",".join(row) for row in rows) + "\n")
+    else:
+        write_ods(path, {"Sites": rows}, pad=False)
+
+    listed = read_sites(path)
+
+    assert listed.sites["site_name"].tolist() == ["Ash House"]
+    assert listed.sites["name.1"].tolist() == ["Ash annexe"]
+    assert _file_problems(listed) == [("duplicate_column", "name", "name.1")]
+    (note,) = problems.of_file(listed.problems).to_dict("records")
+    assert (
+        problems.sentence(note)
+        == 'the header has "name" more than once; the repeats are read as name.1'
+    )
+
+
+def test_a_header_name_like_a_renamed_one_is_not_taken_for_a_repeat(tmp_path):
+    path = tmp_path / "sites.csv"
+    path.write_text("name,sector,postcode,name.1\nAsh House,NHS,LS1 4AP,x\n")
+
+    assert _file_problems(read_sites(path)) == []

@@ -345,7 +345,7 @@ def test_a_file_said_to_be_cqcs_needs_only_its_location_id_header(tmp_path):
     path = _csv(tmp_path / "cqc.csv", [["notes"], ["Location ID", "Name"], ["1-1", "Ash"]])
 
     judged = recognise.sniff(path)
-    assert (judged.holds, judged.header_row) == ("unknown", 0)
+    assert (judged.holds, judged.header_row) == ("unknown", 1)  # 'notes' is a title above it
     found = recognise.sniff(path, "cqc")
     assert (found.holds, found.header_row) == ("cqc", 1)
 
@@ -409,7 +409,7 @@ def test_an_ods_file_is_opened_once_to_recognise_it(tmp_path, monkeypatch):
     opened = []
     open_content = opendocument._open_content
     monkeypatch.setattr(
-        opendocument, "_open_content", lambda p: opened.append(p) or open_content(p)
+        opendocument, "_open_content", lambda p, *rest: opened.append(p) or open_content(p, *rest)
     )
 
     recognise.sniff(path)

@@ -234,6 +234,7 @@ def test_an_unrecognised_sector_is_a_warning_and_the_site_counts_as_unknown():
             "5001",
             'capacity: "5001" is more than any one site plausibly has (over 5,000); left empty',
         ),
+        ("inf", 'capacity: "inf" is not a number; left empty'),
     ],
 )
 def test_capacity_that_is_not_a_count_is_a_warning_and_left_empty(capacity, reason):
@@ -252,6 +253,16 @@ def test_capacity_up_to_the_plausible_bound_is_accepted():
 
     assert _only(report)["status"] == "accepted"
     assert report.accepted["capacity"].tolist() == [5000.0]
+
+
+def test_infinite_coordinates_given_by_a_caller_are_missing_not_a_crash():
+    listed = _sites([{**LEEDS, "lat": "53.8", "lon": "-1.55"}])
+    sites = listed.sites.assign(lat=pd.array([float("inf")], dtype="Float64"))
+
+    report = validation.validate_sites(replace(listed, sites=sites), file_name="list.csv")
+
+    row = _only(report)
+    assert (row["status"], row["reason"]) == ("rejected", "lat/lon: missing and no postcode")
 
 
 def test_a_terminated_postcode_is_a_warning_saying_since_when(index):

@@ -138,16 +138,10 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise InputError(f"engagement list {path.name}: file not found at {path}")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        try:
-            table = pd.read_excel(path, dtype=str, engine="openpyxl")
-        except (ValueError, OSError, KeyError) as error:
-            raise InputError(
-                f"engagement list {path.name}: not a readable XLSX ({error})"
-            ) from None
-        return table.fillna("")
+        return tables.read_sheet_cells(path, "engagement list").frame
     if suffix not in (".csv", ".txt"):
         raise InputError(f"engagement list {path.name}: expected a .csv or .xlsx file")
-    return tables.read_csv_cells(path, "engagement list", skip_blank_lines=False)
+    return tables.read_csv_cells(path, "engagement list", skip_blank_lines=False).frame
 
 
 def _find_columns(table: pd.DataFrame, given: Mapping[str, str], file_name: str) -> dict:

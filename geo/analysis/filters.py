@@ -9,12 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from typing import NamedTuple
 
 import pandas as pd
 
 from geo.model import postcodes, providers, sectors
+from geo.model.numbers import Plausible, read_number
+from geo.model.vocabulary import MAX_SITE_CAPACITY
 
 _LIST_SEPARATOR = "~"
+NEAR_BORDER_KM_MAX = 100.0  # the explorer's widget goes no further
+# Where each number a URL may carry can be; anything else in a link is ignored.
+_PLAUSIBLE: dict[str, Plausible] = {
+    "capacity_min": Plausible(0, MAX_SITE_CAPACITY),
+    "capacity_max": Plausible(0, MAX_SITE_CAPACITY),
+    "near_border_km": Plausible(0, NEAR_BORDER_KM_MAX),
+    "lat": Plausible(-90, 90),
+    "lon": Plausible(-180, 180),
+    "zoom": Plausible(0, 22),  # Leaflet's zoom levels
+}
+# Lists whose every value is known in advance; others (ICBs, regions) depend on the data.
+_KNOWN: dict[str, tuple[str, ...]] = {
+    "sectors": sectors.SECTORS,
+    "statuses": providers.PLANNING_STATUSES,
+}
 
 
 @dataclass(frozen=True)
@@ -85,9 +103,21 @@ def to_query_params(site_filter: SiteFilter, view: MapView) -> dict[str, str]:
     return params
 
 
-def from_query_params(params: Mapping[str, str]) -> tuple[SiteFilter, MapView]:
-    """The filter and view a shared URL describes; unreadable values fall back to the defaults."""
-    return _read(SiteFilter, params), _read(MapView, params)
+class SharedView(NamedTuple):
+    """What a shared URL describes: the filter, the view, and the names of the parameters
+    whose values could not be used (in the order of the fields), which keep their defaults."""
+
+    site_filter: SiteFilter
+    view: MapView
+    ignored: tuple[str, ...] = ()
+
+
+def from_query_params(params: Mapping[str, str]) -> SharedView:
+    """The filter and view a shared URL describes; a value that is unreadable, not finite
+    (`nan`, `inf`), out of range or unknown is ignored, and named in `ignored`."""
+    site_filter, ignored_filter = _read(SiteFilter, params)
+    view, ignored_view = _read(MapView, params)
+    return SharedView(site_filter, view, ignored_filter + ignored_view)
 
 
 def _in(sites: pd.DataFrame, column: str, allowed: tuple[str, ...]) -> pd.Series:
@@ -131,26 +161,30 @@ def _items(value, default) -> list[tuple[str, str]]:
     return items
 
 
-def _read(kind, params: Mapping[str, str]):
-    value = kind()
+def _read(kind, params: Mapping[str, str]) -> tuple[object, tuple[str, ...]]:
+    """A SiteFilter or MapView from URL parameters, and the names of those not usable."""
+    value, ignored = kind(), []
     for field in fields(kind):
         raw = params.get(field.name)
         if raw is None or raw == "":
             continue
-        parsed = _parse(raw, getattr(value, field.name), field.type)
-        if parsed is not None:
+        parsed = _parse(field.name, str(raw), getattr(value, field.name), field.type)
+        if parsed is None:
+            ignored.append(field.name)
+        else:
             value = replace(value, **{field.name: parsed})
-    return value
+    return value, tuple(ignored)
 
 
-def _parse(raw: str, default: object, annotation: str):
+def _parse(name: str, raw: str, default: object, annotation: str):
+    """One parameter's value, or None when it cannot be used."""
     if isinstance(default, tuple):
-        return tuple(part for part in raw.split(_LIST_SEPARATOR) if part)
-    try:
-        if "int" in annotation:
-            return int(float(raw))
-        if "float" in annotation:
-            return float(raw)
-    except ValueError:
-        return None
+        parts = tuple(part for part in raw.split(_LIST_SEPARATOR) if part)
+        known = _KNOWN.get(name)
+        return parts if known is None or set(parts) <= set(known) else None
+    if "int" in annotation or "float" in annotation:
+        number = read_number(raw, _PLAUSIBLE[name])
+        if number is None:
+            return None
+        return round(number) if "int" in annotation else number
     return raw

@@ -165,7 +165,7 @@ def load_files(files: InputFiles, registers: Mapping[str, Register] | None = Non
     listed = readers.read_sites(
         files.sites, sniffed, sector_rules=rules, registers=registers, nhs_trusts=trusts
     )
-    sites = listed.sites
+    noticed = problems.of_file(listed.problems).to_dict("records")
     rows.append(_file_row(KIND_LABELS["sites"], files.sites, "sites"))
     if files.nhs_trusts:
         rows.append(_file_row("NHS trusts (ODS)", files.nhs_trusts, "nhs_trusts"))
@@ -182,13 +182,16 @@ def load_files(files: InputFiles, registers: Mapping[str, Register] | None = Non
         rows.append(_file_row(KIND_LABELS["code_history"], files.code_history, "code_history"))
     return Frames(
         icbs=icbs,
-        sites=sites,
+        sites=listed.sites,
         provenance=provenance_table(rows),
         sub_icbs=sub_icbs,
         regions=regions,
         lookup=lookup,
         engagement=engagement_list,
-        notes=sector_notes(listed, registers),
+        notes=(
+            *sector_notes(listed, registers),
+            *(Note(f"{files.sites.name}: {problems.sentence(p)}") for p in noticed),
+        ),
         code_history=history,
     )
 

@@ -22,6 +22,7 @@ from geo.geocode.postcodes_io import geocode_online
 from geo.io import tables
 from geo.model import settings
 from geo.model.errors import InputError
+from geo.model.numbers import Plausible, read_numbers
 from geo.model.postcodes import (
     FOUND,
     GEOCODE_COLUMNS,
@@ -68,8 +69,11 @@ _HEADER_PATTERNS: dict[str, tuple[str, ...]] = {
 # Arrow reads ahead a few blocks: 2 MB blocks keep a 1.6 GB file's read under ~250 MB of
 # memory at the speed of larger blocks (measured: 16 MB blocks peaked near 1 GB).
 _BLOCK_BYTES = 2 << 20
+_HEADER_BYTES = 1 << 20  # an ONSPD/NSPL header is about 1 KB
 _FILTER_ROWS = 250_000
-_NO_GRID_LAT = 99.999999  # ONSPD's latitude for postcodes without a grid reference
+# Where ONSPD's coordinates can be: anything else (inf, 1e999, and the 99.999999 latitude
+# ONSPD gives postcodes without a grid reference) is no coordinate.
+_LATITUDE, _LONGITUDE = Plausible(-90, 90), Plausible(-180, 180)
 _PSEUDO_CODE = re.compile(r"^[A-Z]99999999$")  # 'not applicable' codes such as E99999999
 _MONTH_NAMES = (
     "January", "February", "March", "April", "May", "June",
@@ -196,8 +200,15 @@ def _arrow_file(path: Path):
 
 
 def _read_header(stream: BinaryIO, path: Path) -> list[str]:
-    line = stream.readline(1 << 20)
-    text = tables.decode_text(line, f"postcode file {path.name}")
+    """The CSV header, read whole up to _HEADER_BYTES: a longer first line is no ONSPD header."""
+    line = stream.readline(_HEADER_BYTES + 1)
+    if len(line) > _HEADER_BYTES:
+        raise InputError(
+            f"postcode file {path.name}: the first line is longer than 1 MB, so it is not the "
+            "header of an ONSPD or NSPL file (a line of about 40 names: pcds, …, lat, long); "
+            "check that this is the ONSPD or NSPL CSV"
+        )
+    text = tables.decode_text(line, f"postcode file {path.name}").text
     header = next(csv.reader([text]), [])
     if not any(name.strip() for name in header):
         raise InputError(f"postcode file {path.name}: the first line is not a CSV header")
@@ -271,10 +282,21 @@ def _read_index_rows(
             if progress is not None:
                 progress(min(_position(stream), size), size)
     except pa.ArrowException as error:  # rows of the wrong width, undecodable bytes
-        raise InputError(f"postcode file {name}: not a readable CSV ({error})") from None
+        raise InputError(f"postcode file {name}: {_arrow_problem(error)}") from None
     kept.append(keep(pa.Table.from_batches(pending, schema=reader.schema)))
     table = pa.concat_tables(kept)
     return table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
+
+
+def _arrow_problem(error: Exception) -> str:
+    """What Arrow's CSV reader could not read, in words a person can act on."""
+    if "straddling" in str(error) or "block size" in str(error):
+        return (
+            f"has a line longer than the {_BLOCK_BYTES // (1 << 20)} MB read at a time, which "
+            "no ONSPD or NSPL line is (they are about 1 KB); check that this is the ONSPD or "
+            "NSPL CSV and that it is not damaged"
+        )
+    return f"not a readable CSV ({str(error).splitlines()[0]})"
 
 
 def _postcode_filter(column: str, wanted: list[str] | None) -> Callable:
@@ -326,14 +348,12 @@ def _assemble_index(raw: pd.DataFrame, fields: dict[str, str]) -> pd.DataFrame:
     """Raw ONSPD text columns -> INDEX_COLUMNS, one row per postcode, live ones preferred."""
     postcode = normalise_postcodes(raw[fields["postcode"]])
     if "lat" in fields:
-        lat = pd.to_numeric(_blank_to_na(raw[fields["lat"]]), errors="coerce")
-        lon = pd.to_numeric(_blank_to_na(raw[fields["long"]]), errors="coerce")
-        no_grid = (lat.round(6) == _NO_GRID_LAT).fillna(False).astype(bool)
-        lat, lon = lat.mask(no_grid), lon.mask(no_grid)
+        lat = read_numbers(raw[fields["lat"]], _LATITUDE).numbers
+        lon = read_numbers(raw[fields["long"]], _LONGITUDE).numbers
+        placed = (lat.notna() & lon.notna()).to_numpy(dtype=bool)
+        lat, lon = lat.where(placed), lon.where(placed)
     else:
-        east = pd.to_numeric(_blank_to_na(raw[fields["east"]]), errors="coerce")
-        north = pd.to_numeric(_blank_to_na(raw[fields["north"]]), errors="coerce")
-        lat, lon = bng_to_latlon(east.to_numpy(dtype=float), north.to_numpy(dtype=float))
+        lat, lon = bng_to_latlon(raw[fields["east"]], raw[fields["north"]])
     terminated_date = _text(raw, fields.get("doterm"))
     index = pd.DataFrame(
         {
@@ -394,8 +414,8 @@ def _terminated_status(dates: np.ndarray) -> np.ndarray:
 def bng_to_latlon(easting: Any, northing: Any) -> tuple[np.ndarray, np.ndarray]:
     """Latitude and longitude (WGS84) for British National Grid eastings/northings, for
     lists that give grid references instead of coordinates; NaN in, NaN out."""
-    east = np.asarray(pd.to_numeric(pd.Series(np.ravel(easting)), errors="coerce"), dtype=float)
-    north = np.asarray(pd.to_numeric(pd.Series(np.ravel(northing)), errors="coerce"), dtype=float)
+    east = _finite_array(easting)
+    north = _finite_array(northing)
     if east.shape != north.shape:
         raise InputError(
             f"grid references: {east.size} eastings but {north.size} northings; expected pairs"
@@ -406,6 +426,12 @@ def bng_to_latlon(easting: Any, northing: Any) -> tuple[np.ndarray, np.ndarray]:
     lat[unusable] = np.nan
     lon[unusable] = np.nan
     return lat, lon
+
+
+def _finite_array(values: Any) -> np.ndarray:
+    """Numbers as a float array, NaN where a value is no finite number."""
+    read = read_numbers(pd.Series(np.ravel(np.asarray(values, dtype=object)), dtype=object))
+    return read.numbers.to_numpy(dtype=float, na_value=np.nan)
 
 
 @cache
@@ -452,9 +478,8 @@ def _check_site_columns(sites: pd.DataFrame) -> None:
 
 
 def _numbers(values: pd.Series) -> pd.Series:
-    """A coordinate column as Float64 by position (text that is not a number is NA)."""
-    numbers = pd.to_numeric(values.reset_index(drop=True), errors="coerce")
-    return numbers.astype("Float64")
+    """A coordinate column as Float64 by position (what is no finite number is NA)."""
+    return read_numbers(values.reset_index(drop=True)).numbers
 
 
 def _site_postcodes(sites: pd.DataFrame) -> pd.Series:

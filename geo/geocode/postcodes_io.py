@@ -17,6 +17,7 @@ import pandas as pd
 from geo.fetch.http import Retry, RetryPolicy, is_retryable_status, is_transient, retry_after_s
 from geo.model import settings
 from geo.model.errors import InputError
+from geo.model.numbers import Plausible, read_number
 from geo.model.postcodes import (
     FAILED_PREFIX,
     FOUND,
@@ -102,6 +103,9 @@ class _Unreachable(_LookupFailed):
 
 
 _GIVE_UP_AFTER = 3  # failed requests in a row after which the rest are not tried
+# Where the numbers postcodes.io answers with can be; anything else counts as absent.
+_LATITUDE, _LONGITUDE = Plausible(-90, 90), Plausible(-180, 180)
+_YEAR, _MONTH = Plausible(1900, 2200), Plausible(1, 12)
 
 
 class _Client:
@@ -148,9 +152,10 @@ class _Client:
         result = payload.get("result") if status == 200 and isinstance(payload, dict) else None
         if not isinstance(result, dict):
             return np.nan, np.nan, NOT_FOUND
-        year, month = result.get("year_terminated"), result.get("month_terminated")
+        year = read_number(result.get("year_terminated"), _YEAR)
+        month = read_number(result.get("month_terminated"), _MONTH)
         when = f" {int(year):04d}{int(month):02d}" if year and month else ""
-        lat, lon = _number(result.get("latitude")), _number(result.get("longitude"))
+        lat, lon = _coordinates(result)
         status_text = NO_GRID if np.isnan(lat) or np.isnan(lon) else f"{TERMINATED_PREFIX}{when})"
         return lat, lon, status_text
 
@@ -224,7 +229,7 @@ def _bulk_answer(item: Any) -> tuple[float, float, str]:
     result = item.get("result") if isinstance(item, dict) else None
     if not isinstance(result, dict):
         return np.nan, np.nan, NOT_FOUND
-    lat, lon = _number(result.get("latitude")), _number(result.get("longitude"))
+    lat, lon = _coordinates(result)
     return lat, lon, (NO_GRID if np.isnan(lat) or np.isnan(lon) else FOUND)
 
 
@@ -249,9 +254,8 @@ def _network_reason(error: object) -> str:
     return str(error) or type(error).__name__
 
 
-def _number(value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return np.nan
-    return number if np.isfinite(number) else np.nan
+def _coordinates(result: dict) -> tuple[float, float]:
+    """A result's latitude and longitude, NaN unless both are finite and plausible."""
+    lat = read_number(result.get("latitude"), _LATITUDE)
+    lon = read_number(result.get("longitude"), _LONGITUDE)
+    return (np.nan, np.nan) if lat is None or lon is None else (lat, lon)

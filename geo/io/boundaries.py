@@ -14,6 +14,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from geo.io import limits
 from geo.model.errors import InputError
 from geo.model.text import identity_texts, trimmed_text
 from geo.model.vocabulary import GSS_PREFIXES
@@ -201,6 +202,7 @@ def _zip_member(path: Path) -> str:
     """A GDAL /vsizip/ path to the one dataset inside a zip; InputError unless there is one."""
     try:
         with zipfile.ZipFile(path) as archive:
+            limits.check_zip(archive, f"boundary file {path.name}", limits.current())
             members = archive.namelist()
     except zipfile.BadZipFile as error:
         raise InputError(f"boundary file {path.name}: not a valid zip archive") from error

@@ -67,7 +67,7 @@ def load_code_history(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"code history {path.name}: not found at {path}")
-    raw = tables.read_csv_cells(path, "code history")
+    raw = tables.read_csv_cells(path, "code history").frame
     missing = [column for column in REQUIRED_COLUMNS if column not in raw.columns]
     if missing:
         found = ", ".join(map(str, raw.columns[:12]))

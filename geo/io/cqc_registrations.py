@@ -49,7 +49,7 @@ def read_dual_sheet(path: Path, sniffed: recognise.Format) -> pd.DataFrame | Non
         return None
     try:
         rows = tables.sheet_rows(path, sniffed.container, DUAL_SHEET)
-        return tables.frame_from_rows(path, rows, tables.first_filled)
+        return tables.frame_from_rows(path, rows, tables.first_filled).frame
     except InputError:  # no such sheet, or nothing in it
         return None
 

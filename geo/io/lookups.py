@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo.io import tables
 from geo.io.boundaries import load_boundaries
 from geo.model.errors import InputError
 
@@ -80,13 +81,11 @@ def ambiguous_sicbls(lookup: pd.DataFrame, vintage: str) -> dict[str, list[str]]
 
 
 def _read_table(path: Path) -> pd.DataFrame:
-    """A lookup CSV as text, with or without the byte-order mark ArcGIS Hub adds."""
+    """A lookup CSV as text, with or without the byte-order mark ArcGIS Hub adds, by the
+    one rule for text files (`geo.io.tables`)."""
     if not path.is_file():
         raise InputError(f"lookup file {path.name}: not found at {path}")
-    try:
-        return pd.read_csv(path, dtype="str", encoding="utf-8-sig", keep_default_na=False)
-    except (UnicodeDecodeError, pd.errors.ParserError) as error:
-        raise InputError(f"lookup file {path.name}: could not be read as CSV ({error})") from error
+    return tables.read_csv_cells(path, "lookup file").frame
 
 
 def _lookup_from_layer(path: Path) -> pd.DataFrame:

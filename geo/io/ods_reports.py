@@ -130,7 +130,7 @@ def read_trust_codes(path: str | Path) -> frozenset[str]:
     column 1, their trust in column 15) names, closed ones included, to confirm trust
     codes in other lists."""
     path = Path(path)
-    raw = tables.read_csv_text(path, header=None)
+    raw = tables.read_csv_text(path, header=None).frame
     if raw.shape[1] < 15:
         raise InputError(
             f"NHS trust list {path.name}: has {raw.shape[1]} columns; expected an ODS etr or "

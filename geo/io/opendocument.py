@@ -3,7 +3,8 @@
 CQC publishes its register as a 24 MB .ods whose content.xml is about 440 MB;
 pandas' odf engine needs over 3 GB for it. Here the XML is parsed with
 `lxml.etree.iterparse` straight out of the zip, one row at a time, and each row
-is cleared once read, so memory stays flat whatever the file's size.
+is cleared once read, so memory stays flat whatever the file's size. Repeated rows
+and cells are counted before they are expanded, against the limits of `geo.io.limits`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from lxml import etree
 
+from geo.io import limits
 from geo.model.errors import InputError
 
 _TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
@@ -110,18 +112,39 @@ def _iter_events(path: Path) -> Iterator[tuple[str, Any]]:
 
     Trailing empty rows of a table are never emitted.
     """
-    with _open_content(path) as content:
+    reading = _Reading(f"spreadsheet {path.name}", limits.current())
+    with _open_content(path, reading) as content:
         try:
-            yield from _parse_events(content)
+            yield from _parse_events(content, reading)
         except etree.XMLSyntaxError as error:
             raise InputError(
                 f"spreadsheet {path.name}: content.xml is not valid XML ({error})"
             ) from None
 
 
-def _parse_events(content) -> Iterator[tuple[str, Any]]:
+class _Reading:
+    """What is being read (for messages) and the limits it is read within."""
+
+    def __init__(self, subject: str, within: limits.Limits) -> None:
+        self.subject = subject
+        self.limits = within
+
+    def count(self, text: str | None, default: int = 1) -> int:
+        """A repeat count from an attribute; InputError when it is not a whole number."""
+        if text is None:
+            return default
+        try:
+            return int(text)
+        except ValueError:
+            raise InputError(
+                f"{self.subject}: content.xml has a repeat count of {text!r}; expected a whole number"
+            ) from None
+
+
+def _parse_events(content, reading: _Reading) -> Iterator[tuple[str, Any]]:
     name = ""
     pending_empty_rows = 0
+    emitted = 0
     for action, element in etree.iterparse(
         content,
         events=("start", "end"),
@@ -132,7 +155,7 @@ def _parse_events(content) -> Iterator[tuple[str, Any]]:
     ):
         if element.tag == _TABLE:
             if action == "start":
-                name, pending_empty_rows = element.get(_TABLE_NAME, ""), 0
+                name, pending_empty_rows, emitted = element.get(_TABLE_NAME, ""), 0, 0
                 yield "sheet", name
             else:
                 _release(element)
@@ -140,12 +163,14 @@ def _parse_events(content) -> Iterator[tuple[str, Any]]:
             continue
         if action == "start":
             continue
-        values = _row_values(element)
-        repeats = int(element.get(_ROWS_REPEATED, "1"))
+        values = _row_values(element, reading, name)
+        repeats = reading.count(element.get(_ROWS_REPEATED))
         _release(element)
         if not values:
             pending_empty_rows += repeats
             continue
+        emitted += pending_empty_rows + repeats  # counted before any is expanded
+        limits.check_rows(emitted, f"{reading.subject}: sheet {name}", reading.limits)
         for _ in range(pending_empty_rows):
             yield "row", []
         pending_empty_rows = 0
@@ -154,8 +179,9 @@ def _parse_events(content) -> Iterator[tuple[str, Any]]:
             yield "row", list(values)
 
 
-def _open_content(path: Path):
-    """The open content.xml stream of an .ods file, or InputError saying why not."""
+def _open_content(path: Path, reading: _Reading):
+    """The open content.xml stream of an .ods file, read within the limits, or InputError
+    saying why not (a zip member declaring more than the limits, before it is read)."""
     if not path.is_file():
         raise InputError(f"spreadsheet {path.name}: file not found at {path}")
     try:
@@ -165,12 +191,23 @@ def _open_content(path: Path):
             f"spreadsheet {path.name}: is not an OpenDocument spreadsheet (not a zip file: {error})"
         ) from None
     try:
-        return _ClosingStream(archive, archive.open("content.xml"))
+        limits.check_zip(archive, reading.subject, reading.limits)
+        stream = archive.open("content.xml")
     except KeyError:
         archive.close()
         raise InputError(
             f"spreadsheet {path.name}: is not an OpenDocument spreadsheet (no content.xml inside)"
         ) from None
+    except limits.ZIP_ERRORS as error:
+        archive.close()
+        raise InputError(
+            f"spreadsheet {path.name}: content.xml cannot be read, the file is damaged ({error})"
+        ) from None
+    except BaseException:
+        archive.close()
+        raise
+    subject = f"{reading.subject}: content.xml"
+    return _ClosingStream(archive, limits.GuardedMember(stream, subject, reading.limits))
 
 
 class _ClosingStream:
@@ -197,14 +234,16 @@ def _release(element) -> None:
             del parent[0]
 
 
-def _row_values(row) -> list[str]:
-    """A row's cell values, repeated cells expanded and trailing empty cells dropped.
+def _row_values(row, reading: _Reading, sheet: str) -> list[str]:
+    """A row's cell values, repeated cells expanded and trailing empty cells dropped;
+    InputError before a row wider than the column limit is expanded.
 
     The hot loop of the module (a CQC file has some seven million cells), so the
     common cases — an empty cell, a one-paragraph string — are handled inline.
     """
     values: list[str] = []
     pending_empty = 0
+    widest = reading.limits.columns
     for cell in row.iterchildren(_CELL, _COVERED_CELL):
         get = cell.get
         value_type = get(_VALUE_TYPE)
@@ -215,39 +254,50 @@ def _row_values(row) -> list[str]:
             elif children == 1 and len(first := cell[0]) == 0:
                 value = first.text or ""
             else:
-                value = _cell_text(cell)
+                value = _cell_text(cell, reading)
         else:
-            value = get(_TYPED_VALUES.get(value_type, _NO_ATTRIBUTE)) or _cell_text(cell)
+            value = get(_TYPED_VALUES.get(value_type, _NO_ATTRIBUTE)) or _cell_text(cell, reading)
         repeats = get(_COLUMNS_REPEATED)
         if value == "":
-            pending_empty += 1 if repeats is None else int(repeats)
+            pending_empty += 1 if repeats is None else reading.count(repeats)
             continue
-        if pending_empty:
+        if pending_empty or repeats is not None:
+            width = len(values) + pending_empty + reading.count(repeats)
+            if width > widest:  # counted before it is expanded
+                limits.check_columns(width, f"{reading.subject}: sheet {sheet}", reading.limits)
             values.extend([""] * pending_empty)
             pending_empty = 0
         if repeats is None:
             values.append(value)
         else:
-            values.extend([value] * int(repeats))
+            values.extend([value] * reading.count(repeats))
+    limits.check_columns(len(values), f"{reading.subject}: sheet {sheet}", reading.limits)
     return values
 
 
-def _cell_text(cell) -> str:
+def _cell_text(cell, reading: _Reading) -> str:
     """A cell's paragraphs' text joined by newlines."""
-    return "\n".join(_paragraph_text(p) for p in cell.iterchildren(_PARAGRAPH))
+    return "\n".join(_paragraph_text(p, reading) for p in cell.iterchildren(_PARAGRAPH))
 
 
-def _paragraph_text(element) -> str:
-    """The text of a <text:p>, with <text:s>, <text:tab> and <text:line-break> honoured."""
+def _paragraph_text(element, reading: _Reading) -> str:
+    """The text of a <text:p>, with <text:s>, <text:tab> and <text:line-break> honoured;
+    a run of spaces longer than a cell may hold is refused before it is made."""
     parts = [element.text or ""]
     for child in element:
         if child.tag == _SPACE:
-            parts.append(" " * int(child.get(_SPACE_COUNT, "1")))
+            spaces = reading.count(child.get(_SPACE_COUNT))
+            if spaces > reading.limits.cell_chars:
+                raise InputError(
+                    f"{reading.subject}: a cell holds a run of {spaces:,} spaces, more than "
+                    f"{reading.limits.cell_chars:,} characters (setting ICS_CELL_LIMIT)"
+                )
+            parts.append(" " * spaces)
         elif child.tag == _TAB:
             parts.append("\t")
         elif child.tag == _LINE_BREAK:
             parts.append("\n")
         elif isinstance(child.tag, str):
-            parts.append(_paragraph_text(child))
+            parts.append(_paragraph_text(child, reading))
         parts.append(child.tail or "")
     return "".join(parts)

@@ -125,7 +125,8 @@ def _read_cqc(
     Dormant locations are noted, and dual registrations merged into their primary
     record (`cqc_registrations`).
     """
-    raw = _cqc_table(path, sniffed)
+    read = _cqc_table(path, sniffed)
+    raw = read.frame
     found = _aliased_columns(raw.columns, _CQC_ALIASES)
     _require(path, raw, found, ("site_id", "site_name"), _CQC_ALIASES)
     derived = pd.DataFrame(
@@ -146,10 +147,11 @@ def _read_cqc(
     listed = _with_sector_gaps(listed, raw, classified["sector_rule"], sector_rules, registers)
     dormant = cqc_registrations.dormant_problems(listed.sites)
     listed = replace(listed, problems=problems.concat([listed.problems, dormant]))
-    return cqc_registrations.merge_dual_registrations(listed, path, sniffed)
+    listed = cqc_registrations.merge_dual_registrations(listed, path, sniffed)
+    return _noting(listed, read.noticed)
 
 
-def _cqc_table(path: Path, sniffed: recognise.Format) -> pd.DataFrame:
+def _cqc_table(path: Path, sniffed: recognise.Format) -> tables.TextTable:
     """The CQC locations table as text columns, under the header `sniff` found."""
     if sniffed.container == "geo":
         raise InputError(f"CQC file {path.name}: expected an .ods, .xlsx or .csv file")
@@ -199,7 +201,7 @@ def _read_cqc_api(
     elif sniffed.header_row is None:
         raise InputError(f"CQC API file {path.name}: no header row with a 'locationId' column")
     else:
-        raw = _table_under_header(path, sniffed)
+        raw = _table_under_header(path, sniffed).frame
     return cqc_api.read_records(
         path, raw, columns=columns, sector_rules=sector_rules, registers=registers
     )
@@ -219,14 +221,16 @@ def _read_cqc_directory(
     """
     if sniffed.header_row is None:
         raise InputError(f"CQC directory {path.name}: no header line starting 'Name,'")
-    raw = _table_under_header(path, sniffed)
+    read = _table_under_header(path, sniffed)
+    raw = read.frame
     found = _aliased_columns(raw.columns, _DIRECTORY_ALIASES)
     _require(path, raw, found, ("site_id", "site_name", "postcode"), _DIRECTORY_ALIASES)
     classified = sector_coverage.classify_with_coverage(raw, sector_rules, registers)
     table = pd.concat([classified, raw], axis=1)
     mapping = {**found, "sector": "sector", **columns}
     listed = providers.to_canonical(table, mapping, source=f"CQC care directory ({path.name})")
-    return _with_sector_gaps(listed, raw, classified["sector_rule"], sector_rules, registers)
+    listed = _with_sector_gaps(listed, raw, classified["sector_rule"], sector_rules, registers)
+    return _noting(listed, read.noticed)
 
 
 def _with_sector_gaps(
@@ -261,7 +265,8 @@ def _read_nhs_ods_report(
     del sniffed  # headerless: the layout is NHS_ODS_COLUMNS
     report = _nhs_ods_report_code(path, ods_report)
     sector, kind = recognise.NHS_ODS_REPORTS[report]
-    raw = tables.read_csv_text(path, header=None)
+    read = tables.read_csv_text(path, header=None)
+    raw = read.frame
     if raw.shape[1] < 15:
         raise InputError(
             f"ODS report {path.name}: has {raw.shape[1]} columns; expected the 27 of an NHS "
@@ -292,7 +297,8 @@ def _read_nhs_ods_report(
     mapping.update(columns)
     listed = providers.to_canonical(table, mapping, source=f"NHS ODS {report} ({path.name})")
     closed = ods_reports.status_problems(raw)
-    return replace(listed, problems=problems.concat([listed.problems, closed]))
+    listed = replace(listed, problems=problems.concat([listed.problems, closed]))
+    return _noting(listed, read.noticed)
 
 
 def _nhs_ods_report_code(path: Path, report: str | None) -> str:
@@ -321,7 +327,11 @@ def _read_generic(
     Sector labels ('NHS Sector', 'Private', 'VCSE', …) are normalised, unknown ones
     recorded as problems.
     """
-    raw = _geo_table(path) if sniffed.container == "geo" else _table_under_header(path, sniffed)
+    if sniffed.container == "geo":
+        read = tables.TextTable(_geo_table(path), problems.empty())
+    else:
+        read = _table_under_header(path, sniffed)
+    raw = read.frame
     found = _aliased_columns(raw.columns, _GENERIC_ALIASES)
     found.setdefault("official_icb_code", _ons_icb_column(raw.columns))
     found = {name: column for name, column in found.items() if column is not None}
@@ -331,15 +341,21 @@ def _read_generic(
     _require_generic(path, raw, found)
     if "sector" not in found and "sector_rule" not in raw.columns:
         raw = raw.assign(sector_rule=sector_coverage.NO_SECTOR_COLUMN)  # said, not silent
-    return providers.to_canonical(raw, found, source=f"provider list ({path.name})")
+    listed = providers.to_canonical(raw, found, source=f"provider list ({path.name})")
+    return _noting(listed, read.noticed)
 
 
-def _table_under_header(path: Path, sniffed: recognise.Format) -> pd.DataFrame:
+def _table_under_header(path: Path, sniffed: recognise.Format) -> tables.TextTable:
     """A CSV's or spreadsheet sheet's rows as text columns, under the header `sniff` found."""
     if sniffed.container == "csv":
         return tables.read_csv_text(path, skiprows=sniffed.header_row or 0)
     rows = tables.sheet_rows(path, sniffed.container, sniffed.sheet)
     return tables.frame_from_rows(path, rows, lambda _preview: sniffed.header_row)
+
+
+def _noting(listed: providers.ProviderList, noticed: pd.DataFrame) -> providers.ProviderList:
+    """The list with what was noticed about its file as a whole added to its problems."""
+    return replace(listed, problems=problems.concat([listed.problems, noticed]))
 
 
 def _geo_table(path: Path) -> pd.DataFrame:

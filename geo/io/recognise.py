@@ -46,7 +46,7 @@ from typing import TypeVar
 
 import pyogrio
 
-from geo.io import code_history, tables
+from geo.io import code_history, limits, tables
 from geo.io.boundaries import detect_layer, gdal_source
 from geo.io.registers import (
     CHARITY_COLUMNS,
@@ -276,6 +276,10 @@ def _sniff_json(path: Path, told: str | None) -> Format:
 
 def _zip_container(path: Path) -> str:
     with zipfile.ZipFile(path) as archive:
+        try:
+            limits.check_zip(archive, path.name, limits.current())
+        except InputError as error:  # a zip that unpacks to more than the limit
+            raise NotUsedError(path, str(error).removeprefix(f"{path.name}: ")) from None
         names = set(archive.namelist())
     if any(CHARITY_MEMBER.match(Path(name).name) for name in names):
         return "zip"  # the Charity Commission's register extract

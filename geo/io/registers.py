@@ -244,7 +244,7 @@ def is_rsh_header(row: list[str]) -> bool:
 def _rsh_rows(path: Path) -> Iterator[list[str]]:
     """The data table's rows as text, header first, blank rows left out."""
     if not zipfile.is_zipfile(path):
-        table = tables.read_csv_cells(path, "RSH list")
+        table = tables.read_csv_cells(path, "RSH list").frame
         yield [str(column) for column in table.columns]
         yield from (row for row in table.to_numpy(dtype=str).tolist() if any(row))
         return

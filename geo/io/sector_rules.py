@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo.io import tables
+from geo.model import problems
 from geo.model.errors import InputError
 from geo.model.registers import REGISTER_NAMES
 from geo.model.sectors import MATCH_KINDS, SECTORS, SectorRule, regex_problem
@@ -29,7 +30,9 @@ def load_sector_rules(path: str | Path) -> tuple[SectorRule, ...]:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"sector rules file {path.name}: not found at {path}")
-    table = tables.read_csv_cells(path, "sector rules file")
+    read = tables.read_csv_cells(path, "sector rules file")
+    _check_no_repeated_columns(path.name, read.noticed)
+    table = read.frame
     missing = [name for name in ("name", "sector", "column", "match") if name not in table]
     if missing:
         found = ", ".join(map(str, table.columns)) or "nothing"
@@ -44,6 +47,16 @@ def load_sector_rules(path: str | Path) -> tuple[SectorRule, ...]:
     rules = tuple(_rule_from_row(path.name, n, r) for n, r in enumerate(records, start=2))
     _check_unique_names(path.name, rules)
     return rules
+
+
+def _check_no_repeated_columns(file_name: str, noticed: pd.DataFrame) -> None:
+    """A column named twice would leave one of the two unread, so it is refused."""
+    repeated = noticed[noticed["kind"] == problems.DUPLICATE_COLUMN]["column"].tolist()
+    if repeated:
+        raise InputError(
+            f"sector rules file {file_name}: the header names column(s) {', '.join(repeated)} "
+            "more than once; keep one of each"
+        )
 
 
 def _rule_from_row(file_name: str, number: int, record: dict) -> SectorRule:

@@ -53,8 +53,21 @@ _SAYS: dict[str, str] = {
 KINDS: tuple[str, ...] = tuple(_SAYS)
 _NUMBER_KINDS = frozenset({NOT_A_NUMBER, NEGATIVE, TOO_LARGE})
 
+# Problems of the file as a whole (its encoding, its header), not of one row: their `row`
+# is FILE_ROW and `column` the file's column concerned, or "".
+FILE_ROW = -1
+NOT_UTF8 = "not_utf8"  # value: the lines read as Windows-1252 ("3, 7")
+DUPLICATE_COLUMN = "duplicate_column"  # column: the name; value: what its repeats are called
+HEADER_ROW = "header_row"  # value: the row (a CSV's line) the header was taken from, from 1
+_FILE_SAYS: dict[str, str] = {
+    NOT_UTF8: "lines not in UTF-8, read as Windows-1252 (check their accented letters): {value}",
+    DUPLICATE_COLUMN: 'the header has "{column}" more than once; the repeats are read as {value}',
+    HEADER_ROW: "the header was taken from row {value}; the rows above it were skipped",
+}
+FILE_KINDS: tuple[str, ...] = tuple(_FILE_SAYS)
+
 # `row` is the row's label in the canonical table (readers number rows 0, 1, … in file
-# order); `column` the canonical column, or the file's quantity when the slot held
+# order), or FILE_ROW for a problem of the whole file; `column` the canonical column, or the file's quantity when the slot held
 # another one (an easting read into `lat`).
 DTYPES: dict[str, str] = {
     "row": "int64",
@@ -102,6 +115,22 @@ def found(
     return table.astype({name: "string" for name in table.columns if name != "row"})
 
 
+def about_file(kind: str, value: str, column: str = "", severity: str = NOTE) -> pd.DataFrame:
+    """A problems table of one problem of the file as a whole (one of FILE_KINDS)."""
+    row = {"row": FILE_ROW, "column": column, "kind": kind, "value": value, "severity": severity}
+    return pd.DataFrame([row], columns=list(COLUMNS)).astype(DTYPES)
+
+
+def of_file(table: pd.DataFrame) -> pd.DataFrame:
+    """The problems of a table that are about the file as a whole, not one of its rows."""
+    return table[table["row"] == FILE_ROW]
+
+
+def of_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The problems of a table that are about one row each."""
+    return table[table["row"] != FILE_ROW]
+
+
 def concat(tables: Iterable[pd.DataFrame]) -> pd.DataFrame:
     """Several problems tables as one, in order; still typed when none has a row."""
     filled = [table for table in tables if not table.empty]
@@ -114,6 +143,8 @@ def concat(tables: Iterable[pd.DataFrame]) -> pd.DataFrame:
 def sentence(problem: Mapping[str, object]) -> str:
     """A problem as a person reads it: 'capacity: "ten" is not a number; left empty'."""
     kind = str(problem["kind"])
+    if kind in _FILE_SAYS:
+        return _FILE_SAYS[kind].format(column=problem["column"], value=problem["value"])
     detail = problem.get(DETAIL)
     says = _SAYS[kind].format(detail=detail if isinstance(detail, str) else "(not given)")
     text = f'{problem["column"]}: "{problem["value"]}" {says}'

@@ -9,13 +9,12 @@ that give each site one live in `geo.model.sectors`.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 
-from geo.model import problems, sectors
+from geo.model import numbers, problems, sectors
 from geo.model.errors import InputError
 from geo.model.postcodes import is_postcode, normalise_postcodes
 from geo.model.sectors import (
@@ -26,7 +25,6 @@ from geo.model.text import (
     identity_texts,
     label_key,
     lookup_labels,
-    map_distinct,
     trimmed_text,
     unrecognised_labels,
 )
@@ -71,6 +69,9 @@ _NUMBER_COLUMNS = tuple(_NUMBER_SEVERITY)
 # Columns that say which site or provider a row is: compared, matched and checked for
 # duplicates, so kept as `identity_text` (invisible characters removed, NFC).
 _IDENTITY_COLUMNS = ("site_id", "provider_id")
+# Where a number column's values can be; lat/lon take any finite number, because a list
+# of grid references is read into them before being converted.
+_PLAUSIBLE: dict[str, numbers.Plausible] = {"capacity": numbers.Plausible(0, MAX_SITE_CAPACITY)}
 CANONICAL_DTYPES: dict[str, str] = {
     name: "Float64" if name in _NUMBER_COLUMNS else "string"
     for name in (*CANONICAL_COLUMNS, *CANONICAL_EXTRAS)
@@ -110,9 +111,8 @@ def _match_statuses(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 def parse_capacity(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Capacity (beds, places) as Float64, and a mask of the non-blank cells that were not
     a plausible number (0 to MAX_SITE_CAPACITY). Blank stays NA, never 0."""
-    number, bad = _parse_numbers(values)
-    unusable = _negative(number) | _too_large(number)
-    return number.mask(unusable), bad | unusable
+    read = numbers.read_numbers(values, _PLAUSIBLE["capacity"])
+    return read.numbers, read.not_a_number | read.too_low | read.too_high
 
 
 @dataclass(frozen=True)
@@ -213,46 +213,16 @@ def _canonical_column(
 
 
 def _number_column(name: str, values: pd.Series) -> tuple[pd.Series, list[pd.DataFrame]]:
-    """A number column as Float64; cells that are not numbers (or negative capacity) are NA."""
-    number, bad = _parse_numbers(values)
+    """A number column as Float64; cells that are no finite number, or out of the column's
+    plausible range (capacity below 0 or above CAPACITY_MAX), are NA with a problem."""
+    read = numbers.read_numbers(values, _PLAUSIBLE.get(name, numbers.ANY))
     severity = _NUMBER_SEVERITY[name]
-    found = [problems.found(bad, problems.NOT_A_NUMBER, name, values, severity)]
-    if name == "capacity":
-        for kind, unusable in ((problems.NEGATIVE, _negative), (problems.TOO_LARGE, _too_large)):
-            mask = unusable(number)
-            number = number.mask(mask)
-            found.append(problems.found(mask, kind, name, values, severity))
-    return number, found
-
-
-def _negative(number: pd.Series) -> pd.Series:
-    return (number < 0).fillna(False).astype(bool)
-
-
-def _too_large(number: pd.Series) -> pd.Series:
-    """More beds or places than one site plausibly has (vocabulary.MAX_SITE_CAPACITY)."""
-    return (number > MAX_SITE_CAPACITY).fillna(False).astype(bool)
-
-
-def _parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Numbers as Float64 and a mask of non-blank cells that were not finite numbers."""
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
-        number = values.astype("Float64")
-        blank = number.isna()
-    else:
-        text = trimmed_text(values)
-        blank = text.isna()
-        cleaned = map_distinct(text, _without_thousands_commas)
-        number = pd.to_numeric(pd.Series(cleaned, index=text.index), errors="coerce")
-        number = number.astype("Float64")
-    finite = number.notna() & (number.abs() != float("inf")).fillna(False)
-    number = number.where(finite)
-    bad = ~blank & ~finite.astype(bool)
-    return number, bad.astype(bool)
-
-
-def _without_thousands_commas(value: str | None) -> str | None:
-    return None if value is None else re.sub(r"(?<=\d),(?=\d{3}\b)", "", value)
+    found = [
+        problems.found(read.not_a_number, problems.NOT_A_NUMBER, name, values, severity),
+        problems.found(read.too_low, problems.NEGATIVE, name, values, severity),
+        problems.found(read.too_high, problems.TOO_LARGE, name, values, severity),
+    ]
+    return read.numbers, found
 
 
 def _passthrough(raw: pd.DataFrame, columns: dict) -> pd.DataFrame:

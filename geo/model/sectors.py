@@ -11,6 +11,7 @@ import pandas as pd
 
 from geo.model import registers as vcse_registers
 from geo.model.errors import InputError
+from geo.model.patterns import pattern_problem, search_pattern
 from geo.model.registers import REGISTER_KINDS, Register
 from geo.model.text import (
     cell_text,
@@ -102,13 +103,8 @@ def _rule_problem(rule: SectorRule) -> str | None:
 
 
 def regex_problem(pattern: str | None) -> str | None:
-    if not pattern:
-        return None
-    try:
-        re.compile(pattern)
-    except re.error as error:
-        return f"{pattern!r} is not a valid regular expression ({error})"
-    return None
+    """What is wrong with a rule's pattern (run by RE2, so none can hang), or None."""
+    return pattern_problem(pattern)
 
 
 _COUNCIL_NAMES = (
@@ -421,12 +417,12 @@ def _rule_hits(rule: SectorRule, texts: list[str], registers: Mapping[str, Regis
         wanted = {value.strip().casefold() for value in rule.values}
         hits = [text.casefold() in wanted for text in texts]
     elif rule.match == "regex":
-        pattern = re.compile(rule.pattern, re.IGNORECASE)
+        pattern = search_pattern(rule.pattern)
         hits = [pattern.search(text) is not None for text in texts]
     else:
         hits = [text.casefold() not in _BLANK_MARKERS for text in texts]
     if rule.exclude:
-        exclude = re.compile(rule.exclude, re.IGNORECASE)
+        exclude = search_pattern(rule.exclude)
         hits = [hit and exclude.search(text) is None for hit, text in zip(hits, texts, strict=True)]
     return np.array(hits, dtype=bool)
 

@@ -52,7 +52,27 @@ SETTINGS: dict[str, Setting] = {
     "upload_limit_mb": Setting(
         "ICS_UPLOAD_LIMIT_MB",
         "200",
-        "Largest file an analyst may upload, in megabytes.",
+        "Largest file an analyst may upload or publish (from the page or the command line), in megabytes.",
+    ),
+    "unpacked_limit_mb": Setting(
+        "ICS_UNPACKED_LIMIT_MB",
+        "1024",
+        "Largest a data file may be once unpacked, in megabytes: a CSV as it is, each part of an .xlsx, .ods or .zip by what it declares and by what is read.",
+    ),
+    "row_limit": Setting(
+        "ICS_ROW_LIMIT",
+        "1048576",
+        "Most rows read from one table (a CSV, or a sheet counting its empty rows); Excel's own limit.",
+    ),
+    "column_limit": Setting(
+        "ICS_COLUMN_LIMIT",
+        "1000",
+        "Most columns read in one row of a table (CQC's register has 122).",
+    ),
+    "cell_limit": Setting(
+        "ICS_CELL_LIMIT",
+        "32767",
+        "Most characters read in one cell; Excel's own limit.",
     ),
     "allow_uploads": Setting(
         "ICS_ALLOW_UPLOADS",

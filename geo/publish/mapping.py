@@ -112,14 +112,14 @@ def preview(
     if sniffed.container == "geo":
         return _geo_preview(path, rows)
     if sniffed.holds == "nhs_ods":  # headerless: name its 27 fields
-        frame = tables.read_csv_text(path, header=None, nrows=rows)
+        frame = tables.read_csv_text(path, header=None, nrows=rows).frame
         names = [*recognise.NHS_ODS_COLUMNS, *(f"Column {n}" for n in range(28, 100))]
         return frame.set_axis(names[: frame.shape[1]], axis=1)
     at = sniffed.header_row or 0
     if sniffed.container == "csv":
-        return tables.read_csv_text(path, skiprows=at, nrows=rows)
+        return tables.read_csv_text(path, skiprows=at, nrows=rows).frame
     first_rows = islice(tables.sheet_rows(path, sniffed.container, sniffed.sheet), at + 1 + rows)
-    return tables.frame_from_rows(path, first_rows, lambda _preview: sniffed.header_row)
+    return tables.frame_from_rows(path, first_rows, lambda _preview: sniffed.header_row).frame
 
 
 # --- suggestions ------------------------------------------------------------------------

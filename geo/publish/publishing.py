@@ -23,7 +23,7 @@ from geo.fetch import catalogue
 from geo.fetch.registers import cached_registers
 from geo.geocode.offline import bng_to_latlon, geocode_sites, postcode_file_from_settings
 from geo.io import boundaries, readers, recognise
-from geo.model import sector_coverage, settings, status, trust_codes
+from geo.model import problems, sector_coverage, settings, status, trust_codes
 from geo.model.errors import InputError
 from geo.model.progress import StepProgress
 from geo.model.providers import ProviderList
@@ -133,6 +133,7 @@ def prepare(
     _check_request(path, kind, geocode)
     step = progress or (lambda _step, _share: None)
     name = file_name or path.name
+    validation.check_upload_size(path.stat().st_size, name)  # the page's limit, on the CLI too
     step(f"Reading {name}", 0.0)
     checksum = file_checksum(path)
     if kind == "sites":
@@ -291,6 +292,7 @@ def _prepare_sites(
     notes = [f"read as {_format_label(sniffed, ods_report)}"]
     notes += [note.text for note in pipeline.sector_notes(listed, registers)]
     notes += _counting_notes(listed.sites)
+    notes += [problems.sentence(p) for p in problems.of_file(listed.problems).to_dict("records")]
     if grid:
         listed = _from_grid(listed, grid)
         notes.append(f"lat/lon from grid references in {grid['easting']} and {grid['northing']}")

@@ -17,6 +17,7 @@ from geo.geocode import offline as geocode
 from geo.io import exports
 from geo.model import postcodes, problems, settings
 from geo.model.errors import InputError
+from geo.model.numbers import read_numbers
 from geo.model.providers import ProviderList
 from geo.model.vocabulary import ENGLAND_BOX_TEXT, in_england, looks_swapped
 
@@ -128,9 +129,9 @@ class _Facts:
         self.postcode = _text(table, "postcode")
         self.status = _text(table, "geocode_status")
         self.source = _text(table, "geocode_source")
-        self.lat = pd.to_numeric(table["lat"], errors="coerce").astype("Float64")
-        self.lon = pd.to_numeric(table["lon"], errors="coerce").astype("Float64")
-        self.problems = _positioned(found, sites.index)
+        self.lat = read_numbers(table["lat"]).numbers  # only finite numbers are coordinates
+        self.lon = read_numbers(table["lon"]).numbers
+        self.problems = _positioned(problems.of_rows(found), sites.index)
         self.located = (self.lat.notna() & self.lon.notna()).to_numpy(dtype=bool)
         self.n = len(table)
 
