@@ -132,7 +132,7 @@ def _add_publishing(commands) -> None:
     versions.set_defaults(run=_versions)
     revert = commands.add_parser("revert", help="make an earlier version current again")
     revert.add_argument("--dataset", required=True, help="dataset to revert")
-    revert.add_argument("--version", required=True, type=int, help="version to bring back")
+    revert.add_argument("--version", required=True, type=_version, help="version to bring back")
     revert.add_argument("--author", help="who reverts (default: ICS_AUTHOR or the OS user)")
     revert.set_defaults(run=_revert)
 
@@ -176,6 +176,14 @@ def _add(commands, name: str, help_text: str, run: Callable) -> None:
     )
     command.add_argument("--out", type=Path, required=True, help="CSV file to write")
     command.set_defaults(run=run)
+
+
+def _version(value: str) -> int:
+    """A --version value, checked as the store checks it (no OverflowError for 20 digits)."""
+    try:
+        return store.version_number(value)
+    except InputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _site_format(value: str) -> str:
@@ -273,6 +281,8 @@ def _briefing(args: argparse.Namespace) -> int:
 
 
 def _publish(args: argparse.Namespace) -> int:
+    if args.dataset is not None:  # before reading the file: a wrong name is known at once
+        store.check_dataset_name(args.dataset, args.kind)
     prepared = publishing.prepare(
         args.file,
         args.kind,

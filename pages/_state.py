@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import traceback
 from dataclasses import dataclass
 
 import folium
@@ -20,6 +21,7 @@ from geo.io import boundaries
 from geo.maps import build as maps
 from geo.maps import payload
 from geo.model.errors import InputError
+from geo.model.redaction import redact
 from geo.model.settings import data_dir, get_setting
 from geo.store.versions import Store, open_store
 
@@ -29,6 +31,15 @@ _log = logging.getLogger(__name__)
 def store() -> Store:
     """The shared store (SQLite under data/, or PostgreSQL when DATABASE_URL is set)."""
     return _open_store(str(data_dir()), get_setting("database_url"))
+
+
+def store_problem() -> str | None:
+    """Why the store cannot be opened now, in one line (never with a password); None if it can."""
+    try:
+        store()
+    except InputError as error:
+        return str(error)
+    return None
 
 
 @st.cache_resource
@@ -145,10 +156,10 @@ def guarded(action, *args, failure: str, **kwargs):
     except InputError as error:
         st.error(str(error))
     except Exception as error:
-        _log.exception("%s", failure)
+        _log.error("%s\n%s", failure, redact(traceback.format_exc()))
         st.error(failure)
         with st.expander("Details"):
-            st.code(f"{type(error).__name__}: {error}")
+            st.code(redact(f"{type(error).__name__}: {error}"))
     return None
 
 

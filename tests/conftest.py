@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import shutil
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 SHARED_DATA = PROJECT_DIR.parent / "shared" / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 UNDER_CI = os.environ.get("CI", "").lower() == "true"
+# The PostgreSQL test server, as set when the tests started (`data_dir` unsets DATABASE_URL).
+TEST_DATABASE_URL = os.environ.get("DATABASE_URL", "")
 
 
 def require(available: bool, reason: str) -> None:
@@ -72,6 +77,64 @@ def _apptest_runs_like_a_served_app(monkeypatch):
             PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(app_test, "PagesManager", _ServedPagesManager)
+
+
+def postgres_schema_url() -> Iterator[str]:
+    """A URL of the PostgreSQL test server whose search_path puts a fresh schema first,
+    dropped afterwards (a generator: `yield from` it in a fixture)."""
+    import psycopg
+
+    base = TEST_DATABASE_URL
+    require(
+        base.startswith(("postgresql://", "postgres://")),
+        'needs a PostgreSQL server with PostGIS: run eval "$(bash .ci/postgres.sh)" to set DATABASE_URL',
+    )
+    schema = f"test_store_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(base, autocommit=True) as connection:
+        connection.execute(f"CREATE SCHEMA {schema}")
+    joiner = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{joiner}options=-csearch_path%3D{schema},public"
+    finally:
+        with psycopg.connect(base, autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def read_only() -> Iterator[Callable[[Path], None]]:
+    """Make a folder and the files in it unwritable until the test ends, even for root.
+
+    chmod does not stop root, so as root the folder and files are made immutable with
+    chattr; the test is skipped (failed under CI) where neither works.
+    """
+    made: list[Path] = []
+
+    def _lock(folder: Path) -> None:
+        paths = [folder, *(path for path in folder.iterdir() if path.is_file())]
+        for path in paths:
+            _set_writable(path, False)
+            made.append(path)
+        probe = folder / ".probe"
+        try:
+            probe.touch()
+        except OSError:
+            return
+        probe.unlink()
+        require(False, f"cannot make {folder} read-only here (needs chattr as root)")
+
+    yield _lock
+    for path in reversed(made):
+        _set_writable(path, True)
+
+
+def _set_writable(path: Path, writable: bool) -> None:
+    chattr = shutil.which("chattr") if os.geteuid() == 0 else None
+    if chattr and writable:
+        subprocess.run([chattr, "-i", str(path)], check=False)
+    mode = path.stat().st_mode
+    path.chmod(mode | 0o200 if writable else mode & ~0o222)
+    if chattr and not writable:
+        subprocess.run([chattr, "+i", str(path)], check=False)
 
 
 @pytest.fixture

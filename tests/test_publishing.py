@@ -334,3 +334,17 @@ def test_cli_revert_and_versions_keep_an_audit_log(cqc_file, cli_env, store):
     assert not lines[0].rstrip().endswith("*")
     checksum = prepared.checksum[:12]
     assert all(checksum in line for line in lines)
+
+
+def test_a_boundary_layer_is_published_only_under_the_name_of_its_layer_and_vintage(
+    store, shared_data
+):
+    prepared = publishing.prepare(
+        shared_data / "sub_icb_locations_2023_04_bsc.geojson", "boundaries"
+    )
+
+    with pytest.raises(
+        InputError, match="holds the layer that is published as boundaries-sicbl-2023"
+    ):
+        publishing.publish(prepared, store, author="alice", dataset="boundaries-icb-2023")
+    assert store.datasets().empty

@@ -145,8 +145,14 @@ def publish(
     """Store what `prepare` accepted as the dataset's next version, all or nothing."""
     if prepared.table.empty:
         raise InputError(nothing_to_publish(prepared))
+    dataset = dataset or prepared.dataset
+    if prepared.kind == "boundaries" and dataset != prepared.dataset:
+        raise InputError(
+            f"dataset {dataset}: {prepared.file_name} holds the layer that is published as "
+            f"{prepared.dataset}; a boundary layer's name says which layer and vintage it is"
+        )
     return store.publish(
-        dataset or prepared.dataset,
+        dataset,
         prepared.kind,
         prepared.table,
         author=author,
