@@ -8,6 +8,7 @@ import os
 import geopandas as gpd
 import pandas as pd
 import pytest
+import shapely
 from pyproj import Transformer
 
 from geo import workspace
@@ -347,4 +348,17 @@ def test_a_boundary_layer_is_published_only_under_the_name_of_its_layer_and_vint
         InputError, match="holds the layer that is published as boundaries-sicbl-2023"
     ):
         publishing.publish(prepared, store, author="alice", dataset="boundaries-icb-2023")
+    assert store.datasets().empty
+
+
+def test_a_boundary_file_covering_the_world_is_refused_before_anything_is_published(
+    store, shared_data, tmp_path
+):
+    layer = gpd.read_file(shared_data / "icb_2024_04_from_lsoa21_bsc.geojson")
+    layer.loc[0, "geometry"] = shapely.box(-180, -85, 180, 85)
+    path = tmp_path / "icb_2099.geojson"
+    layer.to_file(path)
+
+    with pytest.raises(InputError, match="1 area\\(s\\) reaching outside England"):
+        publishing.prepare(path, "boundaries", vintage="2099")
     assert store.datasets().empty
