@@ -283,6 +283,11 @@ def _briefing(args: argparse.Namespace) -> int:
 def _publish(args: argparse.Namespace) -> int:
     if args.dataset is not None:  # before reading the file: a wrong name is known at once
         store.check_dataset_name(args.dataset, args.kind)
+    with store.open_store() as published:
+        return _publish_into(published, args)
+
+
+def _publish_into(published: store.Store, args: argparse.Namespace) -> int:
     prepared = publishing.prepare(
         args.file,
         args.kind,
@@ -291,6 +296,7 @@ def _publish(args: argparse.Namespace) -> int:
         vintage=args.vintage,
         geocode=args.geocode,
         postcode_file=args.postcodes,
+        store=published,
     )
     print(prepared.summary())
     for line in prepared.rejections():
@@ -306,8 +312,7 @@ def _publish(args: argparse.Namespace) -> int:
         print(f"error: {publishing.nothing_to_publish(prepared)}", file=sys.stderr)
         return 1
     author = args.author or publishing.default_author()
-    with store.open_store() as published:
-        version = publishing.publish(prepared, published, author=author, dataset=args.dataset)
+    version = publishing.publish(prepared, published, author=author, dataset=args.dataset)
     print(
         f"published {version.dataset} v{version.version} ({version.rows:,} rows) by {version.author}"
     )

@@ -80,6 +80,17 @@ def load_frames(vintage: str | None, store: Store | None, pins: Pins = Pins()) -
     )
 
 
+def current_sites(store: Store | None) -> tuple[pd.DataFrame, str] | None:
+    """The provider list every page uses now (newest published, else cached) and how to
+    name it ('Provider sites, sites v3'); None when none is loaded."""
+    provenance: list[dict] = []
+    try:
+        sites = _sites(store, None, provenance)
+    except InputError:
+        return None
+    return sites, f"{provenance[0]['data']}, {provenance[0]['version']}"
+
+
 def newest_vintage(store: Store | None) -> str:
     """The vintage shown when none is chosen: the ICS_VINTAGE setting, else the newest loaded."""
     available = vintages(store)

@@ -123,6 +123,7 @@ if st.button("Check the file", key="upload-check", type="primary"):
     with st.status("Checking the file…", expanded=True) as status:
         bar = st.progress(0.0)
         options["progress"] = lambda step, share: bar.progress(min(share, 1.0), text=step)
+        options["store"] = _state.store()  # an engagement list is matched to its provider list
         prepared = guarded(on_local_copy, upload, lambda p: publishing.prepare(p, kind, **options))
         done = ("Checked", "complete") if prepared else ("The file cannot be used", "error")
         status.update(label=done[0], state=done[1])

@@ -106,8 +106,9 @@ def prepare(
     postcode_file: str | Path | None = None,
     progress: Progress | None = None,
     sniffed: recognise.Format | None = None,
+    store: Store | None = None,
 ) -> Prepared:
-    """Read and judge a file the way it would be published, without touching the store.
+    """Read and judge a file the way it would be published, without changing the store.
 
     `kind` is 'sites', 'engagement' or 'boundaries'. Sites: `sniffed` is what
     `recognise_upload` found (None: the file is sniffed here); `fmt` (one of
@@ -116,7 +117,9 @@ def prepare(
     'easting'/'northing', which become lat/lon) to the file's columns; `geocode` 'offline'
     (ONSPD/NSPL `postcode_file`, else setting ICS_ONSPD_PATH) or 'online' (postcodes.io)
     places rows without coordinates. Boundaries: `fmt` is the layer kind (icb, sicbl, nhser) when the
-    file has no ONS code columns, `vintage` its year.
+    file has no ONS code columns, `vintage` its year. Engagement lists: matched against the
+    provider list every page uses (from `store`, else the cache), and refused if no row names
+    one of its providers.
     """
     path = Path(path)
     _check_request(path, kind, geocode)
@@ -131,7 +134,7 @@ def prepare(
             path, name, sniffed, columns, ods_report, geocode, postcode_file, step
         )
     elif kind == "engagement":
-        prepared = _prepare_engagement(path, name, columns)
+        prepared = _prepare_engagement(path, name, columns, store)
     else:
         prepared = _prepare_boundaries(path, name, fmt, columns, vintage)
     prepared.checksum = checksum
@@ -146,6 +149,8 @@ def publish(
     if prepared.table.empty:
         raise InputError(nothing_to_publish(prepared))
     dataset = dataset or prepared.dataset
+    if prepared.kind == "engagement":
+        _engagement_matches(prepared.table, prepared.file_name, store)
     if prepared.kind == "boundaries" and dataset != prepared.dataset:
         raise InputError(
             f"dataset {dataset}: {prepared.file_name} holds the layer that is published as "
@@ -340,10 +345,11 @@ def _geocode_notes(sites: pd.DataFrame, geocode: str | None) -> list[str]:
 # --- engagement lists and boundaries ----------------------------------------------------
 
 
-def _prepare_engagement(path: Path, name: str, columns) -> Prepared:
+def _prepare_engagement(path: Path, name: str, columns, store: Store | None) -> Prepared:
     listed = engagement.load_engagement(path, columns=dict(columns) if columns else None)
     statuses = listed["planning_status"].value_counts()
     notes = [", ".join(f"{count:,} {status}" for status, count in statuses.items())]
+    notes.append(_engagement_matches(listed, name, store))
     return Prepared(
         kind="engagement",
         dataset=workspace.ENGAGEMENT,
@@ -354,6 +360,28 @@ def _prepare_engagement(path: Path, name: str, columns) -> Prepared:
         counts={"accepted": len(listed), "warned": 0, "rejected": 0},
         notes=[note for note in notes if note],
         fmt="engagement",
+    )
+
+
+def _engagement_matches(listed: pd.DataFrame, name: str, store: Store | None) -> str:
+    """How many rows name a provider of the provider list every page uses, as a note; an
+    InputError when none does, since such a list would mark every I+V site 'not engaged'."""
+    current = workspace.current_sites(store)
+    if current is None:
+        return "no provider list is loaded yet, so the list could not be matched to one"
+    sites, label = current
+    matched = engagement.count_matching_rows(sites, listed)
+    if matched == 0 and len(listed):
+        raise InputError(
+            f"engagement list {name}: none of its {len(listed):,} rows names a provider of the "
+            f"provider list every page uses ({label}, {len(sites):,} sites) by ID or name; "
+            "published, it would mark every independent and voluntary site 'not engaged'. "
+            "Check its provider ID and name columns, or publish the provider list it was made "
+            "for first"
+        )
+    return (
+        f"{matched:,} of {len(listed):,} rows ({matched / max(len(listed), 1):.0%}) name a "
+        f"provider of the provider list every page uses ({label}) by ID or name"
     )
 
 
