@@ -50,12 +50,16 @@ def _open_store(folder: str, database_url: str) -> Store:
 
 
 def sidebar() -> None:
-    """The shared sidebar: which boundary vintage every page uses."""
+    """The shared sidebar: which boundary vintage and versions every page uses; a store
+    fault met while drawing it is one message there, not a traceback."""
     try:
-        vintages = workspace.vintages(store())
+        _sidebar()
     except InputError as error:
         st.sidebar.error(str(error))
-        return
+
+
+def _sidebar() -> None:
+    vintages = workspace.vintages(store())
     if not vintages:
         st.sidebar.info("No ICB boundaries loaded yet.")
         return

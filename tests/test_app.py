@@ -325,3 +325,23 @@ def test_pages_keep_working_after_the_database_drops_the_apps_connection(postgre
     assert not app.exception
     assert not app.error
     assert len(app.dataframe[0].value) == 43
+
+
+@pytest.mark.parametrize("page", ["pages/home.py", "pages/versions.py"])
+def test_a_store_fault_met_while_a_page_draws_is_a_message_not_a_traceback(
+    loaded, monkeypatch, page
+):
+    from geo.model.errors import InputError
+    from geo.store.versions import Store
+
+    def lost(self, *args, **kwargs):
+        raise InputError("store postgresql://db:5432/ics: the connection to PostgreSQL was lost")
+
+    monkeypatch.setattr(Store, "current_version", lost)  # the sidebar's version pickers ask it
+    app = _app()
+    app.switch_page(page)
+    app.run()
+
+    assert not app.exception
+    assert app.error
+    assert all("the connection to PostgreSQL was lost" in error.value for error in app.error)
