@@ -249,3 +249,14 @@ def test_a_provider_list_cannot_be_published_under_a_boundary_layers_name(
     line = _one_clear_line(result)
     assert "dataset name 'boundaries-icb-2099' is a boundaries name, not a sites one" in line
     assert not (data_dir / "store.sqlite").exists()  # refused before the file was even read
+
+
+def test_a_read_only_data_folder_is_one_line_naming_it(data_dir, store_env, read_only):
+    _published_twice(data_dir)
+    before = (data_dir / "store.sqlite").read_bytes()
+    read_only(data_dir)
+
+    line = _one_clear_line(run_cli("revert", "--dataset", "sites", "--version", "1", env=store_env))
+
+    assert f"the folder {data_dir} must be writable by the app's user" in line
+    assert (data_dir / "store.sqlite").read_bytes() == before
