@@ -4,4 +4,4 @@ from __future__ import annotations
 
 from pages import _frame
 
-_frame.frame().run()
+_frame.run(_frame.frame())

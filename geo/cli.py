@@ -135,7 +135,7 @@ def _add_publishing(commands) -> None:
     versions.set_defaults(run=_versions)
     revert = commands.add_parser("revert", help="make an earlier version current again")
     revert.add_argument("--dataset", required=True, help="dataset to revert")
-    revert.add_argument("--version", required=True, type=int, help="version to bring back")
+    revert.add_argument("--version", required=True, type=_version, help="version to bring back")
     revert.add_argument("--author", help="who reverts (default: ICS_AUTHOR or the OS user)")
     revert.set_defaults(run=_revert)
 
@@ -204,6 +204,14 @@ def _add_geocoding(command: argparse.ArgumentParser) -> None:
         type=Path,
         help="ONSPD/NSPL file for --geocode offline (default: ICS_ONSPD_PATH)",
     )
+
+
+def _version(value: str) -> int:
+    """A --version value, checked as the store checks it (no OverflowError for 20 digits)."""
+    try:
+        return store.version_number(value)
+    except InputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _site_format(value: str) -> str:
@@ -330,6 +338,13 @@ def _briefing(args: argparse.Namespace) -> int:
 
 
 def _publish(args: argparse.Namespace) -> int:
+    if args.dataset is not None:  # before reading the file: a wrong name is known at once
+        store.check_dataset_name(args.dataset, args.kind)
+    with store.open_store() as published:
+        return _publish_into(published, args)
+
+
+def _publish_into(published: store.Store, args: argparse.Namespace) -> int:
     prepared = publishing.prepare(
         args.file,
         args.kind,
@@ -339,6 +354,7 @@ def _publish(args: argparse.Namespace) -> int:
         geocode=args.geocode,
         postcode_file=args.postcodes,
         nhs_trusts=ods_reports.read_trust_codes(args.nhs_trusts) if args.nhs_trusts else None,
+        store=published,
     )
     print(prepared.summary())
     for line in prepared.rejections():
@@ -354,8 +370,7 @@ def _publish(args: argparse.Namespace) -> int:
         print(f"error: {publishing.nothing_to_publish(prepared)}", file=sys.stderr)
         return 1
     author = args.author or publishing.default_author()
-    with store.open_store() as published:
-        version = publishing.publish(prepared, published, author=author, dataset=args.dataset)
+    version = publishing.publish(prepared, published, author=author, dataset=args.dataset)
     print(
         f"published {version.dataset} v{version.version} ({version.rows:,} rows) by {version.author}"
     )

@@ -40,8 +40,10 @@ def vintages(store: Store | None) -> list[str]:
     """ICB vintages available from the cache or published in the store, oldest first."""
     published = set()
     if store is not None:
-        names = store.datasets()["dataset"].tolist()
-        published = {name.rsplit("-", 1)[1] for name in names if name.startswith("boundaries-icb-")}
+        layers = store.datasets().query("kind == 'boundaries'")["dataset"]
+        published = {
+            name.rsplit("-", 1)[1] for name in layers if name.startswith("boundaries-icb-")
+        }
     return sorted(set(catalogue.vintages("icb")) | published)
 
 
@@ -81,6 +83,17 @@ def load_frames(vintage: str | None, store: Store | None, pins: Pins = Pins()) -
     )
 
 
+def current_sites(store: Store | None) -> tuple[pd.DataFrame, str] | None:
+    """The provider list every page uses now (newest published, else cached) and how to
+    name it ('Provider sites, sites v3'); None when none is loaded."""
+    provenance: list[dict] = []
+    try:
+        sites, _ = _sites(store, None, provenance)
+    except InputError:
+        return None
+    return sites, f"{provenance[0]['data']}, {provenance[0]['version']}"
+
+
 def newest_vintage(store: Store | None) -> str:
     """The vintage shown when none is chosen: the ICS_VINTAGE setting, else the newest loaded."""
     available = vintages(store)
@@ -100,7 +113,10 @@ def analyse(vintage: str | None, store: Store | None, pins: Pins = Pins()) -> pi
 def _layer(store, kind: str, vintage: str | None, provenance: list[dict]):
     if store is not None and vintage is not None:
         name = boundary_dataset(kind, vintage)
-        if store.current_version(name) is not None:
+        if (
+            store.current_version(name) is not None
+            and store.version_info(name).kind == "boundaries"
+        ):
             label = catalogue.KIND_LABELS[kind] + f" {vintage}"
             provenance.append(_published(store, name, kind, label))
             return store.load(name)

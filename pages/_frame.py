@@ -13,8 +13,9 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from geo.model.errors import InputError
 from geo.publish import publishing
-from pages import _state
+from pages import _state, _text
 
 
 def sections() -> dict[str, list]:
@@ -35,10 +36,30 @@ def sections() -> dict[str, list]:
 
 
 def frame():
-    """Page config, the shared sidebar and the navigation; returns the page to run."""
+    """Page config, the shared sidebar and the navigation; returns the page to run.
+
+    When the store cannot be opened (unreachable, damaged, read-only), every page says
+    why in one message and stops: the store is tried once per run, not by every widget.
+    """
     st.set_page_config(page_title="ICS Provider Map", page_icon="🗺️", layout="wide")
-    _state.sidebar()
-    return st.navigation(sections())  # also switches Streamlit off its old pages/ mode
+    problem = _state.store_problem()
+    if problem is None:
+        _state.sidebar()
+    page = st.navigation(sections())  # also switches Streamlit off its old pages/ mode
+    if problem is not None:
+        st.error(
+            _text.plain(f"The data store cannot be used, so no page can show its data. {problem}")
+        )
+        st.stop()
+    return page
+
+
+def run(page) -> None:
+    """Run the page: a store fault or bad input met anywhere in it is one message, not a traceback."""
+    try:
+        page.run()
+    except InputError as error:
+        st.error(_text.plain(error))
 
 
 def require_frame() -> None:

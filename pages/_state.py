@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import traceback
 from dataclasses import dataclass
 
 import folium
@@ -20,6 +21,7 @@ from geo.io import boundaries
 from geo.maps import build as maps
 from geo.maps import payload
 from geo.model.errors import InputError
+from geo.model.redaction import redact
 from geo.model.settings import data_dir, get_setting
 from geo.store.versions import Store, open_store
 from pages import _text
@@ -32,6 +34,15 @@ def store() -> Store:
     return _open_store(str(data_dir()), get_setting("database_url"))
 
 
+def store_problem() -> str | None:
+    """Why the store cannot be opened now, in one line (never with a password); None if it can."""
+    try:
+        store()
+    except InputError as error:
+        return str(error)
+    return None
+
+
 @st.cache_resource
 def _open_store(folder: str, database_url: str) -> Store:
     """One store per location, shared by every session (the arguments are the cache key)."""
@@ -40,12 +51,16 @@ def _open_store(folder: str, database_url: str) -> Store:
 
 
 def sidebar() -> None:
-    """The shared sidebar: which boundary vintage every page uses."""
+    """The shared sidebar: which boundary vintage and versions every page uses; a store
+    fault met while drawing it is one message there, not a traceback."""
     try:
-        vintages = workspace.vintages(store())
+        _sidebar()
     except InputError as error:
         st.sidebar.error(_text.plain(error))
-        return
+
+
+def _sidebar() -> None:
+    vintages = workspace.vintages(store())
     if not vintages:
         st.sidebar.info("No ICB boundaries loaded yet.")
         return
@@ -146,10 +161,10 @@ def guarded(action, *args, failure: str, **kwargs):
     except InputError as error:
         st.error(_text.plain(error))
     except Exception as error:
-        _log.exception("%s", failure)
+        _log.error("%s\n%s", failure, redact(traceback.format_exc()))
         st.error(_text.plain(failure))
         with st.expander("Details"):
-            st.code(f"{type(error).__name__}: {error}")
+            st.code(redact(f"{type(error).__name__}: {error}"))
     return None
 
 

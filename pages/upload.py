@@ -154,6 +154,7 @@ if st.button("Check the file", key="upload-check", type="primary"):
         options["progress"] = lambda step, share: bar.progress(
             min(share, 1.0), text=_text.plain(step)
         )
+        options["store"] = _state.store()  # an engagement list is matched to its provider list
         prepared = guarded(on_local_copy, upload, lambda p: publishing.prepare(p, kind, **options))
         done = ("Checked", "complete") if prepared else ("The file cannot be used", "error")
         status.update(label=_text.plain(done[0]), state=done[1])

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +15,9 @@ from geo.testing.app_server import AppDidNotStart, running_app
 from geo.testing.arcgis_server import FakePublishers, serving_publishers
 from geo.testing.postcodes_server import FakePostcodesIo, serving_postcodes_io
 from tests.factories import FIXTURES, SHARED_DATA, require
+
+# The PostgreSQL test server, as set when the tests started (`data_dir` unsets DATABASE_URL).
+TEST_DATABASE_URL = os.environ.get("DATABASE_URL", "")
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +68,64 @@ def apptest_runs_like_a_served_app(monkeypatch):
 
     monkeypatch.setattr(PagesManager, "uses_pages_directory", PagesManager.uses_pages_directory)
     monkeypatch.setattr(app_test, "PagesManager", _ServedPagesManager)
+
+
+def postgres_schema_url() -> Iterator[str]:
+    """A URL of the PostgreSQL test server whose search_path puts a fresh schema first,
+    dropped afterwards (a generator: `yield from` it in a fixture)."""
+    import psycopg
+
+    base = TEST_DATABASE_URL
+    require(
+        base.startswith(("postgresql://", "postgres://")),
+        'needs a PostgreSQL server with PostGIS: run eval "$(bash .ci/postgres.sh)" to set DATABASE_URL',
+    )
+    schema = f"test_store_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(base, autocommit=True) as connection:
+        connection.execute(f"CREATE SCHEMA {schema}")
+    joiner = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{joiner}options=-csearch_path%3D{schema},public"
+    finally:
+        with psycopg.connect(base, autocommit=True) as connection:
+            connection.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def read_only() -> Iterator[Callable[[Path], None]]:
+    """Make a folder and the files in it unwritable until the test ends, even for root.
+
+    chmod does not stop root, so as root the folder and files are made immutable with
+    chattr; the test is skipped (failed under CI) where neither works.
+    """
+    made: list[Path] = []
+
+    def _lock(folder: Path) -> None:
+        paths = [folder, *(path for path in folder.iterdir() if path.is_file())]
+        for path in paths:
+            _set_writable(path, False)
+            made.append(path)
+        probe = folder / ".probe"
+        try:
+            probe.touch()
+        except OSError:
+            return
+        probe.unlink()
+        require(False, f"cannot make {folder} read-only here (needs chattr as root)")
+
+    yield _lock
+    for path in reversed(made):
+        _set_writable(path, True)
+
+
+def _set_writable(path: Path, writable: bool) -> None:
+    chattr = shutil.which("chattr") if os.geteuid() == 0 else None
+    if chattr and writable:
+        subprocess.run([chattr, "-i", str(path)], check=False)
+    mode = path.stat().st_mode
+    path.chmod(mode | 0o200 if writable else mode & ~0o222)
+    if chattr and not writable:
+        subprocess.run([chattr, "+i", str(path)], check=False)
 
 
 @pytest.fixture

@@ -196,3 +196,166 @@ def test_an_unexpected_failure_is_a_message_not_a_traceback(loaded, monkeypatch)
     assert not app.exception
     assert [error.value for error in app.error] == ["The data could not be analysed."]
     assert "RuntimeError: disk on fire" in str(app.get("code")[0].proto)
+
+
+# Faults of the store: one message on every page, never a traceback, never a password.
+
+SECRET = "s3cr3t-Pa55"
+PAGES = [
+    "pages/home.py",
+    "pages/explorer.py",
+    "pages/briefing.py",
+    "pages/upload.py",
+    "pages/versions.py",
+]
+
+
+def _everything_shown(app: AppTest) -> str:
+    """The text of every element on the page and in the sidebar."""
+    shown: list[str] = []
+
+    def walk(node) -> None:
+        if getattr(node, "proto", None) is not None:
+            shown.append(str(node.proto))
+        children = getattr(node, "children", None) or {}
+        for child in children.values() if isinstance(children, dict) else children:
+            walk(child)
+
+    walk(app._tree)
+    return "\n".join(shown)
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        (f"postgresql://ics:{SECRET}@[::1:5432/ics", "end of string reached"),
+        (f"postgresql://ics:{SECRET}@127.0.0.1:1/ics?connect_timeout=2", "Connection refused"),
+    ],
+    ids=["malformed host", "unreachable"],
+)
+@pytest.mark.parametrize("page", PAGES)
+def test_a_store_that_cannot_be_opened_is_one_message_on_every_page(
+    loaded, monkeypatch, caplog, page, url, reason
+):
+    monkeypatch.setenv("DATABASE_URL", url)
+    app = _app()
+    app.switch_page(page)
+    app.run()
+
+    assert not app.exception
+    assert len(app.error) == 1
+    assert app.error[0].value.startswith("The data store cannot be used")
+    assert reason in app.error[0].value
+    assert SECRET not in _everything_shown(app)
+    assert SECRET not in caplog.text
+
+
+@pytest.mark.parametrize("page", ["pages/home.py", "pages/versions.py"])
+def test_a_damaged_sqlite_store_is_one_message_naming_the_file(loaded, page):
+    (loaded / "store.sqlite").write_bytes(b"not a database" * 1000)
+    app = _app()
+    app.switch_page(page)
+    app.run()
+
+    assert not app.exception
+    assert [error.value for error in app.error] == [
+        f"The data store cannot be used, so no page can show its data. store {loaded / 'store.sqlite'}: "
+        "file is not a database (SQLITE_NOTADB); this file is not an SQLite store and nothing was "
+        "changed: restore it from a backup, or move it aside and the app starts an empty one"
+    ]
+
+
+def test_damaged_rows_of_the_published_list_are_one_message_not_a_traceback(loaded, shared_data):
+    from geo.io import readers
+    from geo.store import backends
+    from geo.store.versions import open_store
+
+    hospitals = readers.read_sites(shared_data / "hospitals_england_2020_05_nhs_website.csv").sites
+    with open_store() as store:
+        store.publish(
+            "sites", "sites", hospitals, author="analyst", file_name="h.csv", checksum="h",
+            counts={"accepted": len(hospitals)},
+        )  # fmt: skip
+        piece = backends.read_payload(store._db, "sites", 1)[20_000:20_064]
+    path = loaded / "store.sqlite"
+    data = path.read_bytes()
+    assert data.count(piece) == 1
+    start = data.index(piece)
+    path.write_bytes(data[:start] + bytes(64) + data[start + 64 :])
+
+    app = _app().run()
+
+    assert not app.exception
+    assert len(app.error) == 1
+    assert app.error[0].value.startswith(
+        f"store {path}: sites version 1: its stored rows cannot be read (could not verify page "
+        "integrity, CRC checksum verification failed"
+    )
+
+
+def test_an_unexpected_failure_is_logged_and_shown_without_a_password(loaded, monkeypatch, caplog):
+    from geo import workspace
+
+    def broken(*args, **kwargs):
+        raise RuntimeError(f"lost postgresql://ics:{SECRET}@db.internal/ics")
+
+    monkeypatch.setattr(workspace, "analyse", broken)
+    app = _app().run()
+
+    assert [error.value for error in app.error] == ["The data could not be analysed."]
+    assert "postgresql://ics:***@db.internal/ics" in _everything_shown(app)
+    assert "The data could not be analysed." in caplog.text
+    assert "RuntimeError" in caplog.text
+    assert SECRET not in _everything_shown(app)
+    assert SECRET not in caplog.text
+
+
+@pytest.fixture
+def postgres_store(loaded, monkeypatch):
+    """The loaded data folder, its store in a fresh PostgreSQL schema; connections tagged."""
+    from tests.conftest import postgres_schema_url
+
+    for url in postgres_schema_url():
+        tagged = f"{url}&application_name=ics-app-test"
+        monkeypatch.setenv("DATABASE_URL", tagged)
+        yield tagged
+
+
+@pytest.mark.postgres
+def test_pages_keep_working_after_the_database_drops_the_apps_connection(postgres_store):
+    import psycopg
+
+    app = _app().run()
+    assert not app.exception
+    with psycopg.connect(postgres_store, autocommit=True) as connection:
+        dropped = connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE application_name = 'ics-app-test' AND pid <> pg_backend_pid()"
+        ).fetchall()
+    assert dropped  # the app's cached connection is gone, as after a server restart
+
+    app.run()
+
+    assert not app.exception
+    assert not app.error
+    assert len(app.dataframe[0].value) == 43
+
+
+@pytest.mark.parametrize("page", ["pages/home.py", "pages/versions.py"])
+def test_a_store_fault_met_while_a_page_draws_is_a_message_not_a_traceback(
+    loaded, monkeypatch, page
+):
+    from geo.model.errors import InputError
+    from geo.store.versions import Store
+
+    def lost(self, *args, **kwargs):
+        raise InputError("store postgresql://db:5432/ics: the connection to PostgreSQL was lost")
+
+    monkeypatch.setattr(Store, "current_version", lost)  # the sidebar's version pickers ask it
+    app = _app()
+    app.switch_page(page)
+    app.run()
+
+    assert not app.exception
+    assert app.error
+    assert all("the connection to PostgreSQL was lost" in error.value for error in app.error)

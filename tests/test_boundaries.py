@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import zipfile
 
 import geopandas as gpd
@@ -33,6 +34,8 @@ from tests.factories import (
     TOUCHING_LEFT,
     TOUCHING_RIGHT,
     WITH_HOLE,
+    X0,
+    Y0,
     boundary_frame,
     feature_table,
     hospitals_table,
@@ -277,7 +280,7 @@ def test_unsupported_extension_is_refused(tmp_path):
 
 def test_explicit_columns_read_a_file_with_other_names(tmp_path):
     frame = gpd.GeoDataFrame(
-        {"area_id": ["X2", "X1"], "label": ["Second", "First"], "org": ["B", "A"]},
+        {"area_id": ["E54000902", "E54000901"], "label": ["Second", "First"], "org": ["B", "A"]},
         geometry=[TOUCHING_RIGHT, TOUCHING_LEFT],
         crs="EPSG:27700",
     )
@@ -291,8 +294,8 @@ def test_explicit_columns_read_a_file_with_other_names(tmp_path):
     )
 
     assert areas[["code", "name", "ods_code", "kind", "vintage"]].to_dict("records") == [
-        {"code": "X1", "name": "First", "ods_code": "A", "kind": "icb", "vintage": "2025"},
-        {"code": "X2", "name": "Second", "ods_code": "B", "kind": "icb", "vintage": "2025"},
+        {"code": "E54000901", "name": "First", "ods_code": "A", "kind": "icb", "vintage": "2025"},
+        {"code": "E54000902", "name": "Second", "ods_code": "B", "kind": "icb", "vintage": "2025"},
     ]
     assert not areas["repaired"].any()
 
@@ -391,19 +394,21 @@ def test_a_file_that_is_not_a_boundary_file_lists_its_columns(shared_data):
 
 
 def test_holes_and_multipart_geometry_pass_through_unrepaired(tmp_path):
-    path = _write(boundary_frame([WITH_HOLE, MULTIPART]), tmp_path / "icbs.geojson")
+    enclave = square(X0 + 1_000, Y0 + 1_000)  # the area in WITH_HOLE's hole
+    islands = shapely.affinity.translate(MULTIPART, xoff=10_000)
+    path = _write(boundary_frame([WITH_HOLE, enclave, islands]), tmp_path / "icbs.geojson")
 
     icbs = load_boundaries(path)
 
     assert not icbs["repaired"].any()
-    assert list(icbs.geometry.geom_type) == ["Polygon", "MultiPolygon"]
+    assert list(icbs.geometry.geom_type) == ["Polygon", "Polygon", "MultiPolygon"]
     assert len(icbs.geometry.iloc[0].interiors) == 1
-    expected = [WITH_HOLE.area, MULTIPART.area]
+    expected = [WITH_HOLE.area, enclave.area, MULTIPART.area]
     assert _metric_areas(icbs).tolist() == pytest.approx(expected, rel=1e-6)
 
 
 def test_invalid_bow_tie_is_repaired_and_flagged(tmp_path):
-    path = _write(boundary_frame([SQUARE, BOW_TIE]), tmp_path / "icbs.geojson")
+    path = _write(boundary_frame([square(X0 + 5_000), BOW_TIE]), tmp_path / "icbs.geojson")
 
     icbs = load_boundaries(path)
 
@@ -446,12 +451,17 @@ def test_partial_layer_gets_a_warning_not_an_error(tmp_path):
     ]
 
 
-def test_codes_of_the_wrong_family_are_warned_about(tmp_path):
+def test_codes_of_another_kind_are_refused_by_name(tmp_path):
     frame = boundary_frame([SQUARE], prefix="ICB26")
     frame["ICB26CD"] = ["E38000001"]
-    icbs = load_boundaries(_write(frame, tmp_path / "icbs.geojson"))
 
-    assert "icb layer 2026: 1 code(s) do not start with E54: E38000001" in check_boundaries(icbs)
+    with pytest.raises(InputError) as raised:
+        load_boundaries(_write(frame, tmp_path / "icbs.geojson"))
+
+    assert str(raised.value) == (
+        "boundary file icbs.geojson: column ICB26CD has 1 code(s) that are not ICB codes "
+        "(E54 and six digits): E38000001; expected ICB codes only"
+    )
 
 
 def test_detect_layer_prefers_the_sub_icb_columns():
@@ -588,3 +598,133 @@ def test_every_pair_of_touching_neighbours_still_touches_after_display():
         assert metric.iloc[a].touches(metric.iloc[b]) == frame.geometry.iloc[a].touches(
             frame.geometry.iloc[b]
         )
+
+
+# A layer that is not one of England's area layers is refused, naming the check and the codes
+
+
+REAL_LAYERS = [
+    *(filename for filename, _ in ICB_FILES),
+    "nhs_england_regions_2024_01_bgc.geojson",
+    "sub_icb_locations_2022_07_from_lsoa11_bsc.geojson",
+    "sub_icb_locations_2023_04_bsc.geojson",
+    "sub_icb_locations_2024_04_from_lsoa21_bsc.geojson",
+]
+
+
+@pytest.mark.parametrize("filename", REAL_LAYERS)
+def test_every_real_ons_layer_passes_every_check(shared_data, filename):
+    layer = load_boundaries(shared_data / filename)
+
+    assert len(layer) in (7, 36, 42, 106)
+    assert check_boundaries(layer) == []
+
+
+@pytest.fixture(scope="module")
+def icb_2024(shared_data) -> gpd.GeoDataFrame:
+    """The real April 2024 ICBs as ONS columns (ICB24CD, ICB24NM), in EPSG:4326."""
+    return gpd.read_file(shared_data / "icb_2024_04_from_lsoa21_bsc.geojson")
+
+
+def _refused(frame: gpd.GeoDataFrame, path) -> str:
+    """The one-line message `load_boundaries` refuses the layer with."""
+    with pytest.raises(InputError) as raised:
+        load_boundaries(_write(frame, path))
+    assert "\n" not in str(raised.value)
+    return str(raised.value)
+
+
+def test_a_polygon_covering_the_world_is_refused_as_reaching_outside_england(icb_2024, tmp_path):
+    world = icb_2024.iloc[:1].copy()
+    world["geometry"] = [shapely.box(-180, -85, 180, 85)]
+    layer = pd.concat([icb_2024.iloc[1:], world], ignore_index=True)
+
+    message = _refused(layer, tmp_path / "icbs.geojson")
+
+    assert message.startswith(
+        "boundary file icbs.geojson: column ICB24CD has 1 area(s) reaching outside England "
+        "(lat 49.8 to 55.9, lon -6.5 to 1.8, give or take 0.5°): "
+        f"{world['ICB24CD'].iloc[0]} (lon -180.0 to 180.0, lat -85.0 to 85.0)"
+    )
+
+
+def test_boxes_in_the_pacific_are_refused_as_reaching_outside_england(tmp_path):
+    boxes = boundary_frame(
+        [shapely.box(170, -10, 171, -9), shapely.box(172, -10, 173, -9)], crs="EPSG:4326"
+    )
+
+    message = _refused(boxes, tmp_path / "icbs.geojson")
+
+    assert "2 area(s) reaching outside England" in message
+    assert "E54000001 (lon 170.0 to 171.0, lat -10.0 to -9.0), E54000002" in message
+
+
+def test_icbs_that_overlap_their_neighbours_are_refused_naming_the_worst_pairs(icb_2024, tmp_path):
+    grown = icb_2024.to_crs(27700)
+    grown["geometry"] = grown.buffer(2_000)  # 2 km over every border: still in England
+
+    message = _refused(grown.to_crs(4326), tmp_path / "icbs.geojson")
+
+    assert "column ICB24CD: areas overlap by" in message
+    assert "of the layer's area (at most 0.5% is allowed): E54" in message
+    assert "expected areas that tile, each place in one area" in message
+
+
+def test_icbs_grown_by_half_a_degree_are_refused_as_overlapping(icb_2024, tmp_path):
+    grown = icb_2024.copy()
+    grown["geometry"] = shapely.buffer(grown.geometry.values, 0.5)  # in degrees, as the file had
+
+    message = _refused(grown, tmp_path / "icbs.geojson")
+
+    share = re.search(r"column ICB24CD: areas overlap by ([\d.]+)% of the layer's area", message)
+    assert float(share.group(1)) > 100  # half a degree is far more than any sliver
+
+
+def test_a_layer_missing_an_inland_icb_is_refused_for_the_hole_it_leaves(icb_2024, tmp_path):
+    west_yorkshire = "E54000054"
+    holed = icb_2024[icb_2024["ICB24CD"] != west_yorkshire]
+
+    message = _refused(holed, tmp_path / "icbs.geojson")
+
+    assert "the areas leave holes of" in message
+    assert "(at most 0.5% is allowed), around E54" in message
+    neighbours = icb_2024[icb_2024.touches(icb_2024.set_index("ICB24CD").geometry[west_yorkshire])]
+    assert all(code in message for code in neighbours["ICB24CD"])
+
+
+def test_codes_that_are_not_icb_codes_are_refused(icb_2024, tmp_path):
+    districts = icb_2024.assign(ICB24CD=[f"E06{n:06d}" for n in range(len(icb_2024))])
+
+    message = _refused(districts, tmp_path / "icbs.geojson")
+
+    assert message.startswith(
+        "boundary file icbs.geojson: column ICB24CD has 42 code(s) that are not ICB codes "
+        "(E54 and six digits): E06000000, E06000001"
+    )
+
+
+def test_british_national_grid_metres_labelled_wgs84_are_refused_with_a_hint(icb_2024, tmp_path):
+    mislabelled = icb_2024.to_crs(27700).set_crs(4326, allow_override=True)
+
+    message = _refused(mislabelled, tmp_path / "icbs.gpkg")
+
+    assert "42 area(s) whose coordinates do not fit the CRS the file declares, EPSG:4326" in message
+    assert "its coordinates look like British National Grid metres (EPSG:27700)" in message
+    assert message.endswith("give the file its real CRS")
+
+
+def test_british_national_grid_metres_labelled_irish_grid_are_refused_with_a_hint(
+    icb_2024, tmp_path
+):
+    mislabelled = icb_2024.to_crs(27700).set_crs(29903, allow_override=True)
+
+    message = _refused(mislabelled, tmp_path / "icbs.gpkg")
+
+    assert "do not fit the CRS the file declares, EPSG:29903 (TM75 / Irish Grid)" in message
+    assert "its coordinates look like British National Grid metres (EPSG:27700)" in message
+
+
+def test_a_small_partial_layer_in_england_still_loads(tmp_path):
+    path = _write(boundary_frame([TOUCHING_LEFT, TOUCHING_RIGHT]), tmp_path / "icbs.geojson")
+
+    assert load_boundaries(path)["code"].tolist() == ["E54000001", "E54000002"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import subprocess
 
 import geopandas as gpd
 import numpy as np
@@ -283,3 +284,102 @@ def test_assign_says_which_sector_rules_could_not_run_on_cqc_api_records(
     assert "charity_number needs column Provider Charity Number (4 rows)" in result.stderr
     sites = pd.read_csv(out)
     assert (sites["sector"] == sectors.INDEPENDENT).sum() == 0
+
+
+# Faults of the store: one line on stderr, exit 2, nothing changed, no password.
+
+SECRET = "s3cr3t-Pa55"
+
+
+@pytest.fixture
+def store_env(data_dir) -> dict:
+    """The environment of a CLI run whose store is a SQLite file in `data_dir`."""
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env["ICS_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def _published_twice(data_dir) -> None:
+    from geo.store.versions import open_store
+
+    with open_store(f"sqlite:///{data_dir / 'store.sqlite'}") as store:
+        for rows in (2, 3):
+            store.publish(
+                "sites", "sites", pd.DataFrame({"name": ["a"] * rows}), author="analyst",
+                file_name="s.csv", checksum=str(rows), counts={},
+            )  # fmt: skip
+
+
+def _one_clear_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 2, result.stdout
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[-1]
+
+
+@pytest.mark.parametrize("version", ["99999999999999999999", "0", "two"])
+def test_revert_to_an_impossible_version_is_refused_at_the_command_line(
+    data_dir, store_env, version
+):
+    _published_twice(data_dir)
+    before = (data_dir / "store.sqlite").read_bytes()
+
+    result = run_cli("revert", "--dataset", "sites", "--version", version, env=store_env)
+
+    assert result.returncode == 2
+    assert "expected a whole number from 1 to 2,147,483,647" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (data_dir / "store.sqlite").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://ics:{SECRET}@[::1:5432/ics",
+        f"postgresql://ics:{SECRET}@bad host/ics",
+        f"postgresql://ics:{SECRET}@127.0.0.1:1/ics?connect_timeout=2",
+    ],
+)
+def test_a_bad_database_url_is_one_line_without_its_password(store_env, url):
+    result = run_cli("versions", env=store_env | {"DATABASE_URL": url})
+
+    line = _one_clear_line(result)
+    assert line.startswith("error: store postgresql://")
+    assert "cannot connect to PostgreSQL" in line
+    assert SECRET not in result.stderr + result.stdout
+
+
+def test_a_damaged_store_is_one_line_saying_how_to_recover(data_dir, store_env):
+    (data_dir / "store.sqlite").write_bytes(b"\x00" * 50_000)
+
+    line = _one_clear_line(run_cli("versions", env=store_env))
+
+    assert f"store {data_dir / 'store.sqlite'}: file is not a database" in line
+    assert "restore it from a backup" in line
+    assert (data_dir / "store.sqlite").read_bytes() == b"\x00" * 50_000
+
+
+def test_a_provider_list_cannot_be_published_under_a_boundary_layers_name(
+    fixtures_dir, store_env, data_dir
+):
+    listed = fixtures_dir / "validation_provider_list.csv"
+    result = run_cli(
+        "publish", str(listed), "--kind", "sites", "--dataset", "boundaries-icb-2099",
+        env=store_env,
+    )  # fmt: skip
+
+    line = _one_clear_line(result)
+    assert "dataset name 'boundaries-icb-2099' is a boundaries name, not a sites one" in line
+    assert not (data_dir / "store.sqlite").exists()  # refused before the file was even read
+
+
+def test_a_read_only_data_folder_is_one_line_naming_it(data_dir, store_env, read_only):
+    _published_twice(data_dir)
+    before = (data_dir / "store.sqlite").read_bytes()
+    read_only(data_dir)
+
+    line = _one_clear_line(run_cli("revert", "--dataset", "sites", "--version", "1", env=store_env))
+
+    assert f"the folder {data_dir} must be writable by the app's user" in line
+    assert (data_dir / "store.sqlite").read_bytes() == before

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import pytest
 
@@ -10,8 +12,8 @@ from geo.analysis.engagement import (
     REPORT_COLUMNS,
     apply_engagement,
     load_engagement,
-    normalise_provider_name,
 )
+from geo.analysis.matching import normalise_provider_name
 from geo.model.errors import InputError
 from geo.model.sectors import normalise_sector_labels
 
@@ -109,7 +111,10 @@ def test_unknown_id_falls_back_to_the_name(sites):
 
 def test_fuzzy_name_is_reported_with_its_score_but_not_applied(sites):
     result, report = apply_engagement(
-        sites, _engagement((None, "Helping Hand Home Care", None, "engaged"))
+        sites,
+        _engagement(
+            (None, "Helping Hand Home Care", None, "engaged"), ("1-202", None, None, "engaged")
+        ),
     )
     row = report.iloc[0]
     assert row["matched_by"] == "fuzzy name"
@@ -120,7 +125,9 @@ def test_fuzzy_name_is_reported_with_its_score_but_not_applied(sites):
 
 
 def test_fuzzy_name_is_applied_when_its_score_clears_the_accepted_threshold(sites):
-    listed = _engagement((None, "Helping Hand Home Care", None, "engaged"))
+    listed = _engagement(
+        (None, "Helping Hand Home Care", None, "engaged"), ("1-202", None, None, "engaged")
+    )
     _, report = apply_engagement(sites, listed)
     score = report.loc[0, "score"]
     accepted, _ = apply_engagement(sites, listed, accept_fuzzy_above=score)
@@ -130,14 +137,23 @@ def test_fuzzy_name_is_applied_when_its_score_clears_the_accepted_threshold(site
 
 
 def test_unmatched_list_row_is_reported_as_none(sites):
-    result, report = apply_engagement(
-        sites, _engagement((None, "Nobody Anywhere", None, "engaged"))
+    _, report = apply_engagement(
+        sites,
+        _engagement((None, "Nobody Anywhere", None, "engaged"), ("1-202", None, None, "engaged")),
     )
     assert report.loc[0, ["matched_by", "sites_matched", "applied"]].tolist() == ["none", 0, False]
     assert pd.isna(report.loc[0, "score"])
-    assert set(
-        result.loc[result["sector"].isin(["Independent", "Voluntary"]), "planning_status"]
-    ) == {"not engaged"}
+
+
+def test_a_list_that_matches_no_provider_is_reported_and_not_applied(sites):
+    listed = _engagement(
+        ("9-001", "Nobody Anywhere", None, "engaged"), ("9-002", "Nor Here", None, "engaged")
+    )
+    result, report = apply_engagement(sites, listed)
+
+    assert report["matched_by"].tolist() == ["none", "none"]
+    assert not report["applied"].any()
+    pd.testing.assert_series_equal(result["planning_status"], sites["planning_status"])
 
 
 def test_row_with_an_icb_applies_only_to_that_icbs_sites(sites):
@@ -216,6 +232,97 @@ def test_input_sites_are_not_modified(sites):
 )
 def test_provider_names_are_normalised_for_matching(name, key):
     assert normalise_provider_name(name) == key
+
+
+# --- conflicting rows --------------------------------------------------------------------
+
+
+def test_a_provider_listed_as_engaged_and_as_not_engaged_is_not_engaged_and_both_rows_say_so(
+    sites,
+):
+    listed = _engagement(
+        ("1-101", None, None, "engaged"),
+        ("1-202", None, None, "engaged"),
+        ("1-101", None, None, "not engaged"),
+    )
+    result, report = apply_engagement(sites, listed)
+
+    assert _status(result)["s1"] == _status(result)["s2"] == "not engaged"
+    assert _status(result)["s3"] == "engaged"
+    assert report["conflict"].tolist() == [
+        "conflicts with row 4 (not engaged): not engaged kept",
+        pd.NA,
+        "conflicts with row 2 (engaged): not engaged kept",
+    ]
+    assert report["planning_status"].tolist() == ["engaged", "engaged", "not engaged"]
+
+
+def test_rows_matching_one_provider_by_id_and_by_name_can_conflict_too(sites):
+    listed = _engagement((None, "Cafe Care", None, "not engaged"), ("1-202", None, None, "engaged"))
+    result, report = apply_engagement(sites, listed)
+
+    assert _status(result)["s3"] == "not engaged"
+    assert report["matched_by"].tolist() == ["exact name", "provider_id"]
+    assert report["conflict"].tolist() == [
+        "conflicts with row 3 (engaged): not engaged kept",
+        "conflicts with row 2 (not engaged): not engaged kept",
+    ]
+
+
+def test_a_blank_status_does_not_conflict_with_a_given_one(sites):
+    listed = _engagement(("1-101", None, None, "unknown"), ("1-101", None, None, "engaged"))
+    result, report = apply_engagement(sites, listed)
+
+    assert _status(result)["s1"] == "engaged"
+    assert report["conflict"].isna().all()
+
+
+def test_rows_for_different_icbs_of_one_provider_do_not_conflict(sites):
+    listed = _engagement(
+        ("1-101", None, _LEEDS, "engaged"), ("1-101", None, _BRISTOL, "not engaged")
+    )
+    result, report = apply_engagement(sites, listed)
+
+    assert (_status(result)["s1"], _status(result)["s2"]) == ("engaged", "not engaged")
+    assert report["conflict"].isna().all()
+
+
+# --- long lists ---------------------------------------------------------------------------
+
+
+def _long_list(count: int, listed_ids: list[str]) -> pd.DataFrame:
+    """`count` rows: the listed IDs first, then providers no site has, each named uniquely."""
+    ids = listed_ids + [f"9-{n:09d}" for n in range(count - len(listed_ids))]
+    names = [None] * len(listed_ids) + [
+        f"Unlisted Provider Number {n} Ltd" for n in range(count - len(listed_ids))
+    ]
+    return _engagement(*((i, name, None, "engaged") for i, name in zip(ids, names, strict=True)))
+
+
+def test_a_long_list_is_matched_in_bounded_time(sites):
+    listed = _long_list(200_000, ["1-101", "1-202"])
+
+    started = time.perf_counter()
+    result, report = apply_engagement(sites, listed)
+    elapsed = time.perf_counter() - started
+
+    assert elapsed < 30  # was quadratic in practice: a million rows took 36 s and 1.4 GB
+    assert _status(result)["s1"] == _status(result)["s3"] == "engaged"
+    assert _status(result)["s4"] == "not engaged"
+    assert report["matched_by"].value_counts().to_dict() == {"none": 199_998, "provider_id": 2}
+
+
+def test_approximate_matching_stops_at_its_budget_and_says_which_rows_it_left(sites, monkeypatch):
+    from geo.analysis import matching
+
+    distinct_site_names = 6  # the fixture's providers, each compared with every list name
+    monkeypatch.setattr(matching, "FUZZY_COMPARISON_LIMIT", 10 * distinct_site_names)
+    listed = _long_list(30, [])
+
+    _, report = apply_engagement(sites, listed)
+
+    left_out = report["note"].str.startswith("not compared approximately")
+    assert left_out.tolist() == [False] * 10 + [True] * 20
 
 
 # --- reading lists --------------------------------------------------------------------

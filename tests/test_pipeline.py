@@ -12,6 +12,7 @@ from geo.analysis import pipeline
 from geo.analysis.engagement import load_engagement
 from geo.fetch import sources
 from geo.io import readers
+from geo.model import problems
 from geo.store.versions import open_store
 
 HOSPITALS = "hospitals_england_2020_05_nhs_website.csv"
@@ -125,3 +126,49 @@ def test_what_was_noticed_reading_a_named_file_is_among_the_analysis_notes(files
         )
         in analysis.notes
     )
+
+
+def _warnings(analysis: pipeline.Analysis) -> list[str]:
+    return [note.text for note in analysis.notes if note.level == problems.WARNING]
+
+
+def test_an_engagement_list_that_matches_no_hospital_is_not_applied_and_says_so(
+    files_2024, tmp_path
+):
+    listed = tmp_path / "engaged.csv"
+    listed.write_text(
+        "provider_name,status\n" + "".join(f"Nobody Number {n},engaged\n" for n in range(50)),
+        encoding="utf-8",
+    )
+    without = pipeline.analyse(pipeline.load_files(files_2024))
+
+    analysis = pipeline.analyse(
+        pipeline.load_files(dataclasses.replace(files_2024, engagement=listed))
+    )
+
+    assert (
+        analysis.assigned["planning_status"].tolist()
+        == without.assigned["planning_status"].tolist()
+    )
+    assert any(
+        text.startswith("The engagement list was not applied") for text in _warnings(analysis)
+    )
+
+
+def test_engagement_rows_that_conflict_are_a_warning_naming_the_rule(files_2024, tmp_path):
+    listed = tmp_path / "engaged.csv"
+    listed.write_text(
+        "provider_name,status\nNuffield Health,engaged\nNuffield Health,not engaged\n",
+        encoding="utf-8",
+    )
+
+    analysis = pipeline.analyse(
+        pipeline.load_files(dataclasses.replace(files_2024, engagement=listed))
+    )
+
+    assert (
+        "2 engagement rows give the same sites different statuses; 'not engaged' wins over "
+        "'engaged', and either over a blank status (see the match report's conflict column)."
+    ) in _warnings(analysis)
+    nuffield = analysis.assigned["provider_name"] == "Nuffield Health"
+    assert set(analysis.assigned.loc[nuffield, "planning_status"]) == {"not engaged"}

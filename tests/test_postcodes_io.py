@@ -206,3 +206,16 @@ def test_the_online_names_are_still_importable_from_geocode():
 
     assert postcodes_io.geocode_online is postcodes_io.geocode_online
     assert (postcodes_io.MAX_BATCH, postcodes_io.ONLINE_SOURCE) == (100, "postcodes.io")
+
+
+def test_a_service_url_with_credentials_is_named_by_its_host_alone_in_every_row():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    found = postcodes_io.geocode_online(
+        pd.Series(["LS1 3EX"]), base_url=f"http://ics:s3cr3t@127.0.0.1:{port}", sleep=Sleeps()
+    )
+
+    assert found["geocode_status"].str.startswith(f"lookup failed: 127.0.0.1:{port} could").all()
+    assert not found["geocode_status"].str.contains("s3cr3t").any()

@@ -8,6 +8,7 @@ import os
 import geopandas as gpd
 import pandas as pd
 import pytest
+import shapely
 from pyproj import Transformer
 
 from geo import workspace
@@ -382,3 +383,69 @@ def test_cli_revert_and_versions_keep_an_audit_log(cqc_file, fixtures_dir, cli_e
     assert not lines[0].rstrip().endswith("*")
     checksum = prepared.checksum[:12]
     assert all(checksum in line for line in lines)
+
+
+def test_a_boundary_layer_is_published_only_under_the_name_of_its_layer_and_vintage(
+    store, shared_data
+):
+    prepared = publishing.prepare(
+        shared_data / "sub_icb_locations_2023_04_bsc.geojson", "boundaries"
+    )
+
+    with pytest.raises(
+        InputError, match="holds the layer that is published as boundaries-sicbl-2023"
+    ):
+        publishing.publish(prepared, store, author="alice", dataset="boundaries-icb-2023")
+    assert store.datasets().empty
+
+
+def test_a_boundary_file_covering_the_world_is_refused_before_anything_is_published(
+    store, shared_data, tmp_path
+):
+    layer = gpd.read_file(shared_data / "icb_2024_04_from_lsoa21_bsc.geojson")
+    layer.loc[0, "geometry"] = shapely.box(-180, -85, 180, 85)
+    path = tmp_path / "icb_2099.geojson"
+    layer.to_file(path)
+
+    with pytest.raises(InputError, match="1 area\\(s\\) reaching outside England"):
+        publishing.prepare(path, "boundaries", vintage="2099")
+    assert store.datasets().empty
+
+
+def test_an_engagement_list_that_names_no_provider_is_refused_and_nothing_is_published(
+    cqc_file, store, tmp_path
+):
+    publishing.publish(publishing.prepare(cqc_file, "sites"), store, author="alice")
+    names = "".join(f"9-{n:09d},Nobody Number {n},engaged\n" for n in range(50))
+    path = _write(tmp_path / "engaged.csv", "CQC Provider ID,name,status\n" + names)
+
+    with pytest.raises(InputError) as raised:
+        publishing.prepare(path, "engagement", store=store)
+
+    assert str(raised.value) == (
+        "engagement list engaged.csv: none of its 50 rows names a provider of the provider "
+        "list every page uses (Provider sites, sites v1, 9 sites) by ID or name; published, it "
+        "would mark every independent and voluntary site 'not engaged'. Check its provider ID "
+        "and name columns, or publish the provider list it was made for first"
+    )
+    prepared = publishing.prepare(path, "engagement")  # checked against nothing: no store
+    with pytest.raises(InputError, match="none of its 50 rows names a provider"):
+        publishing.publish(prepared, store, author="alice")
+    assert store.current_version(workspace.ENGAGEMENT) is None
+
+
+def test_an_engagement_list_that_names_few_providers_says_how_many(cqc_file, store, tmp_path):
+    publishing.publish(publishing.prepare(cqc_file, "sites"), store, author="alice")
+    path = _write(
+        tmp_path / "engaged.csv",
+        "CQC Provider ID,name,status\n1-102643003,East Lancashire Hospice,engaged\n"
+        "9-000000001,Nobody,engaged\n9-000000002,Nor Anybody,engaged\n",
+    )
+
+    prepared = publishing.prepare(path, "engagement", store=store)
+
+    assert (
+        "1 of 3 rows (33%) name a provider of the provider list every page uses "
+        "(Provider sites, sites v1) by ID or name" in prepared.notes
+    )
+    assert publishing.publish(prepared, store, author="alice").version == 1

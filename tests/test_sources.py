@@ -414,3 +414,17 @@ def test_fetch_from_dir_takes_cqc_and_ods_provider_lists_with_their_publishers(
     assert cqc.licence == catalogue.attribution(recognise.CQC)
     assert report.ignored == [("notes.txt", "not a data file")]
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+
+
+def test_publisher_urls_with_credentials_never_show_them_in_the_report(data_dir, monkeypatch):
+    secret = "s3cr3t-Pa55"
+    for name in ("ICS_ARCGIS_BASE", "ICS_CQC_INDEX_URL", "ICS_ODS_BASE"):
+        closed = _closed_port_url().replace("http://", f"http://ics:{secret}@")
+        monkeypatch.setenv(name, f"{closed}/{name.lower()}")
+
+    report = sources.fetch_all()
+
+    shown = " ".join(f"{what}: {reason}" for what, reason in report.failed)
+    assert "127.0.0.1" in shown
+    assert secret not in shown
+    assert "skipped: 127.0.0.1:" in shown  # the host is named without its user or password

@@ -7,9 +7,9 @@ import multiprocessing
 import os
 import sqlite3
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -22,6 +22,7 @@ from geo.model.errors import InputError
 from geo.model.providers import CANONICAL_DTYPES
 from geo.store import backends as store_sql
 from geo.store.versions import KINDS, Store, open_store
+from tests.conftest import postgres_schema_url
 from tests.factories import (
     BOW_TIE,
     EMPTY,
@@ -30,7 +31,6 @@ from tests.factories import (
     POINT,
     WITH_HOLE,
     boundary_frame,
-    require,
 )
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -46,25 +46,7 @@ def store_url(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.sqlite'}"
         return
-    yield from _postgres_schema_url()
-
-
-def _postgres_schema_url() -> Iterator[str]:
-    """A URL whose search_path puts a fresh schema first, dropped afterwards."""
-    base = os.environ.get("DATABASE_URL", "")
-    require(
-        base.startswith(("postgresql://", "postgres://")),
-        'needs a PostgreSQL server with PostGIS: run eval "$(bash .ci/postgres.sh)" to set DATABASE_URL',
-    )
-    schema = f"test_store_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(base, autocommit=True) as connection:
-        connection.execute(f"CREATE SCHEMA {schema}")
-    joiner = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{joiner}options=-csearch_path%3D{schema},public"
-    finally:
-        with psycopg.connect(base, autocommit=True) as connection:
-            connection.execute(f"DROP SCHEMA {schema} CASCADE")
+    yield from postgres_schema_url()
 
 
 @pytest.fixture
@@ -158,9 +140,9 @@ def test_an_empty_table_loads_back_empty_but_typed(store):
 def test_awkward_geometries_load_back_exactly_in_epsg_4326(store):
     boundaries = _boundaries()
 
-    _publish(store, "boundaries-test", boundaries, kind="boundaries")
+    _publish(store, "boundaries-icb-2023", boundaries, kind="boundaries")
 
-    loaded = store.load("boundaries-test")
+    loaded = store.load("boundaries-icb-2023")
     assert isinstance(loaded, gpd.GeoDataFrame)
     assert loaded.crs.to_epsg() == 4326
     assert_geodataframe_equal(loaded, boundaries)
@@ -269,11 +251,11 @@ def test_reverting_to_the_current_version_is_refused(store):
 def test_datasets_lists_each_dataset_with_its_current_version(store):
     _publish(store, "sites", _sites(3))
     _publish(store, "sites", _sites(6))
-    _publish(store, "boundaries-test", _boundaries(), kind="boundaries")
+    _publish(store, "boundaries-icb-2023", _boundaries(), kind="boundaries")
 
     listed = store.datasets()
 
-    assert listed["dataset"].tolist() == ["boundaries-test", "sites"]
+    assert listed["dataset"].tolist() == ["boundaries-icb-2023", "sites"]
     assert listed["kind"].tolist() == ["boundaries", "sites"]
     assert listed["current_version"].tolist() == [1, 2]
     assert listed["versions"].tolist() == [1, 2]
@@ -315,7 +297,7 @@ def test_an_unknown_version_is_named_with_the_versions_there(store):
 @pytest.mark.parametrize(
     ("dataset", "kind", "frame", "author", "counts", "meta", "message"),
     [
-        ("Sites!", "sites", _sites(1), "a", {}, None, "dataset name 'Sites!': expected lower-case"),
+        ("Sites!", "sites", _sites(1), "a", {}, None, "dataset name 'Sites!' is not a sites name: expected 'sites'"),
         ("sites", "hospitals", _sites(1), "a", {}, None, "kind 'hospitals' is not one of sites, engagement"),
         ("sites", "sites", [1, 2], "a", {}, None, "expected a DataFrame or GeoDataFrame, got list"),
         ("sites", "sites", _sites(1), "  ", {}, None, "the author is missing"),
@@ -324,8 +306,8 @@ def test_an_unknown_version_is_named_with_the_versions_there(store):
         ("sites", "sites", pd.DataFrame([[1, 2]], columns=["a", "a"]), "a", {}, None, "1 duplicate column names: a"),
         ("sites", "sites", pd.DataFrame([[1, 2]]), "a", {}, None, "column names must be text, not 0, 1"),
         ("sites", "sites", _sites(1), "a", {}, {"when": datetime.now(UTC)}, "meta cannot be stored as JSON"),
-        ("b", "boundaries", boundary_frame([POINT]), "a", {}, None, "geometry CRS is EPSG:27700; the store keeps EPSG:4326"),
-        ("b", "boundaries", boundary_frame([POINT], crs=None), "a", {}, None, "geometry CRS is not set"),
+        ("boundaries-icb-2023", "boundaries", boundary_frame([POINT]), "a", {}, None, "geometry CRS is EPSG:27700; the store keeps EPSG:4326"),
+        ("boundaries-icb-2023", "boundaries", boundary_frame([POINT], crs=None), "a", {}, None, "geometry CRS is not set"),
         ("sites", "sites", pd.DataFrame({"mixed": [1, "x"]}), "a", {}, None, "the table cannot be stored"),
     ],
 )  # fmt: skip
@@ -352,16 +334,52 @@ def test_bad_input_is_refused_in_one_line_before_anything_is_written(
 def test_a_dataset_keeps_its_kind(store):
     _publish(store, "sites", _sites(3))
 
-    with pytest.raises(InputError, match="dataset sites: the store holds it as sites, not lookup"):
+    with pytest.raises(
+        InputError,
+        match="dataset name 'sites' is a sites name, not a lookup one",
+    ):
         _publish(store, "sites", _sites(3), kind="lookup")
     assert store.current_version("sites") == 1
 
 
-def test_every_kind_can_be_published(store):
-    for kind in KINDS:
-        _publish(store, f"{kind}-data", _sites(2), kind=kind)
+def test_every_kind_can_be_published_under_a_name_of_its_kind(store):
+    names = {kind: f"{kind}-data" for kind in KINDS} | {"boundaries": "boundaries-nhser-2024"}
+    for kind, name in names.items():
+        _publish(store, name, _sites(2), kind=kind)
 
     assert store.datasets()["kind"].tolist() == sorted(KINDS)
+
+
+@pytest.mark.parametrize(
+    ("dataset", "kind", "message"),
+    [
+        (
+            "boundaries-icb-2099",
+            "sites",
+            "dataset name 'boundaries-icb-2099' is a boundaries name, not a sites one",
+        ),
+        (
+            "boundaries-icb-2024",
+            "engagement",
+            "is a boundaries name, not an engagement one: expected 'engagement'",
+        ),
+        ("sites", "boundaries", "is a sites name, not a boundaries one"),
+        ("engagement", "sites", "is an engagement name, not a sites one"),
+        (
+            "boundaries-icb",
+            "boundaries",
+            "is not a boundaries name: expected 'boundaries-<layer>-<year>'",
+        ),
+        ("boundaries-lsoa-2021", "boundaries", "the layer one of icb, sicbl, nhser"),
+        ("my-sites", "sites", "expected 'sites' \\(or 'sites-<label>'\\)"),
+    ],
+)
+def test_a_dataset_name_belongs_to_its_kind(store, dataset, kind, message):
+    frame = _sites(2) if kind != "boundaries" else _boundaries().iloc[:2]
+
+    with pytest.raises(InputError, match=message):
+        _publish(store, dataset, frame, kind=kind)
+    assert store.datasets().empty
 
 
 # All or nothing.
@@ -549,13 +567,13 @@ def _schema_1_store(url: str, boundaries: gpd.GeoDataFrame) -> None:
         + [
             (
                 "INSERT INTO datasets (name, kind, current_version) VALUES (?, ?, ?)",
-                ("icb", "boundaries", 1),
+                ("boundaries-icb-2023", "boundaries", 1),
             ),
             (
                 "INSERT INTO versions (dataset, version, author, published_at, file_name, checksum, row_count, counts)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    "icb",
+                    "boundaries-icb-2023",
                     1,
                     "Old hand",
                     published_at,
@@ -567,7 +585,7 @@ def _schema_1_store(url: str, boundaries: gpd.GeoDataFrame) -> None:
             ),
             (
                 "INSERT INTO version_data (dataset, version, payload) VALUES (?, ?, ?)",
-                ("icb", 1, payload),
+                ("boundaries-icb-2023", 1, payload),
             ),
         ],
     )
@@ -579,8 +597,8 @@ def test_opening_a_schema_1_store_migrates_it_in_place_and_keeps_its_data(store_
 
     with open_store(store_url) as store:
         assert store.schema_version == store_sql.LATEST_SCHEMA == 2
-        assert_geodataframe_equal(store.load("icb"), boundaries)
-        old = store.version_info("icb")
+        assert_geodataframe_equal(store.load("boundaries-icb-2023"), boundaries)
+        old = store.version_info("boundaries-icb-2023")
         assert (old.version, old.action, old.author, old.counts) == (
             1,
             "publish",
@@ -590,13 +608,13 @@ def test_opening_a_schema_1_store_migrates_it_in_place_and_keeps_its_data(store_
         assert old.published_at == datetime(2024, 4, 1, 9, 30, tzinfo=UTC)
         assert old.reverted_to is None
         assert old.meta == {}
-        _publish(store, "icb", boundaries.iloc[:2], kind="boundaries")
-        assert store.revert("icb", 1, author="Lead").version == 3
-        assert_geodataframe_equal(store.load("icb"), boundaries)
+        _publish(store, "boundaries-icb-2023", boundaries.iloc[:2], kind="boundaries")
+        assert store.revert("boundaries-icb-2023", 1, author="Lead").version == 3
+        assert_geodataframe_equal(store.load("boundaries-icb-2023"), boundaries)
 
     with open_store(store_url) as reopened:  # a second open finds nothing left to do
         assert reopened.schema_version == 2
-        assert reopened.current_version("icb") == 3
+        assert reopened.current_version("boundaries-icb-2023") == 3
 
 
 def test_a_store_newer_than_the_app_is_refused(store_url):
@@ -612,7 +630,7 @@ def test_a_store_newer_than_the_app_is_refused(store_url):
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    yield from _postgres_schema_url()
+    yield from postgres_schema_url()
 
 
 def _current_geometry(url: str, dataset: str) -> list:
@@ -630,12 +648,12 @@ def _current_geometry(url: str, dataset: str) -> list:
 def test_postgis_holds_the_current_version_geometry_for_other_tools(postgres_url):
     first, second = _boundaries(), _boundaries().iloc[:2]
     with open_store(postgres_url) as store:
-        _publish(store, "boundaries-test", first, kind="boundaries")
-        _publish(store, "boundaries-test", second, kind="boundaries")
-        assert _current_geometry(postgres_url, "boundaries-test") == list(second.geometry)
-        store.revert("boundaries-test", 1, author="Lead")
+        _publish(store, "boundaries-icb-2023", first, kind="boundaries")
+        _publish(store, "boundaries-icb-2023", second, kind="boundaries")
+        assert _current_geometry(postgres_url, "boundaries-icb-2023") == list(second.geometry)
+        store.revert("boundaries-icb-2023", 1, author="Lead")
 
-    assert _current_geometry(postgres_url, "boundaries-test") == list(first.geometry)
+    assert _current_geometry(postgres_url, "boundaries-icb-2023") == list(first.geometry)
 
 
 @pytest.mark.postgres
@@ -653,6 +671,176 @@ def test_postgis_answers_spatial_queries_on_real_icb_boundaries(postgres_url, sh
         ).fetchall()
     assert [row[0] for row in rows] == icbs.index[icbs.contains(leeds)].tolist()
     assert len(rows) == 1
+
+
+# Faults of the store itself: a damaged file, a read-only folder, a server that went away.
+# Each is one InputError saying what to do, and the stored data is left as it was.
+
+
+def _sqlite_store(folder, versions: int = 2) -> Path:
+    """A SQLite store in `folder` with `versions` versions of 'sites', closed."""
+    path = folder / "store.sqlite"
+    with open_store(f"sqlite:///{path}") as store:
+        for number in range(versions):
+            _publish(store, "sites", _sites(2_000 + number, label=f"v{number + 1}"))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda data: os.urandom(len(data)), "this file is not an SQLite store"),
+        (lambda data: data[:8192], "the store is damaged"),
+        (lambda data: data[:100] + bytes(len(data) - 100), "the store is damaged"),
+    ],
+    ids=["random bytes", "truncated", "pages zeroed"],
+)
+def test_a_damaged_sqlite_file_is_one_message_saying_how_to_recover(tmp_path, damage, message):
+    path = _sqlite_store(tmp_path)
+    path.write_bytes(damage(path.read_bytes()))
+    damaged = path.read_bytes()
+
+    with (
+        pytest.raises(InputError, match=message) as raised,
+        open_store(f"sqlite:///{path}") as store,
+    ):
+        store.load("sites")
+
+    assert str(path) in str(raised.value)
+    assert "restore it from a backup" in str(raised.value)
+    assert path.read_bytes() == damaged
+
+
+def test_a_version_whose_stored_rows_are_damaged_is_named_and_the_others_still_load(tmp_path):
+    path = _sqlite_store(tmp_path)
+    with open_store(f"sqlite:///{path}") as store:
+        payload = store_sql.read_payload(store._db, "sites", 2)
+    data = path.read_bytes()
+    start = _only_copy(data, payload)  # somewhere inside version 2's rows, and only there
+    path.write_bytes(data[:start] + bytes(64) + data[start + 64 :])
+
+    with open_store(f"sqlite:///{path}") as store:
+        with pytest.raises(InputError, match="sites version 2: its stored rows cannot be read"):
+            store.load("sites")
+        assert len(store.load("sites", 1)) == 2_000
+        store.revert("sites", 1, author="Lead")  # the way back the message offers
+        assert len(store.load("sites")) == 2_000
+
+
+def _only_copy(data: bytes, payload: bytes) -> int:
+    """Where in `data` a 64-byte piece of `payload` found nowhere else in `data` starts."""
+    for offset in range(0, len(payload) - 64, 64):
+        piece = payload[offset : offset + 64]
+        if data.count(piece) == 1:
+            return data.index(piece)
+    raise AssertionError("no piece of the payload is unique in the file")
+
+
+def test_a_store_in_a_read_only_folder_is_one_message_naming_the_folder(tmp_path, read_only):
+    path = _sqlite_store(tmp_path)
+    read_only(tmp_path)
+
+    with pytest.raises(InputError, match=f"the folder {tmp_path} must be writable") as raised:
+        open_store(f"sqlite:///{path}")
+    assert "ICS_DATA_DIR" in str(raised.value)
+
+
+def test_a_new_store_in_a_read_only_data_folder_is_one_message(data_dir, read_only, monkeypatch):
+    monkeypatch.setenv("ICS_DATA_DIR", str(data_dir / "nested"))
+    read_only(data_dir)
+
+    with pytest.raises(InputError, match=f"the folder {data_dir / 'nested'} must be writable"):
+        open_store()
+    assert not (data_dir / "nested").exists()
+
+
+@pytest.mark.parametrize("version", [99999999999999999999, "99999999999999999999", 0, -1, "two"])
+def test_a_version_number_out_of_range_is_refused_before_the_database_sees_it(store, version):
+    _publish(store, "sites", _sites(3))
+    _publish(store, "sites", _sites(4))
+
+    with pytest.raises(InputError, match="expected a whole number from 1 to 2,147,483,647"):
+        store.revert("sites", version, author="Lead")
+    with pytest.raises(InputError, match="expected a whole number from 1 to 2,147,483,647"):
+        store.load("sites", version)
+    assert store.current_version("sites") == 2
+
+
+def _drop_connections(url: str) -> int:
+    """Terminate, from a second connection, every other backend of this database: what a
+    server restart does to the app's connection. Returns how many were dropped."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND application_name = 'ics-store-test'"
+        ).fetchall()
+    return len(rows)
+
+
+def _tagged(url: str) -> str:
+    """The URL with an application name, so only this test's connections are dropped."""
+    return f"{url}&application_name=ics-store-test"
+
+
+@pytest.mark.postgres
+def test_a_store_reconnects_once_when_the_server_dropped_its_connection(postgres_url):
+    with open_store(_tagged(postgres_url)) as store:
+        _publish(store, "sites", _sites(3))
+        assert _drop_connections(postgres_url) == 1
+
+        assert store.current_version("sites") == 1  # read: reconnected
+        assert _drop_connections(postgres_url) == 1
+        assert _publish(store, "sites", _sites(4)).version == 2  # write: reconnected
+        assert _drop_connections(postgres_url) == 1
+        assert len(store.load("sites")) == 4
+
+
+@pytest.mark.postgres
+def test_a_connection_lost_mid_publish_is_one_message_and_nothing_half_written(
+    postgres_url, monkeypatch
+):
+    with open_store(_tagged(postgres_url)) as store:
+        _publish(store, "sites", _sites(3))
+        before = _snapshot(store)
+        write_payload = store_sql.write_payload
+
+        def drop_then_write(*args, **kwargs):
+            _drop_connections(postgres_url)
+            return write_payload(*args, **kwargs)
+
+        monkeypatch.setattr(store_sql, "write_payload", drop_then_write)
+        with pytest.raises(InputError, match="the connection to PostgreSQL was lost") as raised:
+            _publish(store, "sites", _sites(4))
+        monkeypatch.undo()
+
+        assert "look at the published versions" in str(raised.value)
+        _assert_same(before, _snapshot(store))  # and the store is usable again
+
+
+@pytest.mark.postgres
+def test_a_server_that_stays_away_is_one_message_and_the_store_recovers_when_it_is_back(
+    postgres_url, monkeypatch
+):
+    from geo.store import backends
+
+    with open_store(_tagged(postgres_url)) as store:
+        _publish(store, "sites", _sites(3))
+        real_connect = backends._connect_postgres
+        monkeypatch.setattr(
+            backends,
+            "_connect_postgres",
+            lambda url, location: real_connect(
+                "postgresql://ics:secret@127.0.0.1:1/ics?connect_timeout=2", location
+            ),
+        )
+        _drop_connections(postgres_url)
+
+        with pytest.raises(InputError, match="cannot connect to PostgreSQL") as raised:
+            store.datasets()
+        assert "secret" not in str(raised.value)
+        monkeypatch.undo()  # the server is back
+        assert store.current_version("sites") == 1
 
 
 # Choosing the database.

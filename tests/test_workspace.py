@@ -157,3 +157,24 @@ def test_the_fingerprint_changes_when_anything_is_published(cached, store, share
         counts={"accepted": 10},
     )
     assert workspace.fingerprint(store) != before
+
+
+def test_a_provider_list_stored_under_a_boundary_name_before_names_were_checked_is_ignored(
+    cached, store, shared_data, monkeypatch
+):
+    from geo.store import versions
+
+    monkeypatch.setattr(versions, "check_dataset_name", lambda dataset, kind: None)
+    store.publish(
+        "boundaries-icb-2099", "sites", _sites(shared_data, 50), author="analyst",
+        file_name="sites.csv", checksum="x", counts={"accepted": 50},
+    )  # fmt: skip
+    store.publish(
+        "boundaries-sicbl-2024", "sites", _sites(shared_data, 50), author="analyst",
+        file_name="sites.csv", checksum="x", counts={"accepted": 50},
+    )  # fmt: skip
+
+    assert workspace.vintages(store) == ["2022", "2023", "2024", "2026"]
+    analysis = workspace.analyse(None, store)
+    assert analysis.vintage == "2026"
+    assert workspace.analyse("2024", store).provenance["version"].eq("cached file").all()

@@ -1,22 +1,32 @@
 """Which providers take part in ICS planning: read engagement lists and apply them to sites.
 
 An engagement list is a small CSV or XLSX an ICS keeps of the independent and voluntary
-providers it plans with. Matching it to provider sites is by provider id first, then by
-a normalised name; near-miss names are reported with a score and applied only on request.
+providers it plans with. Matching it to provider sites (`geo.analysis.matching`) is by
+provider id first, then by a normalised name; near-miss names are reported with a score
+and applied only on request. Rows that give the same site different statuses are reported
+as conflicts and settled by one rule (STATUS_RULE); a list that matches no provider is
+not applied at all.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz, process
+import pyarrow as pa
 
+from geo.analysis.matching import (
+    EVERYWHERE,
+    MATCHED_BY,
+    Matches,
+    SiteIndex,
+    exactly_matched,
+    match_rows,
+    objects,
+)
 from geo.io import tables
 from geo.model.errors import InputError
 from geo.model.providers import (
@@ -27,7 +37,6 @@ from geo.model.providers import (
     normalise_planning_statuses,
     unrecognised_planning_statuses,
 )
-from geo.model.sectors import IV_SECTORS
 from geo.model.text import identity_text, identity_texts, trimmed_text
 from geo.model.vocabulary import ICB_CODE_COLUMN, is_icb_code
 
@@ -42,15 +51,19 @@ REPORT_COLUMNS: tuple[str, ...] = (
     "row",
     "provider_id",
     "provider_name",
+    "planning_status",
     "matched_by",
     "matched_provider_name",
     "score",
     "sites_matched",
     "applied",
+    "conflict",
     "note",
 )
-# A name this similar (rapidfuzz token_sort_ratio, 0-100) is offered as a fuzzy match.
-FUZZY_THRESHOLD = 85.0
+# Which status a site keeps when applied rows give it different ones: 'not engaged' over
+# 'engaged', so a conflicting row never hides a gap, and either over 'unknown' (a blank).
+_PRIORITY = {NOT_ENGAGED: 2, ENGAGED: 1, UNKNOWN_STATUS: 0}
+STATUS_RULE = "'not engaged' wins over 'engaged', and either over a blank status"
 
 # The headers each engagement-list column is recognised by, compared ignoring case,
 # spaces and punctuation ('Provider ID' == 'provider_id' == 'PROVIDER-ID').
@@ -68,8 +81,6 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     "icb_code": ("icb_code", "ICB", "ICB Code", "ICB GSS Code"),
     "planning_status": ("planning_status", "status", "engaged", "engagement", "engaged?"),
 }
-_LEGAL_WORDS = frozenset({"the", "ltd", "limited", "plc", "llp", "cic", "cio", "inc", "llc"})
-_PRIORITY = {ENGAGED: 2, NOT_ENGAGED: 1, UNKNOWN_STATUS: 0}
 
 
 def load_engagement(path: str | Path, *, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
@@ -89,17 +100,6 @@ def load_engagement(path: str | Path, *, columns: Mapping[str, str] | None = Non
     return engagement[list(ENGAGEMENT_COLUMNS)].reset_index(drop=True)
 
 
-def normalise_provider_name(name: object) -> str:
-    """A provider name reduced for matching: 'The Café & Co. Ltd' -> 'cafe and co'."""
-    text = identity_text(name)
-    if text is None:
-        return ""
-    text = unicodedata.normalize("NFKD", text.casefold().replace("&", " and "))
-    text = re.sub(r"['’`]", "", "".join(c for c in text if not unicodedata.combining(c)))
-    words = re.sub(r"[\W_]+", " ", text).split()
-    return " ".join(word for word in words if word not in _LEGAL_WORDS)
-
-
 def apply_engagement(
     sites: pd.DataFrame,
     engagement: pd.DataFrame | None,
@@ -111,8 +111,10 @@ def apply_engagement(
 
     Listed providers' I+V sites take the list's status; other I+V sites become
     'not engaged', within the ICBs the list covers (every ICB, unless every list row
-    names one). NHS and local-authority sites keep their status. With no list, the
-    provider list's own `planning_status` stands (blanks become 'unknown').
+    names one). Rows giving one site different statuses are settled by STATUS_RULE and
+    named in the report's `conflict` column. NHS and local-authority sites keep their
+    status. With no list, or a list none of whose rows is applied (it matches no
+    provider), the provider list's own `planning_status` stands (blanks become 'unknown').
     """
     _check_sites(sites)
     result = sites.copy()
@@ -121,12 +123,20 @@ def apply_engagement(
         result["planning_status"] = status
         return result, _empty_report()
     _check_engagement(engagement)
-    index = _SiteIndex(result)
-    rows = list(engagement.itertuples())
-    fuzzy = index.closest_names(rows)
-    matches = [index.match(r, f, accept_fuzzy_above) for r, f in zip(rows, fuzzy, strict=True)]
-    result["planning_status"] = _statuses_after(status, index, engagement, matches)
-    return result, _report(engagement, matches)
+    index = SiteIndex(result)
+    matches = match_rows(index, engagement, accept_fuzzy_above)
+    listed, conflicts = _listed_statuses(index, engagement, matches)
+    if matches.applied.any():
+        status = _statuses_after(status, index, engagement, listed)
+    result["planning_status"] = status
+    return result, _report(engagement, matches, index, result, conflicts)
+
+
+def count_matching_rows(sites: pd.DataFrame, engagement: pd.DataFrame) -> int:
+    """How many list rows name a provider among `sites` by ID or exact name (in any ICB):
+    a list with none would mark every independent and voluntary site 'not engaged'."""
+    _check_sites(sites)
+    return int(exactly_matched(SiteIndex(sites), engagement).sum())
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -260,184 +270,175 @@ def _also(bad: pd.DataFrame) -> str:
     return f" (also {'row' if len(others) == 1 else 'rows'} {shown})"
 
 
-# --- matching --------------------------------------------------------------------------
+# --- statuses --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Match:
-    """How one engagement-list row was matched: the sites it refers to, and why."""
+def _listed_statuses(
+    index: SiteIndex, engagement: pd.DataFrame, matches: Matches
+) -> tuple[pd.Series, pd.Series]:
+    """The status the applied rows give each site position (by STATUS_RULE; NA where no row
+    names it), and per list row the conflict it is part of (NA for none).
 
-    sites: np.ndarray  # positions of the matched sites
-    matched_by: str
-    score: float
-    applied: bool
-    matched_provider_name: object
-    note: str
+    Rows with the same key, ICB and status form one group, expanded to its sites once.
+    """
+    applied = pd.DataFrame(
+        {
+            "space": matches.space,
+            "key": matches.key,
+            "scope": matches.scope,
+            "status": engagement["planning_status"].to_numpy(dtype=object),
+            "row": engagement["row"].to_numpy(),
+        }
+    )[matches.applied]
+    applied["group"] = applied.groupby(["space", "key", "scope", "status"], dropna=False).ngroup()
+    groups = applied.drop_duplicates("group").set_index("group").sort_index()
+    links = _group_links(index, groups)
+    links["rank"] = groups["status"].map(_PRIORITY).reindex(links["group"]).to_numpy()
+    by_rank = {rank: status for status, rank in _PRIORITY.items()}
+    listed = links.groupby("position")["rank"].max().map(by_rank)
+    conflicts = _conflicts(links, groups, applied)
+    return (
+        listed.reindex(range(len(index.iv))).astype("string"),
+        conflicts.reindex(range(len(engagement))).astype("string"),
+    )
 
 
-class _SiteIndex:
-    """Sites grouped by provider id and by normalised name, for matching list rows."""
-
-    def __init__(self, sites: pd.DataFrame) -> None:
-        names = sites["provider_name"].to_numpy(dtype=object, na_value=None)
-        ids = sites["provider_id"].to_numpy(dtype=object, na_value=None)
-        keys = {name: normalise_provider_name(name) for name in set(names)}
-        self.names = names
-        self.by_id = _positions([_provider_id(i) for i in ids])
-        self.site_keys = [keys[name] or None for name in names]
-        self.by_key = _positions(self.site_keys)
-        self.iv = sites["sector"].isin(IV_SECTORS).fillna(False).to_numpy(bool)
-        self.icbs = (
-            sites["icb_code"].to_numpy(dtype=object, na_value=None) if "icb_code" in sites else None
+def _group_links(index: SiteIndex, groups: pd.DataFrame) -> pd.DataFrame:
+    """(group, position) for every site each group of rows names."""
+    frames = [
+        pd.DataFrame({"group": pd.Series(dtype="int64"), "position": pd.Series(dtype="int64")})
+    ]
+    for space, part in groups.groupby("space"):
+        linked = index.sites_of(space, part["key"].to_numpy(), part["scope"].to_numpy())
+        frames.append(
+            pd.DataFrame(
+                {
+                    "group": part.index.to_numpy()[linked["item"].to_numpy()],
+                    "position": linked["position"].to_numpy(),
+                }
+            )
         )
-        self._choices: dict[object, tuple[list[str], list[str]]] = {}
-
-    def match(self, row, closest: tuple[str, float] | None, accept_above: float | None) -> _Match:
-        """The sites one list row refers to, how they were found, and whether to apply it."""
-        icb, note = self._scope(row.icb_code)
-        provider_id = _provider_id(row.provider_id) or ""
-        by_id = self._within(self.by_id.get(provider_id), icb)
-        if len(by_id):
-            return self._found(by_id, "provider_id", 100.0, True, note)
-        key = normalise_provider_name(row.provider_name)
-        by_name = self._within(self.by_key.get(key), icb)
-        if len(by_name):
-            return self._found(by_name, "exact name", 100.0, True, note)
-        if closest is not None:
-            close, score = closest
-            accepted = accept_above is not None and score >= accept_above
-            sites = self._within(self.by_key[close], icb)
-            return self._found(sites, "fuzzy name", score, accepted, note)
-        return _Match(np.empty(0, dtype=int), "none", np.nan, False, pd.NA, note)
-
-    def _scope(self, icb_code) -> tuple[str | None, str]:
-        """The ICB a row is limited to (None: everywhere) and a note when it cannot be."""
-        if pd.isna(icb_code):
-            return None, ""
-        if self.icbs is None:
-            return None, "sites have no icb_code yet, so this row applied in every ICB"
-        return icb_code, ""
-
-    def _within(self, positions: np.ndarray | None, icb: str | None) -> np.ndarray:
-        if positions is None:
-            return np.empty(0, dtype=int)
-        return positions if icb is None else positions[self.icbs[positions] == icb]
-
-    def closest_names(self, rows: list) -> list[tuple[str, float] | None]:
-        """Per list row, the most similar site name (token_sort_ratio >= FUZZY_THRESHOLD)
-        in the row's scope, or None. Batched per scope with tokens sorted once."""
-        closest: list[tuple[str, float] | None] = [None] * len(rows)
-        wanted: dict[object, list[int]] = {}
-        for number, row in enumerate(rows):
-            if normalise_provider_name(row.provider_name):
-                wanted.setdefault(self._scope(row.icb_code)[0], []).append(number)
-        for icb, numbers in wanted.items():
-            keys, sorted_keys = self._choices_in(icb)
-            queries = [
-                _sorted_tokens(normalise_provider_name(rows[n].provider_name)) for n in numbers
-            ]
-            for start in range(0, len(queries), 200):  # bounds the score matrix's memory
-                scores = process.cdist(
-                    queries[start : start + 200],
-                    sorted_keys,
-                    scorer=fuzz.ratio,
-                    processor=None,
-                    score_cutoff=FUZZY_THRESHOLD,
-                    workers=-1,
-                    dtype=np.float32,
-                )
-                for offset, row_scores in enumerate(scores):
-                    if len(row_scores) and row_scores.max() >= FUZZY_THRESHOLD:
-                        best = int(row_scores.argmax())
-                        closest[numbers[start + offset]] = (keys[best], float(row_scores[best]))
-        return closest
-
-    def _choices_in(self, icb: str | None) -> tuple[list[str], list[str]]:
-        """The normalised site names in scope, and the same with their words sorted."""
-        if icb not in self._choices:
-            if icb is None:
-                keys = list(self.by_key)
-            else:
-                pairs = zip(self.icbs, self.site_keys, strict=True)
-                keys = list(dict.fromkeys(key for code, key in pairs if code == icb and key))
-            self._choices[icb] = (keys, [_sorted_tokens(key) for key in keys])
-        return self._choices[icb]
-
-    def _found(self, sites, matched_by, score, applied, note) -> _Match:
-        statutory = int((~self.iv[sites]).sum())
-        if statutory:
-            kept = f"{statutory} matched site(s) are not independent or voluntary: status kept"
-            note = f"{note}; {kept}" if note else kept
-        return _Match(sites, matched_by, score, applied, self.names[sites[0]], note)
+    return pd.concat(frames, ignore_index=True)
 
 
-def _sorted_tokens(key: str) -> str:
-    """token_sort_ratio(a, b) is ratio() of the words sorted; sorting once is much faster."""
-    return " ".join(sorted(key.split()))
+def _conflicts(links: pd.DataFrame, groups: pd.DataFrame, applied: pd.DataFrame) -> pd.Series:
+    """Per applied row whose sites another row gives the opposite status: which rows, and
+    what was kept ('conflicts with rows 5, 9 (not engaged): not engaged kept')."""
+    decided = links[links["rank"] > _PRIORITY[UNKNOWN_STATUS]]
+    ranks = decided.groupby("position")["rank"].nunique()
+    clashing = decided[decided["position"].isin(ranks.index[ranks > 1])]
+    pairs = clashing.merge(clashing, on="position", suffixes=("", "_other"))
+    pairs = pairs[pairs["rank"] != pairs["rank_other"]].drop_duplicates(["group", "group_other"])
+    involved = applied[applied["group"].isin(pairs["group_other"])]
+    rows_of = involved.groupby("group")["row"].agg(list)
+    texts = {}
+    for group, others in pairs.groupby("group")["group_other"]:
+        rows = sorted(row for other in others for row in rows_of[other])
+        other_status = groups.loc[others.iloc[0], "status"]
+        texts[group] = f"conflicts with {_row_list(rows)} ({other_status}): {NOT_ENGAGED} kept"
+    return applied["group"].map(texts)
 
 
-def _positions(keys: list[str | None]) -> dict[str, np.ndarray]:
-    """Row positions of each non-blank key."""
-    groups: dict[str, list[int]] = {}
-    for position, key in enumerate(keys):
-        if key:
-            groups.setdefault(key, []).append(position)
-    return {key: np.array(found, dtype=int) for key, found in groups.items()}
+def _row_list(rows: list[int]) -> str:
+    """'row 5', 'rows 5, 9' or 'rows 5, 9, 12, 14, 20 and 3 more'."""
+    shown = ", ".join(map(str, rows[:5])) + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
+    return f"{'row' if len(rows) == 1 else 'rows'} {shown}"
 
 
 def _statuses_after(
-    status: pd.Series, index: _SiteIndex, engagement: pd.DataFrame, matches: list[_Match]
+    status: pd.Series, index: SiteIndex, engagement: pd.DataFrame, listed: pd.Series
 ) -> pd.Series:
-    """I+V sites: the best status any applied row gives them, else 'not engaged' where the
-    list covers their ICB; other sites unchanged."""
-    given = np.full(len(status), -1)
-    for row_status, match in zip(engagement["planning_status"], matches, strict=True):
-        if match.applied:
-            np.maximum.at(given, match.sites, _PRIORITY[row_status])
-    by_priority = {value: key for key, value in _PRIORITY.items()}
-    listed = pd.Series(given, index=status.index).map(by_priority).astype("string")
+    """I+V sites: the status the list gives them, else 'not engaged' where the list covers
+    their ICB; other sites unchanged."""
     result = status.copy()
     result[index.iv & _coverage(index, engagement)] = NOT_ENGAGED
-    chosen = index.iv & (given >= 0)
-    result[chosen] = listed[chosen]
+    chosen = index.iv & listed.notna().to_numpy()
+    result[chosen] = listed.to_numpy()[chosen]
     return result
 
 
-def _coverage(index: _SiteIndex, engagement: pd.DataFrame) -> np.ndarray:
+def _coverage(index: SiteIndex, engagement: pd.DataFrame) -> np.ndarray:
     """Sites in the ICBs the list speaks for: all, unless every row names an ICB."""
-    codes = engagement["icb_code"]
-    if index.icbs is None or len(codes) == 0 or codes.isna().any():
+    scopes = index.scopes(engagement["icb_code"])
+    if not index.has_icbs or len(scopes) == 0 or (scopes == EVERYWHERE).any():
         return np.ones(len(index.iv), dtype=bool)
-    return pd.Series(index.icbs).isin(set(codes)).to_numpy(bool)
+    return np.isin(index.site_icb, scopes[scopes >= 0])
 
 
-def _report(engagement: pd.DataFrame, matches: list[_Match]) -> pd.DataFrame:
-    """One row per engagement-list row: how it was matched and whether it was applied."""
-    report = pd.DataFrame(
-        {
-            "row": engagement["row"].astype("int64").to_numpy(),
-            "provider_id": engagement["provider_id"].astype("string").to_numpy(),
-            "provider_name": engagement["provider_name"].astype("string").to_numpy(),
-            "matched_by": [m.matched_by for m in matches],
-            "matched_provider_name": [m.matched_provider_name for m in matches],
-            "score": [m.score for m in matches],
-            "sites_matched": [len(m.sites) for m in matches],
-            "applied": [m.applied for m in matches],
-            "note": [m.note for m in matches],
-        }
-    )
-    return report.astype(_REPORT_DTYPES)
+# --- the match report --------------------------------------------------------------------
+
+
+def _report(
+    engagement: pd.DataFrame,
+    matches: Matches,
+    index: SiteIndex,
+    sites: pd.DataFrame,
+    conflicts: pd.Series,
+) -> pd.DataFrame:
+    """One row per engagement-list row: its status, how it was matched, whether it was
+    applied, the conflict it is part of, and notes."""
+    names = objects(sites["provider_name"])
+    first = matches.first_site
+    columns = {
+        "row": engagement["row"].astype("int64").to_numpy(),
+        "provider_id": engagement["provider_id"].astype("string").array,
+        "provider_name": engagement["provider_name"].astype("string").array,
+        "planning_status": engagement["planning_status"].astype("string").array,
+        "matched_by": _labels(matches.how, MATCHED_BY),
+        "matched_provider_name": pd.array(
+            np.where(first >= 0, names[np.maximum(first, 0)], None), dtype="string"
+        ),
+        "score": pd.array(matches.score, dtype="Float64"),
+        "sites_matched": matches.sites,
+        "applied": matches.applied,
+        "conflict": conflicts.to_numpy(),
+        "note": _notes(engagement, matches, index).array,
+    }
+    return pd.DataFrame(columns).astype(_REPORT_DTYPES)
+
+
+def _labels(codes: np.ndarray, labels: tuple[str, ...]) -> pd.api.extensions.ExtensionArray:
+    """Text for small integer codes, made in Arrow (no per-row Python strings)."""
+    dictionary = pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(labels))
+    return pd.array(dictionary.cast(pa.string()), dtype="string")
+
+
+def _notes(engagement: pd.DataFrame, matches: Matches, index: SiteIndex) -> pd.Series:
+    """Per row: why its ICB was not used, which matched sites keep their status, and
+    whether approximate matching left it out; '; ' between them."""
+    statutory = pd.Series(matches.statutory)
+    parts = [
+        pd.Series(
+            "sites have no icb_code yet, so this row applied in every ICB",
+            index=statutory.index,
+        ).where(engagement["icb_code"].notna().to_numpy() & (not index.has_icbs)),
+        (
+            statutory.astype(str) + " matched site(s) are not independent or voluntary: status kept"
+        ).where(statutory > 0),
+        pd.Series(
+            "not compared approximately: the list has more unmatched names than can be "
+            "compared in time; give this provider's ID",
+            index=statutory.index,
+        ).where(matches.not_compared),
+    ]
+    notes = pd.Series(pd.NA, index=statutory.index, dtype="string")
+    for part in parts:
+        part = part.astype("string")
+        notes = part.where(notes.isna(), notes + "; " + part).fillna(notes)
+    return notes.fillna("")
 
 
 _REPORT_DTYPES = {
     "row": "int64",
     "provider_id": "string",
     "provider_name": "string",
+    "planning_status": "string",
     "matched_by": "string",
     "matched_provider_name": "string",
     "score": "Float64",
     "sites_matched": "int64",
     "applied": "bool",
+    "conflict": "string",
     "note": "string",
 }
 
@@ -461,7 +462,7 @@ def _check_engagement(engagement: pd.DataFrame) -> None:
         raise InputError(
             f"engagement list: missing column(s) {', '.join(missing)}; read it with load_engagement"
         )
-    odd = set(engagement["planning_status"].dropna()) - set(PLANNING_STATUSES)
+    odd = set(engagement["planning_status"].dropna().unique()) - set(PLANNING_STATUSES)
     if odd:
         raise InputError(f"engagement list: planning_status {sorted(odd)[0]!r} is not a status")
 

@@ -259,7 +259,24 @@ def _no_engagement_note(assigned: pd.DataFrame) -> Note:
 def _engagement_notes(report: pd.DataFrame) -> list[Note]:
     unmatched = int((report["matched_by"] == "none").sum())
     fuzzy = report[(report["matched_by"] == "fuzzy name") & ~report["applied"].astype(bool)]
-    notes = [Note(f"Engagement list: {len(report)} rows, {unmatched} matched no provider.")]
+    notes = [Note(f"Engagement list: {len(report):,} rows, {unmatched:,} matched no provider.")]
+    if len(report) and not report["applied"].any():
+        notes.append(
+            Note(
+                "The engagement list was not applied: none of its rows matches a provider of "
+                "this provider list, so planning status stays as the provider list gives it.",
+                problems.WARNING,
+            )
+        )
+    conflicting = int(report["conflict"].notna().sum())
+    if conflicting:
+        notes.append(
+            Note(
+                f"{conflicting:,} engagement rows give the same sites different statuses; "
+                f"{engagement.STATUS_RULE} (see the match report's conflict column).",
+                problems.WARNING,
+            )
+        )
     if len(fuzzy):
         notes.append(
             Note(

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from geo.model import settings
 from geo.model.errors import InputError
 from geo.model.progress import Progress
+from geo.model.redaction import redact
 
 T = TypeVar("T")
 
@@ -195,5 +196,6 @@ def download(
 
 
 def url_host(url: str) -> str:
-    """The host part of a URL, for messages; the URL itself when it has none."""
-    return urllib.parse.urlparse(url).netloc or url
+    """The host (and port) of a URL, for messages, never its user or password; the URL
+    itself, less any password, when it has none."""
+    return urllib.parse.urlparse(url).netloc.rpartition("@")[2] or redact(url)

@@ -14,7 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.fetch.http import Retry, RetryPolicy, is_retryable_status, is_transient, retry_after_s
+from geo.fetch.http import (
+    Retry,
+    RetryPolicy,
+    is_retryable_status,
+    is_transient,
+    retry_after_s,
+    url_host,
+)
 from geo.model import settings
 from geo.model.errors import InputError
 from geo.model.numbers import Plausible, read_number
@@ -213,7 +220,7 @@ class _Client:
 
 
 def _unreachable(request: urllib.request.Request, reason: object) -> str:
-    return f"{urllib.parse.urlparse(request.full_url).netloc} could not be reached ({reason})"
+    return f"{url_host(request.full_url)} could not be reached ({reason})"
 
 
 def _bulk_results(status: int, payload: Any, expected: int) -> list:

@@ -17,7 +17,15 @@ import shapely
 from geo.io import limits
 from geo.model.errors import InputError
 from geo.model.text import identity_texts, trimmed_text
-from geo.model.vocabulary import GSS_PREFIXES
+from geo.model.vocabulary import (
+    ENGLAND_BOX_TEXT,
+    ENGLAND_GRID,
+    ENGLAND_LAT,
+    ENGLAND_LON,
+    GSS_PREFIXES,
+    in_england,
+    within,
+)
 
 STORE_CRS = "EPSG:4326"  # stored and displayed
 METRIC_CRS = "EPSG:27700"  # British National Grid: areas, distances, simplification
@@ -50,6 +58,18 @@ _READABLE_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
 _POLYGONAL = ("Polygon", "MultiPolygon")
 _DISPLAY_DECIMALS = 5  # ~1 m at England's latitudes: plenty for a map, a third of the bytes
 _LISTED = 10  # offending codes named in one message before "and N more"
+
+# What a boundary layer must look like to be taken for one, measured on every load.
+# Every area lies within England's box (geo.model.vocabulary) widened by this many degrees
+# (clipped ONS layers stay inside the box; full-extent ones reach a few km out to sea).
+ENGLAND_MARGIN_DEG = 0.5
+# Every area lies within the area of use of the CRS the file declares, widened by this
+# many degrees: coordinates outside it were written in another CRS than the one declared.
+CRS_AREA_MARGIN_DEG = 1.0
+# Areas overlap, or leave holes inside the layer's outline, by at most this share of the
+# layer's own area (EPSG:27700). Real ONS layers have none (below 0.0001%).
+MAX_OVERLAP_SHARE = 0.005
+MAX_GAP_SHARE = 0.005
 
 
 @dataclass(frozen=True)
@@ -106,7 +126,11 @@ def load_boundaries(
     Returns `code, name, ods_code, kind, vintage, [parent_icb_code,] repaired,
     geometry` in EPSG:4326, sorted by code; `parent_icb_code` appears for a sub-ICB
     layer carrying ICBxxCD. Invalid polygons are repaired with `shapely.make_valid`
-    and flagged in `repaired`; anything else wrong raises `InputError`.
+    and flagged in `repaired`; anything else wrong raises `InputError`, including a layer
+    that is not one of England's areas: codes of another kind (E54 ICBs, E38 sub-ICB
+    locations, E40 regions), coordinates that do not fit the declared CRS, areas reaching
+    outside England, and areas that overlap or leave holes (MAX_OVERLAP_SHARE,
+    MAX_GAP_SHARE of the layer's area, in EPSG:27700).
     """
     path = Path(path)
     raw = _read_layer(path)
@@ -115,8 +139,13 @@ def load_boundaries(
     raw = _with_crs(path, raw)
     frame = _standardise(raw, layer, _parent_column(raw.columns, layer, columns))
     _check_codes(path, frame, layer.code)
+    _check_code_kind(path, frame, layer)
     _check_geometries(path, frame, layer.code)
-    frame = _repair_invalid(path, frame.to_crs(STORE_CRS), layer.code)
+    frame = frame.to_crs(STORE_CRS)
+    _check_crs_fits(path, frame, layer.code, raw)
+    _check_in_england(path, frame, layer.code, raw)
+    frame = _repair_invalid(path, frame, layer.code)
+    _check_coverage(path, frame, layer.code)
     return frame.sort_values("code", ignore_index=True)
 
 
@@ -128,14 +157,14 @@ def expected_count(kind: str, vintage: str) -> int | None:
 def check_boundaries(gdf: gpd.GeoDataFrame) -> list[str]:
     """Warnings about a loaded layer that are worth telling the user but not fatal.
 
-    An unexpected number of areas (partial layers are legitimate, e.g. in tests),
-    codes of the wrong GSS family, and geometries that were repaired on load.
+    An unexpected number of areas (partial layers are legitimate, e.g. in tests) and
+    geometries that were repaired on load. (Codes of another kind, areas outside England,
+    overlaps and gaps are refused by `load_boundaries`.)
     """
     messages: list[str] = []
     for (kind, vintage), group in gdf.groupby(["kind", "vintage"], sort=True):
         label = f"{kind} layer {vintage}"
         messages += _count_warning(label, kind, vintage, len(group))
-        messages += _prefix_warning(label, kind, group["code"])
         messages += _repaired_warning(label, group)
     return messages
 
@@ -399,6 +428,131 @@ def _check_geometries(path: Path, frame: gpd.GeoDataFrame, column: str) -> None:
         )
 
 
+def _check_code_kind(path: Path, frame: gpd.GeoDataFrame, layer: LayerColumns) -> None:
+    """Every code is an ONS code of the layer's kind: E54 for ICBs, E38 sub-ICBs, E40 regions."""
+    prefix = GSS_PREFIXES[layer.kind]
+    odd = sorted(frame["code"][~frame["code"].str.fullmatch(prefix + r"\d{6}")])
+    if odd:
+        raise InputError(
+            f"boundary file {path.name}: column {layer.code} has {len(odd)} code(s) that are "
+            f"not {_KIND_LABELS[layer.kind]} codes ({prefix} and six digits): {_listing(odd)}; "
+            f"expected {_KIND_LABELS[layer.kind]} codes only"
+        )
+
+
+_KIND_LABELS = {"icb": "ICB", "sicbl": "sub-ICB location", "nhser": "NHS England region"}
+
+
+def _check_crs_fits(
+    path: Path, frame: gpd.GeoDataFrame, column: str, raw: gpd.GeoDataFrame
+) -> None:
+    """Every area, read in the CRS the file declares (`raw`) and now in EPSG:4326 (`frame`),
+    lies in that CRS's area of use: otherwise the file was written in another CRS."""
+    declared = raw.crs
+    box = declared.area_of_use.bounds if declared.area_of_use else (-180.0, -90.0, 180.0, 90.0)
+    bounds = shapely.bounds(frame.geometry.values)
+    fits = np.isfinite(bounds).all(axis=1) & _within(bounds, box, CRS_AREA_MARGIN_DEG)
+    if fits.all():
+        return
+    epsg = declared.to_epsg()
+    named = f"EPSG:{epsg} ({declared.name})" if epsg else declared.name
+    raise InputError(
+        f"boundary file {path.name}: column {column} has {int((~fits).sum())} area(s) whose "
+        f"coordinates do not fit the CRS the file declares, {named}, which covers lon "
+        f"{box[0]} to {box[2]}, lat {box[1]} to {box[3]}: {_listing(list(frame['code'][~fits]))}; "
+        f"{_coordinates_look_like(raw)}give the file its real CRS"
+    )
+
+
+def _check_in_england(
+    path: Path, frame: gpd.GeoDataFrame, column: str, raw: gpd.GeoDataFrame
+) -> None:
+    """Every area (`frame`, EPSG:4326) lies within England's box, give or take ENGLAND_MARGIN_DEG."""
+    bounds = shapely.bounds(frame.geometry.values)
+    england = (ENGLAND_LON[0], ENGLAND_LAT[0], ENGLAND_LON[1], ENGLAND_LAT[1])
+    inside = _within(bounds, england, ENGLAND_MARGIN_DEG)
+    if inside.all():
+        return
+    reaches = [
+        f"{code} (lon {b[0]:.1f} to {b[2]:.1f}, lat {b[1]:.1f} to {b[3]:.1f})"
+        for code, b in zip(frame["code"][~inside], bounds[~inside], strict=True)
+    ]
+    raise InputError(
+        f"boundary file {path.name}: column {column} has {len(reaches)} area(s) reaching outside "
+        f"England ({ENGLAND_BOX_TEXT}, give or take {ENGLAND_MARGIN_DEG}°): {_listing(reaches)}; "
+        f"{_coordinates_look_like(raw)}expected England's ICBs, sub-ICB locations or regions"
+    )
+
+
+def _within(bounds: np.ndarray, box: tuple[float, ...], margin: float) -> np.ndarray:
+    """Whether each row of bounds (x_min, y_min, x_max, y_max) lies in the box widened by `margin`."""
+    west, south, east, north = box
+    with np.errstate(invalid="ignore"):
+        return (
+            (bounds[:, 0] >= west - margin)
+            & (bounds[:, 1] >= south - margin)
+            & (bounds[:, 2] <= east + margin)
+            & (bounds[:, 3] <= north + margin)
+        )
+
+
+def _coordinates_look_like(raw: gpd.GeoDataFrame) -> str:
+    """'its coordinates look like British National Grid metres (EPSG:27700); ' when the file's
+    own numbers would put it in England in another CRS, else ''."""
+    x_min, y_min, x_max, y_max = shapely.total_bounds(raw.geometry.values)
+    if in_england(np.array([y_min, y_max]), np.array([x_min, x_max])).all():
+        return "its coordinates look like longitude/latitude (EPSG:4326); "
+    grid = within(np.array([x_min, x_max, y_min, y_max]), ENGLAND_GRID).all()
+    if grid and x_max > 1_000:  # metres, not small numbers of degrees
+        return "its coordinates look like British National Grid metres (EPSG:27700); "
+    return ""
+
+
+def _check_coverage(path: Path, frame: gpd.GeoDataFrame, column: str) -> None:
+    """Areas that tile: no material overlap between them and no material hole inside the
+    layer's outline, each measured against the layer's own area in EPSG:27700."""
+    metric = frame.geometry.to_crs(METRIC_CRS).values
+    total = float(shapely.area(metric).sum())
+    left, right, shared = _overlaps(metric)
+    if shared.sum() > MAX_OVERLAP_SHARE * total:
+        worst = np.argsort(-shared)[:_LISTED]
+        codes = frame["code"].to_numpy()
+        pairs = [
+            f"{codes[left[i]]} and {codes[right[i]]} ({shared[i] / 1e6:,.0f} km²)" for i in worst
+        ]
+        raise InputError(
+            f"boundary file {path.name}: column {column}: areas overlap by "
+            f"{shared.sum() / total:.1%} of the layer's area (at most "
+            f"{MAX_OVERLAP_SHARE:.1%} is allowed): {_listing(pairs)}; expected areas that "
+            "tile, each place in one area"
+        )
+    outline = shapely.coverage_union_all(metric) if not len(left) else shapely.union_all(metric)
+    holes = np.array(
+        [shapely.Polygon(ring) for part in shapely.get_parts(outline) for ring in part.interiors],
+        dtype=object,
+    )
+    gap = float(shapely.area(holes).sum())
+    if gap > MAX_GAP_SHARE * float(shapely.area(outline)):
+        around = shapely.STRtree(metric).query(holes, predicate="touches")[1]
+        codes = sorted(set(frame["code"].to_numpy()[around]))
+        raise InputError(
+            f"boundary file {path.name}: column {column}: the areas leave holes of "
+            f"{gap / 1e6:,.0f} km² inside the layer's outline, {gap / total:.1%} of its area (at "
+            f"most {MAX_GAP_SHARE:.1%} is allowed), around {_listing(codes)}; expected areas "
+            "that tile, with no area missing"
+        )
+
+
+def _overlaps(metric: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of areas whose interiors overlap (positions left < right) and the area shared (m²)."""
+    left, right = shapely.STRtree(metric).query(metric, predicate="intersects")
+    pairs = left < right
+    left, right = left[pairs], right[pairs]
+    interiors = shapely.relate_pattern(metric[left], metric[right], "2********")
+    left, right = left[interiors], right[interiors]
+    return left, right, shapely.area(shapely.intersection(metric[left], metric[right]))
+
+
 def _repair_invalid(path: Path, frame: gpd.GeoDataFrame, column: str) -> gpd.GeoDataFrame:
     """Invalid polygons made valid (polygonal parts kept) and flagged `repaired`."""
     invalid = ~shapely.is_valid(frame.geometry.values)
@@ -449,16 +603,6 @@ def _count_warning(label: str, kind: str, vintage: str, count: int) -> list[str]
     if expected is None or expected == count:
         return []
     return [f"{label} has {count} areas; ONS publishes {expected}"]
-
-
-def _prefix_warning(label: str, kind: str, codes: pd.Series) -> list[str]:
-    prefix = GSS_PREFIXES.get(kind)
-    if prefix is None:
-        return []
-    odd = sorted(codes[~codes.str.startswith(prefix)])
-    if not odd:
-        return []
-    return [f"{label}: {len(odd)} code(s) do not start with {prefix}: {_listing(odd)}"]
 
 
 def _repaired_warning(label: str, group: pd.DataFrame) -> list[str]:

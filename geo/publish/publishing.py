@@ -113,8 +113,9 @@ def prepare(
     registers: Mapping[str, Register] | None = None,
     nhs_trusts: frozenset[str] | None = None,
     sector_for_file: str | None = None,
+    store: Store | None = None,
 ) -> Prepared:
-    """Read and judge a file the way it would be published, without touching the store.
+    """Read and judge a file the way it would be published, without changing the store.
 
     `kind` is 'sites', 'engagement' or 'boundaries'. Sites: `sniffed` is what
     `recognise_upload` found (None: the file is sniffed here); `fmt` (one of
@@ -128,6 +129,8 @@ def prepare(
     `vintage` its year. `nhs_trusts` (codes of an ODS etr/ets) confirms NHS trust codes.
     `sector_for_file` (one of sectors.SECTORS) gives every row that sector, with
     `sector_rule` 'set_for_file'.
+    Engagement lists: matched against the provider list every page uses (from `store`,
+    else the cache), and refused if no row names one of its providers.
     """
     path = Path(path)
     _check_request(path, kind, geocode)
@@ -153,7 +156,7 @@ def prepare(
             sector_for_file,
         )
     elif kind == "engagement":
-        prepared = _prepare_engagement(path, name, columns)
+        prepared = _prepare_engagement(path, name, columns, store)
     else:
         prepared = _prepare_boundaries(path, name, fmt, columns, vintage, sniffed)
     prepared.checksum = checksum
@@ -167,8 +170,16 @@ def publish(
     """Store what `prepare` accepted as the dataset's next version, all or nothing."""
     if prepared.table.empty:
         raise InputError(nothing_to_publish(prepared))
+    dataset = dataset or prepared.dataset
+    if prepared.kind == "engagement":
+        _engagement_matches(prepared.table, prepared.file_name, store)
+    if prepared.kind == "boundaries" and dataset != prepared.dataset:
+        raise InputError(
+            f"dataset {dataset}: {prepared.file_name} holds the layer that is published as "
+            f"{prepared.dataset}; a boundary layer's name says which layer and vintage it is"
+        )
     return store.publish(
-        dataset or prepared.dataset,
+        dataset,
         prepared.kind,
         prepared.table,
         author=author,
@@ -408,10 +419,11 @@ def geocode_notes(sites: pd.DataFrame, geocode: str | None) -> list[str]:
 # --- engagement lists and boundaries ----------------------------------------------------
 
 
-def _prepare_engagement(path: Path, name: str, columns) -> Prepared:
+def _prepare_engagement(path: Path, name: str, columns, store: Store | None) -> Prepared:
     listed = engagement.load_engagement(path, columns=dict(columns) if columns else None)
     statuses = listed["planning_status"].value_counts()
     notes = [", ".join(f"{count:,} {status}" for status, count in statuses.items())]
+    notes.append(_engagement_matches(listed, name, store))
     return Prepared(
         kind="engagement",
         dataset=workspace.ENGAGEMENT,
@@ -422,6 +434,28 @@ def _prepare_engagement(path: Path, name: str, columns) -> Prepared:
         counts={"accepted": len(listed), "warned": 0, "rejected": 0},
         notes=[note for note in notes if note],
         fmt="engagement",
+    )
+
+
+def _engagement_matches(listed: pd.DataFrame, name: str, store: Store | None) -> str:
+    """How many rows name a provider of the provider list every page uses, as a note; an
+    InputError when none does, since such a list would mark every I+V site 'not engaged'."""
+    current = workspace.current_sites(store)
+    if current is None:
+        return "no provider list is loaded yet, so the list could not be matched to one"
+    sites, label = current
+    matched = engagement.count_matching_rows(sites, listed)
+    if matched == 0 and len(listed):
+        raise InputError(
+            f"engagement list {name}: none of its {len(listed):,} rows names a provider of the "
+            f"provider list every page uses ({label}, {len(sites):,} sites) by ID or name; "
+            "published, it would mark every independent and voluntary site 'not engaged'. "
+            "Check its provider ID and name columns, or publish the provider list it was made "
+            "for first"
+        )
+    return (
+        f"{matched:,} of {len(listed):,} rows ({matched / max(len(listed), 1):.0%}) name a "
+        f"provider of the provider list every page uses ({label}) by ID or name"
     )
 
 

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import shapely
 
 from geo.model.errors import InputError
+from geo.model.redaction import redact
 
 # A writer waits this long for another writer to finish before giving up.
 BUSY_TIMEOUT_S = 60
@@ -60,6 +61,11 @@ class Backend:
         """A UTC datetime as this database stores it."""
         return value
 
+    def fault(self, error: Exception) -> InputError | None:
+        """What a database error means for the person running the app, in one line; None for
+        an error that is not a fault of the store or its deployment (a bug: let it show)."""
+        return None
+
     def close(self) -> None:
         """Close the connection."""
         self.connection.close()
@@ -73,14 +79,26 @@ class SQLiteBackend(Backend):
     @classmethod
     def open(cls, path: Path) -> SQLiteBackend:
         """Open (creating the folder and file if need be) the SQLite store at `path`."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-        )
-        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA foreign_keys = ON")
-        return cls(connection, str(path))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InputError(
+                f"store {path}: cannot create its folder ({error.strerror}); "
+                + _WRITABLE.format(folder=path.parent)
+            ) from None
+        backend = cls(None, str(path))
+        try:
+            backend.connection = sqlite3.connect(
+                path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+            backend.connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+            backend.connection.execute("PRAGMA journal_mode = WAL")
+            backend.connection.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as error:
+            if backend.connection is not None:
+                backend.connection.close()
+            raise backend.fault(error) or error from None
+        return backend
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -98,37 +116,96 @@ class SQLiteBackend(Backend):
         """ISO 8601 text: SQLite has no time type."""
         return value.isoformat()
 
+    def fault(self, error: Exception) -> InputError | None:
+        """A damaged file, a read-only folder, a full disk or a writer that never let go."""
+        if not isinstance(error, sqlite3.Error):
+            return None
+        code = getattr(error, "sqlite_errorname", "") or ""
+        for prefix, advice in _SQLITE_FAULTS:
+            if code.startswith(prefix):
+                folder = Path(self.location).parent
+                return InputError(
+                    f"store {self.location}: {error} ({code}); " + advice.format(folder=folder)
+                )
+        return None
+
+
+# What each SQLite error family means, and what to do. Nothing was changed in any case:
+# every write is one transaction.
+_WRITABLE = (
+    "nothing was changed; the folder {folder} must be writable by the app's user: make it "
+    "so, or set ICS_DATA_DIR (or DATABASE_URL) to a writable place"
+)
+_RESTORE = "restore it from a backup, or move it aside and the app starts an empty one"
+_SQLITE_FAULTS: tuple[tuple[str, str], ...] = (
+    ("SQLITE_NOTADB", "this file is not an SQLite store and nothing was changed: " + _RESTORE),
+    ("SQLITE_CORRUPT", "the store is damaged and nothing was changed: " + _RESTORE),
+    ("SQLITE_READONLY", _WRITABLE),
+    ("SQLITE_CANTOPEN", _WRITABLE),
+    ("SQLITE_PERM", _WRITABLE),
+    ("SQLITE_FULL", "the disk is full: nothing was changed; free some space and try again"),
+    ("SQLITE_IOERR", "the disk could not be read or written: nothing was changed"),
+    (
+        "SQLITE_BUSY",
+        f"another writer held the store for over {BUSY_TIMEOUT_S} s: nothing was changed; try again",
+    ),
+    ("SQLITE_LOCKED", "another writer holds the store: nothing was changed; try again"),
+)
+
 
 class PostgresBackend(Backend):
-    """The shared multi-user store: PostgreSQL with PostGIS, writers queued by row locks."""
+    """The shared multi-user store: PostgreSQL with PostGIS, writers queued by row locks.
+
+    The server may restart under a running app: a statement that finds the connection
+    gone reconnects once and runs again, outside a transaction; a transaction cut short
+    is undone by the server and reported, and the next statement reconnects.
+    """
 
     name = "postgres"
     blob_type = "BYTEA"
     time_type = "TIMESTAMPTZ"
     for_update = " FOR UPDATE"
 
+    def __init__(self, connection: Any, location: str, url: str) -> None:
+        super().__init__(connection, location)
+        self._url = url  # never shown: `location` is the URL without its password
+        self._in_transaction = False
+
     @classmethod
     def open(cls, url: str) -> PostgresBackend:
         """Connect to the PostgreSQL store at `url`, or say in one line why not."""
-        import psycopg  # imported here so the SQLite store works without it
-
         location = _redacted(url)
+        return cls(_connect_postgres(url, location), location, url)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Run one statement; outside a transaction, reconnect once if the server dropped us."""
+        import psycopg
+
         try:
-            connection = psycopg.connect(url, autocommit=True, connect_timeout=10)
-        except psycopg.Error as error:
-            first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-            raise InputError(
-                f"store {location}: cannot connect to PostgreSQL: {first_line}"
-            ) from error
-        return cls(connection, location)
+            return super().execute(sql, params)
+        except psycopg.OperationalError:
+            if self._in_transaction or not self.connection.closed:
+                raise
+        self.reconnect()
+        return super().execute(sql, params)
+
+    def reconnect(self) -> None:
+        """A fresh connection in place of one the server closed (a restart, a killed backend)."""
+        self.connection.close()
+        self.connection = _connect_postgres(self._url, self.location)
 
     def _placeholders(self, sql: str) -> str:
         return sql.replace("?", "%s")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        self.execute("SELECT 1")  # reconnects first if the server dropped an idle connection
         with self.connection.transaction():
-            yield
+            self._in_transaction = True
+            try:
+                yield
+            finally:
+                self._in_transaction = False
 
     def lock_migrations(self) -> None:
         self.execute(
@@ -144,15 +221,48 @@ class PostgresBackend(Backend):
             for row_number, value in enumerate(ewkb):
                 copy.write_row((dataset, version, row_number, value))
 
+    def fault(self, error: Exception) -> InputError | None:
+        """A connection lost for good or cut mid-write, or a server that refuses the change."""
+        import psycopg
+
+        if not isinstance(error, psycopg.OperationalError | psycopg.errors.InsufficientPrivilege):
+            return None
+        reason = first_line(error)
+        if self.connection.closed:
+            return InputError(
+                f"store {self.location}: the connection to PostgreSQL was lost ({reason}); "
+                "a change it cut short is undone by the server, so nothing half-written is "
+                "kept: look at the published versions and try again"
+            )
+        return InputError(f"store {self.location}: PostgreSQL refused: {reason}")
+
+
+def _connect_postgres(url: str, location: str) -> Any:
+    """An autocommit connection to `url`, or an InputError naming `location` (no password)."""
+    import psycopg  # imported here so the SQLite store works without it
+
+    try:
+        return psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.Error as error:
+        raise InputError(
+            f"store {location}: cannot connect to PostgreSQL: {first_line(error)}"
+        ) from None
+
+
+def first_line(error: Exception) -> str:
+    """The first line of an error's message (drivers add hints and context below it)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
 
 def _redacted(url: str) -> str:
-    """The URL without its password, for messages."""
+    """The URL without its password (nor its query), for messages."""
     from psycopg.conninfo import conninfo_to_dict
 
     try:
         parts = conninfo_to_dict(url)
-    except Exception:  # a malformed URL: say only what kind it is
-        return "postgresql://…"
+    except Exception:  # a malformed URL: show it as given, less any password
+        return redact(url)
     return (
         f"postgresql://{parts.get('host', '')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
     )
@@ -210,7 +320,7 @@ def _require_postgis(db: Backend) -> None:
     except Exception as error:
         raise InputError(
             f"store {db.location}: the PostGIS extension is missing and could not be created "
-            f"({str(error).strip().splitlines()[0]}); "
+            f"({first_line(error)}); "
             "install it (Debian: postgresql-15-postgis-3) and run CREATE EXTENSION postgis"
         ) from error
 

@@ -25,8 +25,11 @@ from __future__ import annotations
 
 import io
 import json
+import numbers
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +41,7 @@ import pyarrow as pa
 
 from geo.model.errors import InputError
 from geo.model.settings import data_dir, get_setting
+from geo.model.vocabulary import GSS_PREFIXES
 from geo.store import backends as sql
 from geo.store.backends import Backend, PostgresBackend, SQLiteBackend
 
@@ -48,7 +52,25 @@ REVERT = "revert"
 STORE_EPSG = 4326
 SQLITE_FILE_NAME = "store.sqlite"
 
-_DATASET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
+# A version number is a PostgreSQL INTEGER on both databases: 1 up to this.
+MAX_VERSION = 2**31 - 1
+# The names each kind of dataset may take, in one place. A name starts with its kind, so
+# a page that looks a dataset up by name ('sites', 'boundaries-icb-2024') only ever finds
+# that kind; a boundary layer's name is exactly which layer and vintage it holds.
+_LABEL = r"(-[a-z0-9][a-z0-9._-]{0,80})?"
+DATASET_NAMES: dict[str, re.Pattern[str]] = {
+    "sites": re.compile(rf"sites{_LABEL}"),
+    "engagement": re.compile(rf"engagement{_LABEL}"),
+    "boundaries": re.compile(rf"boundaries-({'|'.join(GSS_PREFIXES)})-20\d\d"),
+    "lookup": re.compile(rf"lookup{_LABEL}"),
+}
+_NAME_EXAMPLES: dict[str, str] = {
+    "sites": "'sites' (or 'sites-<label>')",
+    "engagement": "'engagement' (or 'engagement-<label>')",
+    "boundaries": f"'boundaries-<layer>-<year>', the layer one of {', '.join(GSS_PREFIXES)} "
+    "(e.g. 'boundaries-icb-2024')",
+    "lookup": "'lookup' (or 'lookup-<label>')",
+}
 # The audit log's columns and dtypes, in the order `Store.versions` returns them.
 _VERSION_COLUMNS: dict[str, str] = {
     "dataset": "str",
@@ -123,7 +145,8 @@ class Store:
         self._db = backend
         self._lock = threading.RLock()  # one connection, shared by Streamlit's threads
         try:
-            sql.migrate(backend)
+            with self._session():
+                sql.migrate(backend)
         except BaseException:
             backend.close()
             raise
@@ -141,7 +164,7 @@ class Store:
     @property
     def schema_version(self) -> int:
         """The store's schema version, after any migrations run on opening."""
-        with self._lock:
+        with self._session():
             return sql.schema_version(self._db)
 
     def publish(
@@ -160,7 +183,7 @@ class Store:
         _check_publish(dataset, kind, frame, author, counts)
         meta = json.loads(_to_json(dataset, "meta", meta or {}))
         payload = _encode(dataset, frame)
-        with self._lock, self._db.transaction():
+        with self._session(), self._db.transaction():
             existing_kind, _ = sql.lock_dataset(self._db, dataset, kind)
             if existing_kind != kind:
                 raise InputError(
@@ -189,7 +212,8 @@ class Store:
     def revert(self, dataset: str, version: int, *, author: str) -> Version:
         """Make an earlier `version` current again as a new version with its rows; history is kept."""
         _check_author(dataset, author)
-        with self._lock, self._db.transaction():
+        version = version_number(version)
+        with self._session(), self._db.transaction():
             locked = sql.lock_dataset(self._db, dataset, None)
             if locked is None:
                 raise self._unknown_dataset(dataset)
@@ -212,24 +236,24 @@ class Store:
 
     def load(self, dataset: str, version: int | None = None) -> pd.DataFrame:
         """The table of `dataset` as published: the current version, or `version` when given."""
-        with self._lock:
+        with self._session():
             _, data_version = self._find(dataset, version)
             payload = sql.read_payload(self._db, dataset, data_version)
-        return _decode(payload)
+        return _decode(payload, f"store {self.location}: {dataset} version {data_version}")
 
     def version_info(self, dataset: str, version: int | None = None) -> Version:
         """The audit record of `dataset`'s current version, or of `version` when given."""
-        with self._lock:
+        with self._session():
             return self._find(dataset, version)[0]
 
     def current_version(self, dataset: str) -> int | None:
         """The number of `dataset`'s current version, or None if nothing was published under that name."""
-        with self._lock:
+        with self._session():
             return sql.current_version(self._db, dataset)
 
     def versions(self, dataset: str | None = None) -> pd.DataFrame:
         """The audit log, oldest first: every publish and revert of `dataset`, or of all datasets."""
-        with self._lock:
+        with self._session():
             if dataset is not None and sql.current_version(self._db, dataset) is None:
                 raise self._unknown_dataset(dataset)
             rows = sql.select_versions(self._db, dataset)
@@ -237,7 +261,7 @@ class Store:
 
     def datasets(self) -> pd.DataFrame:
         """One row per dataset: its kind, current version, how many versions, rows and when published."""
-        with self._lock:
+        with self._session():
             rows = sql.select_datasets(self._db)
         return _typed_frame([(*row[:5], _utc(row[5])) for row in rows], _DATASET_COLUMNS)
 
@@ -252,9 +276,25 @@ class Store:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    @contextmanager
+    def _session(self) -> Iterator[None]:
+        """The connection, to one caller at a time; a fault of the database (damaged, read-only,
+        unreachable) becomes one InputError saying what to do, never the driver's traceback."""
+        with self._lock:
+            try:
+                yield
+            except InputError:
+                raise
+            except Exception as error:
+                fault = self._db.fault(error)
+                if fault is None:
+                    raise
+                raise fault from None
+
     def _find(self, dataset: str, version: int | None) -> tuple[Version, int]:
         """The audit record of a version and the version whose rows it holds, or a clear error."""
-        row = sql.select_version(self._db, dataset, None if version is None else int(version))
+        version = None if version is None else version_number(version)
+        row = sql.select_version(self._db, dataset, version)
         if row is not None:
             return _to_version(row), row["data_version"]
         if sql.current_version(self._db, dataset) is None:
@@ -271,19 +311,37 @@ class Store:
         return InputError(f"store {self.location}: no dataset named {dataset!r}; {known}")
 
 
+def version_number(value: object) -> int:
+    """A version number as a person or a caller gave it (an int or its digits), checked:
+    a whole number from 1 to MAX_VERSION, or an InputError saying so."""
+    number = None
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        number = int(value)
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        digits = value.strip().lstrip("0") or "0"
+        number = int(digits) if len(digits) <= len(str(MAX_VERSION)) else MAX_VERSION + 1
+    if number is not None and 1 <= number <= MAX_VERSION:
+        return number
+    raise InputError(f"version {_shown(value)}: expected a whole number from 1 to {MAX_VERSION:,}")
+
+
+def _shown(value: object) -> str:
+    """A given value for a message: at most 40 characters (an int may have thousands of digits)."""
+    if isinstance(value, numbers.Integral) and abs(int(value)) >= 10**40:
+        return "of more than 40 digits"
+    text = str(value).strip() if isinstance(value, str | numbers.Integral) else repr(value)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
 # Validation: every problem named in one line before anything is written.
 
 
 def _check_publish(
     dataset: str, kind: str, frame: Any, author: str, counts: dict[str, int]
 ) -> None:
-    if not isinstance(dataset, str) or not _DATASET_NAME.match(dataset):
-        raise InputError(
-            f"dataset name {dataset!r}: expected lower-case letters, digits, '.', '_' or '-' "
-            "(e.g. 'sites' or 'boundaries-icb-2023')"
-        )
     if kind not in KINDS:
         raise InputError(f"dataset {dataset}: kind {kind!r} is not one of {', '.join(KINDS)}")
+    check_dataset_name(dataset, kind)
     if not isinstance(frame, pd.DataFrame):
         raise InputError(
             f"dataset {dataset}: expected a DataFrame or GeoDataFrame, got {type(frame).__name__}"
@@ -293,6 +351,26 @@ def _check_publish(
     _check_columns(dataset, frame)
     if isinstance(frame, geopandas.GeoDataFrame):
         _check_geometry(dataset, frame)
+
+
+def check_dataset_name(dataset: object, kind: str) -> None:
+    """Refuse a name that is not one `kind` may take (DATASET_NAMES), saying what would be."""
+    name = dataset if isinstance(dataset, str) else ""
+    if DATASET_NAMES[kind].fullmatch(name):
+        return
+    owner = next(
+        (other for other, pattern in DATASET_NAMES.items() if pattern.fullmatch(name)), None
+    )
+    which = f"{_a(owner)} name, not {_a(kind)} one" if owner else f"not {_a(kind)} name"
+    raise InputError(
+        f"dataset name {_shown(dataset)!r} is {which}: expected {_NAME_EXAMPLES[kind]}, "
+        "in lower-case letters, digits, '.', '_' or '-'"
+    )
+
+
+def _a(word: str) -> str:
+    """'a sites', 'an engagement'."""
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
 def _check_author(dataset: str, author: str) -> None:
@@ -348,17 +426,25 @@ def _to_json(dataset: str, what: str, value: Any) -> str:
 def _encode(dataset: str, frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     try:
-        frame.to_parquet(buffer, compression="zstd")
+        # Page checksums (CRC-32) let `_decode` tell damaged bytes from data.
+        frame.to_parquet(buffer, compression="zstd", write_page_checksum=True)
     except (pa.ArrowException, TypeError, ValueError) as error:
         reason = "; ".join(str(part) for part in error.args) or repr(error)
         raise InputError(f"dataset {dataset}: the table cannot be stored: {reason}") from error
     return buffer.getvalue()
 
 
-def _decode(payload: bytes) -> pd.DataFrame:
-    if sql.is_geoparquet(payload):
-        return geopandas.read_parquet(io.BytesIO(payload))
-    return pd.read_parquet(io.BytesIO(payload))
+def _decode(payload: bytes, what: str) -> pd.DataFrame:
+    """The table a version stored; an InputError naming `what` if its bytes are damaged."""
+    try:
+        if sql.is_geoparquet(payload):
+            return geopandas.read_parquet(io.BytesIO(payload), page_checksum_verification=True)
+        return pd.read_parquet(io.BytesIO(payload), page_checksum_verification=True)
+    except (OSError, ValueError, pa.ArrowException) as error:
+        raise InputError(
+            f"{what}: its stored rows cannot be read ({sql.first_line(error)}); the store is "
+            "damaged: revert to another version, or restore the store from a backup"
+        ) from None
 
 
 # Between Version records and database rows.
