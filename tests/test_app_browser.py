@@ -364,7 +364,10 @@ def test_a_site_named_with_markup_shows_as_text_and_opens_no_dialog(app, returni
 
 def test_a_note_quoting_markdown_shows_it_as_text_and_fetches_nothing(app, returning_visitor):
     with visit(returning_visitor, f"{app.base}/?vintage=2024") as seen:
-        note = seen.page.locator("[data-testid=stCaptionContainer]", has_text="to one ICB")
+        # The note on sub-ICB codes the lookup cannot map is a warning, shown in an info box.
+        note = seen.page.locator(
+            "[data-testid=stAlertContainer]", has_text="does not map to an ICB"
+        )
         note.wait_for(timeout=LONG)
         note.scroll_into_view_if_needed()
         seen.page.wait_for_timeout(500)  # time for an injected image to be requested
