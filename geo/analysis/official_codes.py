@@ -225,7 +225,7 @@ def _notes(
         )
         notes.append(
             (
-                f"{_sites(total)} have a sub-ICB code the {vintage} lookup does not map to an "
+                f"{_sites(total)} {'has' if total == 1 else 'have'} a sub-ICB code the {vintage} lookup does not map to an "
                 f"ICB, {why}; they are placed by their coordinates (without coordinates, "
                 f"outside every ICB): {_listing(listed)}.",
                 problems.WARNING,
