@@ -18,7 +18,7 @@ import pandas as pd
 
 from geo.analysis import engagement, metrics, official_codes, spatial
 from geo.fetch.catalogue import KIND_LABELS
-from geo.fetch.registers import cached_registers, registers_note
+from geo.fetch.registers import registers_for, registers_note
 from geo.io import boundaries, code_history, lookups, ods_reports, readers, recognise
 from geo.io.sector_rules import load_sector_rules
 from geo.model import problems, providers, sector_coverage, sectors, status, trust_codes
@@ -159,8 +159,7 @@ def load_files(files: InputFiles, registers: Mapping[str, Register] | None = Non
     icbs = _layer_file(files.boundaries, "icb", rows)
     rules = load_sector_rules(files.sector_rules) if files.sector_rules else None
     sniffed = recognise.sniff(files.sites, files.sites_format, nhs_ods_report=files.ods_report)
-    if sniffed.site_format in ("cqc", "cqc_directory") and registers is None:
-        registers = cached_registers()
+    registers = registers_for(sniffed, registers)
     trusts = ods_reports.read_trust_codes(files.nhs_trusts) if files.nhs_trusts else None
     listed = readers.read_sites(
         files.sites, sniffed, sector_rules=rules, registers=registers, nhs_trusts=trusts

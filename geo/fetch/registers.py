@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from geo.fetch import catalogue
+from geo.io import recognise
 from geo.io.registers import read_charity_register, read_rsh_register
 from geo.model import registers
 from geo.model.registers import Register
@@ -22,6 +23,16 @@ _KINDS: dict[str, tuple[str, Callable[[Path], Register]]] = {
     "charity_register": (registers.CHARITY_COMPANIES, read_charity_register),
     "rsh_register": (registers.RSH_NON_PROFIT, read_rsh_register),
 }
+
+
+def registers_for(
+    sniffed: recognise.Format, given: Mapping[str, Register] | None
+) -> Mapping[str, Register] | None:
+    """The registers a provider list is read with: those `given`, else, for a list the
+    sector rules decide, the ones in the cache (other lists need none)."""
+    if given is None and sniffed.site_format in recognise.RULE_FORMATS:
+        return cached_registers()
+    return given
 
 
 def cached_registers() -> dict[str, Register]:

@@ -103,7 +103,7 @@ def read_sites(
     options: dict = {"columns": dict(columns or {})}
     if fmt == "nhs_ods":
         options["ods_report"] = ods_report or sniffed.nhs_ods_report
-    elif fmt != "generic":
+    elif fmt in recognise.RULE_FORMATS:
         options["sector_rules"] = sector_rules or sectors.DEFAULT_CQC_RULES
         options["registers"] = dict(registers or {})
     listed = trust_codes.nhs_by_code(_READERS[fmt](path, sniffed, **options), nhs_trusts)

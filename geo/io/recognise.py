@@ -74,6 +74,8 @@ DATA_SUFFIXES: tuple[str, ...] = TABLE_SUFFIXES + SPATIAL_SUFFIXES
 
 # What a provider list can be read as: each has its reader in geo.io.readers.
 SITE_FORMATS: tuple[str, ...] = ("cqc", "cqc_directory", "cqc_api", "nhs_ods", "generic")
+# The provider lists whose sectors CQC's sector rules decide (and so the registers they use).
+RULE_FORMATS: tuple[str, ...] = ("cqc", "cqc_directory", "cqc_api")
 BOUNDARY_KINDS: tuple[str, ...] = ("icb", "sicbl", "nhser")
 # The voluntary-sector registers (geo.io.registers reads them).
 REGISTER_FORMATS: tuple[str, ...] = ("charity_register", "rsh_register")

@@ -20,7 +20,7 @@ import pandas as pd
 from geo import workspace
 from geo.analysis import engagement, pipeline
 from geo.fetch import catalogue
-from geo.fetch.registers import cached_registers
+from geo.fetch.registers import registers_for
 from geo.geocode.offline import bng_to_latlon, geocode_sites, postcode_file_from_settings
 from geo.io import boundaries, readers, recognise
 from geo.model import problems, sector_coverage, settings, status, trust_codes
@@ -292,8 +292,7 @@ def _prepare_sites(
     """read_sites -> one sector for the file -> grid references -> geocode -> validate_sites."""
     mapping, grid = _split_grid(name, columns)
     fmt = sniffed.site_format
-    if fmt in ("cqc", "cqc_directory") and registers is None:
-        registers = cached_registers()  # only lists read by the sector rules need them
+    registers = registers_for(sniffed, registers)
     listed = readers.read_sites(
         path, sniffed, columns=mapping, ods_report=ods_report, registers=registers,
         nhs_trusts=nhs_trusts,
