@@ -36,6 +36,9 @@ DORMANT = "dormant"
 PROPOSED = "proposed"
 UNKNOWN_STATUS_CODE = "unknown_status_code"
 DUAL_REGISTRATION = "dual_registration"
+# NHS England's activity extracts (geo.io.activity).
+NOT_A_PERIOD = "not_a_period"
+DTA_OVER_WAITING = "dta_over_waiting"
 _SAYS: dict[str, str] = {
     NOT_A_NUMBER: "is not a number",
     NEGATIVE: "is negative",
@@ -49,6 +52,11 @@ _SAYS: dict[str, str] = {
     PROPOSED: "marks it proposed, not yet open; kept, not counted",
     UNKNOWN_STATUS_CODE: "is not a known status code; counted as open",
     DUAL_REGISTRATION: "is a dual registration of {detail}; merged into it, counted once",
+    NOT_A_PERIOD: "is not a month (expected e.g. RTT-June-2026); the row's period is left empty",
+    DTA_OVER_WAITING: (
+        "waiting with a decision to admit (Part_2A) is more than all waiting for {detail}; "
+        "kept as published"
+    ),
 }
 KINDS: tuple[str, ...] = tuple(_SAYS)
 _NUMBER_KINDS = frozenset({NOT_A_NUMBER, NEGATIVE, TOO_LARGE})
