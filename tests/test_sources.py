@@ -34,6 +34,10 @@ def online(arcgis_server, data_dir, monkeypatch) -> fake.FakePublishers:
     monkeypatch.setenv("ICS_CHARITY_REGISTER_URL", arcgis_server.charity_register_url)
     monkeypatch.setenv("ICS_RSH_INDEX_URL", arcgis_server.rsh_index_url)
     monkeypatch.setenv("ICS_CODE_HISTORY_URL", arcgis_server.code_history_url)
+    # NHS England's activity pages have their own stand-in (tests/test_fetch_activity.py).
+    monkeypatch.setenv("ICS_RTT_INDEX_URL", f"{arcgis_server.root}/not-served/rtt/")
+    monkeypatch.setenv("ICS_DM01_INDEX_URL", f"{arcgis_server.root}/not-served/dm01/")
+    monkeypatch.delenv("ICS_DSPT_URL", raising=False)
     return arcgis_server
 
 
@@ -119,9 +123,12 @@ def test_fetch_all_offline_tries_each_host_once_and_keeps_the_cache(data_dir, mo
         "ICS_CHARITY_REGISTER_URL",
         "ICS_RSH_INDEX_URL",
         "ICS_CODE_HISTORY_URL",
+        "ICS_RTT_INDEX_URL",
+        "ICS_DM01_INDEX_URL",
     )
     for name in hosts:
         monkeypatch.setenv(name, f"{_closed_port_url()}/{name.lower()}")
+    monkeypatch.delenv("ICS_DSPT_URL", raising=False)  # no URL: not tried, the manual step said
 
     report = sources.fetch_all()
 
@@ -129,7 +136,9 @@ def test_fetch_all_offline_tries_each_host_once_and_keeps_the_cache(data_dir, mo
     assert len(report.failed) == len(sources.REGISTRY)
     reasons = [reason for _, reason in report.failed]
     assert sum("seems to be offline" in reason for reason in reasons) == len(hosts)  # one each
-    fetchable = [source for source in sources.REGISTRY if source.name is not None]
+    fetchable = [
+        source for source in sources.REGISTRY if source.name is not None and source.kind != "dspt"
+    ]
     skipped = len(fetchable) - len(hosts)  # all but the first source on each host
     assert sum(reason.startswith("skipped:") for reason in reasons) == skipped
     assert catalogue.entries() == []
@@ -252,6 +261,7 @@ def test_fetch_all_takes_every_source_the_server_has_and_reports_the_rest(shared
     assert "no April 2024 ICB boundary layer" in failed["ICB boundaries 2024"]
     assert "Invalid URL" in failed["Sub-ICB → ICB lookup 2026 (LSOA21_SICBL26_ICB26_NHSER26_LAD26)"]
     assert "HTTP 404" in failed["Provider sites (ephp)"]
+    assert "HTTP 404" in failed["RTT waiting times (NHS England) (Full CSV data file)"]
     assert steps[-1] == (len(sources.REGISTRY), len(sources.REGISTRY))
     assert catalogue.vintages("icb") == ["2022", "2023", "2026"]
     sub_icbs = feature_table(shared_data / fake.LOOKUP_SOURCE)

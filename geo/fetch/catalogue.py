@@ -23,6 +23,8 @@ from geo.io.recognise import (
     BOUNDARY_KINDS,
     CHARITY_COMMISSION,
     CQC,
+    DSPT_PUBLISHER,
+    NHS_ENGLAND,
     NHS_ODS,
     ONS,
     RSH,
@@ -42,6 +44,9 @@ KINDS: tuple[str, ...] = (
     "charity_register",
     "rsh_register",
     "code_history",
+    "rtt",
+    "dm01",
+    "dspt",
 )
 
 KIND_LABELS: dict[str, str] = {
@@ -54,6 +59,9 @@ KIND_LABELS: dict[str, str] = {
     "charity_register": "Charity Commission register of charities",
     "rsh_register": "RSH registered providers of social housing",
     "code_history": "Sub-ICB code history (ONS)",
+    "rtt": "RTT waiting times (NHS England)",
+    "dm01": "Diagnostic waiting times and activity, DM01 (NHS England)",
+    "dspt": "Data Security and Protection Toolkit status",
 }
 
 # Who a file is credited to when it is not a publisher's own but was rebuilt from ONS's
@@ -81,6 +89,12 @@ ATTRIBUTIONS: dict[str, str] = {
         "Contains Charity Commission for England and Wales data, Open Government Licence"
     ),
     RSH: "Contains Regulator of Social Housing data, OGL v3",
+    NHS_ENGLAND: "Contains NHS England statistics © NHS England, OGL v3",
+    # The DSPT search page states no licence (DATA-FORMATS-2.md §7).
+    DSPT_PUBLISHER: (
+        "Contains Data Security and Protection Toolkit data © NHS England; no licence is "
+        "stated: check its terms before publishing"
+    ),
     UNKNOWN_PUBLISHER: "Licence unknown: check the original source's terms before publishing",
 }
 

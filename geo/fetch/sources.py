@@ -41,7 +41,7 @@ class Source:
     vintage: str
     # "arcgis" (ONS layer), "cqc" (index page), "nhs_ods" (report code), "charity_commission"
     # (fixed URL), "rsh" (gov.uk page),
-    # "code_history" (a zip)
+    # "code_history" (a zip), "rtt", "dm01" (NHS England's pages), "dspt" (ICS_DSPT_URL)
     fetcher: str
     name: str | None  # ArcGIS layer name, ODS report code or file name; None when none is known
     note: str = ""  # uncertainty, or why there is nothing to fetch
@@ -64,6 +64,8 @@ _CHD_EDITION = (
     "(July 2024); each edition has its own ArcGIS item"
 )
 
+_DSPT_BY_HAND = "uncertain: no known download address; set ICS_DSPT_URL or use fetch --from DIR"
+
 # Every official source, one per line (layer names: DATA-FORMATS.md §3.2-3.4, reports §2.1).
 # fmt: off
 REGISTRY: tuple[Source, ...] = (
@@ -84,6 +86,9 @@ REGISTRY: tuple[Source, ...] = (
     Source("charity_register", "", "charity_commission", "publicextract.charity"),
     Source("rsh_register", "", "rsh", "List_of_registered_providers"),
     Source("code_history", "", "code_history", "Changes.csv", _CHD_EDITION),  # old E38 codes
+    Source("rtt",   "", "rtt",  "Full CSV data file"),           # geo.fetch.activity
+    Source("dm01",  "", "dm01", "DM01 full extract"),
+    Source("dspt",  "", "dspt", "DSPT search results", _DSPT_BY_HAND),
 )
 # fmt: on
 
@@ -145,6 +150,12 @@ def fetch_source(source: Source, *, progress: Progress | None = None) -> CacheEn
         return fetch_rsh_register(progress=progress)
     if source.fetcher == "code_history":
         return fetch_code_history(progress=progress)
+    if source.fetcher in ("rtt", "dm01", "dspt"):
+        # Imported here: geo.fetch.activity stores its files with this module's helpers.
+        from geo.fetch import activity
+
+        fetchers = {"rtt": activity.fetch_rtt, "dm01": activity.fetch_dm01}
+        return fetchers.get(source.fetcher, activity.fetch_dspt)(progress=progress)
     return fetch_ons_layer(source, progress=progress)
 
 
@@ -156,6 +167,9 @@ def _host_of(source: Source) -> str:
         "charity_commission": "charity_register_url",
         "rsh": "rsh_index_url",
         "code_history": "code_history_url",
+        "rtt": "rtt_index_url",
+        "dm01": "dm01_index_url",
+        "dspt": "dspt_url",
     }
     first_url = (settings.get_setting(base_setting[source.fetcher]).split() or [""])[0]
     return url_host(first_url)

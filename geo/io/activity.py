@@ -176,6 +176,17 @@ def period_of(text: object, year: object = None) -> str | None:
     return None
 
 
+def period_in_rows(rows: list[list[str]], at: int) -> str | None:
+    """The month of the first data row under the header at `at`, for a file's vintage."""
+    header = [cell.strip() for cell in rows[at]]
+    column = next((header.index(name) for name in _COMMON["period"] if name in header), None)
+    first = next((row for row in rows[at + 1 :] if any(cell.strip() for cell in row)), None)
+    if column is None or first is None or column >= len(first):
+        return None
+    year = first[header.index(_YEAR[0])] if _YEAR[0] in header[: len(first)] else None
+    return period_of(first[column], year)
+
+
 _PERIOD = re.compile(r"([A-Za-z]{3,})[-\s_]+(\d{4})\s*$")
 _MONTHS = {name[:3].casefold(): number for number, name in enumerate(calendar.month_name) if name}
 

@@ -24,6 +24,11 @@ of looking again. Its rules, tried in this order:
 4. The older CQC care directory: a row whose first cell is `Name`, with a `CQC Location…` column.
    The Regulator of Social Housing's list of registered providers: a row whose first cell is
    `Organisation name`, with a `Designation` column (DATA-FORMATS-2.md §5).
+   NHS England's RTT and DM01 full extracts: a row within the first 30 holding `Provider
+   Org Code` with `RTT Part Type` or `Diagnostic Tests` (DATA-FORMATS-2.md §1-2), its vintage
+   the month of its first row's `Period`; the DSPT export: a row with `Code`, `Organisation
+   Name`, `Status` (or `Latest Status`) and `Primary Sector` (§7). Each may be a zip holding
+   just the CSV, as NHS England ships them.
 5. Otherwise the first filled row of the first filled sheet is the header, and its
    columns say the rest: ONS boundaries (polygons with ICB, sub-ICB or region code
    columns), ONS's code history (`Changes.csv`: GEOGCD and GEOGCD_P), a sub-ICB → ICB
@@ -47,7 +52,9 @@ from typing import TypeVar
 import pyogrio
 
 from geo.io import code_history, limits, tables
+from geo.io.activity import HEADER_SEARCH_ROWS, activity_header, head_rows, period_in_rows
 from geo.io.boundaries import detect_layer, gdal_source
+from geo.io.dspt import is_dspt_header, saved_on
 from geo.io.registers import (
     CHARITY_COLUMNS,
     CHARITY_MEMBER,
@@ -65,6 +72,8 @@ CQC = "Care Quality Commission"
 NHS_ODS = "NHS England (Organisation Data Service)"
 CHARITY_COMMISSION = "Charity Commission for England and Wales"
 RSH = "Regulator of Social Housing"
+NHS_ENGLAND = "NHS England"  # RTT and DM01 statistics
+DSPT_PUBLISHER = "NHS England (Data Security and Protection Toolkit)"
 UNKNOWN_PUBLISHER = "unknown"
 
 # Formats taken from a folder, the preferred first when two files hold the same table.
@@ -79,6 +88,8 @@ RULE_FORMATS: tuple[str, ...] = ("cqc", "cqc_directory", "cqc_api")
 BOUNDARY_KINDS: tuple[str, ...] = ("icb", "sicbl", "nhser")
 # The voluntary-sector registers (geo.io.registers reads them).
 REGISTER_FORMATS: tuple[str, ...] = ("charity_register", "rsh_register")
+# Evidence of NHS commissioning (geo.io.activity, geo.io.dspt read them).
+EVIDENCE_FORMATS: tuple[str, ...] = ("rtt", "dm01", "dspt")
 UNKNOWN = "unknown"
 
 # NHS ODS report code -> (sector, what one row of it is).
@@ -129,6 +140,9 @@ _PUBLISHERS: dict[str, str] = {
     **dict.fromkeys((*BOUNDARY_KINDS, "sicbl_lookup", "code_history"), ONS),
     "charity_register": CHARITY_COMMISSION,
     "rsh_register": RSH,
+    "rtt": NHS_ENGLAND,
+    "dm01": NHS_ENGLAND,
+    "dspt": DSPT_PUBLISHER,
 }
 
 
@@ -139,7 +153,7 @@ class Format:
     # 'odf', 'xlsx', 'csv' (any delimited text), 'geo', 'zip' (of text) or 'json' (CQC API records)
     container: str
     # one of SITE_FORMATS, BOUNDARY_KINDS, 'sicbl_lookup', 'code_history', 'engagement',
-    # 'charity_register', 'rsh_register', 'unknown'
+    # 'charity_register', 'rsh_register', 'rtt', 'dm01', 'dspt', 'unknown'
     holds: str
     columns: tuple[str, ...] = ()  # the header as written; () for a headerless NHS ODS report
     sheet: str | None = None  # the spreadsheet's sheet the table is on
@@ -195,7 +209,7 @@ def sniff(
         found = _sniff_geo(path)
         found = replace(found, holds=told) if told else found
     elif container == "zip":
-        found = _readable(path, lambda: _sniff_charity_extract(path))
+        found = _readable(path, lambda: _sniff_zip(path))
     else:
         found = _readable(path, lambda: _sniff_table(path, container, told))
     if found.holds == "nhs_ods":
@@ -291,6 +305,8 @@ def _zip_container(path: Path) -> str:
         return "xlsx"
     if any(name.casefold().endswith(SPATIAL_SUFFIXES) for name in names):
         return "geo"  # a zipped shapefile (or GeoPackage, GeoJSON)
+    if any(name.casefold().endswith(".csv") for name in names):
+        return "zip"  # a zipped CSV: NHS England's activity extracts
     raise NotUsedError(path, "is a zip file holding neither a spreadsheet nor a geo file")
 
 
@@ -306,7 +322,16 @@ def _sniff_geo(path: Path) -> Format:
     )
 
 
-# --- the Charity Commission's register extract --------------------------------------------
+# --- zips of text: the Charity Commission's register extract, NHS England's extracts -------
+
+
+def _sniff_zip(path: Path) -> Format:
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+    if any(CHARITY_MEMBER.match(Path(name).name) for name in names):
+        return _sniff_charity_extract(path)
+    rows = head_rows(path, f"zip file {path.name}")
+    return _table_format(path, "zip", _find_table([tables.SheetPreview(None, rows, None)], None))
 
 
 def _sniff_charity_extract(path: Path) -> Format:
@@ -476,12 +501,33 @@ def _cqc_api_header(rows: list[list[str]], told: bool) -> int | None:
     return None
 
 
+def _activity_rule(source: str) -> Callable[[list[list[str]], bool], int | None]:
+    """The header rule of NHS England's RTT or DM01 extract."""
+
+    def rule(rows: list[list[str]], told: bool) -> int | None:
+        del told  # never a provider list the user names
+        found = activity_header(rows)
+        return found[1] if found is not None and found[0] == source else None
+
+    return rule
+
+
+def _dspt_header(rows: list[list[str]], told: bool) -> int | None:
+    """A row with `Code`, `Organisation Name`, a status and `Primary Sector`: the DSPT export."""
+    del told
+    rows = rows[:HEADER_SEARCH_ROWS]
+    return next((number for number, row in enumerate(rows) if is_dspt_header(row)), None)
+
+
 # Tried in this order: the API's camel-case `locationId` before the HSCA file's `Location ID`.
 _HEADER_RULES = {
     "cqc_api": _cqc_api_header,
     "cqc": _cqc_header,
     "cqc_directory": _directory_header,
     "rsh_register": _rsh_header,
+    "rtt": _activity_rule("rtt"),
+    "dm01": _activity_rule("dm01"),
+    "dspt": _dspt_header,
 }
 
 
@@ -498,6 +544,11 @@ def _table_format(path: Path, container: str, table: _Table) -> Format:
         vintages = (published or "",)
     if holds == "rsh_register":
         published = rsh_file_date(path.name)
+        vintages = (published or "",)
+    if holds in ("rtt", "dm01"):
+        vintages = (period_in_rows(preview.rows, at) or "",)
+    if holds == "dspt":
+        published = saved_on(path.name)
         vintages = (published or "",)
     return Format(
         container,

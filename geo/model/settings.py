@@ -130,6 +130,21 @@ SETTINGS: dict[str, Setting] = {
         "https://www.arcgis.com/sharing/rest/content/items/d7be63c8bd144ae0a26c6593eb5e00b7/data",
         "ONS Code History Database zip (its Changes.csv maps old CCG and sub-ICB codes to today's).",
     ),
+    "rtt_index_url": Setting(
+        "ICS_RTT_INDEX_URL",
+        "https://www.england.nhs.uk/statistics/statistical-work-areas/rtt-waiting-times/",
+        "NHS England's RTT waiting times page, linking a page per financial year with each month's full CSV zip.",
+    ),
+    "dm01_index_url": Setting(
+        "ICS_DM01_INDEX_URL",
+        "https://www.england.nhs.uk/statistics/statistical-work-areas/diagnostics-waiting-times-and-activity/monthly-diagnostics-waiting-times-and-activity/",
+        "NHS England's monthly diagnostics (DM01) page, linking a page per financial year with each month's full extract zip.",
+    ),
+    "dspt_url": Setting(
+        "ICS_DSPT_URL",
+        "",
+        "A URL serving the DSPT organisation search export (CSV); empty means none is known: save it from the search page by hand and use `fetch --from DIR`.",
+    ),
     "postcodes_io_url": Setting(
         "ICS_POSTCODES_IO_URL",
         "https://api.postcodes.io",
