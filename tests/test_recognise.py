@@ -14,6 +14,7 @@ from shapely.geometry import Point, box
 
 from geo.io import opendocument, recognise
 from geo.model.errors import InputError
+from geo.testing import activity_files
 from geo.testing.publisher_files import (
     CQC_HSCA_COLUMNS,
     CQC_HSCA_SHEET,
@@ -428,3 +429,63 @@ def test_an_xlsx_workbook_is_opened_once_to_recognise_it(tmp_path, monkeypatch):
     recognise.sniff(path)
 
     assert opened == [path]
+
+
+# --- NHS England's activity extracts and the DSPT export --------------------------------------
+
+
+def _activity_world():
+    from tests.factories import SHARED_DATA, require
+
+    require(SHARED_DATA.is_dir(), f"needs the real open data in {SHARED_DATA}")
+    return activity_files.ActivityWorld.load(SHARED_DATA)
+
+
+def test_an_rtt_zip_is_recognised_with_its_month_as_vintage(tmp_path):
+    world = _activity_world()
+    path = activity_files.write_rtt_zip(
+        tmp_path / "Full-CSV-data-file-Jun26-ZIP-4M-Dc1i9U.zip",
+        activity_files.example_rtt_rows(world),
+        2026,
+        6,
+    )
+
+    found = recognise.sniff(path)
+
+    assert (found.container, found.kind, found.vintages) == ("zip", "rtt", ("2026-06",))
+    assert found.publisher == recognise.NHS_ENGLAND
+
+
+def test_an_older_rtt_csv_with_a_preamble_is_recognised_below_it(tmp_path):
+    world = _activity_world()
+    path = tmp_path / "rtt.csv"
+    rows = activity_files.example_rtt_rows(world)
+    path.write_text(activity_files.rtt_csv_text(rows, "RTT-May-2019", older=True), "utf-8")
+
+    found = recognise.sniff(path)
+
+    assert (found.kind, found.header_row, found.vintages) == ("rtt", 3, ("2019-05",))
+    assert found.rows == len(rows)
+
+
+def test_a_dspt_export_is_recognised_and_dated_by_its_saved_name(tmp_path):
+    world = _activity_world()
+    path = tmp_path / "DSPT search results 16_11_2023 11_17_41.csv"
+    path.write_text(activity_files.dspt_csv_text(activity_files.example_dspt_rows(world)), "utf-8")
+
+    found = recognise.sniff(path)
+
+    assert (found.kind, found.published, found.publisher) == (
+        "dspt",
+        "2023-11-16",
+        recognise.DSPT_PUBLISHER,
+    )
+
+
+def test_a_zip_of_a_csv_that_is_no_extract_says_why_it_is_not_used(tmp_path):
+    path = activity_files.write_zip(tmp_path / "other.zip", {"other.csv": "a,b\n1,2\n"})
+
+    found = recognise.sniff(path)
+
+    assert found.kind is None
+    assert "match no file the app uses" in found.reason

@@ -15,7 +15,7 @@ import pandas as pd
 
 from geo.analysis import spatial
 from geo.geocode import offline as geocode
-from geo.io import boundaries
+from geo.io import activity, boundaries
 from geo.model.providers import CANONICAL_COLUMNS, CANONICAL_DTYPES
 from geo.publish import publishing
 from geo.store import versions as store
@@ -73,6 +73,31 @@ def run_geocode(onspd: str, postcodes: str) -> dict:
     }
 
 
+def run_rtt(file: str) -> dict:
+    """Read and aggregate an RTT full CSV, then keep independent providers summed per ICB."""
+    before = _memory_mb("VmRSS")
+    start = time.perf_counter()
+    read = activity.read_activity_file(file, activity.RTT)
+    aggregated = time.perf_counter()
+    rows = read.rows
+    # Independent-sector ODS codes begin with N (a heuristic, DATA-FORMATS-2.md §1); the
+    # evidence join uses the registers instead.
+    independent = rows[rows["provider_code"].str.startswith("N").fillna(False)]
+    per_icb = independent.groupby(
+        ["provider_code", "commissioner_parent_code", "measure"], dropna=False
+    )["value"].sum(min_count=1)
+    done = time.perf_counter()
+    return {
+        "figures": len(rows),
+        "independent_by_icb": len(per_icb),
+        "problems": len(read.problems),
+        "read_s": aggregated - start,
+        "filter_s": done - aggregated,
+        "rss_before_mb": before,
+        "peak_mb": _memory_mb("VmHWM"),
+    }
+
+
 def _store(path: str):
     return store.open_store(f"sqlite:///{Path(path).resolve()}")
 
@@ -85,7 +110,7 @@ def _memory_mb(field: str) -> float:
     return float("nan")
 
 
-JOBS = {"upload": run_upload, "geocode": run_geocode}
+JOBS = {"upload": run_upload, "geocode": run_geocode, "rtt": run_rtt}
 
 if __name__ == "__main__":
     job, arguments = sys.argv[1], json.loads(sys.argv[2])

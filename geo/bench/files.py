@@ -1,9 +1,11 @@
-"""Benchmark sections 'upload' and 'geocode': publisher-sized files, each run in a fresh process.
+"""Benchmark sections 'upload', 'geocode' and 'activity': publisher-sized files, each run in a
+fresh process.
 
 The CQC file (57,000 rows × 122 columns, as CSV and as ODS) is written with
 geo/testing/publisher_files.py from the synthetic sites; the ONSPD-format postcode
 directory (about 2.7 million rows, the 2023 header of 53 columns) is written
-here. Each measured job runs in its own Python process (geo.bench.child), so its
+here; the RTT full CSV (180,000 rows × 121 columns) with geo/testing/activity_files.py.
+Each measured job runs in its own Python process (geo.bench.child), so its
 peak memory (VmHWM) is its own.
 """
 
@@ -24,6 +26,7 @@ from geo.bench.report import Section, Target, progress, seconds
 from geo.bench.sites import CARE_HOME_SERVICES
 from geo.model.errors import InputError
 from geo.model.settings import PROJECT_DIR
+from geo.testing import activity_files
 
 CQC_ROWS, QUICK_CQC_ROWS = 57_000, 2_000
 ONSPD_ROWS, QUICK_ONSPD_ROWS = 2_700_000, 100_000
@@ -32,6 +35,9 @@ RUNS = 3  # each job in a fresh process; the median total is reported, the highe
 UPLOAD_TIME = {"csv": Target("time", 10, "s"), "ods": Target("time", 30, "s")}
 PEAK = Target("peak", 500, "MB")
 GEOCODE_TIME = Target("time", 10, "s")
+RTT_ROWS, QUICK_RTT_ROWS = 180_000, 20_000
+RTT_TIME = Target("time", 15, "s")
+RTT_PEAK = Target("peak", 400, "MB")
 ICB_FILE = "icb_2023_04_bgc.geojson"
 _ONSPD_AREAS = (
     "AL", "BA", "BB", "BD", "BH", "BL", "BN", "BR", "BS", "CA", "CB", "CH", "CM", "CO", "CR",
@@ -115,6 +121,51 @@ def geocode_section(work: Path, *, quick: bool) -> Section:
         f"Statuses: {job['statuses']}.",
     )  # fmt: skip
     return section
+
+
+def activity_section(data: Path, work: Path, *, quick: bool) -> Section:
+    """Write an RTT full CSV of a month's size, then time reading and aggregating it."""
+    rows = QUICK_RTT_ROWS if quick else RTT_ROWS
+    section = Section(
+        "activity",
+        "7. NHS activity: an RTT full CSV read and aggregated",
+        _ACTIVITY_ABOUT.format(rows=rows),
+        ["job", "rows × columns", "file MB", "read + aggregate s", "filter + per ICB s",
+         "total s", "peak MB", "runs (total s)"],
+        quick=quick,
+    )  # fmt: skip
+    progress(f"activity: writing an RTT full CSV of {rows:,} rows")
+    world = activity_files.ActivityWorld.load(data)
+    path = activity_files.write_large_rtt_csv(
+        work / "20260630-RTT-June-2026-full-extract.csv", world, world.independent(data), rows
+    )
+    job, peak, totals = _median_job(
+        "rtt", lambda job: job["read_s"] + job["filter_s"], file=str(path)
+    )
+    total = statistics.median(totals)
+    section.add(
+        ["activity.read_activity_file + per ICB", f"{rows:,} × 121",
+         f"{path.stat().st_size / 1e6:.0f}", seconds(job["read_s"]), seconds(job["filter_s"]),
+         seconds(total), f"{peak:.0f}", _list(totals)],
+        [(RTT_TIME, total), (RTT_PEAK, peak)],
+        f"Memory after imports: {job['rss_before_mb']:.0f} MB. {job['figures']:,} provider × "
+        f"commissioner figures; {job['independent_by_icb']:,} independent provider × ICB × "
+        f"measure sums; {job['problems']:,} problems.",
+    )  # fmt: skip
+    return section
+
+
+_ACTIVITY_ABOUT = (
+    "An RTT full CSV in NHS England's layout (121 columns, minimal quoting, 30% of band cells "
+    "blank) of {rows:,} rows (the real June 2026 file has 182,411 rows, 82 MB), written by "
+    "geo/testing/activity_files.py from real provider, sub-ICB and ICB codes: trusts and "
+    "independent sites x commissioners x the five parts x 20 treatment functions. 3 runs, each "
+    "in a fresh process (the run with the median total is shown, and the highest peak): "
+    "`activity.read_activity_file` finds the header, reads only the 10 columns it needs "
+    "(pyarrow) and sums each provider x commissioner (C_999 or the functions, never both); "
+    "then the independent providers (codes beginning N) are summed per commissioning ICB. "
+    "**Peak MB** is the process's VmHWM, imports included."
+)
 
 
 _UPLOAD_ABOUT = (
