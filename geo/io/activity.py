@@ -284,19 +284,19 @@ def _read_columns(path: Path, at: int, columns: dict[str, str]) -> pd.DataFrame:
 
 
 def _tidied(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
-    """Codes trimmed and upper-cased (blank -> NA), names trimmed, the period as 'YYYY-MM'."""
-    tidy = frame.copy()
-    for slot in _CODE_SLOTS:
-        tidy[slot] = _blank_as_na(tidy[slot].str.strip().str.upper())
-    for slot in ("provider_name", "commissioner_name"):
-        tidy[slot] = _blank_as_na(tidy[slot].str.strip())
+    """Codes trimmed and upper-cased (blank -> NA), names trimmed, the period as 'YYYY-MM'
+    (in place, column by column, so a month's file is never held twice)."""
     raw = frame["period"]
+    for slot in _CODE_SLOTS:
+        frame[slot] = _blank_as_na(frame[slot].str.strip().str.upper())
+    for slot in ("provider_name", "commissioner_name"):
+        frame[slot] = _blank_as_na(frame[slot].str.strip())
     years = frame["year"] if "year" in frame else pd.Series("", index=frame.index)
     keys = raw.fillna("") + _SEPARATOR + years.fillna("")
     periods = {key: period_of(*key.split(_SEPARATOR)) for key in keys.unique()}
-    tidy["period"] = keys.map(periods).astype("string")
-    bad = tidy["period"].isna()
-    return tidy, [problems.found(bad, problems.NOT_A_PERIOD, "Period", raw, problems.ERROR)]
+    frame["period"] = keys.map(periods).astype("string")
+    bad = frame["period"].isna()
+    return frame, [problems.found(bad, problems.NOT_A_PERIOD, "Period", raw, problems.ERROR)]
 
 
 _SEPARATOR = "\x1f"
