@@ -21,6 +21,7 @@ except ImportError:  # pragma: no cover
 
 from geo.io.recognise import (
     BOUNDARY_KINDS,
+    CABINET_OFFICE,
     CHARITY_COMMISSION,
     CQC,
     NHS_ODS,
@@ -42,6 +43,7 @@ KINDS: tuple[str, ...] = (
     "charity_register",
     "rsh_register",
     "code_history",
+    "contracts",
 )
 
 KIND_LABELS: dict[str, str] = {
@@ -54,6 +56,7 @@ KIND_LABELS: dict[str, str] = {
     "charity_register": "Charity Commission register of charities",
     "rsh_register": "RSH registered providers of social housing",
     "code_history": "Sub-ICB code history (ONS)",
+    "contracts": "Contract awards (Find a Tender, Contracts Finder)",
 }
 
 # Who a file is credited to when it is not a publisher's own but was rebuilt from ONS's
@@ -81,6 +84,12 @@ ATTRIBUTIONS: dict[str, str] = {
         "Contains Charity Commission for England and Wales data, Open Government Licence"
     ),
     RSH: "Contains Regulator of Social Housing data, OGL v3",
+    # Find a Tender states OGL v3 in every package; Contracts Finder's licence is presumed
+    # the same (DATA-FORMATS-2.md §3b [U]).
+    CABINET_OFFICE: (
+        "Contains public sector information from Find a Tender and Contracts Finder "
+        "(Cabinet Office), licensed under the Open Government Licence v3.0"
+    ),
     UNKNOWN_PUBLISHER: "Licence unknown: check the original source's terms before publishing",
 }
 
