@@ -34,7 +34,13 @@ import pandas as pd
 from geo.fetch import catalogue
 from geo.fetch.catalogue import CacheEntry
 from geo.fetch.http import Retry, RetryPolicy, SourceError, get_url
-from geo.io.contracts import concat_awards, loads_package, read_awards, release_buyer_is_icb
+from geo.io.contracts import (
+    concat_awards,
+    iter_releases,
+    loads_package,
+    read_awards,
+    release_buyer_is_icb,
+)
 from geo.io.recognise import CABINET_OFFICE
 from geo.model import settings
 from geo.model.errors import InputError
@@ -317,7 +323,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 def _record(folder: Path, state: dict, service: Service, base: str) -> CacheEntry:
-    """The catalogue entry for a harvest: its state file, the windows covered, the releases kept."""
+    """The catalogue entry for a harvest: its state file, the windows covered, and the
+    releases kept (each once, though a release updated later is in two windows' files)."""
     keys = sorted(state["windows"])
     first, last = keys[0].split("/")[0], keys[-1].split("/")[1]
     path = folder / STATE_FILE
@@ -336,7 +343,7 @@ def _record(folder: Path, state: dict, service: Service, base: str) -> CacheEntr
             published=last[:10],
             sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
             bytes=sum(file.stat().st_size for file in files if file.is_file()),
-            rows=sum(w.get("kept", 0) for w in state["windows"].values()),
+            rows=len({(r.get("ocid"), r.get("id")) for f in files for _, r in iter_releases(f)}),
             title=service.title,
         )
     )
