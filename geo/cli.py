@@ -95,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--only",
         metavar="SECTIONS",
-        help="comma-separated: map,filter,upload,geocode,briefing,assign",
+        help="comma-separated: map,filter,upload,geocode,briefing,assign,contracts",
     )
     bench.add_argument("--quick", action="store_true", help="small sizes: a smoke run of minutes")
     bench.add_argument("--data", type=Path, help="shared data folder (default: ../shared/data)")

@@ -409,10 +409,11 @@ def _day(value: object) -> str | None:
 
 
 def _text(value: object) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
     if value is None or isinstance(value, dict | list):
         return None
-    text = str(value).strip()
-    return text or None
+    return str(value).strip() or None
 
 
 def _list(value: object) -> list:
