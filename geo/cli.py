@@ -60,6 +60,16 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="take the files from this folder instead of downloading (offline users, CI)",
     )
+    fetch.add_argument(
+        "--contracts",
+        action="store_true",
+        help="harvest ICB contract awards (Find a Tender, Contracts Finder) instead; resumable",
+    )
+    fetch.add_argument(
+        "--since",
+        metavar="YYYY-MM-DD",
+        help="with --contracts: the first day to harvest (default: ICS_FTS_SINCE, ICS_CF_SINCE)",
+    )
     fetch.set_defaults(run=_fetch)
     brief = commands.add_parser("briefing", help="write a board briefing as PDF or PowerPoint")
     brief.add_argument(
@@ -85,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--only",
         metavar="SECTIONS",
-        help="comma-separated: map,filter,upload,geocode,briefing,assign",
+        help="comma-separated: map,filter,upload,geocode,briefing,assign,contracts",
     )
     bench.add_argument("--quick", action="store_true", help="small sizes: a smoke run of minutes")
     bench.add_argument("--data", type=Path, help="shared data folder (default: ../shared/data)")
@@ -304,7 +314,11 @@ def _sanity(args: argparse.Namespace) -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    if args.from_dir is not None:
+    if args.since is not None and not args.contracts:
+        raise InputError("--since applies to the contract-award harvest: add --contracts")
+    if args.contracts:
+        report = sources.fetch_contracts(since=args.since, progress=_print_progress)
+    elif args.from_dir is not None:
         if not args.from_dir.is_dir():
             raise InputError(f"--from {args.from_dir}: not a folder")
         report = sources.fetch_from_dir(args.from_dir)

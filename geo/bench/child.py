@@ -16,6 +16,7 @@ import pandas as pd
 from geo.analysis import spatial
 from geo.geocode import offline as geocode
 from geo.io import activity, boundaries
+from geo.io.contracts import read_awards
 from geo.model.providers import CANONICAL_COLUMNS, CANONICAL_DTYPES
 from geo.publish import publishing
 from geo.store import versions as store
@@ -98,6 +99,19 @@ def run_rtt(file: str) -> dict:
     }
 
 
+def run_contracts(folder: str) -> dict:
+    """Read a folder of OCDS release packages into award rows."""
+    before = _memory_mb("VmRSS")
+    start = time.perf_counter()
+    awards = read_awards(folder)
+    return {
+        "rows": len(awards),
+        "parse_s": time.perf_counter() - start,
+        "rss_before_mb": before,
+        "peak_mb": _memory_mb("VmHWM"),
+    }
+
+
 def _store(path: str):
     return store.open_store(f"sqlite:///{Path(path).resolve()}")
 
@@ -110,7 +124,12 @@ def _memory_mb(field: str) -> float:
     return float("nan")
 
 
-JOBS = {"upload": run_upload, "geocode": run_geocode, "rtt": run_rtt}
+JOBS = {
+    "upload": run_upload,
+    "geocode": run_geocode,
+    "rtt": run_rtt,
+    "contracts": run_contracts,
+}
 
 if __name__ == "__main__":
     job, arguments = sys.argv[1], json.loads(sys.argv[2])

@@ -21,6 +21,7 @@ except ImportError:  # pragma: no cover
 
 from geo.io.recognise import (
     BOUNDARY_KINDS,
+    CABINET_OFFICE,
     CHARITY_COMMISSION,
     CQC,
     DSPT_PUBLISHER,
@@ -47,6 +48,7 @@ KINDS: tuple[str, ...] = (
     "rtt",
     "dm01",
     "dspt",
+    "contracts",
 )
 
 KIND_LABELS: dict[str, str] = {
@@ -62,6 +64,7 @@ KIND_LABELS: dict[str, str] = {
     "rtt": "RTT waiting times (NHS England)",
     "dm01": "Diagnostic waiting times and activity, DM01 (NHS England)",
     "dspt": "Data Security and Protection Toolkit status",
+    "contracts": "Contract awards (Find a Tender, Contracts Finder)",
 }
 
 # Who a file is credited to when it is not a publisher's own but was rebuilt from ONS's
@@ -94,6 +97,12 @@ ATTRIBUTIONS: dict[str, str] = {
     DSPT_PUBLISHER: (
         "Contains Data Security and Protection Toolkit data © NHS England; no licence is "
         "stated: check its terms before publishing"
+    ),
+    # Find a Tender states OGL v3 in every package; Contracts Finder's licence is presumed
+    # the same (DATA-FORMATS-2.md §3b [U]).
+    CABINET_OFFICE: (
+        "Contains public sector information from Find a Tender and Contracts Finder "
+        "(Cabinet Office), licensed under the Open Government Licence v3.0"
     ),
     UNKNOWN_PUBLISHER: "Licence unknown: check the original source's terms before publishing",
 }

@@ -14,7 +14,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -120,12 +120,15 @@ def get_url(
     consume: Callable[[Any], T],
     download_url: str | None = None,
     retry: RetryPolicy | None = None,
+    rate_limited: Mapping[int, float] | None = None,
 ) -> T:
     """GET `url` and hand the response to `consume`, retrying transient failures with back-off.
 
     A host that cannot be reached raises OfflineError saying what to do; an HTTP
     error that retrying cannot fix raises SourceError. `retry` defaults to ATTEMPTS
-    tries from BACKOFF_S.
+    tries from BACKOFF_S. `rate_limited` maps the statuses a publisher uses to say "too
+    many requests" (besides 429) to the seconds it asks us to wait before trying again
+    (Contracts Finder answers 403 and wants five minutes).
     """
     if urllib.parse.urlparse(url).scheme not in {"http", "https"}:
         raise InputError(f"{what}: {url} is not an http(s) URL; check the source settings")
@@ -141,6 +144,9 @@ def get_url(
             failed = SourceError(
                 f"{what}: {url_host(url)} answered HTTP {error.code} {error.reason} for {url}"
             )
+            if rate_limited and error.code in rate_limited:
+                wait_s = max(rate_limited[error.code], retry_after_s(error.headers))
+                raise Retry(failed, wait_s) from None
             if is_retryable_status(error.code):
                 raise Retry(failed, retry_after_s(error.headers)) from None
             raise failed from None

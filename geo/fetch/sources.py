@@ -20,6 +20,7 @@ import pandas as pd
 import pyogrio
 
 from geo.fetch import catalogue
+from geo.fetch import contracts as contract_awards
 from geo.fetch.arcgis import fetch_arcgis_layer, layer_query_url
 from geo.fetch.catalogue import CacheEntry
 from geo.fetch.http import OfflineError, SourceError, download, get_url, url_host
@@ -173,6 +174,32 @@ def _host_of(source: Source) -> str:
     }
     first_url = (settings.get_setting(base_setting[source.fetcher]).split() or [""])[0]
     return url_host(first_url)
+
+
+# ------------------------------------------------------------------ contract awards
+
+
+def fetch_contracts(*, since: str | None = None, progress: Progress | None = None) -> FetchReport:
+    """Harvest ICB contract awards from Find a Tender, then Contracts Finder, into the cache.
+
+    Not part of `fetch_all`: at Find a Tender's rate limit a first harvest takes hours, so
+    it is its own step (`python -m geo fetch --contracts`), resumed where it stopped.
+    `since` (YYYY-MM-DD) overrides the settings' first day; `progress` counts windows.
+    """
+    report = FetchReport()
+    for service in contract_awards.SERVICES.values():
+        try:
+            done = contract_awards.harvest(service, since=since, progress=progress)
+        except InputError as error:
+            report.failed.append((service.title, f"{error} (completed windows are kept)"))
+            continue
+        if done.entry is not None:
+            report.taken.append(done.entry)
+        report.notes.append(
+            f"{service.title}: {done.fetched:,} windows fetched ({done.requests:,} requests), "
+            f"{done.skipped:,} already cached; {done.kept:,} of {done.seen:,} releases kept"
+        )
+    return report
 
 
 # ------------------------------------------------------------------ ONS ArcGIS layers

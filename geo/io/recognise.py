@@ -6,7 +6,9 @@ of looking again. Its rules, tried in this order:
 
 1. Container, by the bytes: 'odf' (OpenDocument spreadsheet), 'xlsx', 'json' (CQC API
    location records: JSON with a `locationId` key and no GeoJSON feature type in its
-   first 64 KB), 'geo' (GeoJSON, GeoPackage, Shapefile, zipped or not), 'zip' (the
+   first 64 KB; or OCDS contract releases, DATA-FORMATS-2.md §3: a .json or .jsonl
+   file whose first 64 KB has an `"ocid"` key and no GeoJSON feature type, held as
+   'contracts'), 'geo' (GeoJSON, GeoPackage, Shapefile, zipped or not), 'zip' (the
    Charity Commission's register extract, `publicextract.charity.zip`), else 'csv' (any
    delimited text). Old .xls workbooks, damaged spreadsheets and unreadable geo files
    are refused (NotUsedError).
@@ -74,12 +76,14 @@ CHARITY_COMMISSION = "Charity Commission for England and Wales"
 RSH = "Regulator of Social Housing"
 NHS_ENGLAND = "NHS England"  # RTT and DM01 statistics
 DSPT_PUBLISHER = "NHS England (Data Security and Protection Toolkit)"
+CABINET_OFFICE = "Cabinet Office"  # Find a Tender and Contracts Finder
 UNKNOWN_PUBLISHER = "unknown"
 
 # Formats taken from a folder, the preferred first when two files hold the same table.
 TABLE_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".xlsm", ".ods")
 SPATIAL_SUFFIXES: tuple[str, ...] = (".geojson", ".json", ".gpkg", ".zip", ".shp")
-DATA_SUFFIXES: tuple[str, ...] = TABLE_SUFFIXES + SPATIAL_SUFFIXES
+RELEASE_SUFFIXES: tuple[str, ...] = (".jsonl",)  # OCDS releases as JSON lines (.json above)
+DATA_SUFFIXES: tuple[str, ...] = TABLE_SUFFIXES + SPATIAL_SUFFIXES + RELEASE_SUFFIXES
 
 # What a provider list can be read as: each has its reader in geo.io.readers.
 SITE_FORMATS: tuple[str, ...] = ("cqc", "cqc_directory", "cqc_api", "nhs_ods", "generic")
@@ -143,6 +147,7 @@ _PUBLISHERS: dict[str, str] = {
     "rtt": NHS_ENGLAND,
     "dm01": NHS_ENGLAND,
     "dspt": DSPT_PUBLISHER,
+    "contracts": CABINET_OFFICE,
 }
 
 
@@ -153,7 +158,8 @@ class Format:
     # 'odf', 'xlsx', 'csv' (any delimited text), 'geo', 'zip' (of text) or 'json' (CQC API records)
     container: str
     # one of SITE_FORMATS, BOUNDARY_KINDS, 'sicbl_lookup', 'code_history', 'engagement',
-    # 'charity_register', 'rsh_register', 'rtt', 'dm01', 'dspt', 'unknown'
+    # 'charity_register', 'rsh_register', 'rtt', 'dm01', 'dspt', 'contracts' (OCDS releases),
+    # 'unknown'
     holds: str
     columns: tuple[str, ...] = ()  # the header as written; () for a headerless NHS ODS report
     sheet: str | None = None  # the spreadsheet's sheet the table is on
@@ -247,6 +253,8 @@ def _check_request(path: Path, told: str | None) -> None:
 def _container(path: Path) -> str:
     """'odf', 'xlsx', 'json', 'geo' or 'csv', judged by the bytes (the suffix only for geo files)."""
     suffix = path.suffix.casefold()
+    if suffix in (".json", ".jsonl") and _holds_ocds_releases(path):
+        return "json"
     if suffix in (".geojson", ".json") and _holds_cqc_api_records(path):
         return "json"
     if suffix in (".geojson", ".json", ".gpkg", ".shp"):
@@ -281,8 +289,26 @@ def _holds_cqc_api_records(path: Path) -> bool:
     return is_json and bool(_API_KEY.search(head)) and not _GEOJSON_TYPE.search(head)
 
 
+_OCID_KEY = re.compile(rb'"ocid"\s*:')
+
+
+def _holds_ocds_releases(path: Path) -> bool:
+    """JSON (or JSON lines) whose first 64 KB has an `ocid` key and no GeoJSON feature type."""
+    with open(path, "rb") as file:
+        head = file.read(_JSON_PEEK_BYTES).removeprefix(b"\xef\xbb\xbf")
+    is_json = head.lstrip()[:1] in (b"{", b"[")
+    return is_json and bool(_OCID_KEY.search(head)) and not _GEOJSON_TYPE.search(head)
+
+
 def _sniff_json(path: Path, told: str | None) -> Format:
-    """CQC API records in JSON: read only as such (their keys are found when they are read)."""
+    """CQC API records in JSON: read only as such (their keys are found when they are read).
+    OCDS contract releases are held as 'contracts' (geo.io.contracts reads them)."""
+    if (
+        told is None
+        and path.suffix.casefold() in (".json", ".jsonl")
+        and _holds_ocds_releases(path)
+    ):
+        return Format("json", "contracts")
     if told not in (None, "cqc_api"):
         raise NotUsedError(
             path, f"holds CQC API location records (JSON); read it as cqc_api, not {told}"

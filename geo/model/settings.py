@@ -145,6 +145,36 @@ SETTINGS: dict[str, Setting] = {
         "",
         "A URL serving the DSPT organisation search export (CSV); empty means none is known: save it from the search page by hand and use `fetch --from DIR`.",
     ),
+    "fts_base": Setting(
+        "ICS_FTS_BASE",
+        "https://www.find-tender.service.gov.uk",
+        "Find a Tender root; contract award releases are harvested from its `/api/1.0/ocdsReleasePackages`.",
+    ),
+    "cf_base": Setting(
+        "ICS_CF_BASE",
+        "https://www.contractsfinder.service.gov.uk",
+        "Contracts Finder root; award notices are harvested from its `/Published/Notices/OCDS/Search`.",
+    ),
+    "fts_since": Setting(
+        "ICS_FTS_SINCE",
+        "2025-02-24",
+        "First day of the Find a Tender harvest (default: the Procurement Act 2023 went live; `fetch --since` overrides).",
+    ),
+    "cf_since": Setting(
+        "ICS_CF_SINCE",
+        "2024-01-01",
+        "First day of the Contracts Finder harvest (default: the Provider Selection Regime came into force; `fetch --since` overrides).",
+    ),
+    "contracts_delay_s": Setting(
+        "ICS_CONTRACTS_DELAY_S",
+        "10",
+        "Seconds between requests to Find a Tender and Contracts Finder (Find a Tender allows 12 requests in 2 minutes).",
+    ),
+    "cf_wait_s": Setting(
+        "ICS_CF_WAIT_S",
+        "300",
+        "Seconds to wait after Contracts Finder answers 403 (too many requests) before trying again.",
+    ),
     "postcodes_io_url": Setting(
         "ICS_POSTCODES_IO_URL",
         "https://api.postcodes.io",
