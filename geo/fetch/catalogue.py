@@ -42,6 +42,7 @@ KINDS: tuple[str, ...] = (
     "charity_register",
     "rsh_register",
     "code_history",
+    "population",
 )
 
 KIND_LABELS: dict[str, str] = {
@@ -54,6 +55,7 @@ KIND_LABELS: dict[str, str] = {
     "charity_register": "Charity Commission register of charities",
     "rsh_register": "RSH registered providers of social housing",
     "code_history": "Sub-ICB code history (ONS)",
+    "population": "Population estimates (ONS mid-year)",
 }
 
 # Who a file is credited to when it is not a publisher's own but was rebuilt from ONS's

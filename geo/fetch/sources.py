@@ -84,6 +84,8 @@ REGISTRY: tuple[Source, ...] = (
     Source("charity_register", "", "charity_commission", "publicextract.charity"),
     Source("rsh_register", "", "rsh", "List_of_registered_providers"),
     Source("code_history", "", "code_history", "Changes.csv", _CHD_EDITION),  # old E38 codes
+    Source("population", "", "population", "sapeicb"),       # ONS mid-year estimates by ICB
+    Source("population", "", "population", "sapelsoasyoa"),  # … by LSOA, single year of age
 )
 # fmt: on
 
@@ -145,6 +147,10 @@ def fetch_source(source: Source, *, progress: Progress | None = None) -> CacheEn
         return fetch_rsh_register(progress=progress)
     if source.fetcher == "code_history":
         return fetch_code_history(progress=progress)
+    if source.fetcher == "population":
+        from geo.fetch.population import fetch_population  # it uses this module's helpers
+
+        return fetch_population(source.name, progress=progress)
     return fetch_ons_layer(source, progress=progress)
 
 

@@ -130,6 +130,12 @@ SETTINGS: dict[str, Setting] = {
         "https://www.arcgis.com/sharing/rest/content/items/d7be63c8bd144ae0a26c6593eb5e00b7/data",
         "ONS Code History Database zip (its Changes.csv maps old CCG and sub-ICB codes to today's).",
     ),
+    "population_pages": Setting(
+        "ICS_POPULATION_PAGES",
+        "https://www.ons.gov.uk/peoplepopulationandcommunity/populationandmigration/populationestimates/datasets/clinicalcommissioninggroupmidyearpopulationestimates "
+        "https://www.ons.gov.uk/peoplepopulationandcommunity/populationandmigration/populationestimates/datasets/lowersuperoutputareamidyearpopulationestimates",
+        "ONS dataset pages linking the mid-year population estimates by ICB (`sapeicb…xlsx`) and by LSOA, single year of age (`sapelsoasyoa…xlsx`); space-separated, each fetched.",
+    ),
     "postcodes_io_url": Setting(
         "ICS_POSTCODES_IO_URL",
         "https://api.postcodes.io",
