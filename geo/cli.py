@@ -193,6 +193,12 @@ def _add(commands, name: str, help_text: str, run: Callable) -> None:
         "--sector-rules", type=Path, help="CSV of sector rules overriding the defaults"
     )
     command.add_argument(
+        "--population",
+        type=Path,
+        help="ONS mid-year population workbook, by ICB or by LSOA (with an LSOA --lookup): "
+        "adds figures per head",
+    )
+    command.add_argument(
         "--nhs-trusts",
         type=Path,
         help="ODS etr or ets report: only its trusts' codes make a site NHS by its code",
@@ -238,6 +244,7 @@ _FILE_ONLY_OPTIONS = (
     "code_history",
     "sector_rules",
     "nhs_trusts",
+    "population",
 )
 
 
@@ -273,6 +280,7 @@ def _frames(args: argparse.Namespace) -> pipeline.Frames:
                 sector_rules=args.sector_rules,
                 nhs_trusts=args.nhs_trusts,
                 code_history=args.code_history,
+                population=args.population,
             )
         )
     named = [
@@ -300,7 +308,7 @@ def _assign(args: argparse.Namespace) -> int:
 
 def _metrics(args: argparse.Namespace) -> int:
     analysis = _analysis(args)
-    _write(args.out, analysis.metrics)
+    _write(args.out, analysis.metrics if analysis.per_head is None else analysis.per_head)
     _print_notes([note.text for note in analysis.notes])
     print(f"wrote {len(analysis.metrics):,} rows ({analysis.vintage} ICBs) to {args.out}")
     return 0

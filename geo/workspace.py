@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from geo.analysis import pipeline
+from geo.analysis import pipeline, population
 from geo.fetch import catalogue
 from geo.fetch.registers import cached_registers
 from geo.io import boundaries, code_history, lookups, readers
+from geo.model import problems
 from geo.model.errors import InputError
 from geo.model.settings import get_setting
 from geo.store.versions import Store
@@ -70,6 +71,7 @@ def load_frames(vintage: str | None, store: Store | None, pins: Pins = Pins()) -
     if icbs is None:
         raise InputError(f"no {vintage} ICB boundaries: " + " ".join(catalogue.missing_for_app()))
     sites, notes = _sites(store, pins.sites, provenance)
+    populations, population_notes = _populations(icbs, provenance)
     return pipeline.Frames(
         icbs=icbs,
         sites=sites,
@@ -78,8 +80,9 @@ def load_frames(vintage: str | None, store: Store | None, pins: Pins = Pins()) -
         lookup=_lookup(vintage, provenance),
         engagement=_engagement(store, pins.engagement, provenance),
         code_history=_code_history(provenance),
+        populations=populations,
         provenance=pipeline.provenance_table(provenance),  # last: every row above appended
-        notes=notes,
+        notes=(*notes, *population_notes),
     )
 
 
@@ -159,6 +162,24 @@ def _lookup(vintage: str, provenance: list[dict]) -> pd.DataFrame | None:
         return None
     provenance.append(_cached(entry))
     return lookups.load_sicbl_to_icb(catalogue.entry_path(entry))
+
+
+def _populations(
+    icbs: pd.DataFrame, provenance: list[dict]
+) -> tuple[population.Populations | None, tuple[pipeline.Note, ...]]:
+    """Each ICB's population from the cached ONS estimates, and a note when there are none."""
+    workbooks = catalogue.entries("population")
+    lookups_cached = [catalogue.entry_path(entry) for entry in catalogue.entries("sicbl_lookup")]
+    tables = [path for path in lookups_cached if path.suffix.lower() == ".csv"]
+    populations, note = population.populations_for(
+        icbs, [catalogue.entry_path(entry) for entry in workbooks], tables
+    )
+    if populations is not None:
+        used = [
+            entry for entry in workbooks if catalogue.entry_path(entry).name == populations.file
+        ]
+        provenance.extend(_cached(entry) for entry in used)
+    return populations, (pipeline.Note(note, problems.NOTE),) if note else ()
 
 
 def _code_history(provenance: list[dict]) -> pd.DataFrame | None:

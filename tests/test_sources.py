@@ -125,6 +125,7 @@ def test_fetch_all_offline_tries_each_host_once_and_keeps_the_cache(data_dir, mo
         "ICS_CODE_HISTORY_URL",
         "ICS_RTT_INDEX_URL",
         "ICS_DM01_INDEX_URL",
+        "ICS_POPULATION_PAGES",
     )
     for name in hosts:
         monkeypatch.setenv(name, f"{_closed_port_url()}/{name.lower()}")

@@ -16,7 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo.analysis import engagement, metrics, official_codes, spatial
+from geo.analysis import engagement, metrics, official_codes, population, spatial
 from geo.fetch.catalogue import KIND_LABELS
 from geo.fetch.registers import registers_for, registers_note
 from geo.io import boundaries, code_history, lookups, ods_reports, readers, recognise
@@ -51,6 +51,7 @@ class Frames:
     engagement: pd.DataFrame | None = None
     notes: tuple[Note, ...] = ()
     code_history: pd.DataFrame | None = None  # ONS sub-ICB code changes (geo.io.code_history)
+    populations: population.Populations | None = None  # each ICB's, for figures per head
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class InputFiles:
     sector_rules: Path | None = None
     nhs_trusts: Path | None = None  # an ODS etr/ets report confirming NHS trust codes
     code_history: Path | None = None
+    population: Path | None = None  # an ONS population workbook (by ICB, or by LSOA with --lookup)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,9 @@ class Analysis:
     engagement_report: pd.DataFrame | None = None
     regions: gpd.GeoDataFrame | None = None
     icb_regions: pd.DataFrame | None = None
+    # The metrics table with each ICB's population and figures per head (geo.analysis.population);
+    # None when no population estimates were loaded.
+    per_head: pd.DataFrame | None = None
 
     @property
     def vintage(self) -> str:
@@ -136,6 +141,10 @@ def analyse(frames: Frames, *, accept_fuzzy_above: float | None = None) -> Analy
     if mismatches:
         raise AssertionError("metrics do not reconcile with the sites: " + "; ".join(mismatches))
     notes += [Note(text) for text in _assignment_notes(assigned)]
+    per_head = None
+    if frames.populations is not None:
+        per_head = population.per_head(table, frames.populations, assigned)
+        notes.append(Note(f"Figures per head of population: {frames.populations.label}."))
     regions = frames.regions
     return Analysis(
         icbs=icbs,
@@ -146,6 +155,7 @@ def analyse(frames: Frames, *, accept_fuzzy_above: float | None = None) -> Analy
         engagement_report=report,
         regions=regions,
         icb_regions=in_regions,
+        per_head=per_head,
     )
 
 
@@ -179,6 +189,12 @@ def load_files(files: InputFiles, registers: Mapping[str, Register] | None = Non
     history = code_history.load_code_history(files.code_history) if files.code_history else None
     if files.code_history:
         rows.append(_file_row(KIND_LABELS["code_history"], files.code_history, "code_history"))
+    given = [files.population] if files.population else []
+    populations, population_note = population.populations_for(
+        icbs, given, [files.lookup] if files.lookup else []
+    )
+    if files.population:
+        rows.append(_file_row(KIND_LABELS["population"], files.population, "population"))
     return Frames(
         icbs=icbs,
         sites=listed.sites,
@@ -190,8 +206,10 @@ def load_files(files: InputFiles, registers: Mapping[str, Register] | None = Non
         notes=(
             *sector_notes(listed, registers),
             *(Note(f"{files.sites.name}: {problems.sentence(p)}") for p in noticed),
+            *([Note(population_note)] if population_note else []),
         ),
         code_history=history,
+        populations=populations,
     )
 
 

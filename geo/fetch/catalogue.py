@@ -49,6 +49,7 @@ KINDS: tuple[str, ...] = (
     "dm01",
     "dspt",
     "contracts",
+    "population",
 )
 
 KIND_LABELS: dict[str, str] = {
@@ -65,6 +66,7 @@ KIND_LABELS: dict[str, str] = {
     "dm01": "Diagnostic waiting times and activity, DM01 (NHS England)",
     "dspt": "Data Security and Protection Toolkit status",
     "contracts": "Contract awards (Find a Tender, Contracts Finder)",
+    "population": "Population estimates (ONS mid-year)",
 }
 
 # Who a file is credited to when it is not a publisher's own but was rebuilt from ONS's

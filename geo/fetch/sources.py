@@ -90,6 +90,8 @@ REGISTRY: tuple[Source, ...] = (
     Source("rtt",   "", "rtt",  "Full CSV data file"),           # geo.fetch.activity
     Source("dm01",  "", "dm01", "DM01 full extract"),
     Source("dspt",  "", "dspt", "DSPT search results", _DSPT_BY_HAND),
+    Source("population", "", "population", "sapeicb"),       # ONS mid-year estimates by ICB
+    Source("population", "", "population", "sapelsoasyoa"),  # … by LSOA, single year of age
 )
 # fmt: on
 
@@ -157,6 +159,10 @@ def fetch_source(source: Source, *, progress: Progress | None = None) -> CacheEn
 
         fetchers = {"rtt": activity.fetch_rtt, "dm01": activity.fetch_dm01}
         return fetchers.get(source.fetcher, activity.fetch_dspt)(progress=progress)
+    if source.fetcher == "population":
+        from geo.fetch.population import fetch_population  # it uses this module's helpers
+
+        return fetch_population(source.name, progress=progress)
     return fetch_ons_layer(source, progress=progress)
 
 
@@ -171,6 +177,7 @@ def _host_of(source: Source) -> str:
         "rtt": "rtt_index_url",
         "dm01": "dm01_index_url",
         "dspt": "dspt_url",
+        "population": "population_pages",
     }
     first_url = (settings.get_setting(base_setting[source.fetcher]).split() or [""])[0]
     return url_host(first_url)

@@ -53,7 +53,7 @@ from typing import TypeVar
 
 import pyogrio
 
-from geo.io import code_history, limits, tables
+from geo.io import code_history, limits, population, tables
 from geo.io.activity import HEADER_SEARCH_ROWS, activity_header, head_rows, period_in_rows
 from geo.io.boundaries import detect_layer, gdal_source
 from geo.io.dspt import is_dspt_header, saved_on
@@ -148,6 +148,7 @@ _PUBLISHERS: dict[str, str] = {
     "dm01": NHS_ENGLAND,
     "dspt": DSPT_PUBLISHER,
     "contracts": CABINET_OFFICE,
+    "population": ONS,
 }
 
 
@@ -159,7 +160,7 @@ class Format:
     container: str
     # one of SITE_FORMATS, BOUNDARY_KINDS, 'sicbl_lookup', 'code_history', 'engagement',
     # 'charity_register', 'rsh_register', 'rtt', 'dm01', 'dspt', 'contracts' (OCDS releases),
-    # 'unknown'
+    # 'population', 'unknown'
     holds: str
     columns: tuple[str, ...] = ()  # the header as written; () for a headerless NHS ODS report
     sheet: str | None = None  # the spreadsheet's sheet the table is on
@@ -458,10 +459,18 @@ def _sniff_table(path: Path, container: str, told: str | None) -> Format:
         table = _find_table([tables.SheetPreview(None, preview, None)], told)
     elif told == "nhs_ods":
         return Format(container, "nhs_ods")
+    elif container == "xlsx" and told is None and (years := _population_years(path)):
+        return Format(container, "population", vintages=years[:1])  # the newest year is used
     else:
         with contextlib.closing(tables.preview_sheets(path, container)) as sheets:
             table = _find_table(sheets, told)
     return _table_format(path, container, table)
+
+
+def _population_years(path: Path) -> tuple[str, ...]:
+    """The mid-years an ONS population workbook has sheets for, newest first; () if it is not one."""
+    years = {year for _, year, _ in population.year_sheets(population.sheet_names(path)).values()}
+    return tuple(sorted(years, reverse=True))
 
 
 def _find_table(sheets: Iterable[tables.SheetPreview], told: str | None) -> _Table:

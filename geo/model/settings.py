@@ -175,6 +175,12 @@ SETTINGS: dict[str, Setting] = {
         "300",
         "Seconds to wait after Contracts Finder answers 403 (too many requests) before trying again.",
     ),
+    "population_pages": Setting(
+        "ICS_POPULATION_PAGES",
+        "https://www.ons.gov.uk/peoplepopulationandcommunity/populationandmigration/populationestimates/datasets/clinicalcommissioninggroupmidyearpopulationestimates "
+        "https://www.ons.gov.uk/peoplepopulationandcommunity/populationandmigration/populationestimates/datasets/lowersuperoutputareamidyearpopulationestimates",
+        "ONS dataset pages linking the mid-year population estimates by ICB (`sapeicb…xlsx`) and by LSOA, single year of age (`sapelsoasyoa…xlsx`); space-separated, each fetched.",
+    ),
     "postcodes_io_url": Setting(
         "ICS_POSTCODES_IO_URL",
         "https://api.postcodes.io",
