@@ -24,7 +24,7 @@ def seed_from_url(site_filter: filters.SiteFilter, view: filters.MapView) -> Non
     if st.session_state.get("explorer-seeded"):
         return
     st.session_state["explorer-seeded"] = True
-    st.session_state["f-metric"] = view.metric or "iv_not_engaged_share"
+    st.session_state["f-metric"] = view.metric or "iv_outside_share"
     for key, value in {
         "f-regions": site_filter.regions, "f-icbs": site_filter.icbs,
         "f-sectors": site_filter.sectors, "f-services": site_filter.services,
@@ -71,7 +71,7 @@ def icb_panel(analysis: Analysis, icb_code: str) -> None:
     """One ICB's figures, sector mix and its independent and voluntary sites not engaged."""
     row = analysis.metrics.set_index("icb_code").loc[icb_code]
     st.subheader(_text.plain(row["icb_name"]))
-    share, reason = row["iv_not_engaged_share"], row["share_not_known_reason"]
+    share, reason = row["iv_outside_share"], row["share_not_known_reason"]
     ranked = int(analysis.metrics["rank"].notna().sum())
     status_known = reason != metrics.NO_STATUS_KNOWN
     cells = st.columns(4)

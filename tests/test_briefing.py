@@ -404,7 +404,7 @@ def test_briefing_says_not_known_exactly_where_the_metrics_give_no_share():
         for code in (CHESHIRE, LANCS, YORKS)
     }
 
-    assert metrics.set_index("icb_code")["iv_not_engaged_share"].notna().tolist() == [
+    assert metrics.set_index("icb_code")["iv_outside_share"].notna().tolist() == [
         True, False, False, False,
     ]  # fmt: skip
     assert shares == {

@@ -25,6 +25,9 @@ from geo.model.errors import InputError
 from geo.model.evidence import (
     ACTIVITY_COLUMNS,
     AWARD_COLUMNS,
+    BASIS_EVIDENCE,
+    BASIS_LIST,
+    BASIS_NONE,
     COMMISSIONED,
     COMMISSIONED_ELSEWHERE,
     COMMISSIONER_SOURCES,
@@ -46,6 +49,7 @@ from geo.model.evidence import (
     SOURCE_LIMITS,
     SOURCES,
 )
+from geo.model.providers import ENGAGED, NOT_ENGAGED, normalise_planning_statuses
 from geo.model.registers import company_number_key, organisation_name_key
 from geo.model.sectors import IV_SECTORS
 
@@ -674,12 +678,25 @@ def apply_evidence(assigned: pd.DataFrame, evidence: Evidence | None) -> pd.Data
     result[EVIDENCE_STATUS] = evidence.statuses.astype("str")
     result[EVIDENCE_SUMMARY] = evidence.summaries.astype("str")
     iv = result["sector"].isin(IV_SECTORS).fillna(False).astype(bool)
-    unset = result["planning_status"].isna() | result["planning_status"].eq(NOT_CHECKED)
-    chosen = (iv & unset.fillna(True)).to_numpy(bool)
+    unset = normalise_planning_statuses(result["planning_status"]).eq(NOT_CHECKED)
+    chosen = (iv & unset).to_numpy(bool)
     status = result["planning_status"].astype(object).to_numpy().copy()
     status[chosen] = result[EVIDENCE_STATUS].to_numpy(dtype=object)[chosen]
     result["planning_status"] = pd.array(status, dtype="str")
     return result
+
+
+def planning_basis(statuses: pd.Series) -> pd.Series:
+    """What each planning status rests on: 'engaged'/'not engaged' come only from a list
+    (an engagement list, or the provider list's own column), the evidence statuses from
+    open data, 'unknown' from nothing."""
+    basis = np.select(
+        [statuses.isin((ENGAGED, NOT_ENGAGED)).fillna(False).to_numpy(bool),
+         statuses.isin((COMMISSIONED, COMMISSIONED_ELSEWHERE, NO_EVIDENCE)).fillna(False).to_numpy(bool)],
+        [BASIS_LIST, BASIS_EVIDENCE],
+        BASIS_NONE,
+    )  # fmt: skip
+    return pd.Series(basis, index=statuses.index, dtype="str")
 
 
 # --- notes ---------------------------------------------------------------------------------
