@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
@@ -10,18 +12,24 @@ from geo.analysis.evidence import (
     BY_COMPANY,
     BY_ORG_CODE,
     BY_SITE_CODE,
+    LIST_ENGAGED_WITHOUT_EVIDENCE,
+    LIST_NOT_ENGAGED_BUT_COMMISSIONED,
     NO_ICB,
     NOT_MAPPED,
     EvidenceInputs,
     Geography,
     apply_evidence,
     commissioner_icbs,
+    disagreements,
     evidence_notes,
     join_evidence,
     match_counts,
 )
+from geo.analysis.metrics import national_rollup, reconcile
+from geo.analysis.pipeline import Frames, analyse, provenance_table
 from geo.io.boundaries import load_boundaries
 from geo.io.lookups import load_sicbl_to_icb
+from geo.io.readers import read_sites
 from geo.model.errors import InputError
 from geo.model.evidence import (
     COMMISSIONED,
@@ -281,3 +289,105 @@ def test_inputs_with_missing_columns_or_unknown_sources_are_refused():
         EvidenceInputs(activity=pd.DataFrame({"source": []}), sources=(RTT,))
     with pytest.raises(InputError, match="unknown source"):
         EvidenceInputs(sources=("gossip",))
+
+
+# --- through the pipeline: planning status with its basis, metrics, disagreements -----------
+
+MANCHESTER, HUMBER = "E54000057", "E54000051"
+
+
+@pytest.fixture(scope="module")
+def hospital_frames(shared_data, geography_2024) -> Frames:
+    """The NHS website's hospitals (IS sites with their ODS codes) and RTT rows for two of them:
+    Bridgewater (NMP01) for its own ICB, Stockton Hall (NMV02) for West Yorkshire only."""
+    activity = activity_frame(
+        activity_row("NMP01", "14L", "QOP", 500, provider_name="BRIDGEWATER HOSPITAL"),
+        activity_row("NMV02", "15F", "QWO", 20, provider_name="STOCKTON HALL"),
+    )
+    return Frames(
+        icbs=geography_2024.icbs,
+        sites=read_sites(shared_data / "hospitals_england_2020_05_nhs_website.csv").sites,
+        provenance=provenance_table([]),
+        sub_icbs=geography_2024.sub_icbs,
+        lookup=geography_2024.lookup,
+        evidence=EvidenceInputs(activity=activity, sources=(RTT,)),
+    )
+
+
+@pytest.fixture(scope="module")
+def on_open_data(hospital_frames):
+    return analyse(hospital_frames)
+
+
+def test_open_data_alone_decides_iv_statuses_and_names_its_basis(on_open_data):
+    sites = on_open_data.assigned.set_index("site_id")
+    iv = sites["sector"].isin(["Independent", "Voluntary"])
+
+    assert sites.loc["NMP01", "planning_status"] == COMMISSIONED
+    assert sites.loc["NMV02", "planning_status"] == COMMISSIONED_ELSEWHERE
+    assert set(sites.loc[iv, "planning_status"]) == {
+        COMMISSIONED,
+        COMMISSIONED_ELSEWHERE,
+        NO_EVIDENCE,
+    }
+    assert set(sites.loc[iv, "planning_basis"]) == {"open data"}
+    assert set(sites.loc[~iv, "planning_basis"]) == {"none"}
+    assert any("RTT waiting times loaded, 2026-06 to 2026-06" in n.text for n in on_open_data.notes)
+
+
+def test_headline_share_is_the_outside_share_of_iv_sites_with_a_known_status(on_open_data):
+    sites = on_open_data.assigned
+    iv = sites[
+        sites["sector"].isin(["Independent", "Voluntary"]) & sites["icb_code"].eq(MANCHESTER)
+    ]
+    outside = iv["planning_status"].isin([NO_EVIDENCE, COMMISSIONED_ELSEWHERE, "not engaged"]).sum()
+    known = iv["planning_status"].ne("unknown").sum()
+    row = on_open_data.metrics.set_index("icb_code").loc[MANCHESTER]
+
+    assert row["share_basis"] == "sites"  # the NHS website's list has no beds
+    assert row["iv_outside_share"] == pytest.approx(outside / known)
+    assert row["iv_outside_share"] < 1  # Bridgewater is commissioned by Manchester
+    assert row["iv_no_evidence_share"] == pytest.approx(outside / known)
+    assert row["status_basis"] == "open data"
+    assert reconcile(on_open_data.metrics, sites) == []
+    england = national_rollup(on_open_data.metrics).iloc[0]
+    assert england["iv_sites_commissioned"] == 1
+    assert england["iv_sites_commissioned_elsewhere"] == 1
+
+
+def test_an_engagement_list_overrides_the_evidence_and_its_disagreements_are_listed(
+    hospital_frames,
+):
+    engagement = pd.DataFrame(
+        {
+            "provider_id": ["NMP", "NMV"],
+            "provider_name": [pd.NA, pd.NA],
+            "icb_code": [MANCHESTER, HUMBER],
+            "planning_status": ["not engaged", "engaged"],
+            "row": [2, 3],
+        }
+    )
+    analysis = analyse(dataclasses.replace(hospital_frames, engagement=engagement))
+    sites = analysis.assigned.set_index("site_id")
+
+    assert sites.loc["NMP01", ["planning_status", "planning_basis"]].tolist() == [
+        "not engaged", "engagement list",
+    ]  # fmt: skip
+    assert sites.loc["NMP01", EVIDENCE_STATUS] == COMMISSIONED  # the evidence stays beside it
+    found = disagreements(analysis).set_index("site_id")
+    assert found.loc["NMP01", "disagreement"] == LIST_NOT_ENGAGED_BUT_COMMISSIONED
+    assert found.loc["NMV02", "disagreement"] == LIST_ENGAGED_WITHOUT_EVIDENCE
+    assert found.loc["NMV02", "icb_code"] == HUMBER
+    assert len(found) == 2
+    rows = analysis.metrics.set_index("icb_code")
+    assert rows.loc[MANCHESTER, "status_basis"] == "engagement list"
+    assert rows.loc["E54000054", "status_basis"] == "open data"  # the list covers two ICBs
+
+
+def test_without_evidence_or_a_list_statuses_stay_unknown_with_no_basis(hospital_frames):
+    analysis = analyse(dataclasses.replace(hospital_frames, evidence=None))
+
+    assert set(analysis.assigned["planning_basis"]) == {"none"}
+    assert set(analysis.metrics["status_basis"]) == {"none"}
+    assert analysis.evidence is None
+    assert disagreements(analysis).empty

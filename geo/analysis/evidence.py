@@ -44,6 +44,7 @@ from geo.model.evidence import (
     NO_EVIDENCE,
     NOT_CHECKED,
     PATIENTS_WAITING,
+    PLANNING_BASIS,
     RTT,
     SOURCE_LABELS,
     SOURCE_LIMITS,
@@ -150,12 +151,15 @@ def load_cached_evidence(row_of: Callable[[object], dict]) -> EvidenceInputs | N
     """The evidence the download cache holds (catalogue kinds rtt, dm01, contracts, dspt),
     read with the `geo.io` readers; `row_of(entry)` is its provenance row. None when none."""
     from geo.fetch import catalogue
-    from geo.io.activity import read_dm01, read_rtt
+
+    found = {source: catalogue.find(source) for source in SOURCES}
+    if all(entry is None for entry in found.values()):
+        return None
+    from geo.io.activity import read_dm01, read_rtt  # the readers, imported only when needed
     from geo.io.contracts import read_awards
     from geo.io.dspt import read_dspt
 
     readers = {RTT: read_rtt, DM01: read_dm01, CONTRACTS: read_awards, DSPT: read_dspt}
-    found = {source: catalogue.find(source) for source in SOURCES}
     read = {
         source: readers[source](catalogue.entry_path(entry))
         for source, entry in found.items()
@@ -697,6 +701,74 @@ def planning_basis(statuses: pd.Series) -> pd.Series:
         BASIS_NONE,
     )  # fmt: skip
     return pd.Series(basis, index=statuses.index, dtype="str")
+
+
+def evidence_table(evidence: Evidence | None) -> pd.DataFrame:
+    """The evidence table to download (EVIDENCE_COLUMNS), empty when no evidence was loaded."""
+    return empty_evidence()[list(EVIDENCE_COLUMNS)] if evidence is None else evidence.table
+
+
+def match_report(evidence: Evidence | None) -> pd.DataFrame:
+    """The evidence match report to download (REPORT_COLUMNS), empty when none was loaded."""
+    if evidence is None:
+        return pd.DataFrame({column: pd.Series(dtype="str") for column in REPORT_COLUMNS})
+    return evidence.report
+
+
+DISAGREEMENT_COLUMNS: tuple[str, ...] = (
+    "icb_code",
+    "icb_name",
+    "site_id",
+    "site_name",
+    "provider_id",
+    "provider_name",
+    "list_status",
+    EVIDENCE_STATUS,
+    "disagreement",
+    EVIDENCE_SUMMARY,
+)
+LIST_NOT_ENGAGED_BUT_COMMISSIONED = (
+    "the list says not engaged, but open data show NHS commissioning by this ICB"
+)
+LIST_ENGAGED_WITHOUT_EVIDENCE = (
+    "the list says engaged, but open data show no NHS commissioning by this ICB"
+)
+
+
+def disagreements(analysis) -> pd.DataFrame:
+    """Independent and voluntary sites where the engagement list and the evidence disagree,
+    by ICB: 'not engaged' with NHS commissioning by the site's ICB, or 'engaged' with none
+    (only where a commissioner source was checked). What an analyst fixes first."""
+    sites = analysis.assigned
+    needed = (PLANNING_BASIS, EVIDENCE_STATUS)
+    if any(column not in sites for column in needed):
+        return pd.DataFrame({c: pd.Series(dtype="str") for c in DISAGREEMENT_COLUMNS})
+    by_list = sites[PLANNING_BASIS].eq(BASIS_LIST) & sites["sector"].isin(IV_SECTORS)
+    status, evidence = sites["planning_status"], sites[EVIDENCE_STATUS]
+    commissioned = by_list & status.eq(NOT_ENGAGED) & evidence.eq(COMMISSIONED)
+    uncommissioned = (
+        by_list & status.eq(ENGAGED) & evidence.isin((NO_EVIDENCE, COMMISSIONED_ELSEWHERE))
+    )
+    chosen = sites[(commissioned | uncommissioned).fillna(False).astype(bool)]
+    table = pd.DataFrame(
+        {
+            "icb_code": chosen["icb_code"],
+            "icb_name": chosen["icb_name"],
+            "site_id": chosen["site_id"],
+            "site_name": chosen["site_name"],
+            "provider_id": chosen["provider_id"],
+            "provider_name": chosen["provider_name"],
+            "list_status": chosen["planning_status"],
+            EVIDENCE_STATUS: chosen[EVIDENCE_STATUS],
+            "disagreement": np.where(
+                commissioned[chosen.index],
+                LIST_NOT_ENGAGED_BUT_COMMISSIONED,
+                LIST_ENGAGED_WITHOUT_EVIDENCE,
+            ),
+            EVIDENCE_SUMMARY: chosen[EVIDENCE_SUMMARY],
+        }
+    )
+    return table.sort_values(["icb_code", "site_name"], ignore_index=True).astype("str")
 
 
 # --- notes ---------------------------------------------------------------------------------
