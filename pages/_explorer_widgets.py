@@ -9,7 +9,7 @@ from geo.analysis import filters, metrics
 from geo.analysis.pipeline import Analysis
 from geo.io import exports
 from geo.maps import build as maps
-from geo.model import providers
+from geo.model.evidence import PLANNING_STATUSES
 from geo.model.sectors import SECTORS, sector_slug
 from pages import _text
 
@@ -52,9 +52,7 @@ def sidebar_filters(analysis: Analysis) -> tuple[filters.SiteFilter, str]:
                             format_func=icb_names.get)  # fmt: skip
     sectors = side.multiselect("Sector", list(SECTORS), key="f-sectors")
     services = side.multiselect("Service type", _services(sites), key="f-services")
-    statuses = side.multiselect(
-        "Planning status", list(providers.PLANNING_STATUSES), key="f-statuses"
-    )
+    statuses = side.multiselect("Planning status", list(PLANNING_STATUSES), key="f-statuses")
     low, high = _capacity_range(side, sites)
     near = side.number_input("Near another ICB's border (km; 0 = any distance)", 0.0, 100.0,
                              step=1.0, key="f-near-border")  # fmt: skip

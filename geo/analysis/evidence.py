@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from geo.analysis.matching import normalise_provider_names
 from geo.io.lookups import sicbl_to_icb_map
 from geo.model.errors import InputError
 from geo.model.evidence import (
@@ -244,7 +245,7 @@ def _buyer_icbs(awards: pd.DataFrame, geography: Geography, vintage: str) -> pd.
     )
     icb = code.map(_icb_ods_codes(geography.icbs))
     icb = icb.fillna(code.map(_sub_icb_icbs(geography, vintage)))
-    icb = icb.fillna(awards["buyer_name"].map(_icb_name_key).map(names))
+    icb = icb.fillna(_map_distinct(awards["buyer_name"], _icb_name_key).map(names))
     return icb.astype("str")
 
 
@@ -266,14 +267,23 @@ def _site_keys(sites: pd.DataFrame) -> dict[str, pd.Series]:
     provider = _codes(sites["provider_id"])
     org = provider.where(provider.str.len().eq(3).fillna(False))
     org = org.fillna(site_ods.where(site_ods.str.match(r"^N[A-Z0-9]{4}$").fillna(False)).str[:3])
-    company = sites[CQC_COMPANY].map(company_number_key) if CQC_COMPANY in sites else None
-    charity = sites[CQC_CHARITY].map(_charity_key) if CQC_CHARITY in sites else None
+    company = (
+        _map_distinct(sites[CQC_COMPANY], company_number_key) if CQC_COMPANY in sites else None
+    )
+    charity = _map_distinct(sites[CQC_CHARITY], _charity_key) if CQC_CHARITY in sites else None
     return {
         BY_SITE_CODE: site_ods.where(site_ods.str.match(_ODS_CODE).fillna(False)),
         BY_ORG_CODE: org,
         BY_COMPANY: _blank(sites) if company is None else company.astype("str"),
         BY_CHARITY: _blank(sites) if charity is None else charity.astype("str"),
     }
+
+
+def _map_distinct(values: pd.Series, function: Callable[[object], str | None]) -> pd.Series:
+    """`function` of each value, called once per distinct value (ids repeat across sites)."""
+    distinct = values.dropna().unique()
+    keys = dict(zip(distinct, map(function, distinct), strict=True))
+    return values.map(keys).astype(object)
 
 
 def _blank(sites: pd.DataFrame) -> pd.Series:
@@ -331,7 +341,7 @@ def _award_entities(awards: pd.DataFrame) -> pd.DataFrame:
     ods = _codes(number)
     key = np.select(
         [scheme.eq("GB-COH"), scheme.eq("GB-CHC"), scheme.eq("GB-NHS")],
-        [number.map(company_number_key), number.map(_charity_key), ods],
+        [_map_distinct(number, company_number_key), _map_distinct(number, _charity_key), ods],
         None,
     )
     kind = np.select(
@@ -367,43 +377,55 @@ def _links(entities: pd.DataFrame, keys: dict[str, pd.Series]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True).astype({"entity": "int64", "position": "int64"})
 
 
-def _near_misses(names: pd.Series, sites: pd.DataFrame, accept_above: float | None) -> pd.DataFrame:
-    """Per distinct unmatched source name: the closest provider name among the sites (at
-    NEAR_MISS_SCORE or more), its score, and whether it is applied (score >= accept_above)."""
-    site_keys = sites["provider_name"].map(organisation_name_key)
-    choices = pd.Series(site_keys.dropna().unique())
-    asked = pd.Series(names.dropna().unique())
-    asked_keys = asked.map(organisation_name_key)
+def _near_misses(
+    names: pd.Series, site_keys: pd.Series, accept_above: float | None
+) -> pd.DataFrame:
+    """Per distinct unmatched source name: the closest provider name key among the sites (at
+    NEAR_MISS_SCORE or more), its score, and whether it is applied (score >= accept_above).
+    Compared all at once (rapidfuzz cdist), within NAME_COMPARISON_LIMIT."""
+    choices = pd.Series(site_keys[site_keys.ne("")].unique(), dtype=object)
+    asked = pd.Series(names.dropna().unique(), dtype=object)
+    asked_keys = normalise_provider_names(asked.astype("str"))
+    asked = asked[asked_keys.ne("").to_numpy()]
+    asked_keys = asked_keys[asked_keys.ne("")]
     budget = NAME_COMPARISON_LIMIT // max(len(choices), 1)
-    rows = []
-    sorted_choices = [" ".join(sorted(str(c).split())) for c in choices]
-    for name, key in list(zip(asked, asked_keys, strict=True))[:budget]:
-        if key is None or not sorted_choices:
-            continue
-        best = process.extractOne(
-            " ".join(sorted(key.split())),
-            sorted_choices,
-            scorer=fuzz.ratio,
-            score_cutoff=NEAR_MISS_SCORE,
+    asked, asked_keys = asked.iloc[:budget], asked_keys.iloc[:budget]
+    misses = pd.DataFrame(
+        {"name": pd.Series(dtype=object), "site_key": pd.Series(dtype=object), "score": []}
+    )
+    if len(asked) and len(choices):
+        sorted_choices = [" ".join(sorted(key.split())) for key in choices]
+        queries = [" ".join(sorted(key.split())) for key in asked_keys]
+        matrix = process.cdist(
+            queries, sorted_choices, scorer=fuzz.ratio, processor=None,
+            score_cutoff=NEAR_MISS_SCORE, workers=-1, dtype=np.float32,
+        )  # fmt: skip
+        best = matrix.argmax(axis=1)
+        score = matrix[np.arange(len(best)), best].astype(float)
+        close = score >= NEAR_MISS_SCORE
+        misses = pd.DataFrame(
+            {
+                "name": asked.to_numpy()[close],
+                "site_key": choices.to_numpy()[best[close]],
+                "score": score[close],
+            }
         )
-        if best is not None:
-            rows.append({"name": name, "site_key": choices[best[2]], "score": float(best[1])})
-    misses = pd.DataFrame(rows, columns=["name", "site_key", "score"])
     misses["applied"] = misses["score"] >= accept_above if accept_above is not None else False
     return misses
 
 
-def _name_links(misses: pd.DataFrame, entities: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+def _name_links(misses: pd.DataFrame, entities: pd.DataFrame, site_keys: pd.Series) -> pd.DataFrame:
     """(entity, position, matched_by) for the near misses that are applied."""
     applied = misses[misses["applied"].astype(bool)]
-    site_keys = pd.DataFrame(
-        {"site_key": sites["provider_name"].map(organisation_name_key).to_numpy(dtype=object)}
-    ).reset_index(names="position")
+    sites = pd.DataFrame({"site_key": site_keys.to_numpy(dtype=object)}).reset_index(
+        names="position"
+    )
     pairs = (
         entities[["name"]]
         .reset_index(names="entity")
-        .merge(applied[["name", "site_key"]], on="name")
-        .merge(site_keys, on="site_key")
+        .astype({"name": object})
+        .merge(applied[["name", "site_key"]].astype(object), on="name")
+        .merge(sites, on="site_key")
     )
     return pairs.assign(matched_by=BY_NAME)[["entity", "position", "matched_by"]]
 
@@ -417,8 +439,9 @@ def match_sources(
     entities = _source_entities(inputs)
     links = _links(entities, _site_keys(sites))
     unmatched = entities[~entities.index.isin(links["entity"])]
-    misses = _near_misses(unmatched["name"], sites, accept_names_above)
-    named = _name_links(misses, unmatched, sites)
+    site_keys = normalise_provider_names(sites["provider_name"])
+    misses = _near_misses(unmatched["name"], site_keys, accept_names_above)
+    named = _name_links(misses, unmatched, site_keys)
     links = pd.concat([links, named], ignore_index=True)
     return entities, links, _report(entities, links, misses)
 
@@ -602,9 +625,9 @@ def _evidence_table(linked: pd.DataFrame, sites: pd.DataFrame, icbs: pd.DataFram
     keys = ["position", "icb_code", "source", "period", "measure", "detail"]
     grouped = linked.fillna({"detail": "", "icb_code": ""}).groupby(keys, sort=True)
     firsts = [c for c in EVIDENCE_COLUMNS if c not in (*keys, "value", "icb_name")]
-    table = grouped.agg(value=("value", lambda v: v.sum(min_count=1)), **{
-        c: (c, "first") for c in firsts
-    }).reset_index()  # fmt: skip
+    table = grouped[firsts].first()
+    table.insert(0, "value", grouped["value"].sum(min_count=1))
+    table = table.reset_index()
     table = table.replace({"icb_code": {"": pd.NA}, "detail": {"": pd.NA}})
     names = dict(zip(icbs["code"], icbs["name"], strict=True))
     table["icb_name"] = table["icb_code"].map(names)
@@ -642,33 +665,54 @@ _MEASURE_WORDS = {
 
 def _summaries(count: int, table: pd.DataFrame) -> pd.Series:
     """Per site, the evidence in words for its popup ('NHS-funded elective care for this
-    ICB: 1,240 patients waiting, RTT 2026-06; DSPT 2024-25 Standards Met'); NA for none."""
-    summaries = pd.Series(pd.NA, index=range(count), dtype="object")
-    for place, group in table.groupby("position", sort=False):
-        summaries[place] = "; ".join(_phrases(group))
-    return summaries
+    ICB: 1,240 patients waiting, RTT 2026-06; DSPT 2024-25 Standards Met'); NA for none.
+    Aggregated per measure for every site at once, then written once per site."""
+    phrases: dict[int, list[str]] = {}
+    for measure, words in _MEASURE_WORDS.items():
+        for position, text in _activity_phrases(table, measure, words):
+            phrases.setdefault(position, []).append(text)
+    awards = table[table["measure"].eq(CONTRACT_VALUE)].groupby("position")
+    for position, n, icbs in zip(
+        awards.size().index, awards.size(), awards["icb_code"].nunique(), strict=True
+    ):
+        phrases.setdefault(position, []).append(f"{n} contract award(s) by {icbs} ICB(s)")
+    dspt = table[table["measure"].eq(DSPT_STATUS)].groupby("position")["detail"].first()
+    for position, detail in dspt.items():
+        phrases.setdefault(position, []).append(f"DSPT {detail}")
+    summaries = np.full(count, None, dtype=object)
+    for position, texts in phrases.items():
+        summaries[position] = "; ".join(texts)
+    return pd.Series(summaries)
 
 
-def _phrases(rows: pd.DataFrame) -> list[str]:
-    own = rows["icb_code"].astype(str) == rows["site_icb_code"].astype(str)
-    phrases = []
-    for measure, (what, unit, source) in _MEASURE_WORDS.items():
-        chosen = rows[rows["measure"].eq(measure)]
-        if chosen.empty:
-            continue
-        latest = chosen["period"].max()
-        chosen = chosen[chosen["period"].eq(latest)]
-        here = chosen[own.reindex(chosen.index)]
-        scope = "this ICB" if len(here) else f"{chosen['icb_code'].nunique()} other ICB(s)"
-        amount = (here if len(here) else chosen)["value"].sum()
-        phrases.append(f"{what} for {scope}: {amount:,.0f} {unit}, {source.upper()} {latest}")
-    awards = rows[rows["measure"].eq(CONTRACT_VALUE)]
-    if len(awards):
-        phrases.append(f"{len(awards)} contract award(s) by {awards['icb_code'].nunique()} ICB(s)")
-    dspt = rows[rows["measure"].eq(DSPT_STATUS)]
-    if len(dspt):
-        phrases.append(f"DSPT {dspt['detail'].iloc[0]}")
-    return phrases
+def _activity_phrases(
+    table: pd.DataFrame, measure: str, words: tuple[str, str, str]
+) -> list[tuple[int, str]]:
+    """Per site with rows of `measure`: its latest period's amount for its own ICB (else
+    for the other ICBs), in words."""
+    what, unit, source = words
+    rows = table[table["measure"].eq(measure)]
+    if rows.empty:
+        return []
+    rows = rows[rows["period"].eq(rows.groupby("position")["period"].transform("max"))]
+    own = (rows["icb_code"].astype(str) == rows["site_icb_code"].astype(str)).to_numpy()
+    value = rows["value"].astype(float).fillna(0.0).to_numpy()
+    grouped = rows.assign(own=own, own_value=np.where(own, value, 0.0), all_value=value)
+    agg = grouped.groupby("position").agg(
+        period=("period", "first"),
+        own=("own", "any"),
+        own_value=("own_value", "sum"),
+        all_value=("all_value", "sum"),
+        icbs=("icb_code", "nunique"),
+    )
+    return [
+        (
+            position,
+            f"{what} for {'this ICB' if mine else f'{icbs} other ICB(s)'}: "
+            f"{(own_value if mine else all_value):,.0f} {unit}, {source.upper()} {period}",
+        )
+        for position, period, mine, own_value, all_value, icbs in agg.itertuples()
+    ]
 
 
 def apply_evidence(assigned: pd.DataFrame, evidence: Evidence | None) -> pd.DataFrame:

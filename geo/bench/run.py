@@ -1,7 +1,7 @@
 """`python -m geo bench`: the app's speed and memory against their targets, measured on this machine.
 
 Sections (each selectable with --only): map, filter, upload, geocode, briefing,
-assign. Every section uses real boundaries and LSOAs from the shared data folder
+assign, evidence. Every section uses real boundaries and LSOAs from the shared data folder
 and synthetic sites placed by population (geo.bench.sites); baselines are
 measured in the same run. Tables are printed as each section finishes and, for
 a full run, written to docs/benchmarks.md. Timed assertions never go in tests:
@@ -27,6 +27,7 @@ import pandas as pd
 
 from geo.analysis.pipeline import PROVENANCE_COLUMNS, Analysis, Frames, analyse
 from geo.analysis.spatial import assign_sites
+from geo.bench import evidence as bench_evidence
 from geo.bench import files as bench_files
 from geo.bench import maps as bench_map
 from geo.bench import report as bench_report
@@ -40,7 +41,9 @@ from geo.io.boundaries import display_boundaries, load_boundaries
 from geo.model.errors import InputError
 from geo.model.settings import PROJECT_DIR
 
-SECTIONS: tuple[str, ...] = ("map", "filter", "upload", "geocode", "briefing", "assign")
+SECTIONS: tuple[str, ...] = (
+    "map", "filter", "upload", "geocode", "briefing", "assign", "evidence",
+)  # fmt: skip
 DEFAULT_DATA = PROJECT_DIR.parent / "shared" / "data"
 DEFAULT_OUT = PROJECT_DIR / "docs" / "benchmarks.md"
 ICB_FILE = "icb_2023_04_bgc.geojson"
@@ -160,6 +163,11 @@ def _run_section(key: str, world: _World, work: Path, quick: bool) -> Section:
         "geocode": lambda: bench_files.geocode_section(work, quick=quick),
         "briefing": lambda: _briefing(world, quick),
         "assign": lambda: _assign(world, quick),
+        "evidence": lambda: bench_evidence.evidence_section(
+            world.assigned(bench_evidence.QUICK_SITES if quick else bench_evidence.SITES),
+            world.icbs,
+            quick=quick,
+        ),
     }
     try:
         return runners[key]()
