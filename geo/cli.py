@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from geo import workspace
+from geo.analysis import evidence as open_evidence
 from geo.analysis import pipeline, sanity
 from geo.fetch import sources
 from geo.io import exports, ods_reports, recognise
@@ -53,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     _add(commands, "assign", "write every site with its ICB and how it was assigned", _assign)
     _add(commands, "metrics", "write the per-ICB gap metrics", _metrics)
+    _add(
+        commands, "evidence", "write the evidence of NHS commissioning per site and ICB", _evidence
+    )
     fetch = commands.add_parser("fetch", help="download the official data into the cache")
     fetch.add_argument(
         "--from",
@@ -204,8 +208,29 @@ def _add(commands, name: str, help_text: str, run: Callable) -> None:
         help="ODS etr or ets report: only its trusts' codes make a site NHS by its code",
     )
     _add_geocoding(command)
+    _add_evidence(command)
     command.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    if name == "evidence":
+        command.add_argument(
+            "--report", action="store_true", help="write the match report (how each matched)"
+        )
     command.set_defaults(run=run)
+
+
+def _add_evidence(command: argparse.ArgumentParser) -> None:
+    """--rtt, --dm01, --contracts, --dspt and --no-cached-evidence (assign, metrics, evidence)."""
+    for option, label in (
+        ("--rtt", "RTT waiting times full CSV"),
+        ("--dm01", "DM01 diagnostics provider-by-commissioner CSV"),
+        ("--contracts", "contract awards (Find a Tender / Contracts Finder OCDS JSON)"),
+        ("--dspt", "DSPT organisation search export CSV"),
+    ):
+        command.add_argument(option, type=Path, help=f"evidence of NHS commissioning: {label}")
+    command.add_argument(
+        "--no-cached-evidence",
+        action="store_true",
+        help="with no evidence files named, do not use the evidence in the download cache",
+    )
 
 
 def _add_geocoding(command: argparse.ArgumentParser) -> None:
@@ -245,6 +270,10 @@ _FILE_ONLY_OPTIONS = (
     "sector_rules",
     "nhs_trusts",
     "population",
+    "rtt",
+    "dm01",
+    "contracts",
+    "dspt",
 )
 
 
@@ -281,6 +310,11 @@ def _frames(args: argparse.Namespace) -> pipeline.Frames:
                 nhs_trusts=args.nhs_trusts,
                 code_history=args.code_history,
                 population=args.population,
+                rtt=args.rtt,
+                dm01=args.dm01,
+                contracts=args.contracts,
+                dspt=args.dspt,
+                cached_evidence=not args.no_cached_evidence,
             )
         )
     named = [
@@ -312,6 +346,19 @@ def _metrics(args: argparse.Namespace) -> int:
     _print_notes([note.text for note in analysis.notes])
     print(f"wrote {len(analysis.metrics):,} rows ({analysis.vintage} ICBs) to {args.out}")
     return 0
+
+
+def _evidence(args: argparse.Namespace) -> int:
+    """The evidence table (or, with --report, the match report) as CSV or XLSX."""
+    analysis = _analysis(args)
+    if args.report:
+        table = open_evidence.match_report(analysis.evidence)
+    else:
+        table = open_evidence.evidence_table(analysis.evidence)
+    _write(args.out, table)
+    _print_notes([note.text for note in analysis.notes])
+    print(f"wrote {len(table):,} rows to {args.out}")
+    return 0 if len(table) else 1
 
 
 def _sanity(args: argparse.Namespace) -> int:
@@ -459,4 +506,5 @@ def _print_notes(notes: Sequence[str]) -> None:
 
 def _write(path: Path, table) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(exports.csv_bytes(table))
+    xlsx = path.suffix.lower() == ".xlsx"
+    path.write_bytes(exports.xlsx_bytes(table) if xlsx else exports.csv_bytes(table))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from geo.analysis import pipeline, population
+from geo.analysis.evidence import EvidenceInputs, load_cached_evidence
 from geo.fetch import catalogue
 from geo.fetch.registers import cached_registers
 from geo.io import boundaries, code_history, lookups, readers
@@ -81,6 +82,7 @@ def load_frames(vintage: str | None, store: Store | None, pins: Pins = Pins()) -
         engagement=_engagement(store, pins.engagement, provenance),
         code_history=_code_history(provenance),
         populations=populations,
+        evidence=_evidence(provenance),
         provenance=pipeline.provenance_table(provenance),  # last: every row above appended
         notes=(*notes, *population_notes),
     )
@@ -189,6 +191,14 @@ def _code_history(provenance: list[dict]) -> pd.DataFrame | None:
         return None
     provenance.append(_cached(entry))
     return code_history.load_code_history(catalogue.entry_path(entry))
+
+
+def _evidence(provenance: list[dict]) -> EvidenceInputs | None:
+    """The evidence of NHS commissioning the download cache holds (RTT, DM01, awards, DSPT)."""
+    inputs = load_cached_evidence(_cached)
+    if inputs is not None and inputs.provenance is not None:
+        provenance.extend(inputs.provenance.to_dict("records"))
+    return inputs
 
 
 def _cached(entry: catalogue.CacheEntry) -> dict:

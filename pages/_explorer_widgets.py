@@ -9,7 +9,7 @@ from geo.analysis import filters, metrics
 from geo.analysis.pipeline import Analysis
 from geo.io import exports
 from geo.maps import build as maps
-from geo.model import providers
+from geo.model.evidence import PLANNING_STATUSES
 from geo.model.sectors import SECTORS, sector_slug
 from pages import _text
 
@@ -24,7 +24,7 @@ def seed_from_url(site_filter: filters.SiteFilter, view: filters.MapView) -> Non
     if st.session_state.get("explorer-seeded"):
         return
     st.session_state["explorer-seeded"] = True
-    st.session_state["f-metric"] = view.metric or "iv_not_engaged_share"
+    st.session_state["f-metric"] = view.metric or "iv_outside_share"
     for key, value in {
         "f-regions": site_filter.regions, "f-icbs": site_filter.icbs,
         "f-sectors": site_filter.sectors, "f-services": site_filter.services,
@@ -52,9 +52,7 @@ def sidebar_filters(analysis: Analysis) -> tuple[filters.SiteFilter, str]:
                             format_func=icb_names.get)  # fmt: skip
     sectors = side.multiselect("Sector", list(SECTORS), key="f-sectors")
     services = side.multiselect("Service type", _services(sites), key="f-services")
-    statuses = side.multiselect(
-        "Planning status", list(providers.PLANNING_STATUSES), key="f-statuses"
-    )
+    statuses = side.multiselect("Planning status", list(PLANNING_STATUSES), key="f-statuses")
     low, high = _capacity_range(side, sites)
     near = side.number_input("Near another ICB's border (km; 0 = any distance)", 0.0, 100.0,
                              step=1.0, key="f-near-border")  # fmt: skip
@@ -71,7 +69,7 @@ def icb_panel(analysis: Analysis, icb_code: str) -> None:
     """One ICB's figures, sector mix and its independent and voluntary sites not engaged."""
     row = analysis.metrics.set_index("icb_code").loc[icb_code]
     st.subheader(_text.plain(row["icb_name"]))
-    share, reason = row["iv_not_engaged_share"], row["share_not_known_reason"]
+    share, reason = row["iv_outside_share"], row["share_not_known_reason"]
     ranked = int(analysis.metrics["rank"].notna().sum())
     status_known = reason != metrics.NO_STATUS_KNOWN
     cells = st.columns(4)

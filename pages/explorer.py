@@ -78,6 +78,6 @@ view = filters.MapView(
     lat=center[0] if center else None,
     lon=center[1] if center else None,
     zoom=zoom,
-    metric=None if metric == "iv_not_engaged_share" else metric,
+    metric=None if metric == "iv_outside_share" else metric,
 )
 st.query_params.from_dict({"vintage": vintage, **filters.to_query_params(site_filter, view)})

@@ -47,7 +47,7 @@ st_folium(
 st.subheader("Per-ICB metrics")
 st.dataframe(metrics, hide_index=True, width="stretch")
 st.caption(
-    "An empty iv_not_engaged_share (and rank) is not known, never 0: share_not_known_reason "
+    "An empty iv_outside_share (and rank) is not known, never 0: share_not_known_reason "
     f"says why (no engagement list, or planning status unknown for more than "
     f"{MAX_UNKNOWN_SHARE:.0%} of the I+V capacity)."
 )

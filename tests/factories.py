@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 from shapely import LineString, MultiPolygon, Point, Polygon, box
 
+from geo.analysis.metrics import EVIDENCE_SUM_COLUMNS, STATUS_SLUGS
 from geo.model.sectors import DEFAULT_CQC_RULES, INDEPENDENT, SECTORS, sector_slug
 from geo.model.settings import PROJECT_DIR
 from geo.model.text import name_key
@@ -281,12 +282,14 @@ def metrics_row(code: str, name: str, **figures) -> dict:
     for sector in SECTORS:
         row[f"sites_{sector_slug(sector)}"] = 0
         row[f"capacity_{sector_slug(sector)}"] = 0.0
-    for kind in ("engaged", "not_engaged", "unknown"):
+    for kind in STATUS_SLUGS:
         row[f"iv_sites_{kind}"], row[f"iv_capacity_{kind}"] = 0, 0.0
+    for column in EVIDENCE_SUM_COLUMNS:
+        row[column] = 0 if column.startswith("iv_sites") else 0.0
     row.update(sites_total=0, iv_sites=0, iv_sites_capacity_missing=0)
     row.update(capacity_total=0.0, iv_capacity=0.0)
-    row.update(iv_not_engaged_share=pd.NA, iv_share_unknown=pd.NA, rank=pd.NA)
-    row.update(share_not_known_reason=pd.NA)
+    row.update(iv_outside_share=pd.NA, iv_share_unknown=pd.NA, rank=pd.NA)
+    row.update(share_not_known_reason=pd.NA, status_basis="none", iv_no_evidence_share=pd.NA)
     row.update(figures)
     return row
 
@@ -294,7 +297,7 @@ def metrics_row(code: str, name: str, **figures) -> dict:
 def metrics_frame(*rows: dict) -> pd.DataFrame:
     """Metrics rows as a table with the contract's nullable share and rank columns."""
     frame = pd.DataFrame(list(rows))
-    frame["iv_not_engaged_share"] = frame["iv_not_engaged_share"].astype("Float64")
+    frame["iv_outside_share"] = frame["iv_outside_share"].astype("Float64")
     frame["rank"] = frame["rank"].astype("Int64")
     return frame
 
@@ -305,7 +308,7 @@ def iv_row(code, name, *, share, rank, not_engaged=3, iv_sites=10, beds=None, **
     return metrics_row(
         code, name, sites_total=iv_sites + 5, sites_nhs=5, sites_independent=iv_sites,
         iv_sites=iv_sites, iv_sites_not_engaged=not_engaged, iv_sites_engaged=iv_sites - not_engaged,
-        iv_not_engaged_share=share, rank=rank, capacity_total=float(beds or 0),
+        iv_outside_share=share, rank=rank, capacity_total=float(beds or 0),
         capacity_independent=float(beds or 0), iv_capacity=float(beds or 0),
         iv_capacity_not_engaged=float(round((beds or 0) * share)), **basis, **more,
     )  # fmt: skip

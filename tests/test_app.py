@@ -63,7 +63,7 @@ def test_home_metrics_without_an_engagement_list_leave_shares_empty_and_say_why(
 
     metrics = app.dataframe[0].value
     icbs = metrics[metrics["icb_code"] != "OUTSIDE"]
-    assert icbs["iv_not_engaged_share"].isna().all()
+    assert icbs["iv_outside_share"].isna().all()
     assert icbs["rank"].isna().all()
     assert set(icbs.loc[icbs["iv_sites"] > 0, "share_not_known_reason"]) == {NO_STATUS_KNOWN}
     assert any("is not known, never 0" in caption.value for caption in app.caption)

@@ -404,7 +404,7 @@ def test_briefing_says_not_known_exactly_where_the_metrics_give_no_share():
         for code in (CHESHIRE, LANCS, YORKS)
     }
 
-    assert metrics.set_index("icb_code")["iv_not_engaged_share"].notna().tolist() == [
+    assert metrics.set_index("icb_code")["iv_outside_share"].notna().tolist() == [
         True, False, False, False,
     ]  # fmt: skip
     assert shares == {
@@ -413,4 +413,4 @@ def test_briefing_says_not_known_exactly_where_the_metrics_give_no_share():
         YORKS: "not known (no engagement list)",
     }
     england = dict(facts(metrics, sites, area="england").headlines)["Share not engaged"]
-    assert england == "42% of I+V beds"  # 40 of 95 beds; 45 unknown, within MAX_UNKNOWN_SHARE
+    assert england == "80% of I+V beds"  # 40 of the 50 beds with a status; 45 of 95 unknown

@@ -115,7 +115,7 @@ def test_metrics_without_an_engagement_list_leave_share_and_rank_empty_with_the_
         rows = [row for row in csv.DictReader(file) if row["icb_code"] != "OUTSIDE"]
     with_iv = [row for row in rows if int(row["iv_sites"]) > 0]
     assert len(with_iv) > 30
-    assert {row["iv_not_engaged_share"] for row in rows} == {""}  # never 0.0
+    assert {row["iv_outside_share"] for row in rows} == {""}  # never 0.0
     assert {row["rank"] for row in rows} == {""}
     assert {row["share_not_known_reason"] for row in with_iv} == {NO_STATUS_KNOWN}
 

@@ -46,7 +46,7 @@ def metrics() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "icb_code": [A, B, C, "OUTSIDE"],
-            "iv_not_engaged_share": pd.array([0.1, 0.9, pd.NA, pd.NA], dtype="Float64"),
+            "iv_outside_share": pd.array([0.1, 0.9, pd.NA, pd.NA], dtype="Float64"),
             "share_basis": ["capacity", "sites", "none", "none"],
             "iv_sites_not_engaged": [3, 873, 0, 1],
             "sites_total": [40, 1200, 0, 2],
@@ -244,7 +244,7 @@ def test_a_layer_rebuilt_from_a_cached_payload_sends_the_same_script_each_time(
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"metric": "beds"}, "map metric 'beds' is unknown; expected one of iv_not_engaged_share"),
+        ({"metric": "beds"}, "map metric 'beds' is unknown; expected one of iv_outside_share"),
         ({"selected_icb": "E54000099"}, "selected ICB E54000099 is not in the boundaries shown"),
     ],
 )
@@ -267,8 +267,8 @@ def test_boundaries_without_a_crs_are_refused(icbs, metrics, sites):
 
 
 def test_metrics_without_the_metric_column_are_refused(icbs, metrics, sites):
-    with pytest.raises(InputError, match="metrics: column iv_not_engaged_share is missing"):
-        build_map(icbs, metrics.drop(columns="iv_not_engaged_share"), sites)
+    with pytest.raises(InputError, match="metrics: column iv_outside_share is missing"):
+        build_map(icbs, metrics.drop(columns="iv_outside_share"), sites)
 
 
 def test_every_metric_in_the_table_renders(icbs, metrics, sites):
@@ -299,7 +299,7 @@ def test_real_boundaries_and_hospitals_render(shared_data):
         columns={"name": "site_name", "sector_normalised": "sector"}
     )
     metrics = pd.DataFrame(
-        {"icb_code": icbs["code"], "iv_not_engaged_share": np.linspace(0, 1, len(icbs))}
+        {"icb_code": icbs["code"], "iv_outside_share": np.linspace(0, 1, len(icbs))}
     )
     html = build_map(icbs, metrics, sites, tiles=None).get_root().render()
     assert sorted(f["properties"]["code"] for f in geojson_features(html)) == sorted(icbs["code"])
@@ -419,7 +419,7 @@ def test_a_share_not_known_is_hatched_and_the_legend_says_not_known_and_why(
 
 def test_with_no_share_known_every_icb_is_hatched_and_none_ranked(icbs, unknown_metrics):
     unlisted = unknown_metrics.assign(
-        iv_not_engaged_share=pd.array([pd.NA] * 4, dtype="Float64"),
+        iv_outside_share=pd.array([pd.NA] * 4, dtype="Float64"),
         rank=pd.array([pd.NA] * 4, dtype="Int64"),
         share_not_known_reason=NO_STATUS_KNOWN,
     )

@@ -44,7 +44,7 @@ def map_folder(tmp_path_factory) -> Path:
     metrics = pd.DataFrame(
         {
             "icb_code": [WEST, MIDDLE, EAST],
-            "iv_not_engaged_share": pd.array([0.15, pd.NA, 0.85], dtype="Float64"),
+            "iv_outside_share": pd.array([0.15, pd.NA, 0.85], dtype="Float64"),
         }
     )
     xss = sites_frame(site(XSS, XSS_AT[1], XSS_AT[0], provider="Acme Care Ltd", icb=EAST))

@@ -108,7 +108,7 @@ def test_icb_without_sites_has_zeros(icbs, mixed):
     assert empty["sites_total"] == 0
     assert empty["capacity_total"] == 0
     assert empty["iv_sites"] == 0
-    assert pd.isna(empty["iv_not_engaged_share"])
+    assert pd.isna(empty["iv_outside_share"])
     assert empty["share_basis"] == "none"
     assert pd.isna(empty["rank"])
 
@@ -168,7 +168,7 @@ def test_share_is_of_capacity_when_iv_capacity_is_known(icbs, mixed):
     first = row(gap_metrics(mixed, icbs), A)
     assert first["share_basis"] == "capacity"
     assert first["iv_capacity"] == 50
-    assert first["iv_not_engaged_share"] == pytest.approx(40 / 50)
+    assert first["iv_outside_share"] == pytest.approx(40 / 50)
     assert first["iv_share_unknown"] == pytest.approx(0)
 
 
@@ -183,7 +183,7 @@ def test_share_falls_back_to_sites_when_iv_capacity_is_unknown(icbs):
     )
     first = row(gap_metrics(sites, icbs), A)
     assert first["share_basis"] == "sites"
-    assert first["iv_not_engaged_share"] == pytest.approx(1 / 3)
+    assert first["iv_outside_share"] == pytest.approx(1 / 2)  # of the 2 sites with a status
     assert first["iv_share_unknown"] == pytest.approx(1 / 3)
     assert first["iv_sites_capacity_missing"] == 2
 
@@ -191,7 +191,7 @@ def test_share_falls_back_to_sites_when_iv_capacity_is_unknown(icbs):
 def test_without_an_engagement_list_share_and_rank_are_not_known_and_say_why(icbs, mixed):
     unlisted = mixed.assign(planning_status=UNKNOWN_STATUS)
     metrics = gap_metrics(unlisted, icbs)
-    assert list(metrics["iv_not_engaged_share"].isna()) == [True, True, True, True]
+    assert list(metrics["iv_outside_share"].isna()) == [True, True, True, True]
     assert list(metrics["rank"].isna()) == [True, True, True, True]
     assert list(metrics["share_not_known_reason"]) == [
         NO_STATUS_KNOWN,
@@ -205,7 +205,7 @@ def test_without_an_engagement_list_share_and_rank_are_not_known_and_say_why(icb
 def test_a_list_covering_most_capacity_gives_a_share_and_a_rank(icbs, mixed):
     metrics = gap_metrics(mixed, icbs)  # A: 0 of 50 I+V beds unknown; B: 35 of 60
     first = row(metrics, A)
-    assert first["iv_not_engaged_share"] == pytest.approx(40 / 50)
+    assert first["iv_outside_share"] == pytest.approx(40 / 50)
     assert first["rank"] == 1
     assert pd.isna(first["share_not_known_reason"])
 
@@ -213,7 +213,7 @@ def test_a_list_covering_most_capacity_gives_a_share_and_a_rank(icbs, mixed):
 def test_a_share_resting_on_a_minority_of_capacity_is_not_known(icbs, mixed):
     second = row(gap_metrics(mixed, icbs), B)  # 35 of its 60 I+V beds have no known status
     assert second["iv_share_unknown"] == pytest.approx(35 / 60)
-    assert pd.isna(second["iv_not_engaged_share"])
+    assert pd.isna(second["iv_outside_share"])
     assert pd.isna(second["rank"])
     assert second["share_not_known_reason"] == MOSTLY_UNKNOWN
 
@@ -227,7 +227,7 @@ def test_exactly_the_threshold_unknown_still_gives_a_share(icbs):
     )
     first = row(gap_metrics(sites, icbs), A)
     assert first["iv_share_unknown"] == MAX_UNKNOWN_SHARE
-    assert first["iv_not_engaged_share"] == pytest.approx(0.5)
+    assert first["iv_outside_share"] == pytest.approx(1.0)  # of the capacity with a status
 
 
 def test_ranks_count_only_the_icbs_whose_share_is_known():
@@ -247,10 +247,10 @@ def test_ranks_count_only_the_icbs_whose_share_is_known():
 def test_rollups_follow_the_same_rule_as_the_icbs(icbs, mixed):
     unlisted = gap_metrics(mixed.assign(planning_status=UNKNOWN_STATUS), icbs)
     england = national_rollup(unlisted).iloc[0]
-    assert pd.isna(england["iv_not_engaged_share"])
+    assert pd.isna(england["iv_outside_share"])
     assert england["share_not_known_reason"] == NO_STATUS_KNOWN
     known = national_rollup(gap_metrics(mixed, icbs)).iloc[0]  # 35 of 110 beds unknown
-    assert known["iv_not_engaged_share"] == pytest.approx(65 / 110)
+    assert known["iv_outside_share"] == pytest.approx(65 / 75)
     assert pd.isna(known["share_not_known_reason"])
 
 
@@ -276,11 +276,10 @@ def test_national_rollup_sums_the_icb_rows_and_recomputes_the_share(icbs, mixed)
     assert list(england["icb_code"]) == [ENGLAND_CODE]
     icb_rows = metrics[metrics["icb_code"] != OUTSIDE_CODE]
     assert england["sites_total"].iloc[0] == icb_rows["sites_total"].sum()
-    expected = icb_rows["iv_capacity_not_engaged"].sum() / icb_rows["iv_capacity"].sum()
-    assert england["iv_not_engaged_share"].iloc[0] == pytest.approx(expected)
-    assert england["iv_not_engaged_share"].iloc[0] != pytest.approx(
-        icb_rows["iv_not_engaged_share"].mean()
-    )
+    known = icb_rows["iv_capacity"].sum() - icb_rows["iv_capacity_unknown"].sum()
+    expected = icb_rows["iv_capacity_not_engaged"].sum() / known
+    assert england["iv_outside_share"].iloc[0] == pytest.approx(expected)
+    assert england["iv_outside_share"].iloc[0] != pytest.approx(icb_rows["iv_outside_share"].mean())
 
 
 def test_region_rollup_gives_one_row_per_region_from_summed_icbs(icbs, mixed):
@@ -297,7 +296,7 @@ def test_region_rollup_gives_one_row_per_region_from_summed_icbs(icbs, mixed):
     assert list(regions["icb_code"]) == ["E40000001", "E40000002"]
     north = row(regions, "E40000002")
     assert north["sites_total"] == row(metrics, A)["sites_total"] + row(metrics, B)["sites_total"]
-    assert north["iv_not_engaged_share"] == pytest.approx((40 + 25) / (40 + 10 + 35 + 25))
+    assert north["iv_outside_share"] == pytest.approx((40 + 25) / (40 + 10 + 25))
     assert north["rank"] == 1
     assert pd.isna(row(regions, "E40000001")["rank"])
 
@@ -366,7 +365,7 @@ def test_real_hospital_metrics_add_up_to_the_hospital_list(shared_data):
     share_known = (icb_rows["iv_sites"] > 0) & (icb_rows["iv_share_unknown"] <= MAX_UNKNOWN_SHARE)
     assert 0 < share_known.sum() < len(icb_rows)  # a third unknown at random: some ICBs too many
     assert list(icb_rows["rank"].notna()) == list(share_known)
-    assert list(icb_rows["iv_not_engaged_share"].notna()) == list(share_known)
+    assert list(icb_rows["iv_outside_share"].notna()) == list(share_known)
     england = national_rollup(metrics)
     assert england["sites_total"].iloc[0] == len(file) - file["outside_england"].sum()
 
@@ -378,11 +377,11 @@ def test_downloads_leave_a_share_not_known_empty_beside_its_reason(icbs, mixed):
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(metrics))).active
 
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert [row["iv_not_engaged_share"] for row in rows] == ["", "", "", ""]
+    assert [row["iv_outside_share"] for row in rows] == ["", "", "", ""]
     assert [row["rank"] for row in rows] == ["", "", "", ""]
     assert rows[0]["share_not_known_reason"] == NO_STATUS_KNOWN
     header = [cell.value for cell in sheet[1]]
-    share = header.index("iv_not_engaged_share") + 1
+    share = header.index("iv_outside_share") + 1
     reason = header.index("share_not_known_reason") + 1
     assert [sheet.cell(row=n, column=share).value for n in range(2, 6)] == [None] * 4
     assert sheet.cell(row=2, column=reason).value == NO_STATUS_KNOWN

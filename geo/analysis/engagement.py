@@ -29,6 +29,7 @@ from geo.analysis.matching import (
 )
 from geo.io import tables
 from geo.model.errors import InputError
+from geo.model.evidence import COMMISSIONED, COMMISSIONED_ELSEWHERE, NO_EVIDENCE
 from geo.model.providers import (
     ENGAGED,
     NOT_ENGAGED,
@@ -468,7 +469,13 @@ def _check_engagement(engagement: pd.DataFrame) -> None:
 
 
 def _current_statuses(sites: pd.DataFrame) -> pd.Series:
-    """The provider list's own statuses (publisher-given), blanks and odd ones 'unknown'."""
+    """The provider list's own statuses (publisher-given), blanks and odd ones 'unknown';
+    statuses the open-data evidence gave (`geo.analysis.evidence`) are kept as they are."""
     if "planning_status" not in sites.columns:
         return pd.Series(UNKNOWN_STATUS, index=sites.index, dtype="string")
-    return normalise_planning_statuses(sites["planning_status"])
+    given = sites["planning_status"]
+    from_evidence = given.isin(_EVIDENCE_STATUSES).fillna(False).astype(bool)
+    return normalise_planning_statuses(given).mask(from_evidence, given.astype("string"))
+
+
+_EVIDENCE_STATUSES = (COMMISSIONED, COMMISSIONED_ELSEWHERE, NO_EVIDENCE)

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from geo.model import postcodes, providers, sectors
+from geo.model.evidence import PLANNING_STATUSES
 from geo.model.numbers import Plausible, read_number
 from geo.model.vocabulary import MAX_SITE_CAPACITY
 
@@ -31,7 +32,7 @@ _PLAUSIBLE: dict[str, Plausible] = {
 # Lists whose every value is known in advance; others (ICBs, regions) depend on the data.
 _KNOWN: dict[str, tuple[str, ...]] = {
     "sectors": sectors.SECTORS,
-    "statuses": providers.PLANNING_STATUSES,
+    "statuses": PLANNING_STATUSES,
 }
 
 

@@ -7,16 +7,46 @@ import math
 import numpy as np
 import pandas as pd
 
+from geo.analysis.evidence import planning_basis
 from geo.model.errors import InputError
-from geo.model.providers import ENGAGED, NOT_ENGAGED, PLANNING_STATUSES, UNKNOWN_STATUS
+from geo.model.evidence import (
+    BASIS_EVIDENCE,
+    BASIS_LIST,
+    BASIS_NONE,
+    COMMISSIONED,
+    COMMISSIONED_ELSEWHERE,
+    EVIDENCE_STATUS,
+    NO_EVIDENCE,
+    NOT_CHECKED,
+    OUTSIDE_STATUSES,
+    PLANNING_BASIS,
+    PLANNING_STATUSES,
+)
+from geo.model.providers import ENGAGED, NOT_ENGAGED, UNKNOWN_STATUS
 from geo.model.sectors import IV_SECTORS, SECTORS, sector_slug
 from geo.model.vocabulary import ENGLAND_CODE, ENGLAND_NAME, OUTSIDE_CODE, OUTSIDE_NAME
 
 _STATUS_SLUGS: dict[str, str] = {
     ENGAGED: "engaged",
     NOT_ENGAGED: "not_engaged",
+    COMMISSIONED: "commissioned",
+    COMMISSIONED_ELSEWHERE: "commissioned_elsewhere",
+    NO_EVIDENCE: "no_evidence",
     UNKNOWN_STATUS: "unknown",
 }
+STATUS_SLUGS: tuple[str, ...] = tuple(_STATUS_SLUGS.values())  # iv_sites_{slug} columns
+# What an ICB's statuses rest on (status_basis), from how many of its I+V sites each basis decided.
+BOTH_BASES = f"{BASIS_LIST} and {BASIS_EVIDENCE}"
+# From the evidence alone, whatever a list says: I+V sites and capacity whose evidence could be
+# checked, and of them those with no evidence of NHS commissioning by their own ICB.
+EVIDENCE_SUM_COLUMNS: tuple[str, ...] = (
+    "iv_sites_basis_list",
+    "iv_sites_basis_open_data",
+    "iv_sites_evidence_checked",
+    "iv_capacity_evidence_checked",
+    "iv_sites_evidence_outside",
+    "iv_capacity_evidence_outside",
+)
 # Additive columns: a rollup is the sum of its rows, and reconcile() checks them against the input.
 COUNT_COLUMNS: tuple[str, ...] = (
     "sites_total",
@@ -40,6 +70,7 @@ SUM_COLUMNS: tuple[str, ...] = (
     *IV_COUNT_COLUMNS,
     *IV_CAPACITY_COLUMNS,
     "iv_sites_capacity_missing",
+    *EVIDENCE_SUM_COLUMNS,
 )
 # iv_share_unknown and share_not_known_reason come last so the columns before them keep the
 # order the pages were built on.
@@ -47,15 +78,22 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "icb_code",
     "icb_name",
     "vintage",
-    *SUM_COLUMNS,
-    "iv_not_engaged_share",
+    *(c for c in SUM_COLUMNS if c not in EVIDENCE_SUM_COLUMNS),
+    "iv_outside_share",
     "share_basis",
     "rank",
     "iv_share_unknown",
     "share_not_known_reason",
+    "status_basis",
+    *EVIDENCE_SUM_COLUMNS,
+    "iv_no_evidence_share",
 )
 
-# When the not-engaged share (and so its rank) is known: only where the planning status of at
+# iv_outside_share, the headline: the I+V capacity (beds, else sites) OUTSIDE NHS planning
+# (OUTSIDE_STATUSES: not engaged by a list, or with no evidence of NHS commissioning by its own
+# ICB) over the I+V capacity whose status is known. iv_no_evidence_share is the same from the
+# evidence alone, shown beside a list's figures.
+# When the outside share (and so its rank) is known: only where the planning status of at
 # most this share of the I+V capacity it measures (beds; sites where no I+V bed count is known,
 # as share_basis says) is unknown. Beyond it the figure would describe only the few providers an
 # engagement list happens to name, so the share is NA and share_not_known_reason says why.
@@ -63,9 +101,19 @@ METRIC_COLUMNS: tuple[str, ...] = (
 MAX_UNKNOWN_SHARE = 0.5
 # The reasons, as share_not_known_reason holds them (NA where the share is known).
 NO_IV_SITES = "no independent or voluntary sites"
-NO_STATUS_KNOWN = "no planning status known: no engagement list covers these sites"
+NO_STATUS_KNOWN = (
+    "no planning status known: no engagement list covers these sites and no evidence of "
+    "NHS commissioning was loaded"
+)
 MOSTLY_UNKNOWN = f"planning status unknown for more than {MAX_UNKNOWN_SHARE:.0%} of I+V capacity"
-_INTEGER_COLUMNS = frozenset((*COUNT_COLUMNS, *IV_COUNT_COLUMNS, "iv_sites_capacity_missing"))
+_INTEGER_COLUMNS = frozenset(
+    (
+        *COUNT_COLUMNS,
+        *IV_COUNT_COLUMNS,
+        "iv_sites_capacity_missing",
+        *(c for c in EVIDENCE_SUM_COLUMNS if c.startswith("iv_sites")),
+    )
+)
 
 
 def gap_metrics(assigned: pd.DataFrame, icbs: pd.DataFrame) -> pd.DataFrame:
@@ -81,7 +129,7 @@ def gap_metrics(assigned: pd.DataFrame, icbs: pd.DataFrame) -> pd.DataFrame:
     table.insert(1, "icb_name", _text([*names, OUTSIDE_NAME]))
     table.insert(2, "vintage", _text([vintage] * len(table)))
     table = _with_shares(table)
-    table["rank"] = _rank(table["iv_not_engaged_share"], table["icb_code"].ne(OUTSIDE_CODE))
+    table["rank"] = _rank(table["iv_outside_share"], table["icb_code"].ne(OUTSIDE_CODE))
     return table[list(METRIC_COLUMNS)]
 
 
@@ -119,7 +167,7 @@ def region_rollup(metrics: pd.DataFrame, icb_regions: pd.DataFrame) -> pd.DataFr
     table["icb_code"], table["icb_name"] = _text(table["icb_code"]), _text(table["icb_name"])
     table.insert(2, "vintage", _text([_one_vintage(metrics)] * len(table)))
     table = _with_shares(table)
-    table["rank"] = _rank(table["iv_not_engaged_share"], pd.Series(True, index=table.index))
+    table["rank"] = _rank(table["iv_outside_share"], pd.Series(True, index=table.index))
     return table[list(METRIC_COLUMNS)]
 
 
@@ -199,12 +247,24 @@ def _site_table(assigned: pd.DataFrame, codes: list[str] | None) -> pd.DataFrame
                 f"assigned sites: {len(unknown)} icb_code values are not in the ICB layer: "
                 f"{', '.join(unknown[:5])} (assign with the same boundary vintage)"
             )
+    basis = (
+        assigned[PLANNING_BASIS]
+        if PLANNING_BASIS in assigned
+        else planning_basis(assigned["planning_status"])
+    )
+    evidence = (
+        assigned[EVIDENCE_STATUS]
+        if EVIDENCE_STATUS in assigned
+        else pd.Series(NOT_CHECKED, assigned.index)
+    )
     return pd.DataFrame(
         {
             "icb": icb.fillna(OUTSIDE_CODE).to_numpy(dtype=object),
             "sector": assigned["sector"].to_numpy(dtype=object),
             "capacity": capacity.to_numpy(dtype=float, na_value=np.nan),
             "status": assigned["planning_status"].to_numpy(dtype=object),
+            "basis": basis.to_numpy(dtype=object),
+            "evidence": evidence.fillna(NOT_CHECKED).to_numpy(dtype=object),
         }
     )
 
@@ -232,7 +292,22 @@ def _measures(sites: pd.DataFrame) -> pd.DataFrame:
         columns[f"iv_sites_{slug}"] = chosen.astype(np.int64)
         columns[f"iv_capacity_{slug}"] = np.where(chosen, capacity, 0.0)
     columns["iv_sites_capacity_missing"] = (iv & np.isnan(sites["capacity"])).astype(np.int64)
+    for name, part in _evidence_parts(sites).items():
+        columns[f"iv_sites_{name}"] = (iv & part).astype(np.int64)
+        if f"iv_capacity_{name}" in EVIDENCE_SUM_COLUMNS:
+            columns[f"iv_capacity_{name}"] = np.where(iv & part, capacity, 0.0)
     return pd.DataFrame(columns)[list(SUM_COLUMNS)]
+
+
+def _evidence_parts(sites: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per site: decided by a list, by open data; evidence checked; evidence says outside."""
+    evidence = sites["evidence"]
+    return {
+        "basis_list": (sites["basis"] == BASIS_LIST).to_numpy(bool),
+        "basis_open_data": (sites["basis"] == BASIS_EVIDENCE).to_numpy(bool),
+        "evidence_checked": (evidence != NOT_CHECKED).to_numpy(bool),
+        "evidence_outside": evidence.isin((COMMISSIONED_ELSEWHERE, NO_EVIDENCE)).to_numpy(bool),
+    }
 
 
 def _sums(sites: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -254,15 +329,48 @@ def _with_shares(table: pd.DataFrame) -> pd.DataFrame:
     basis = np.select([by_capacity, by_sites], ["capacity", "sites"], "none")
     unknown = _share(table, "unknown", by_capacity, by_sites)
     reasons = _share_not_known_reasons(table, unknown)
-    not_engaged = _share(table, "not_engaged", by_capacity, by_sites).to_numpy(
-        dtype=float, na_value=np.nan
-    )
+    outside_slugs = [_STATUS_SLUGS[status] for status in OUTSIDE_STATUSES]
+    known_slugs = [slug for slug in _STATUS_SLUGS.values() if slug != "unknown"]
+    outside = _part_share(table, outside_slugs, known_slugs, by_capacity, by_sites)
     known = pd.isna(reasons)
-    table["iv_not_engaged_share"] = pd.array(np.where(known, not_engaged, np.nan), dtype="Float64")
+    table["iv_outside_share"] = pd.array(np.where(known, outside, np.nan), dtype="Float64")
     table["share_basis"] = _text(basis)
     table["iv_share_unknown"] = unknown
     table["share_not_known_reason"] = reasons
+    table["status_basis"] = _status_basis(table)
+    no_evidence = _part_share(
+        table, ["evidence_outside"], ["evidence_checked"], by_capacity, by_sites
+    )
+    table["iv_no_evidence_share"] = pd.array(no_evidence, dtype="Float64")
     return table
+
+
+def _part_share(table: pd.DataFrame, parts: list[str], whole: list[str], by_capacity, by_sites):
+    """The share the `parts` slugs make of the `whole` slugs, on capacity or sites as share_basis
+    says; NaN where the whole is empty."""
+
+    def summed(kind: str, slugs: list[str]) -> np.ndarray:
+        columns = [table[f"iv_{kind}_{slug}"].to_numpy(dtype=float, na_value=0.0) for slug in slugs]
+        return np.sum(columns, axis=0)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        capacity = summed("capacity", parts) / summed("capacity", whole)
+        sites = summed("sites", parts) / summed("sites", whole)
+    share = np.where(by_capacity, capacity, np.where(by_sites, sites, np.nan))
+    return np.where(np.isfinite(share), share, np.nan)
+
+
+def _status_basis(table: pd.DataFrame) -> pd.api.extensions.ExtensionArray:
+    """Which basis each row's statuses rest on: the list, open data, both, or none."""
+    by_list = table["iv_sites_basis_list"].to_numpy(dtype=float, na_value=0.0) > 0
+    by_data = table["iv_sites_basis_open_data"].to_numpy(dtype=float, na_value=0.0) > 0
+    return _text(
+        np.select(
+            [by_list & by_data, by_list, by_data],
+            [BOTH_BASES, BASIS_LIST, BASIS_EVIDENCE],
+            BASIS_NONE,
+        )
+    )
 
 
 def _share_not_known_reasons(
@@ -321,6 +429,10 @@ def _input_totals(sites: pd.DataFrame) -> dict[str, float]:
         totals[f"iv_sites_{slug}"] = int((iv & (status == name)).sum())
         totals[f"iv_capacity_{slug}"] = capacity[iv & (status == name)].sum()
     totals["iv_sites_capacity_missing"] = int((iv & capacity.isna()).sum())
+    for name, part in _evidence_parts(sites).items():
+        totals[f"iv_sites_{name}"] = int((iv & part).sum())
+        if f"iv_capacity_{name}" in EVIDENCE_SUM_COLUMNS:
+            totals[f"iv_capacity_{name}"] = capacity[iv & part].sum()
     return totals
 
 

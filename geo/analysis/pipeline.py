@@ -17,11 +17,22 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.analysis import engagement, metrics, official_codes, population, spatial
+from geo.analysis import evidence as open_evidence
 from geo.fetch.catalogue import KIND_LABELS
 from geo.fetch.registers import registers_for, registers_note
 from geo.io import boundaries, code_history, lookups, ods_reports, readers, recognise
 from geo.io.sector_rules import load_sector_rules
 from geo.model import problems, providers, sector_coverage, sectors, status, trust_codes
+from geo.model.evidence import (
+    COMMISSIONER_SOURCES,
+    CONTRACTS,
+    DM01,
+    DSPT,
+    PLANNING_BASIS,
+    RTT,
+    SOURCE_LABELS,
+    SOURCES,
+)
 from geo.model.providers import ProviderList
 from geo.model.registers import Register
 
@@ -52,6 +63,7 @@ class Frames:
     notes: tuple[Note, ...] = ()
     code_history: pd.DataFrame | None = None  # ONS sub-ICB code changes (geo.io.code_history)
     populations: population.Populations | None = None  # each ICB's, for figures per head
+    evidence: open_evidence.EvidenceInputs | None = None  # RTT, DM01, awards, DSPT
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,12 @@ class InputFiles:
     nhs_trusts: Path | None = None  # an ODS etr/ets report confirming NHS trust codes
     code_history: Path | None = None
     population: Path | None = None  # an ONS population workbook (by ICB, or by LSOA with --lookup)
+    # Evidence of NHS commissioning: files named here, else (cached_evidence) the cache's.
+    rtt: Path | None = None
+    dm01: Path | None = None
+    contracts: Path | None = None
+    dspt: Path | None = None
+    cached_evidence: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +117,7 @@ class Analysis:
     # The metrics table with each ICB's population and figures per head (geo.analysis.population);
     # None when no population estimates were loaded.
     per_head: pd.DataFrame | None = None
+    evidence: open_evidence.Evidence | None = None  # the open-data evidence, when loaded
 
     @property
     def vintage(self) -> str:
@@ -128,6 +147,10 @@ def analyse(frames: Frames, *, accept_fuzzy_above: float | None = None) -> Analy
     notes += [Note(text, level) for text, level in sector_coverage.sector_notes(counted)]
     in_regions = spatial.icb_regions(icbs, frames.regions) if frames.regions is not None else None
     assigned = spatial.assign_sites(sites, icbs, sub_icbs=frames.sub_icbs, icb_regions=in_regions)
+    found = _evidence(frames, assigned, accept_fuzzy_above)
+    assigned = open_evidence.apply_evidence(assigned, found)
+    if found is not None:
+        notes += [Note(text) for text in open_evidence.evidence_notes(found)]
     report = None
     if frames.engagement is not None:
         assigned, report = engagement.apply_engagement(
@@ -135,7 +158,8 @@ def analyse(frames: Frames, *, accept_fuzzy_above: float | None = None) -> Analy
         )
         notes += _engagement_notes(report)
     else:
-        notes.append(_no_engagement_note(assigned))
+        notes.append(_no_engagement_note(assigned, found))
+    assigned[PLANNING_BASIS] = open_evidence.planning_basis(assigned["planning_status"])
     table = metrics.gap_metrics(assigned, icbs)
     mismatches = metrics.reconcile(table, assigned)
     if mismatches:
@@ -156,6 +180,19 @@ def analyse(frames: Frames, *, accept_fuzzy_above: float | None = None) -> Analy
         regions=regions,
         icb_regions=in_regions,
         per_head=per_head,
+        evidence=found,
+    )
+
+
+def _evidence(
+    frames: Frames, assigned: pd.DataFrame, accept_names_above: float | None
+) -> open_evidence.Evidence | None:
+    """The frames' evidence joined to the assigned sites, or None when none was loaded."""
+    if frames.evidence is None:
+        return None
+    geography = open_evidence.Geography(frames.icbs, frames.sub_icbs, frames.lookup)
+    return open_evidence.join_evidence(
+        assigned, frames.evidence, geography, accept_names_above=accept_names_above
     )
 
 
@@ -195,6 +232,7 @@ def load_files(files: InputFiles, registers: Mapping[str, Register] | None = Non
     )
     if files.population:
         rows.append(_file_row(KIND_LABELS["population"], files.population, "population"))
+    evidence = _evidence_files(files, rows)
     return Frames(
         icbs=icbs,
         sites=listed.sites,
@@ -210,7 +248,53 @@ def load_files(files: InputFiles, registers: Mapping[str, Register] | None = Non
         ),
         code_history=history,
         populations=populations,
+        evidence=evidence,
     )
+
+
+def _evidence_files(files: InputFiles, rows: list[dict]) -> open_evidence.EvidenceInputs | None:
+    """The evidence files named on the command line, read by the `geo.io` readers; with
+    none named, the download cache's when `cached_evidence` (None when it holds none)."""
+    named = {
+        source: path
+        for source, path in zip(
+            SOURCES, (files.rtt, files.dm01, files.contracts, files.dspt), strict=True
+        )
+        if path is not None
+    }
+    if not named:
+        if not files.cached_evidence:
+            return None
+        inputs = open_evidence.load_cached_evidence(_cached_row)
+        if inputs is not None and inputs.provenance is not None:
+            rows.extend(inputs.provenance.to_dict("records"))
+        return inputs
+    from geo.io.activity import read_dm01, read_rtt
+    from geo.io.contracts import read_awards
+    from geo.io.dspt import read_dspt
+
+    readers = {RTT: read_rtt, DM01: read_dm01, CONTRACTS: read_awards, DSPT: read_dspt}
+    read = {source: readers[source](path) for source, path in named.items()}
+    rows.extend(_file_row(SOURCE_LABELS[s], path, s) for s, path in named.items())
+    activity = [read[s] for s in (RTT, DM01) if s in read]
+    return open_evidence.EvidenceInputs(
+        activity=pd.concat(activity, ignore_index=True) if activity else None,
+        awards=read.get(CONTRACTS),
+        dspt=read.get(DSPT),
+        sources=tuple(named),
+    )
+
+
+def _cached_row(entry) -> dict:
+    """A provenance row for a cached evidence file."""
+    return {
+        "data": SOURCE_LABELS.get(entry.kind, entry.kind),
+        "from": f"{entry.title} ({entry.source_url})",
+        "publisher": entry.publisher,
+        "date": entry.published or entry.retrieved_at[:10],
+        "version": "cached file",
+        "dataset": entry.kind,
+    }
 
 
 def sector_notes(
@@ -262,8 +346,15 @@ def _file_row(label: str, path: Path, dataset: str) -> dict:
     }
 
 
-def _no_engagement_note(assigned: pd.DataFrame) -> Note:
+def _no_engagement_note(
+    assigned: pd.DataFrame, found: open_evidence.Evidence | None = None
+) -> Note:
     iv = assigned["sector"].isin(sectors.IV_SECTORS)
+    if found is not None and any(s in COMMISSIONER_SOURCES for s in found.sources):
+        return Note(
+            "No planning-engagement list was loaded: independent and voluntary sites' planning "
+            "status rests on the open-data evidence of NHS commissioning (basis 'open data')."
+        )
     if (assigned.loc[iv, "planning_status"] == providers.UNKNOWN_STATUS).all():
         return Note(
             "No planning-engagement list was loaded: every independent and voluntary site's "

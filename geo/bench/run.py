@@ -1,7 +1,7 @@
 """`python -m geo bench`: the app's speed and memory against their targets, measured on this machine.
 
 Sections (each selectable with --only): map, filter, upload, geocode, briefing,
-assign, activity, contracts. Every section uses real boundaries and LSOAs from the shared data folder
+assign, activity, contracts, evidence. Every section uses real boundaries and LSOAs from the shared data folder
 and synthetic sites placed by population (geo.bench.sites); baselines are
 measured in the same run. Tables are printed as each section finishes and, for
 a full run, written to docs/benchmarks.md. Timed assertions never go in tests:
@@ -28,6 +28,7 @@ import pandas as pd
 from geo.analysis.pipeline import PROVENANCE_COLUMNS, Analysis, Frames, analyse
 from geo.analysis.spatial import assign_sites
 from geo.bench import contracts as bench_contracts
+from geo.bench import evidence as bench_evidence
 from geo.bench import files as bench_files
 from geo.bench import maps as bench_map
 from geo.bench import report as bench_report
@@ -50,6 +51,7 @@ SECTIONS: tuple[str, ...] = (
     "assign",
     "activity",
     "contracts",
+    "evidence",
 )
 DEFAULT_DATA = PROJECT_DIR.parent / "shared" / "data"
 DEFAULT_OUT = PROJECT_DIR / "docs" / "benchmarks.md"
@@ -172,6 +174,11 @@ def _run_section(key: str, world: _World, work: Path, quick: bool) -> Section:
         "assign": lambda: _assign(world, quick),
         "activity": lambda: bench_files.activity_section(world.data, work, quick=quick),
         "contracts": lambda: bench_contracts.contracts_section(world.data, work, quick=quick),
+        "evidence": lambda: bench_evidence.evidence_section(
+            world.assigned(bench_evidence.QUICK_SITES if quick else bench_evidence.SITES),
+            world.icbs,
+            quick=quick,
+        ),
     }
     try:
         return runners[key]()

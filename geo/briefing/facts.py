@@ -42,7 +42,7 @@ _METRIC_COLUMNS = (
     "iv_sites_unknown",
     "iv_capacity_not_engaged",
     "iv_sites_capacity_missing",
-    "iv_not_engaged_share",
+    "iv_outside_share",
     "share_basis",
     "rank",
     "iv_share_unknown",
@@ -128,7 +128,7 @@ class _Facts:
         """Whether the share not engaged is known here, by the metrics' one rule."""
         return (
             self.row.get("share_not_known_reason") is None
-            and self.amount("iv_not_engaged_share") is not None
+            and self.amount("iv_outside_share") is not None
         )
 
     def count(self, column: str) -> int:
@@ -285,7 +285,7 @@ def _icb_table(context: _Context) -> pd.DataFrame:
     columns = ["icb_code", "icb_name", "iv_sites", "iv_sites_not_engaged"]
     table = pd.DataFrame(rows[[*columns, "share_basis"]]).assign(
         icb_name=rows["icb_name"].map(shorten, na_action="ignore"),
-        share=pd.to_numeric(rows["iv_not_engaged_share"], errors="coerce").astype("Float64"),
+        share=pd.to_numeric(rows["iv_outside_share"], errors="coerce").astype("Float64"),
         rank=pd.to_numeric(rows["rank"], errors="coerce").astype("Int64"),
     )
     return table.sort_values(["rank", "icb_name"], na_position="last", ignore_index=True)
@@ -369,7 +369,7 @@ def _share_headline(facts: _Facts) -> str:
         return "not known (no engagement list)"
     if not facts.share_known:
         return _not_known(facts)
-    share = facts.amount("iv_not_engaged_share")
+    share = facts.amount("iv_outside_share")
     return f"{format_percent(share)} of I+V {facts.basis_noun}"
 
 
@@ -427,7 +427,7 @@ _SECTOR_WORDS = {
 
 
 def _share_sentence(facts: _Facts, context: _Context) -> str:
-    share = facts.amount("iv_not_engaged_share")
+    share = facts.amount("iv_outside_share")
     iv_sites = facts.count("iv_sites")
     planning = "its planning" if facts.kind == "icb" else "ICS planning"
     if iv_sites == 0:
@@ -480,7 +480,7 @@ def _top_sentence(facts: _Facts, top: pd.DataFrame) -> str:
 def _highest_sentence(facts: _Facts, context: _Context) -> str:
     """For England or a region: the ICSs with the highest shares, by name."""
     rows = context.icb_rows[context.icb_rows["icb_code"].astype(str).isin(context.icb_codes)]
-    shares = rows.assign(share=pd.to_numeric(rows["iv_not_engaged_share"], errors="coerce"))
+    shares = rows.assign(share=pd.to_numeric(rows["iv_outside_share"], errors="coerce"))
     leaders = shares.dropna(subset=["share"]).sort_values("share", ascending=False).head(3)
     if leaders.empty:
         return ""

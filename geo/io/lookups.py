@@ -11,12 +11,23 @@ from geo.io import tables
 from geo.io.boundaries import load_boundaries
 from geo.model.errors import InputError
 
-LOOKUP_COLUMNS: tuple[str, ...] = ("sicbl_code", "icb_code", "icb_name", "vintage")
+# sicbl_ods_code: the sub-ICB's ODS code ('15F', 'A3A8R'), NA where the file has none; the
+# code NHS activity data name commissioners by (`geo.analysis.evidence`).
+LOOKUP_COLUMNS: tuple[str, ...] = (
+    "sicbl_code",
+    "icb_code",
+    "icb_name",
+    "vintage",
+    "sicbl_ods_code",
+)
 REGION_COLUMNS: tuple[str, ...] = ("icb_code", "region_code", "region_name", "vintage")
 
 # Both spellings ONS uses: SICBL24CD/ICB24NM in its lookup files, and the lower-case
 # sicbl24_code/icb24_name of the LSOA lookups as republished (e.g. by geographr).
 _CODE_COLUMN = re.compile(r"^(SICBL|ICB|NHSER)(\d\d)_?(CD|NM|code|name)$", re.IGNORECASE)
+# The sub-ICB's ODS code beside its GSS code: SICBL24CDH (ONS), sicbl24_code_nhs (LSOA21
+# lookup as republished), sicbl22_code_h (LSOA11).
+_ODS_COLUMN = re.compile(r"^SICBL(\d\d)_?(CDH|code_nhs|code_h)$", re.IGNORECASE)
 _TABLE_SUFFIXES = (".csv", ".txt")
 
 # ICB codes were identical in the April 2023 and April 2024 releases (only the 2022 set
@@ -107,6 +118,7 @@ def _lookup_from_layer(path: Path) -> pd.DataFrame:
             "icb_code": layer["parent_icb_code"],
             "icb_name": pd.Series(pd.NA, index=layer.index, dtype="str"),
             "vintage": layer["vintage"],
+            "sicbl_ods_code": layer["ods_code"],
         }
     )
     return _assemble(path, [frame], LOOKUP_COLUMNS)
@@ -168,11 +180,21 @@ def _pairs(
             "parent": table[parent_column].str.strip(),
             "parent_name": _names(table, name_column),
             "vintage": parent[1],
+            "sicbl_ods_code": _names(table, _ods_column(table.columns, child[1])),
         }
     )
     return frame.drop_duplicates(["child", "parent"]).rename(
         columns={"child": "sicbl_code", "parent": "icb_code", "parent_name": "icb_name"}
     )
+
+
+def _ods_column(columns, vintage: str) -> str | None:
+    """The column holding the sub-ICB ODS codes of this vintage, if the file has one."""
+    for column in columns:
+        match = _ODS_COLUMN.match(str(column))
+        if match and f"20{match.group(1)}" == vintage:
+            return str(column)
+    return None
 
 
 def _names(table: pd.DataFrame, column: str | None) -> pd.Series:
@@ -194,7 +216,7 @@ def _require_filled(path: Path, table: pd.DataFrame, column: str) -> None:
 
 
 def _rename_region(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.rename(
+    return frame.drop(columns="sicbl_ods_code").rename(
         columns={"sicbl_code": "icb_code", "icb_code": "region_code", "icb_name": "region_name"}
     )
 

@@ -32,7 +32,7 @@ CHOROPLETH_COLOURS: tuple[str, ...] = ("#fde725", "#5ec962", "#21918c", "#3b528b
 NO_DATA_FILL = "url(#ics-no-data)"  # an SVG hatch pattern defined by geo/maps/static/ics_map.js
 NO_DATA_LABEL = "no data"
 NOT_KNOWN = "not known"  # a share geo.analysis.metrics says is not known, and why
-_SHARE = "iv_not_engaged_share"
+_SHARE = "iv_outside_share"
 _REASON = "share_not_known_reason"
 DETAIL_ZOOM = 11  # from this zoom on every site in view is drawn; below, grid clusters
 ENGLAND_BOUNDS = ((ENGLAND_LAT[0], ENGLAND_LON[0]), (ENGLAND_LAT[1], ENGLAND_LON[1]))
@@ -57,7 +57,7 @@ class MapMetric:
 METRICS: dict[str, MapMetric] = {
     metric.column: metric
     for metric in (
-        MapMetric("iv_not_engaged_share", "Share of I+V capacity not engaged", "share"),
+        MapMetric("iv_outside_share", "Share of I+V capacity not engaged", "share"),
         MapMetric("iv_sites_not_engaged", "I+V sites not engaged", "count"),
         MapMetric("iv_capacity_not_engaged", "I+V capacity not engaged", "count"),
         MapMetric("iv_share_unknown", "Share of I+V with planning status unknown", "share"),
@@ -77,7 +77,7 @@ def build_map(
     metrics: pd.DataFrame,
     sites: gpd.GeoDataFrame | pd.DataFrame | None,
     *,
-    metric: str = "iv_not_engaged_share",
+    metric: str = "iv_outside_share",
     regions: gpd.GeoDataFrame | None = None,
     selected_icb: str | None = None,
     center: tuple[float, float] | None = None,
@@ -113,7 +113,7 @@ def choropleth_layer(
     boundaries: gpd.GeoDataFrame,
     metrics: pd.DataFrame,
     *,
-    metric: str = "iv_not_engaged_share",
+    metric: str = "iv_outside_share",
     selected_icb: str | None = None,
 ) -> folium.FeatureGroup:
     """ICB polygons shaded by `metric`, with tooltips and a legend; feature properties carry `code`."""
@@ -307,7 +307,7 @@ def _metric_text(row: pd.Series, spec: MapMetric) -> str:
         return f"{NOT_KNOWN}: {escape_html(reason)}"
     text = spec.format(row[spec.column])
     basis = row.get("share_basis")
-    if spec.column == "iv_not_engaged_share" and basis == "sites" and text != NO_DATA_LABEL:
+    if spec.column == "iv_outside_share" and basis == "sites" and text != NO_DATA_LABEL:
         text += " (by sites: capacity unknown)"
     return text
 
@@ -425,7 +425,7 @@ def _choropleth_legend(
         rows.append(f'<li><span class="ics-swatch ics-no-data"></span>{label}</li>')
     note = (
         '<p class="ics-note">Share of I+V capacity, or of I+V sites where capacity is unknown.</p>'
-        if spec.column == "iv_not_engaged_share"
+        if spec.column == "iv_outside_share"
         else ""
     )
     if not_known:

@@ -41,7 +41,8 @@ from geo.maps.codec import (
     zigzag_encode,
 )
 from geo.model.errors import InputError
-from geo.model.providers import PLANNING_STATUSES, UNKNOWN_STATUS
+from geo.model.evidence import OUTSIDE_STATUSES, PLANNING_STATUSES
+from geo.model.providers import UNKNOWN_STATUS
 from geo.model.sectors import SECTORS
 from geo.model.vocabulary import ASSIGNMENTS, EARTH_LAT, EARTH_LON, on_earth
 
@@ -278,6 +279,7 @@ def _assemble(frame: pd.DataFrame, coded: dict[str, _Coded], order: np.ndarray) 
         "unmapped": len(frame) - len(order),
         "sectors": list(SECTORS),
         "statuses": list(PLANNING_STATUSES),
+        "outside": list(OUTSIDE_STATUSES),
         "assignments": list(ASSIGNMENTS),
         "agreement": list(AGREEMENT),
         "code_digits": [[name, radix] for name, (_, radix) in digits.items()],

@@ -60,10 +60,11 @@
       }
     }
     var iv = [p.sectors.indexOf("Independent"), p.sectors.indexOf("Voluntary")];
-    var notEngaged = p.statuses.indexOf("not engaged");
+    // Flagged: I+V sites outside NHS planning (not engaged, or no evidence of NHS commissioning by their ICB).
+    var outside = (p.outside || ["not engaged"]).map(function (s) { return p.statuses.indexOf(s); });
     d.flagged = new Uint8Array(n);
     for (i = 0; i < n; i++) {
-      d.flagged[i] = iv.indexOf(d.digits.sector[i]) >= 0 && d.digits.status[i] === notEngaged ? 1 : 0;
+      d.flagged[i] = iv.indexOf(d.digits.sector[i]) >= 0 && outside.indexOf(d.digits.status[i]) >= 0 ? 1 : 0;
     }
     return d;
   }
