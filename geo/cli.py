@@ -17,7 +17,7 @@ from geo.analysis import evidence as open_evidence
 from geo.analysis import pipeline, sanity
 from geo.fetch import sources
 from geo.io import exports, ods_reports, recognise
-from geo.model import settings
+from geo.model import access, settings
 from geo.model.errors import InputError
 from geo.publish import publishing, validation
 from geo.store import versions as store
@@ -142,7 +142,9 @@ def _add_publishing(commands) -> None:
         help="ODS etr or ets report: only its trusts' codes make a site NHS by its code",
     )
     publish.add_argument("--rejected", type=Path, help="write the rejected rows and reasons here")
-    publish.add_argument("--author", help="who publishes (default: ICS_AUTHOR or the OS user)")
+    publish.add_argument(
+        "--author", help="who publishes, for the audit log (default: ICS_AUTHOR or the OS user)"
+    )
     publish.set_defaults(run=_publish)
     versions = commands.add_parser("versions", help="print the audit log of published versions")
     versions.add_argument("--dataset", help="only this dataset")
@@ -150,7 +152,9 @@ def _add_publishing(commands) -> None:
     revert = commands.add_parser("revert", help="make an earlier version current again")
     revert.add_argument("--dataset", required=True, help="dataset to revert")
     revert.add_argument("--version", required=True, type=_version, help="version to bring back")
-    revert.add_argument("--author", help="who reverts (default: ICS_AUTHOR or the OS user)")
+    revert.add_argument(
+        "--author", help="who reverts, for the audit log (default: ICS_AUTHOR or the OS user)"
+    )
     revert.set_defaults(run=_revert)
 
 
@@ -438,10 +442,10 @@ def _publish_into(published: store.Store, args: argparse.Namespace) -> int:
     if prepared.table.empty:
         print(f"error: {publishing.nothing_to_publish(prepared)}", file=sys.stderr)
         return 1
-    author = args.author or publishing.default_author()
-    version = publishing.publish(prepared, published, author=author, dataset=args.dataset)
+    version = publishing.publish(prepared, published, by=_operator(args), dataset=args.dataset)
     print(
-        f"published {version.dataset} v{version.version} ({version.rows:,} rows) by {version.author}"
+        f"published {version.dataset} v{version.version} ({version.rows:,} rows) by "
+        f"{version.author} ({_recorded_as(args)}; the command line does not sign in)"
     )
     return 0
 
@@ -465,14 +469,30 @@ def _versions(args: argparse.Namespace) -> int:
 
 
 def _revert(args: argparse.Namespace) -> int:
-    author = args.author or publishing.default_author()
+    operator = _operator(args)
     with store.open_store() as published:
-        version = published.revert(args.dataset, args.version, author=author)
+        version = publishing.revert(published, args.dataset, args.version, by=operator)
     print(
         f"{version.dataset} v{version.version}: back to the rows of v{version.reverted_to} "
-        f"({version.rows:,} rows), by {version.author}"
+        f"({version.rows:,} rows), by {version.author} "
+        f"({_recorded_as(args)}; the command line does not sign in)"
     )
     return 0
+
+
+def _operator(args: argparse.Namespace) -> access.Identity:
+    """Who runs the command, for the audit log: --author, else ICS_AUTHOR, else the
+    operating-system user (the command line does not sign in)."""
+    return access.operating_system_user(args.author or publishing.default_author())
+
+
+def _recorded_as(args: argparse.Namespace) -> str:
+    """Where the audit log's author came from, said after it."""
+    if args.author:
+        return "named by --author"
+    if settings.get_setting("author").strip():
+        return "from ICS_AUTHOR"
+    return "the operating-system user"
 
 
 def _bench(args: argparse.Namespace) -> int:

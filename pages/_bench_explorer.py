@@ -25,6 +25,7 @@ import pandas as pd
 
 from geo.bench.report import Section, Target, progress, seconds
 from geo.fetch import sources
+from geo.model import access
 from geo.model.settings import PROJECT_DIR
 from geo.publish import publishing
 from geo.store import versions as store
@@ -113,7 +114,7 @@ def _publish(sites: pd.DataFrame, data: Path, work: Path) -> None:
     sites[list(_CSV_COLUMNS)].to_csv(path, index=False)
     prepared = publishing.prepare(path, "sites")
     with store.open_store() as published:
-        publishing.publish(prepared, published, author="benchmark")
+        publishing.publish(prepared, published, by=access.operating_system_user("benchmark"))
 
 
 def _time_reruns() -> tuple[float, list[float], str]:

@@ -13,13 +13,15 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from geo.model import access
 from geo.model.errors import InputError
 from geo.publish import publishing
-from pages import _state, _text
+from pages import _access, _state, _text
 
 
-def sections() -> dict[str, list]:
-    """The app's pages by section; the analysts' pages only where uploads are allowed."""
+def sections(who: access.Identity) -> dict[str, list]:
+    """The app's pages by section; the analysts' pages only where uploads are allowed, and
+    out of the menu for a viewer (who is refused them by URL: `_access.require_analyst`)."""
     pages = {
         "Overview": [
             st.Page("pages/home.py", title="ICS gaps", icon="🏠", default=True),
@@ -28,9 +30,10 @@ def sections() -> dict[str, list]:
         ],
     }
     if publishing.uploads_allowed():  # setting ICS_ALLOW_UPLOADS
+        shown = "visible" if who.may(access.ANALYST) else "hidden"
         pages["Analysts"] = [
-            st.Page("pages/upload.py", title="Upload data", icon="📤"),
-            st.Page("pages/versions.py", title="Published versions", icon="🕘"),
+            st.Page("pages/upload.py", title="Upload data", icon="📤", visibility=shown),
+            st.Page("pages/versions.py", title="Published versions", icon="🕘", visibility=shown),
         ]
     return pages
 
@@ -42,10 +45,11 @@ def frame():
     why in one message and stops: the store is tried once per run, not by every widget.
     """
     st.set_page_config(page_title="ICS Provider Map", page_icon="🗺️", layout="wide")
+    who = _access.admit()  # the sign-in page, for anyone not signed in, stops the run here
     problem = _state.store_problem()
     if problem is None:
         _state.sidebar()
-    page = st.navigation(sections())  # also switches Streamlit off its old pages/ mode
+    page = st.navigation(sections(who))  # also switches Streamlit off its old pages/ mode
     if problem is not None:
         st.error(
             _text.plain(f"The data store cannot be used, so no page can show its data. {problem}")

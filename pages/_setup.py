@@ -8,13 +8,16 @@ import streamlit as st
 
 from geo.fetch import catalogue, sources
 from geo.model.errors import InputError
-from pages import _text
+from pages import _access, _text
 
 
 def offer_data() -> None:
     """Tell the user what is missing and let them download it or take it from a folder."""
     for line in catalogue.missing_for_app():
         st.warning(_text.plain(line))
+    if not _access.may_change_data():
+        st.info("An analyst needs to download or load the official data.")
+        return
     online, offline = st.columns(2)
     with online:
         st.markdown("**Online:** download the official files (ONS, CQC, NHS ODS).")

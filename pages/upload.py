@@ -12,9 +12,10 @@ from geo.io import exports, recognise
 from geo.model import sectors
 from geo.model.errors import InputError
 from geo.publish import mapping, publishing, validation
-from pages import _frame, _state, _text
+from pages import _access, _frame, _state, _text
 
 _frame.require_frame()
+analyst = _access.require_analyst()  # everyone else is refused here, even by URL
 
 KINDS = {"Provider list": "sites", "Engagement list": "engagement", "Boundary file": "boundaries"}
 GEOCODERS = {"No": None, "Offline (ONSPD file)": "offline", "Online (postcodes.io)": "online"}
@@ -167,9 +168,9 @@ if prepared.table.empty:
     st.warning(_text.plain(publishing.nothing_to_publish(prepared)))
     st.stop()
 dataset = st.text_input("Publish as dataset", prepared.dataset, key=f"dataset-{prepared.checksum}")
-author = st.text_input("Your name, for the audit log", publishing.default_author(), key="author")
+by = _access.audit_identity(analyst)
 if st.button("Publish", key="upload-publish", type="primary"):
-    version = guarded(publishing.publish, prepared, _state.store(), author=author, dataset=dataset)
+    version = guarded(publishing.publish, prepared, _state.store(), by=by, dataset=dataset)
     if version is not None:
         del st.session_state["upload-prepared"]
         st.session_state["upload-published"] = (

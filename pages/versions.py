@@ -6,9 +6,10 @@ import streamlit as st
 
 from geo.model.errors import InputError
 from geo.publish import publishing
-from pages import _frame, _state, _text
+from pages import _access, _frame, _state, _text
 
 _frame.require_frame()
+analyst = _access.require_analyst()  # everyone else is refused here, even by URL
 
 st.title("Published versions")
 st.caption(
@@ -34,10 +35,10 @@ if not earlier:
     st.info(f"{_text.plain(name)} has only one version, so there is nothing to go back to.")
     st.stop()
 version = st.selectbox("Version to bring back", earlier, key=f"versions-target-{name}")
-author = st.text_input("Your name, for the audit log", publishing.default_author(), key="author")
+by = _access.audit_identity(analyst)
 if st.button(f"Revert to version {_text.plain(version)}", key="versions-revert"):
     try:
-        reverted = store.revert(name, int(version), author=author)
+        reverted = publishing.revert(store, name, int(version), by=by)
     except InputError as error:
         st.error(_text.plain(error))
     else:

@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo import workspace
 from geo.fetch import sources
-from geo.model import providers
+from geo.model import access, providers
 from geo.publish import publishing
 from geo.store.versions import open_store
 from pages._text import WORD_JOINER, plain
@@ -323,7 +323,7 @@ def test_an_icb_named_in_markdown_heads_its_panel_as_text(loaded, shared_data, t
     layer.to_file(tmp_path / "icbs.geojson")
     with open_store() as store:
         prepared = publishing.prepare(tmp_path / "icbs.geojson", "boundaries")
-        publishing.publish(prepared, store, author="test")
+        publishing.publish(prepared, store, by=access.operating_system_user("test"))
 
     app = page("explorer", selected_icb=WEST_YORKSHIRE)
 

@@ -14,6 +14,7 @@ from pyproj import Transformer
 from geo import workspace
 from geo.fetch import sources
 from geo.io import opendocument, recognise
+from geo.model import access
 from geo.model.errors import InputError
 from geo.publish import publishing
 from geo.store import backends as store_sql
@@ -21,6 +22,9 @@ from geo.store.versions import open_store
 from geo.testing import postcodes_server as fake
 from geo.testing.publisher_files import make_cqc_hsca_rows, write_cqc_hsca_ods
 from tests.factories import CQC_FIXTURE, CQC_FIXTURE_UNUSABLE, cqc_fixture_ids, run_cli
+
+ALICE = access.operating_system_user("alice")  # as the command line publishes
+BOB = access.operating_system_user("bob")
 
 
 @pytest.fixture
@@ -103,7 +107,7 @@ def test_a_generic_upload_is_sniffed_once_for_its_preview_and_its_check(fixtures
 def test_a_published_cqc_file_is_what_every_page_then_analyses(cqc_file, store, shared_data):
     sources.fetch_from_dir(shared_data)
     prepared = publishing.prepare(cqc_file, "sites")
-    version = publishing.publish(prepared, store, author="alice")
+    version = publishing.publish(prepared, store, by=ALICE)
     assert (version.dataset, version.version, version.author) == ("sites", 1, "alice")
     assert version.counts == prepared.counts
     assert version.meta["publisher"] == "Care Quality Commission"
@@ -118,20 +122,20 @@ def test_a_published_cqc_file_is_what_every_page_then_analyses(cqc_file, store, 
 def test_a_file_whose_every_row_is_rejected_is_refused_and_the_store_is_unchanged(
     cqc_file, store, tmp_path
 ):
-    publishing.publish(publishing.prepare(cqc_file, "sites"), store, author="alice")
+    publishing.publish(publishing.prepare(cqc_file, "sites"), store, by=ALICE)
     before = store.versions()
     prepared = publishing.prepare(_all_rejected(tmp_path), "sites")
     assert prepared.counts == {"accepted": 0, "warned": 0, "rejected": 12}
     with pytest.raises(
         InputError, match=r"nothing to publish: all 12 rows of x\.csv were rejected"
     ):
-        publishing.publish(prepared, store, author="alice")
+        publishing.publish(prepared, store, by=ALICE)
     pd.testing.assert_frame_equal(store.versions(), before)
 
 
 def test_a_publish_that_fails_midway_leaves_the_store_as_it_was(cqc_file, store, monkeypatch):
     first = publishing.prepare(cqc_file, "sites")
-    publishing.publish(first, store, author="alice")
+    publishing.publish(first, store, by=ALICE)
     before = store.versions()
 
     def broken(*args, **kwargs):
@@ -139,7 +143,7 @@ def test_a_publish_that_fails_midway_leaves_the_store_as_it_was(cqc_file, store,
 
     monkeypatch.setattr(store_sql, "write_payload", broken)
     with pytest.raises(OSError, match="disk full"):
-        publishing.publish(first, store, author="bob")
+        publishing.publish(first, store, by=BOB)
     pd.testing.assert_frame_equal(store.versions(), before)
     assert store.current_version("sites") == 1
     assert len(store.load("sites")) == len(first.table)
@@ -253,7 +257,7 @@ def test_an_engagement_list_is_published_under_engagement(store, tmp_path):
     )
     prepared = publishing.prepare(path, "engagement")
     assert prepared.counts == {"accepted": 2, "warned": 0, "rejected": 0}
-    version = publishing.publish(prepared, store, author="alice")
+    version = publishing.publish(prepared, store, by=ALICE)
     assert version.dataset == workspace.ENGAGEMENT
     assert store.load("engagement")["planning_status"].tolist() == ["engaged", "not engaged"]
 
@@ -268,7 +272,7 @@ def test_a_new_boundary_vintage_in_another_crs_is_published_as_its_own_dataset(
     prepared = publishing.prepare(path, "boundaries", vintage="2027")
     assert prepared.dataset == "boundaries-icb-2027"
     assert prepared.counts["accepted"] + prepared.counts["warned"] == len(layer)
-    publishing.publish(prepared, store, author="alice")
+    publishing.publish(prepared, store, by=ALICE)
     loaded = store.load("boundaries-icb-2027")
     assert loaded.crs.to_epsg() == 4326
     assert len(loaded) == len(layer)
@@ -288,10 +292,10 @@ def test_an_uploaded_reconstruction_is_credited_to_the_lookup_not_to_ons(shared_
 
 
 def test_an_earlier_version_can_be_brought_back(cqc_file, store, tmp_path):
-    publishing.publish(publishing.prepare(cqc_file, "sites"), store, author="alice")
+    publishing.publish(publishing.prepare(cqc_file, "sites"), store, by=ALICE)
     smaller = tmp_path / "three.csv"
     smaller.write_text("".join(cqc_file.read_text(encoding="utf-8").splitlines(True)[:4]))
-    publishing.publish(publishing.prepare(smaller, "sites"), store, author="alice")
+    publishing.publish(publishing.prepare(smaller, "sites"), store, by=ALICE)
     assert len(store.load("sites")) == 3
     store.revert("sites", 1, author="bob")
     assert len(store.load("sites")) == len(publishing.prepare(cqc_file, "sites").table)
@@ -363,7 +367,7 @@ def test_cli_revert_and_versions_keep_an_audit_log(cqc_file, fixtures_dir, cli_e
     prepared = publishing.prepare(cqc_file, "sites")
     published = len(cqc_fixture_ids(fixtures_dir)) - len(CQC_FIXTURE_UNUSABLE)
     for author in ("alice", "carol"):
-        publishing.publish(prepared, store, author=author)
+        publishing.publish(prepared, store, by=access.operating_system_user(author))
     missing = run_cli("revert", "--dataset", "sites", "--version", "7", env=cli_env)
     assert missing.returncode == 2
     assert "has no version 7" in missing.stderr
@@ -395,7 +399,7 @@ def test_a_boundary_layer_is_published_only_under_the_name_of_its_layer_and_vint
     with pytest.raises(
         InputError, match="holds the layer that is published as boundaries-sicbl-2023"
     ):
-        publishing.publish(prepared, store, author="alice", dataset="boundaries-icb-2023")
+        publishing.publish(prepared, store, by=ALICE, dataset="boundaries-icb-2023")
     assert store.datasets().empty
 
 
@@ -415,7 +419,7 @@ def test_a_boundary_file_covering_the_world_is_refused_before_anything_is_publis
 def test_an_engagement_list_that_names_no_provider_is_refused_and_nothing_is_published(
     cqc_file, store, tmp_path
 ):
-    publishing.publish(publishing.prepare(cqc_file, "sites"), store, author="alice")
+    publishing.publish(publishing.prepare(cqc_file, "sites"), store, by=ALICE)
     names = "".join(f"9-{n:09d},Nobody Number {n},engaged\n" for n in range(50))
     path = _write(tmp_path / "engaged.csv", "CQC Provider ID,name,status\n" + names)
 
@@ -430,12 +434,12 @@ def test_an_engagement_list_that_names_no_provider_is_refused_and_nothing_is_pub
     )
     prepared = publishing.prepare(path, "engagement")  # checked against nothing: no store
     with pytest.raises(InputError, match="none of its 50 rows names a provider"):
-        publishing.publish(prepared, store, author="alice")
+        publishing.publish(prepared, store, by=ALICE)
     assert store.current_version(workspace.ENGAGEMENT) is None
 
 
 def test_an_engagement_list_that_names_few_providers_says_how_many(cqc_file, store, tmp_path):
-    publishing.publish(publishing.prepare(cqc_file, "sites"), store, author="alice")
+    publishing.publish(publishing.prepare(cqc_file, "sites"), store, by=ALICE)
     path = _write(
         tmp_path / "engaged.csv",
         "CQC Provider ID,name,status\n1-102643003,East Lancashire Hospice,engaged\n"
@@ -448,4 +452,4 @@ def test_an_engagement_list_that_names_few_providers_says_how_many(cqc_file, sto
         "1 of 3 rows (33%) name a provider of the provider list every page uses "
         "(Provider sites, sites v1) by ID or name" in prepared.notes
     )
-    assert publishing.publish(prepared, store, author="alice").version == 1
+    assert publishing.publish(prepared, store, by=ALICE).version == 1

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo.fetch import sources
 from geo.io import recognise
+from geo.model import access
 from geo.publish import publishing
 from geo.store.versions import open_store
 from tests.factories import (
@@ -56,7 +57,7 @@ def _errors(app: AppTest) -> str:
 def _publish_cqc(fixtures_dir, author: str) -> None:
     with open_store() as store:
         prepared = publishing.prepare(fixtures_dir / CQC_FIXTURE, "sites")
-        publishing.publish(prepared, store, author=author)
+        publishing.publish(prepared, store, by=access.operating_system_user(author))
 
 
 def test_the_analyst_pages_are_in_the_navigation_unless_uploads_are_switched_off(

@@ -17,6 +17,7 @@ from geo.analysis import spatial
 from geo.geocode import offline as geocode
 from geo.io import activity, boundaries
 from geo.io.contracts import read_awards
+from geo.model import access
 from geo.model.providers import CANONICAL_COLUMNS, CANONICAL_DTYPES
 from geo.publish import publishing
 from geo.store import versions as store
@@ -29,7 +30,7 @@ def run_upload(file: str, icbs: str, store: str) -> dict:
     prepared = publishing.prepare(file, "sites")
     read = time.perf_counter()
     with _store(store) as published:
-        publishing.publish(prepared, published, author="benchmark")
+        publishing.publish(prepared, published, by=access.operating_system_user("benchmark"))
     stored = time.perf_counter()
     layer = boundaries.load_boundaries(icbs)
     loaded = time.perf_counter()

@@ -84,6 +84,26 @@ SETTINGS: dict[str, Setting] = {
         "",
         "Name recorded as the author of published versions by default; empty means the operating-system user.",
     ),
+    "analysts": Setting(
+        "ICS_ANALYSTS",
+        "",
+        "With sign-in: who may upload, publish, revert, withdraw and edit engagement: e-mail addresses, `@domain`s and `group:ID`s, comma-separated; empty means nobody.",
+    ),
+    "viewers": Setting(
+        "ICS_VIEWERS",
+        "",
+        "With sign-in: who may view, in the same forms as ICS_ANALYSTS (analysts always may); empty means everyone the identity provider signs in.",
+    ),
+    "groups_claim": Setting(
+        "ICS_GROUPS_CLAIM",
+        "groups",
+        "The ID-token claim listing the user's groups, matched by `group:ID` entries (Entra ID: `groups` for group object IDs, `roles` for app roles).",
+    ),
+    "allow_open_network": Setting(
+        "ICS_ALLOW_OPEN_NETWORK",
+        "false",
+        "Without sign-in, serve visitors from other machines (`true`), each of whom may publish, under a warning banner; otherwise they are refused.",
+    ),
     "map_assets": Setting(
         "ICS_MAP_ASSETS",
         "local",

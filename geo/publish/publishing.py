@@ -23,7 +23,7 @@ from geo.fetch import catalogue
 from geo.fetch.registers import registers_for
 from geo.geocode.offline import bng_to_latlon, geocode_sites, postcode_file_from_settings
 from geo.io import boundaries, readers, recognise
-from geo.model import problems, sector_coverage, settings, status, trust_codes
+from geo.model import access, problems, sector_coverage, settings, status, trust_codes
 from geo.model.errors import InputError
 from geo.model.progress import StepProgress
 from geo.model.providers import ProviderList
@@ -165,9 +165,11 @@ def prepare(
 
 
 def publish(
-    prepared: Prepared, store: Store, *, author: str, dataset: str | None = None
+    prepared: Prepared, store: Store, *, by: access.Identity, dataset: str | None = None
 ) -> Version:
-    """Store what `prepare` accepted as the dataset's next version, all or nothing."""
+    """Store what `prepare` accepted as the dataset's next version, all or nothing, if
+    `by` is an analyst (checked here, not only by the page): the audit log records `by`."""
+    access.require_role(by, access.ANALYST, "publish")
     if prepared.table.empty:
         raise InputError(nothing_to_publish(prepared))
     dataset = dataset or prepared.dataset
@@ -182,12 +184,19 @@ def publish(
         dataset,
         prepared.kind,
         prepared.table,
-        author=author,
+        author=by.author,
         file_name=prepared.file_name,
         checksum=prepared.checksum,
         counts=dict(prepared.counts),
         meta={"publisher": prepared.publisher, "format": prepared.fmt, "notes": prepared.notes},
     )
+
+
+def revert(store: Store, dataset: str, version: int, *, by: access.Identity) -> Version:
+    """Make an earlier version of `dataset` current again, if `by` is an analyst (checked
+    here, not only by the page): the audit log records `by`."""
+    access.require_role(by, access.ANALYST, "revert a dataset")
+    return store.revert(dataset, version, author=by.author)
 
 
 def default_author() -> str:

@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -41,18 +41,29 @@ def app_environment(data_dir: Path) -> dict[str, str]:
 
 
 @contextmanager
-def running_app(data_dir: Path, log_path: Path) -> Iterator[str]:
-    """Run the app on a free port on 127.0.0.1 until the block ends; yield its base URL."""
+def running_app(
+    data_dir: Path,
+    log_path: Path,
+    *,
+    secrets_file: Path | None = None,
+    settings: Mapping[str, str] | None = None,
+) -> Iterator[str]:
+    """Run the app on a free port on 127.0.0.1 until the block ends; yield its base URL.
+
+    `secrets_file` replaces `.streamlit/secrets.toml` (its `[auth]` section turns sign-in
+    on), and `settings` are extra environment variables (ICS_ANALYSTS and the like).
+    """
     port = _free_port()
     command = [
         sys.executable, "-m", "streamlit", "run", "dashboard.py",
         "--server.headless", "true", "--server.port", str(port),
         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
+    if secrets_file is not None:
+        command += ["--secrets.files", str(secrets_file)]
+    env = {**app_environment(data_dir), **(settings or {})}
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=PROJECT_DIR, env=app_environment(data_dir), stdout=log, stderr=log
-        )
+        process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=log, stderr=log)
         try:
             base = f"http://127.0.0.1:{port}"
             _wait_until_healthy(base, process, log_path)
