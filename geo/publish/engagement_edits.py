@@ -117,7 +117,7 @@ def publish_edits(
     store: Store, changes: pd.DataFrame, icb_code: str, *, author: str, today: date
 ) -> Version:
     """Save the changes as the next version of the engagement list, by `author`."""
-    current = _current_list(store)
+    current = current_list(store)
     table = edited_list(current, changes, icb_code, author=author, today=today)
     n = len(changes)
     prepared = publishing.Prepared(
@@ -134,8 +134,9 @@ def publish_edits(
     return publishing.publish(prepared, store, author=author)
 
 
-def _current_list(store: Store) -> pd.DataFrame | None:
-    """The current engagement version, or None when none has been published."""
+def current_list(store: Store) -> pd.DataFrame | None:
+    """The current engagement version (what the editor builds on), or None when none is
+    published."""
     if store.current_version(workspace.ENGAGEMENT) is None:
         return None
     return store.load(workspace.ENGAGEMENT)
