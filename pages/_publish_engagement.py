@@ -42,6 +42,7 @@ def review(prepared: publishing.Prepared) -> publishing.Prepared:
     if analysis is None:
         return prepared
     report = engagement_review.match_report(analysis.assigned, prepared.table)
+    report["score"] = report["score"].round(1)
     st.subheader("How the list matches the providers")
     counts = engagement_review.kind_counts(report)
     for column, kind in zip(st.columns(4), engagement_review.MATCH_KINDS, strict=True):
@@ -66,7 +67,9 @@ def _near_misses(rows: pd.DataFrame, checksum: str) -> list[int]:
         key=f"engagement-accept-{checksum}",
         hide_index=True,
         disabled=_SHOWN,
-        column_config={"accept": st.column_config.CheckboxColumn("Accept", default=False)},
+        column_config={
+            "accept": st.column_config.CheckboxColumn("Accept", default=False, width=70)
+        },
     )
     return edited.loc[edited["accept"], "row"].astype(int).tolist()
 
@@ -121,13 +124,14 @@ def editor() -> None:
         st.rerun()
 
 
+# Fixed widths, so every column shows whole and a cell is where a person expects it.
 _EDITOR_COLUMNS = {
-    "provider_id": st.column_config.TextColumn("Provider ID"),
-    "provider_name": st.column_config.TextColumn("Provider"),
-    "sites": st.column_config.NumberColumn("Sites in this ICB"),
+    "provider_id": st.column_config.TextColumn("Provider ID", width=110),
+    "provider_name": st.column_config.TextColumn("Provider", width=240),
+    "sites": st.column_config.NumberColumn("Sites in this ICB", width=120),
     "planning_status": st.column_config.SelectboxColumn(
-        "Planning status", options=list(PLANNING_STATUSES), required=True
+        "Planning status", options=list(PLANNING_STATUSES), required=True, width=140
     ),
-    EDIT_NOTE: st.column_config.TextColumn("Note"),
-    EDITED_ON: st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
+    EDIT_NOTE: st.column_config.TextColumn("Note", width=180),
+    EDITED_ON: st.column_config.DateColumn("Date", format="YYYY-MM-DD", width=120),
 }
