@@ -17,7 +17,7 @@ from geo.analysis import evidence as open_evidence
 from geo.analysis import pipeline, sanity
 from geo.fetch import sources
 from geo.io import exports, ods_reports, recognise
-from geo.model import access, settings
+from geo.model import access, errors, settings
 from geo.model.errors import InputError
 from geo.publish import publishing, validation
 from geo.store import versions as store
@@ -36,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args)
     except InputError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {error}{_flag_that_fixes(error)}", file=sys.stderr)
         return 2
     except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
         print(f"error: {error.filename}: {error.strerror}", file=sys.stderr)
@@ -44,6 +44,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+# The flag that fixes an InputError whose control geo names (geo.model.errors.CONTROLS).
+_FLAGS = {errors.POSTCODE_FILE: "--postcodes"}
+
+
+def _flag_that_fixes(error: InputError) -> str:
+    """' (--postcodes)' after a message whose fix is a flag; '' otherwise."""
+    flag = _FLAGS.get(error.control)
+    return f" ({flag})" if flag else ""
 
 
 def _parser() -> argparse.ArgumentParser:

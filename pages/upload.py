@@ -9,10 +9,11 @@ import streamlit as st
 
 from geo.geocode import offline as geocode
 from geo.io import exports, recognise
-from geo.model import sectors
+from geo.model import errors, sectors
 from geo.model.errors import InputError
 from geo.publish import mapping, publishing, validation
-from pages import _access, _frame, _state, _text
+from pages import _access, _frame, _publish_engagement, _state, _text, _upload_errors
+from pages._upload_errors import attempt, show
 
 _frame.require_frame()
 analyst = _access.require_analyst()  # everyone else is refused here, even by URL
@@ -20,14 +21,6 @@ analyst = _access.require_analyst()  # everyone else is refused here, even by UR
 KINDS = {"Provider list": "sites", "Engagement list": "engagement", "Boundary file": "boundaries"}
 GEOCODERS = {"No": None, "Offline (ONSPD file)": "offline", "Online (postcodes.io)": "online"}
 FILE_SECTORS = {"from the file": None, **{s: s for s in sectors.SECTORS if s != sectors.UNKNOWN}}
-
-
-NOT_PUBLISHED = "Something went wrong and nothing was published; the details may help support."
-
-
-def guarded(action, *args, **kwargs):
-    """The action's result, or None after an error message: nothing here publishes halfway."""
-    return _state.guarded(action, *args, failure=NOT_PUBLISHED, **kwargs)
 
 
 def on_local_copy(upload, action):
@@ -44,8 +37,10 @@ def recognised(upload, kind: str, fmt: str | None = None) -> publishing.Recognis
     cached = {key: found for key, found in cached.items() if key[0] == upload.file_id}
     key = (upload.file_id, kind, fmt)
     if key not in cached:
-        found = guarded(on_local_copy, upload, lambda p: publishing.recognise_upload(p, kind, fmt))
-        if found is None:
+        read = lambda p: publishing.recognise_upload(p, kind, fmt)  # noqa: E731
+        found, problem = attempt(on_local_copy, upload, read, kind=kind)
+        if problem is not None:
+            show(problem)
             return None
         cached[key] = found
     st.session_state["upload-recognised"] = cached
@@ -56,7 +51,7 @@ def read_as(upload, found: publishing.Recognised) -> publishing.Recognised | Non
     """The provider list as the recognised format, unless the user picks another to read it as."""
     formats = list(recognise.SITE_FORMATS)
     fmt = st.selectbox(
-        "Read as", formats, formats.index(found.fmt), format_func=publishing.site_format_label,
+        _upload_errors.READ_AS_LABEL, formats, formats.index(found.fmt), format_func=publishing.site_format_label,
         key=f"upload-format-{upload.file_id}",
     )  # fmt: skip
     return found if fmt == found.fmt else recognised(upload, "sites", fmt)
@@ -67,7 +62,7 @@ def within_limit(upload) -> bool:
     try:
         validation.check_upload_size(upload.size, upload.name)
     except InputError as error:
-        st.error(_text.plain(error))
+        show(_upload_errors.Problem(str(error), _upload_errors.fix_for(errors.FILE)))
         return False
     return True
 
@@ -117,7 +112,11 @@ if "upload-published" in st.session_state:
     st.success(_text.plain(st.session_state.pop("upload-published")))
 kind = KINDS[st.radio("What are you uploading?", list(KINDS), key="upload-kind", horizontal=True)]
 types, limit = list(publishing.UPLOAD_TYPES[kind]), publishing.upload_limit_mb()
-upload = st.file_uploader("File", types, key=f"upload-file-{kind}", max_upload_size=limit)
+if kind == "engagement" and _publish_engagement.editing(analyst):
+    st.stop()  # marking providers in the app, not uploading
+upload = st.file_uploader(
+    _upload_errors.FILE_LABEL, types, key=f"upload-file-{kind}", max_upload_size=limit
+)
 st.page_link("pages/versions.py", label="Published versions and reverting", icon="🕘")
 if upload is None or not within_limit(upload):
     st.stop()
@@ -131,7 +130,7 @@ if kind == "sites":
         st.stop()
 options = {"sniffed": found.sniffed}  # what recognition found: the file is not sniffed again
 if kind == "boundaries":
-    options["vintage"] = st.text_input("Vintage (year)", key="upload-vintage") or None
+    options["vintage"] = st.text_input(_upload_errors.VINTAGE_LABEL, key="upload-vintage") or None
 if found.fmt == "nhs_ods":
     reports = list(recognise.NHS_ODS_REPORTS)
     options["ods_report"] = st.selectbox("NHS ODS report", reports, None, placeholder="by name")
@@ -144,9 +143,14 @@ if kind == "sites":
         "(recorded as sector_rule set_for_file).",
     )  # fmt: skip
     options["sector_for_file"] = FILE_SECTORS[sector]
-    choice = GEOCODERS[st.radio("Place rows without coordinates by postcode?", list(GEOCODERS))]
+    geocoder = st.radio(_upload_errors.GEOCODE_LABEL, list(GEOCODERS), key="upload-geocode")
+    choice = GEOCODERS[geocoder]
     default = str(geocode.postcode_file_from_settings() or "")
-    onspd = st.text_input("ONSPD/NSPL file", default) if choice == "offline" else None
+    onspd = (
+        st.text_input(_upload_errors.ONSPD_LABEL, default, key="upload-onspd")
+        if choice == "offline"
+        else None
+    )
     options.update(geocode=choice, postcode_file=onspd or None)
 if st.button("Check the file", key="upload-check", type="primary"):
     st.session_state.pop("upload-prepared", None)
@@ -156,22 +160,40 @@ if st.button("Check the file", key="upload-check", type="primary"):
             min(share, 1.0), text=_text.plain(step)
         )
         options["store"] = _state.store()  # an engagement list is matched to its provider list
-        prepared = guarded(on_local_copy, upload, lambda p: publishing.prepare(p, kind, **options))
-        done = ("Checked", "complete") if prepared else ("The file cannot be used", "error")
-        status.update(label=_text.plain(done[0]), state=done[1])
-    st.session_state["upload-prepared"] = (upload.file_id, kind, prepared)
-file_id, checked_kind, prepared = st.session_state.get("upload-prepared", (None, None, None))
-if prepared is None or (file_id, checked_kind) != (upload.file_id, kind):
+        check = lambda p: publishing.prepare(p, kind, **options)  # noqa: E731
+        prepared, problem = attempt(on_local_copy, upload, check, kind=kind)
+        done = (
+            ("Checked", "complete")
+            if prepared
+            else ("The file cannot be used: see why below", "error")
+        )
+        status.update(label=_text.plain(done[0]), state=done[1], expanded=prepared is not None)
+    st.session_state["upload-prepared"] = (upload.file_id, kind, prepared, problem)
+file_id, checked_kind, prepared, problem = st.session_state.get(
+    "upload-prepared", (None, None, None, None)
+)
+if (file_id, checked_kind) != (upload.file_id, kind):
     st.stop()  # not checked yet, or checked before another file or kind was chosen
+if problem is not None:
+    show(problem)  # kept on screen while the user changes the choices above
+    st.stop()
 show_report(prepared)
 if prepared.table.empty:
     st.warning(_text.plain(publishing.nothing_to_publish(prepared)))
+    st.warning(_text.plain(_upload_errors.fix_for(errors.FILE, kind)))
     st.stop()
-dataset = st.text_input("Publish as dataset", prepared.dataset, key=f"dataset-{prepared.checksum}")
+if kind == "engagement":
+    prepared = _publish_engagement.review(prepared)
+dataset = st.text_input(
+    _upload_errors.DATASET_LABEL, prepared.dataset, key=f"dataset-{prepared.checksum}"
+)
 by = _access.audit_identity(analyst)
 if st.button("Publish", key="upload-publish", type="primary"):
-    version = guarded(publishing.publish, prepared, _state.store(), by=by, dataset=dataset)
-    if version is not None:
+    store = _state.store()
+    version, problem = attempt(publishing.publish, prepared, store, by=by, dataset=dataset)
+    if problem is not None:
+        show(problem)
+    else:
         del st.session_state["upload-prepared"]
         st.session_state["upload-published"] = (
             f"Published {version.dataset} version {version.version} ({version.rows:,} rows) by "

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from geo.analysis.metrics import NO_STATUS_KNOWN
+from geo.cli import main
 from geo.model import sectors
 from tests.factories import (
     feature_table,
@@ -383,3 +384,15 @@ def test_a_read_only_data_folder_is_one_line_naming_it(data_dir, store_env, read
 
     assert f"the folder {data_dir} must be writable by the app's user" in line
     assert (data_dir / "store.sqlite").read_bytes() == before
+
+
+def test_a_missing_postcode_file_names_the_flag_that_gives_one(
+    data_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.delenv("ICS_ONSPD_PATH", raising=False)
+    listed = tmp_path / "homes.csv"
+    listed.write_text("name,postcode\nRose House,BB2 6AA\n")
+    assert main(["publish", str(listed), "--kind", "sites", "--geocode", "offline"]) == 2
+    said = capsys.readouterr().err
+    assert "offline geocoding needs an ONSPD or NSPL file" in said
+    assert said.rstrip().endswith("(--postcodes)")

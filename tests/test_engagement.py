@@ -8,12 +8,13 @@ import pandas as pd
 import pytest
 
 from geo.analysis.engagement import (
+    EDITED_ON,
     ENGAGEMENT_COLUMNS,
     REPORT_COLUMNS,
     apply_engagement,
     load_engagement,
 )
-from geo.analysis.matching import normalise_provider_name
+from geo.analysis.matching import ACCEPTED_MATCH, normalise_provider_name
 from geo.model.errors import InputError
 from geo.model.sectors import normalise_sector_labels
 
@@ -468,3 +469,57 @@ def test_engagement_list_of_real_independent_trusts_marks_exactly_their_sites(
     assert engaged.tolist() == expected.tolist()
     assert report["matched_by"].eq("exact name").all()
     assert report["sites_matched"].sum() == sites["provider_name"].isin(names).sum()
+
+
+# --- accepting approximate matches and statuses set in the app -------------------------
+
+
+def _with(listed: pd.DataFrame, column: str, values: list) -> pd.DataFrame:
+    return listed.assign(**{column: pd.Series(values, dtype="string")})
+
+
+def test_an_approximate_match_an_analyst_accepted_is_applied_and_said_so(sites):
+    listed = _engagement(
+        (None, "Helping Hand Home Care", None, "engaged"),
+        (None, "Sunrise Senior Livng", None, "engaged"),
+    )
+    accepted = _with(listed, ACCEPTED_MATCH, ["Helping Hands Home Care Ltd", None])
+
+    result, report = apply_engagement(sites, accepted)
+
+    assert [_status(result)[s] for s in ("s4", "s5")] == ["engaged", "not engaged"]
+    assert report["applied"].tolist() == [True, False]
+    assert report.loc[0, "note"] == "approximate match accepted by an analyst"
+
+
+def test_an_accepted_name_that_is_no_longer_the_closest_match_is_not_applied(sites):
+    listed = _engagement(
+        (None, "Helping Hand Home Care", None, "engaged"), ("1-202", None, None, "engaged")
+    )
+    accepted = _with(listed, ACCEPTED_MATCH, ["Helping Hearts Home Care", None])
+
+    result, report = apply_engagement(sites, accepted)
+
+    assert _status(result)["s4"] == "not engaged"
+    assert not report.loc[0, "applied"]
+    assert "Helping Hearts Home Care is no longer the closest name" in report.loc[0, "note"]
+
+
+def test_a_status_set_in_the_app_wins_over_the_lists_row_for_the_same_provider(sites):
+    listed = _engagement(("1-101", None, None, "not engaged"), ("1-101", None, _LEEDS, "engaged"))
+    edited = _with(listed, EDITED_ON, [None, "2025-03-01"]).assign(
+        edited_by=pd.Series([None, "ada"], dtype="string"),
+        edit_note=pd.Series([None, "signed the compact"], dtype="string"),
+    )
+
+    result, report = apply_engagement(sites, edited)
+
+    assert [_status(result)[s] for s in ("s1", "s2")] == ["engaged", "not engaged"]
+    assert report["conflict"].isna().all()
+    assert report.loc[1, "note"] == "set in the app on 2025-03-01 by ada: signed the compact"
+
+
+def test_the_report_counts_matched_sites_that_are_not_independent_or_voluntary(sites):
+    listed = _engagement(("RR8", None, None, "engaged"), ("1-101", None, None, "engaged"))
+    _, report = apply_engagement(sites, listed)
+    assert report["sites_not_iv"].tolist() == [1, 0]

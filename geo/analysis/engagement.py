@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from geo.analysis.matching import (
+    ACCEPTED_MATCH,
     EVERYWHERE,
     MATCHED_BY,
     Matches,
@@ -60,7 +61,14 @@ REPORT_COLUMNS: tuple[str, ...] = (
     "applied",
     "conflict",
     "note",
+    "sites_not_iv",
 )
+# Optional columns of a status an analyst set in the app's editor
+# (geo.publish.engagement_edits): a row with EDITED_ON is that decision, and it wins over
+# the list's other rows for the sites it names (EDIT_RULE).
+EDIT_NOTE, EDITED_ON, EDITED_BY = "edit_note", "edited_on", "edited_by"
+EDIT_COLUMNS: tuple[str, ...] = (EDIT_NOTE, EDITED_ON, EDITED_BY)
+EDIT_RULE = "a status set in the app's editor wins over the list's other rows for its sites"
 # Which status a site keeps when applied rows give it different ones: 'not engaged' over
 # 'engaged', so a conflicting row never hides a gap, and either over 'unknown' (a blank).
 _PRIORITY = {NOT_ENGAGED: 2, ENGAGED: 1, UNKNOWN_STATUS: 0}
@@ -113,8 +121,10 @@ def apply_engagement(
     Listed providers' I+V sites take the list's status; other I+V sites become
     'not engaged', within the ICBs the list covers (every ICB, unless every list row
     names one). Rows giving one site different statuses are settled by STATUS_RULE and
-    named in the report's `conflict` column. NHS and local-authority sites keep their
-    status. With no list, or a list none of whose rows is applied (it matches no
+    named in the report's `conflict` column; a status set in the app's editor wins
+    (EDIT_RULE). An approximate match is applied when its score reaches
+    `accept_fuzzy_above` or when an analyst accepted it (the row's ACCEPTED_MATCH column
+    names the matched provider). NHS and local-authority sites keep their status. With no list, or a list none of whose rows is applied (it matches no
     provider), the provider list's own `planning_status` stands (blanks become 'unknown').
     """
     _check_sites(sites)
@@ -126,7 +136,7 @@ def apply_engagement(
     _check_engagement(engagement)
     index = SiteIndex(result)
     matches = match_rows(index, engagement, accept_fuzzy_above)
-    listed, conflicts = _listed_statuses(index, engagement, matches)
+    listed, conflicts = _decided_statuses(index, engagement, matches)
     if matches.applied.any():
         status = _statuses_after(status, index, engagement, listed)
     result["planning_status"] = status
@@ -274,11 +284,31 @@ def _also(bad: pd.DataFrame) -> str:
 # --- statuses --------------------------------------------------------------------------
 
 
-def _listed_statuses(
+def _decided_statuses(
     index: SiteIndex, engagement: pd.DataFrame, matches: Matches
 ) -> tuple[pd.Series, pd.Series]:
-    """The status the applied rows give each site position (by STATUS_RULE; NA where no row
-    names it), and per list row the conflict it is part of (NA for none).
+    """The status each site position is given (NA where no row names it) and per row the
+    conflict it is part of: the list's rows by STATUS_RULE, then the editor's by EDIT_RULE."""
+    edited = _edited(engagement)
+    listed, conflicts = _listed_statuses(index, engagement, matches, matches.applied & ~edited)
+    if not edited.any():
+        return listed, conflicts
+    by_editor, among_edits = _listed_statuses(index, engagement, matches, matches.applied & edited)
+    return by_editor.fillna(listed), conflicts.fillna(among_edits)
+
+
+def _edited(engagement: pd.DataFrame) -> np.ndarray:
+    """Which rows are statuses set in the app's editor."""
+    if EDITED_ON not in engagement.columns:
+        return np.zeros(len(engagement), dtype=bool)
+    return engagement[EDITED_ON].notna().to_numpy(bool)
+
+
+def _listed_statuses(
+    index: SiteIndex, engagement: pd.DataFrame, matches: Matches, chosen: np.ndarray
+) -> tuple[pd.Series, pd.Series]:
+    """The status the `chosen` applied rows give each site position (by STATUS_RULE; NA
+    where no row names it), and per list row the conflict it is part of (NA for none).
 
     Rows with the same key, ICB and status form one group, expanded to its sites once.
     """
@@ -290,7 +320,7 @@ def _listed_statuses(
             "status": engagement["planning_status"].to_numpy(dtype=object),
             "row": engagement["row"].to_numpy(),
         }
-    )[matches.applied]
+    )[chosen]
     applied["group"] = applied.groupby(["space", "key", "scope", "status"], dropna=False).ngroup()
     groups = applied.drop_duplicates("group").set_index("group").sort_index()
     links = _group_links(index, groups)
@@ -394,6 +424,7 @@ def _report(
         "applied": matches.applied,
         "conflict": conflicts.to_numpy(),
         "note": _notes(engagement, matches, index).array,
+        "sites_not_iv": matches.statutory,
     }
     return pd.DataFrame(columns).astype(_REPORT_DTYPES)
 
@@ -421,12 +452,43 @@ def _notes(engagement: pd.DataFrame, matches: Matches, index: SiteIndex) -> pd.S
             "compared in time; give this provider's ID",
             index=statutory.index,
         ).where(matches.not_compared),
+        pd.Series("approximate match accepted by an analyst", index=statutory.index).where(
+            matches.accepted
+        ),
+        _accepted_elsewhere_notes(engagement, matches),
+        _edit_notes(engagement),
     ]
     notes = pd.Series(pd.NA, index=statutory.index, dtype="string")
     for part in parts:
         part = part.astype("string")
         notes = part.where(notes.isna(), notes + "; " + part).fillna(notes)
     return notes.fillna("")
+
+
+def _accepted_elsewhere_notes(engagement: pd.DataFrame, matches: Matches) -> pd.Series:
+    """'accepted match X is no longer the closest name: not applied', where it says so."""
+    notes = pd.Series(pd.NA, index=range(len(engagement)), dtype="string")
+    if ACCEPTED_MATCH not in engagement.columns:
+        return notes
+    accepted = engagement[ACCEPTED_MATCH].astype("string").reset_index(drop=True)
+    text = "accepted match " + accepted + " is no longer the closest name: not applied"
+    return text.where(matches.accepted_elsewhere, notes)
+
+
+def _edit_notes(engagement: pd.DataFrame) -> pd.Series:
+    """'set in the app on 2025-03-01 by ada: called them', for the editor's rows."""
+    notes = pd.Series(pd.NA, index=range(len(engagement)), dtype="string")
+    if EDITED_ON not in engagement.columns:
+        return notes
+    column = {
+        name: engagement[name].astype("string").reset_index(drop=True)
+        if name in engagement.columns
+        else notes
+        for name in EDIT_COLUMNS
+    }
+    text = "set in the app on " + column[EDITED_ON]
+    text = text.where(column[EDITED_BY].fillna("") == "", text + " by " + column[EDITED_BY])
+    return text.where(column[EDIT_NOTE].fillna("") == "", text + ": " + column[EDIT_NOTE])
 
 
 _REPORT_DTYPES = {
@@ -441,6 +503,7 @@ _REPORT_DTYPES = {
     "applied": "bool",
     "conflict": "string",
     "note": "string",
+    "sites_not_iv": "int64",
 }
 
 

@@ -33,6 +33,9 @@ MATCHED_BY: tuple[str, ...] = ("none", "provider_id", "exact name", "fuzzy name"
 NONE, BY_ID, BY_NAME, BY_FUZZY = range(len(MATCHED_BY))
 EVERYWHERE = -1  # a row's scope when it names no ICB (or sites have none yet)
 NO_SUCH_ICB = -2  # a row's scope when it names an ICB no site is in
+# An engagement list's optional column: the provider name an analyst accepted as the
+# approximate match of the row. The row is applied while that name is still its closest.
+ACCEPTED_MATCH = "accepted_match"
 
 
 def normalise_provider_names(names: pd.Series) -> pd.Series:
@@ -125,6 +128,8 @@ class Matches:
     first_site: np.ndarray  # position of the first of them, or -1
     statutory: np.ndarray  # how many of them are not independent or voluntary
     not_compared: np.ndarray  # rows left out of approximate matching by the budget
+    accepted: np.ndarray  # approximate matches applied because an analyst accepted them
+    accepted_elsewhere: np.ndarray  # accepted names that are no longer the closest match
 
 
 @dataclass(frozen=True)
@@ -249,7 +254,8 @@ class SiteIndex:
 def match_rows(index: SiteIndex, rows: pd.DataFrame, accept_fuzzy_above: float | None) -> Matches:
     """How each row of an engagement list (provider_id, provider_name, icb_code) is matched:
     by provider ID, else by exact normalised name, else by the closest name (applied only
-    when its score reaches `accept_fuzzy_above`)."""
+    when its score reaches `accept_fuzzy_above`, or when the row's ACCEPTED_MATCH is that
+    closest name)."""
     scope = index.scopes(rows["icb_code"])
     ids, names = _row_keys(rows)
     id_code, name_code = index.codes("id", ids), index.codes("name", names)
@@ -266,20 +272,23 @@ def match_rows(index: SiteIndex, rows: pd.DataFrame, accept_fuzzy_above: float |
         [c[:, None] for c in chosen], [by_id, by_name, by_fuzzy], np.array([0, -1, 0])
     )
     score = np.select([use_id | use_name, use_fuzzy], [100.0, similarity], np.nan)
-    accepted = (
-        use_fuzzy & (score >= accept_fuzzy_above) if accept_fuzzy_above is not None else False
-    )
+    above = use_fuzzy & (score >= accept_fuzzy_above) if accept_fuzzy_above is not None else False
+    chosen_name = _accepted_names(index, rows)
+    by_analyst = use_fuzzy & (chosen_name >= 0) & (chosen_name == closest)
+    stale = wanted & _accepted_given(rows) & ~by_analyst
     return Matches(
         how=np.select(chosen, [BY_ID, BY_NAME, BY_FUZZY], NONE).astype(np.int8),
         space=np.where(use_id, "id", "name"),
         key=np.select(chosen, [id_code, name_code, closest], -1),
         scope=scope,
         score=score,
-        applied=use_id | use_name | accepted,
+        applied=use_id | use_name | above | by_analyst,
         sites=found[:, 0],
         first_site=found[:, 1],
         statutory=found[:, 2],
         not_compared=skipped,
+        accepted=by_analyst,
+        accepted_elsewhere=stale,
     )
 
 
@@ -287,6 +296,21 @@ def exactly_matched(index: SiteIndex, rows: pd.DataFrame) -> np.ndarray:
     """Which rows name a provider among the sites by ID or exact name, in any ICB."""
     ids, names = _row_keys(rows)
     return (index.codes("id", ids) >= 0) | (index.codes("name", names) >= 0)
+
+
+def _accepted_given(rows: pd.DataFrame) -> np.ndarray:
+    """Which rows carry a name an analyst accepted as their approximate match."""
+    if ACCEPTED_MATCH not in rows.columns:
+        return np.zeros(len(rows), dtype=bool)
+    return rows[ACCEPTED_MATCH].notna().to_numpy(bool)
+
+
+def _accepted_names(index: SiteIndex, rows: pd.DataFrame) -> np.ndarray:
+    """Per row, the code of the site name an analyst accepted for it; -1 for none."""
+    if ACCEPTED_MATCH not in rows.columns:
+        return np.full(len(rows), -1, dtype=np.int64)
+    names = _name_keys(rows[ACCEPTED_MATCH])
+    return index.codes("name", pc.if_else(pc.equal(names, ""), pa.scalar(None, names.type), names))
 
 
 def _row_keys(rows: pd.DataFrame) -> tuple[pa.Array, pa.Array]:

@@ -389,7 +389,8 @@ def _engagement_notes(report: pd.DataFrame) -> list[Note]:
         notes.append(
             Note(
                 f"{len(fuzzy)} engagement rows only matched a provider name approximately; they "
-                "were not applied (see the match report; --accept-fuzzy SCORE applies them).",
+                "were not applied (see the match report: tick them on the upload page, or "
+                "--accept-fuzzy SCORE applies them).",
                 problems.WARNING,
             )
         )

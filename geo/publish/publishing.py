@@ -23,7 +23,7 @@ from geo.fetch import catalogue
 from geo.fetch.registers import registers_for
 from geo.geocode.offline import bng_to_latlon, geocode_sites, postcode_file_from_settings
 from geo.io import boundaries, readers, recognise
-from geo.model import access, problems, sector_coverage, settings, status, trust_codes
+from geo.model import access, errors, problems, sector_coverage, settings, status, trust_codes
 from geo.model.errors import InputError
 from geo.model.progress import StepProgress
 from geo.model.providers import ProviderList
@@ -178,7 +178,8 @@ def publish(
     if prepared.kind == "boundaries" and dataset != prepared.dataset:
         raise InputError(
             f"dataset {dataset}: {prepared.file_name} holds the layer that is published as "
-            f"{prepared.dataset}; a boundary layer's name says which layer and vintage it is"
+            f"{prepared.dataset}; a boundary layer's name says which layer and vintage it is",
+            control=errors.DATASET,
         )
     return store.publish(
         dataset,
@@ -354,7 +355,10 @@ def _split_grid(name: str, columns: Mapping[str, str] | None) -> tuple[dict, dic
     grid = {key: mapping.pop(key) for key in GRID_FIELDS if key in mapping}
     if len(grid) == 1:
         given, missing = next(iter(grid)), next(k for k in GRID_FIELDS if k not in grid)
-        raise InputError(f"{name}: column mapping names an {given} column but no {missing} column")
+        raise InputError(
+            f"{name}: column mapping names an {given} column but no {missing} column",
+            control=errors.COLUMNS,
+        )
     if grid:
         # The reader has no grid columns, so it reads them in the lat/lon slots, typed and
         # checked as numbers; _from_grid converts them. Mapped lat/lon columns give way.
@@ -400,10 +404,13 @@ def geocode_postcodes(
         index = Path(postcode_file) if postcode_file else postcode_file_from_settings()
         if index is None:
             raise InputError(
-                "offline geocoding needs an ONSPD or NSPL file: name it (--postcodes) "
-                "or set ICS_ONSPD_PATH"
+                "offline geocoding needs an ONSPD or NSPL file: name one, or set ICS_ONSPD_PATH",
+                control=errors.POSTCODE_FILE,
             )
-        return geocode_sites(sites, index=index, progress=progress)
+        try:
+            return geocode_sites(sites, index=index, progress=progress)
+        except InputError as error:  # the postcode file named cannot be used
+            raise InputError(str(error), control=errors.POSTCODE_FILE) from None
     return geocode_sites(sites, online=geocode == "online", progress=progress)
 
 

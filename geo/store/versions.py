@@ -39,6 +39,7 @@ import geopandas
 import pandas as pd
 import pyarrow as pa
 
+from geo.model import errors
 from geo.model.errors import InputError
 from geo.model.settings import data_dir, get_setting
 from geo.model.vocabulary import GSS_PREFIXES
@@ -364,7 +365,8 @@ def check_dataset_name(dataset: object, kind: str) -> None:
     which = f"{_a(owner)} name, not {_a(kind)} one" if owner else f"not {_a(kind)} name"
     raise InputError(
         f"dataset name {_shown(dataset)!r} is {which}: expected {_NAME_EXAMPLES[kind]}, "
-        "in lower-case letters, digits, '.', '_' or '-'"
+        "in lower-case letters, digits, '.', '_' or '-'",
+        control=errors.DATASET,
     )
 
 
@@ -375,7 +377,10 @@ def _a(word: str) -> str:
 
 def _check_author(dataset: str, author: str) -> None:
     if not isinstance(author, str) or not author.strip():
-        raise InputError(f"dataset {dataset}: the author is missing; say who is publishing")
+        raise InputError(
+            f"dataset {dataset}: the author is missing; say who is publishing",
+            control=errors.AUTHOR,
+        )
 
 
 def _check_counts(dataset: str, counts: dict[str, int]) -> None:
