@@ -18,7 +18,7 @@ from geo.io import boundaries, code_history, lookups, readers
 from geo.model import problems
 from geo.model.errors import InputError
 from geo.model.settings import get_setting
-from geo.store.versions import DEFAULT_DATASET, Store, check_source_name
+from geo.store.versions import DEFAULT_DATASET, DEFAULT_SOURCE, Store, check_source_name
 
 SITES = DEFAULT_DATASET  # the dataset of the default provider source
 ENGAGEMENT = "engagement"
@@ -31,9 +31,10 @@ def boundary_dataset(kind: str, vintage: str) -> str:
 
 def source_dataset(store: Store, source: str) -> str:
     """The dataset that holds (or will hold) provider source `source`: the one the store
-    keeps it in, else 'sites-<source>'."""
+    keeps it in, else 'sites' for the default source and 'sites-<source>' for others."""
     check_source_name(source)
-    return store.source_dataset(source) or f"{SITES}-{source}"
+    new = SITES if source == DEFAULT_SOURCE else f"{SITES}-{source}"
+    return store.source_dataset(source) or new
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,16 @@ def load_frames(vintage: str | None, store: Store | None, pins: Pins = Pins()) -
         provenance=pipeline.provenance_table(provenance),  # last: every row above appended
         notes=notes,
     )
+
+
+def icb_boundaries(store: Store | None, vintage: str | None = None):
+    """The ICB layer of `vintage` (None: the one shown first), published else cached; None
+    when no ICB boundaries are loaded."""
+    try:
+        vintage = vintage or newest_vintage(store)
+    except InputError:
+        return None
+    return _layer(store, "icb", vintage, [])
 
 
 def current_sites(store: Store | None) -> tuple[pd.DataFrame, str] | None:

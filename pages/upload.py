@@ -12,7 +12,7 @@ from geo.io import exports, recognise
 from geo.model import sectors
 from geo.model.errors import InputError
 from geo.publish import mapping, publishing, validation
-from pages import _frame, _state, _text
+from pages import _frame, _publish_sites, _state, _text
 
 _frame.require_frame()
 
@@ -165,6 +165,9 @@ if prepared is None or (file_id, checked_kind) != (upload.file_id, kind):
 show_report(prepared)
 if prepared.table.empty:
     st.warning(_text.plain(publishing.nothing_to_publish(prepared)))
+    st.stop()
+if kind == "sites":
+    _publish_sites.offer(prepared)  # add a new provider source or replace one
     st.stop()
 dataset = st.text_input("Publish as dataset", prepared.dataset, key=f"dataset-{prepared.checksum}")
 author = st.text_input("Your name, for the audit log", publishing.default_author(), key="author")

@@ -132,7 +132,7 @@ def _conflicts(
     for column in COMPARED_COLUMNS:
         if column not in kept or column not in other:
             continue
-        differ = differing(_compared(kept, column), _compared(other, column))
+        differ = differing(compared_values(kept, column), compared_values(other, column))
         if differ.any():
             found.append(
                 pd.DataFrame(
@@ -171,7 +171,7 @@ def differing(left: pd.Series, right: pd.Series) -> pd.Series:
     return ~same.astype(bool).to_numpy()
 
 
-def _compared(sites: pd.DataFrame, column: str) -> pd.Series:
+def compared_values(sites: pd.DataFrame, column: str) -> pd.Series:
     """A column as compared: postcodes in one form ('e10aa' is 'E1 0AA'), names as matched
     ("St Thomas' Hospital" is 'ST THOMAS HOSPITAL')."""
     if column == "postcode":

@@ -165,11 +165,25 @@ def prepare(
 
 
 def publish(
-    prepared: Prepared, store: Store, *, author: str, dataset: str | None = None
+    prepared: Prepared,
+    store: Store,
+    *,
+    author: str,
+    dataset: str | None = None,
+    source: str | None = None,
 ) -> Version:
-    """Store what `prepare` accepted as the dataset's next version, all or nothing."""
+    """Store what `prepare` accepted as the dataset's next version, all or nothing.
+
+    `source` names the provider source a provider list is (its dataset is then the
+    source's: `workspace.source_dataset`); without it, a provider list goes to `dataset`,
+    else the default source.
+    """
     if prepared.table.empty:
         raise InputError(nothing_to_publish(prepared))
+    if source is not None and prepared.kind != "sites":
+        raise InputError(f"{prepared.file_name}: only a provider list is published as a source")
+    if source is not None:
+        dataset = workspace.source_dataset(store, source)
     dataset = dataset or prepared.dataset
     if prepared.kind == "engagement":
         _engagement_matches(prepared.table, prepared.file_name, store)
@@ -187,6 +201,7 @@ def publish(
         checksum=prepared.checksum,
         counts=dict(prepared.counts),
         meta={"publisher": prepared.publisher, "format": prepared.fmt, "notes": prepared.notes},
+        source=source,
     )
 
 
