@@ -29,12 +29,25 @@ name = st.selectbox("Dataset", datasets["dataset"].tolist(), key="versions-datas
 log = store.versions(name).sort_values("version", ascending=False)
 st.dataframe(log, hide_index=True)
 
+author = st.text_input("Your name, for the audit log", publishing.default_author(), key="author")
+if log.loc[log["current"], "rows"].iloc[0] > 0 and st.button(
+    f"Withdraw {_text.plain(name)}", key="versions-withdraw",
+    help="A new version with no rows: pages stop using it; history is kept and a revert brings it back.",
+):  # fmt: skip
+    try:
+        withdrawn = store.withdraw(name, author=author)
+    except InputError as error:
+        st.error(_text.plain(error))
+    else:
+        st.session_state["versions-done"] = (
+            f"{name} version {withdrawn.version} is withdrawn (no rows); no page uses it."
+        )
+        st.rerun()
 earlier = log.loc[~log["current"], "version"].tolist()
 if not earlier:
     st.info(f"{_text.plain(name)} has only one version, so there is nothing to go back to.")
     st.stop()
 version = st.selectbox("Version to bring back", earlier, key=f"versions-target-{name}")
-author = st.text_input("Your name, for the audit log", publishing.default_author(), key="author")
 if st.button(f"Revert to version {_text.plain(version)}", key="versions-revert"):
     try:
         reverted = store.revert(name, int(version), author=author)
