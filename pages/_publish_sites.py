@@ -81,7 +81,7 @@ def show_changes(preview: changes.SourceChanges, source: str, action: str) -> No
     if preview.by_icb.empty:
         st.info("Nothing would change.")
         return
-    st.dataframe(preview.by_icb, hide_index=True, key="upload-changes")
+    st.dataframe(preview.by_icb, hide_index=True)
 
 
 @st.cache_data(max_entries=4, show_spinner="Comparing with what every page shows now…")
