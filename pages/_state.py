@@ -93,14 +93,17 @@ def _version_picker(dataset: str, label: str) -> None:
     withdrawn = ", withdrawn" if "withdrawn" in described[current] else ""
     st.sidebar.selectbox(
         _text.plain(f"{label} version (newest v{current}{withdrawn})"),
-        [None, *described],
-        format_func=lambda v: NEWEST if v is None else described[v],
+        [NEWEST_VERSION, *described],
+        format_func=lambda v: NEWEST if v == NEWEST_VERSION else described[v],
         key=f"pin-{dataset}",
         help="Every page uses the newest published version unless you pick an earlier one.",
     )
 
 
 NEWEST = "Newest"
+# The picker's option for 'the newest version', not None: Streamlit shows a keyed
+# selectbox whose value is None as empty ('Choose an option').
+NEWEST_VERSION = 0
 
 
 def _version_label(row) -> str:
@@ -151,8 +154,8 @@ def current_pins() -> workspace.Pins:
         if isinstance(key, str) and key.startswith(f"pin-{workspace.SITES}-") and version
     }
     return workspace.Pins(
-        sites=st.session_state.get(f"pin-{workspace.SITES}"),
-        engagement=st.session_state.get(f"pin-{workspace.ENGAGEMENT}"),
+        sites=st.session_state.get(f"pin-{workspace.SITES}") or None,
+        engagement=st.session_state.get(f"pin-{workspace.ENGAGEMENT}") or None,
         sources=tuple(sorted(pinned.items())),
     )
 

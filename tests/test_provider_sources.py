@@ -195,3 +195,4 @@ def test_after_a_revert_the_sidebar_names_the_new_current_version(cached, hospit
     picker = _page("versions").selectbox(key="pin-sites")  # the sidebar on the next run
     assert picker.label == "Provider list version (newest v3)"
     assert [option.split(" · ")[0] for option in picker.options] == ["Newest", "v3", "v2", "v1"]
+    assert picker.options[picker.index] == "Newest"  # shown chosen, never an empty box
