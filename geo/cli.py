@@ -136,6 +136,11 @@ def _add_publishing(commands) -> None:
         help="dataset to publish into (default: sites, engagement, boundaries-KIND-YEAR)",
     )
     publish.add_argument(
+        "--source",
+        help="provider lists: the named source FILE is (e.g. cqc-directory), added if new, "
+        "else its next version; every page sees the union of all sources",
+    )
+    publish.add_argument(
         "--sites-format",
         type=_site_format,
         choices=recognise.SITE_FORMATS,
@@ -160,12 +165,25 @@ def _add_publishing(commands) -> None:
     versions.add_argument("--dataset", help="only this dataset")
     versions.set_defaults(run=_versions)
     revert = commands.add_parser("revert", help="make an earlier version current again")
-    revert.add_argument("--dataset", required=True, help="dataset to revert")
+    _add_dataset_or_source(revert, "revert")
     revert.add_argument("--version", required=True, type=_version, help="version to bring back")
     revert.add_argument(
         "--author", help="who reverts, for the audit log (default: ICS_AUTHOR or the OS user)"
     )
     revert.set_defaults(run=_revert)
+    withdraw = commands.add_parser(
+        "withdraw", help="take a dataset out of use: a new version with no rows, history kept"
+    )
+    _add_dataset_or_source(withdraw, "withdraw")
+    withdraw.add_argument("--author", help="who withdraws (default: ICS_AUTHOR or the OS user)")
+    withdraw.set_defaults(run=_withdraw)
+
+
+def _add_dataset_or_source(command: argparse.ArgumentParser, verb: str) -> None:
+    """--dataset NAME or --source NAME (a provider source), one of them required."""
+    which = command.add_mutually_exclusive_group(required=True)
+    which.add_argument("--dataset", help=f"dataset to {verb}")
+    which.add_argument("--source", help=f"provider source to {verb} (e.g. cqc-directory)")
 
 
 def _add(commands, name: str, help_text: str, run: Callable) -> None:
@@ -423,6 +441,12 @@ def _briefing(args: argparse.Namespace) -> int:
 def _publish(args: argparse.Namespace) -> int:
     if args.dataset is not None:  # before reading the file: a wrong name is known at once
         store.check_dataset_name(args.dataset, args.kind)
+    if args.source is not None:
+        if args.kind != "sites" or args.dataset is not None:
+            raise InputError(
+                "--source names a provider list: use it with --kind sites, not --dataset"
+            )
+        store.check_source_name(args.source)
     with store.open_store() as published:
         return _publish_into(published, args)
 
@@ -452,11 +476,16 @@ def _publish_into(published: store.Store, args: argparse.Namespace) -> int:
     if prepared.table.empty:
         print(f"error: {publishing.nothing_to_publish(prepared)}", file=sys.stderr)
         return 1
-    version = publishing.publish(prepared, published, by=_operator(args), dataset=args.dataset)
+    version = publishing.publish(
+        prepared, published, by=_operator(args), dataset=args.dataset, source=args.source
+    )
     print(
         f"published {version.dataset} v{version.version} ({version.rows:,} rows) by "
         f"{version.author} ({_recorded_as(args)}; the command line does not sign in)"
     )
+    if args.kind == "sites":
+        sources = published.sources()
+        print(f"provider sources every page merges: {', '.join(sources['source'])}")
     return 0
 
 
@@ -478,10 +507,34 @@ def _versions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _named_dataset(published: store.Store, args: argparse.Namespace) -> str:
+    """The dataset --dataset names, or the one holding provider source --source."""
+    if args.dataset is not None:
+        return args.dataset
+    dataset = published.source_dataset(store.check_source_name(args.source))
+    if dataset is None:
+        known = ", ".join(published.sources()["source"]) or "none yet"
+        raise InputError(f"no provider source named {args.source}; the sources are: {known}")
+    return dataset
+
+
+def _withdraw(args: argparse.Namespace) -> int:
+    operator = _operator(args)
+    with store.open_store() as published:
+        version = publishing.withdraw(published, _named_dataset(published, args), by=operator)
+    print(
+        f"{version.dataset} v{version.version}: withdrawn (no rows), by {version.author} "
+        f"({_recorded_as(args)}; the command line does not sign in)"
+    )
+    return 0
+
+
 def _revert(args: argparse.Namespace) -> int:
     operator = _operator(args)
     with store.open_store() as published:
-        version = publishing.revert(published, args.dataset, args.version, by=operator)
+        version = publishing.revert(
+            published, _named_dataset(published, args), args.version, by=operator
+        )
     print(
         f"{version.dataset} v{version.version}: back to the rows of v{version.reverted_to} "
         f"({version.rows:,} rows), by {version.author} "

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from geo.analysis import pipeline, population
+from geo.analysis import merging, pipeline, population
 from geo.analysis.evidence import EvidenceInputs, load_cached_evidence
 from geo.fetch import catalogue
 from geo.fetch.registers import cached_registers
@@ -19,9 +19,9 @@ from geo.io import boundaries, code_history, lookups, readers
 from geo.model import problems
 from geo.model.errors import InputError
 from geo.model.settings import get_setting
-from geo.store.versions import Store
+from geo.store.versions import DEFAULT_DATASET, DEFAULT_SOURCE, Store, check_source_name
 
-SITES = "sites"
+SITES = DEFAULT_DATASET  # the dataset of the default provider source
 ENGAGEMENT = "engagement"
 
 
@@ -30,12 +30,31 @@ def boundary_dataset(kind: str, vintage: str) -> str:
     return f"boundaries-{kind}-{vintage}"
 
 
+def source_dataset(store: Store, source: str) -> str:
+    """The dataset that holds (or will hold) provider source `source`: the one the store
+    keeps it in, else 'sites' for the default source and 'sites-<source>' for others."""
+    check_source_name(source)
+    new = SITES if source == DEFAULT_SOURCE else f"{SITES}-{source}"
+    return store.source_dataset(source) or new
+
+
 @dataclass(frozen=True)
 class Pins:
-    """Which published versions to use; None means the current one. Hashable, so a cache key."""
+    """Which published versions to use; None means the current one. Hashable, so a cache key.
+
+    `sites` pins the default provider source (dataset 'sites'); `sources` pins others as
+    (dataset, version) pairs.
+    """
 
     sites: int | None = None
     engagement: int | None = None
+    sources: tuple[tuple[str, int], ...] = ()
+
+    def version_of(self, dataset: str) -> int | None:
+        """The version pinned for a provider source's dataset, or None for its current one."""
+        if dataset == SITES:
+            return self.sites
+        return dict(self.sources).get(dataset)
 
 
 def vintages(store: Store | None) -> list[str]:
@@ -71,7 +90,7 @@ def load_frames(vintage: str | None, store: Store | None, pins: Pins = Pins()) -
     icbs = _layer(store, "icb", vintage, provenance)
     if icbs is None:
         raise InputError(f"no {vintage} ICB boundaries: " + " ".join(catalogue.missing_for_app()))
-    sites, notes = _sites(store, pins.sites, provenance)
+    sites, notes = _sites(store, pins, provenance)
     populations, population_notes = _populations(icbs, provenance)
     return pipeline.Frames(
         icbs=icbs,
@@ -88,15 +107,50 @@ def load_frames(vintage: str | None, store: Store | None, pins: Pins = Pins()) -
     )
 
 
+def icb_boundaries(store: Store | None, vintage: str | None = None):
+    """The ICB layer of `vintage` (None: the one shown first), published else cached; None
+    when no ICB boundaries are loaded."""
+    try:
+        vintage = vintage or newest_vintage(store)
+    except InputError:
+        return None
+    return _layer(store, "icb", vintage, [])
+
+
 def current_sites(store: Store | None) -> tuple[pd.DataFrame, str] | None:
     """The provider list every page uses now (newest published, else cached) and how to
     name it ('Provider sites, sites v3'); None when none is loaded."""
     provenance: list[dict] = []
     try:
-        sites, _ = _sites(store, None, provenance)
+        sites, _ = _sites(store, Pins(), provenance)
     except InputError:
         return None
-    return sites, f"{provenance[0]['data']}, {provenance[0]['version']}"
+    versions = " + ".join(row["version"] for row in provenance)
+    return sites, f"{provenance[0]['data'].split(':')[0]}, {versions}"
+
+
+def published_sources(store: Store | None, pins: Pins = Pins()) -> list[tuple[str, pd.DataFrame]]:
+    """Each provider source with rows, first published first, at its pinned or current
+    version: (source name, sites). Withdrawn sources (no rows) are left out."""
+    return [
+        (source, store.load(dataset, version))
+        for source, dataset, version in _source_versions(store, pins)
+    ]
+
+
+def _source_versions(store: Store | None, pins: Pins) -> list[tuple[str, str, int | None]]:
+    """(source, dataset, pinned version or None) of each provider source with rows, in order."""
+    if store is None:
+        return []
+    return [
+        (row.source, row.dataset, pins.version_of(row.dataset))
+        for row in store.sources().itertuples()
+        if _has_rows(store, row.dataset, pins.version_of(row.dataset))
+    ]
+
+
+def _has_rows(store: Store, dataset: str, version: int | None) -> bool:
+    return store.version_info(dataset, version).rows > 0
 
 
 def newest_vintage(store: Store | None) -> str:
@@ -121,6 +175,7 @@ def _layer(store, kind: str, vintage: str | None, provenance: list[dict]):
         if (
             store.current_version(name) is not None
             and store.version_info(name).kind == "boundaries"
+            and store.version_info(name).rows > 0  # a withdrawn layer: the cached one
         ):
             label = catalogue.KIND_LABELS[kind] + f" {vintage}"
             provenance.append(_published(store, name, kind, label))
@@ -133,13 +188,20 @@ def _layer(store, kind: str, vintage: str | None, provenance: list[dict]):
 
 
 def _sites(
-    store, version: int | None, provenance: list[dict]
+    store, pins: Pins, provenance: list[dict]
 ) -> tuple[pd.DataFrame, tuple[pipeline.Note, ...]]:
-    """The published sites (sectors decided when published), else the cached list read now
-    with the cached registers; and what its sector rules could not decide."""
-    if store is not None and store.current_version(SITES) is not None:
-        provenance.append(_published(store, SITES, SITES, "Provider sites", version))
-        return store.load(SITES, version), ()
+    """The union of the published provider sources (sectors decided when published), else
+    the cached list read now with the cached registers; and what its sector rules could not
+    decide, or how the sources were merged."""
+    chosen = _source_versions(store, pins)
+    if chosen:
+        several = len(chosen) > 1
+        for source, dataset, version in chosen:
+            label = "Provider sites" + (f": {source}" if several else "")
+            provenance.append(_published(store, dataset, SITES, label, version))
+        named = [(source, store.load(dataset, version)) for source, dataset, version in chosen]
+        merged = merging.merge_sources(named)
+        return merged.sites, _merge_notes(named, merged)
     entry = catalogue.find("sites")
     if entry is None:
         raise InputError(" ".join(catalogue.missing_for_app()) or "no provider sites loaded")
@@ -149,8 +211,31 @@ def _sites(
     return listed.sites, pipeline.sector_notes(listed, loaded)
 
 
+def _merge_notes(
+    named: list[tuple[str, pd.DataFrame]], merged: merging.MergedSites
+) -> tuple[pipeline.Note, ...]:
+    """How several provider sources became one list, in a note; none for one source."""
+    if len(named) < 2:
+        return ()
+    listed = sum(len(sites) for _, sites in named)
+    shared = listed - len(merged.sites)
+    conflicts = len(merged.conflicts)
+    text = (
+        f"Provider sites from {len(named)} sources ({', '.join(name for name, _ in named)}): "
+        f"{listed:,} rows, {shared:,} of them a site another source lists too, so "
+        f"{len(merged.sites):,} sites"
+    )
+    if conflicts:
+        text += f"; {conflicts:,} values differ between sources (the first source's are used)"
+    return (pipeline.Note(text + ".", problems.NOTE),)
+
+
 def _engagement(store, version: int | None, provenance: list[dict]) -> pd.DataFrame | None:
-    if store is not None and store.current_version(ENGAGEMENT) is not None:
+    if (
+        store is not None
+        and store.current_version(ENGAGEMENT) is not None
+        and store.version_info(ENGAGEMENT, version).rows > 0
+    ):
         provenance.append(
             _published(store, ENGAGEMENT, ENGAGEMENT, pipeline.ENGAGEMENT_LABEL, version)
         )

@@ -71,27 +71,45 @@ def _sidebar() -> None:
         key="vintage",
         help="Every figure and map uses the ICBs of this vintage; 2026 has 36 merged ICBs.",
     )
-    _version_picker(workspace.SITES, "Provider list", "pin-sites")
-    _version_picker(workspace.ENGAGEMENT, "Engagement list", "pin-engagement")
+    sources = store().sources()
+    for row in sources.itertuples():
+        label = "Provider list" if len(sources) == 1 else f"Provider source {row.source}"
+        _version_picker(row.dataset, label)
+    _version_picker(workspace.ENGAGEMENT, "Engagement list")
 
 
-def _version_picker(dataset: str, label: str, key: str) -> None:
-    """Let the user look at an earlier published version of a dataset; the newest by default."""
+def _version_picker(dataset: str, label: str) -> None:
+    """Let the user look at an earlier published version of a dataset; the newest by default.
+
+    The newest version's number is in the label, never in an option: a browser keeps a
+    keyed selectbox's chosen option by its text, so an option 'Newest (v2)' would still
+    show after v3 became current (a revert or a publish in another session).
+    """
     current = store().current_version(dataset)
     if current is None:
         return
     log = store().versions(dataset).sort_values("version", ascending=False)
-    described = {
-        int(row.version): f"v{row.version} · {row.file_name} · {row.published_at:%d %b %Y}"
-        for row in log.itertuples()
-    }
+    described = {int(row.version): _version_label(row) for row in log.itertuples()}
+    withdrawn = ", withdrawn" if "withdrawn" in described[current] else ""
     st.sidebar.selectbox(
-        _text.plain(f"{label} version"),
-        [None, *described],
-        format_func=lambda v: f"Newest (v{current})" if v is None else described[v],
-        key=key,
+        _text.plain(f"{label} version (newest v{current}{withdrawn})"),
+        [NEWEST_VERSION, *described],
+        format_func=lambda v: NEWEST if v == NEWEST_VERSION else described[v],
+        key=f"pin-{dataset}",
         help="Every page uses the newest published version unless you pick an earlier one.",
     )
+
+
+NEWEST = "Newest"
+# The picker's option for 'the newest version', not None: Streamlit shows a keyed
+# selectbox whose value is None as empty ('Choose an option').
+NEWEST_VERSION = 0
+
+
+def _version_label(row) -> str:
+    """'v3 · cqc.csv · 02 Dec 2026', or 'v4 · withdrawn · …' for a version with no rows."""
+    what = "withdrawn" if row.action == "withdraw" else row.file_name
+    return f"v{row.version} · {what} · {row.published_at:%d %b %Y}"
 
 
 def current_vintage() -> str | None:
@@ -130,9 +148,15 @@ def fingerprint() -> str:
 
 def current_pins() -> workspace.Pins:
     """The provider-list and engagement versions picked in the sidebar (None: the newest)."""
+    pinned = {
+        key.removeprefix("pin-"): version
+        for key, version in st.session_state.items()
+        if isinstance(key, str) and key.startswith(f"pin-{workspace.SITES}-") and version
+    }
     return workspace.Pins(
-        sites=st.session_state.get("pin-sites"),
-        engagement=st.session_state.get("pin-engagement"),
+        sites=st.session_state.get(f"pin-{workspace.SITES}") or None,
+        engagement=st.session_state.get(f"pin-{workspace.ENGAGEMENT}") or None,
+        sources=tuple(sorted(pinned.items())),
     )
 
 

@@ -12,7 +12,15 @@ from geo.io import exports, recognise
 from geo.model import errors, sectors
 from geo.model.errors import InputError
 from geo.publish import mapping, publishing, validation
-from pages import _access, _frame, _publish_engagement, _state, _text, _upload_errors
+from pages import (
+    _access,
+    _frame,
+    _publish_engagement,
+    _publish_sites,
+    _state,
+    _text,
+    _upload_errors,
+)
 from pages._upload_errors import attempt, show
 
 _frame.require_frame()
@@ -181,6 +189,9 @@ show_report(prepared)
 if prepared.table.empty:
     st.warning(_text.plain(publishing.nothing_to_publish(prepared)))
     st.warning(_text.plain(_upload_errors.fix_for(errors.FILE, kind)))
+    st.stop()
+if kind == "sites":
+    _publish_sites.offer(prepared, analyst)  # add a new provider source or replace one
     st.stop()
 if kind == "engagement":
     prepared = _publish_engagement.review(prepared)

@@ -30,12 +30,25 @@ name = st.selectbox("Dataset", datasets["dataset"].tolist(), key="versions-datas
 log = store.versions(name).sort_values("version", ascending=False)
 st.dataframe(log, hide_index=True)
 
+by = _access.audit_identity(analyst)
+if log.loc[log["current"], "rows"].iloc[0] > 0 and st.button(
+    f"Withdraw {_text.plain(name)}", key="versions-withdraw",
+    help="A new version with no rows: pages stop using it; history is kept and a revert brings it back.",
+):  # fmt: skip
+    try:
+        withdrawn = publishing.withdraw(store, name, by=by)
+    except InputError as error:
+        st.error(_text.plain(error))
+    else:
+        st.session_state["versions-done"] = (
+            f"{name} version {withdrawn.version} is withdrawn (no rows); no page uses it."
+        )
+        st.rerun()
 earlier = log.loc[~log["current"], "version"].tolist()
 if not earlier:
     st.info(f"{_text.plain(name)} has only one version, so there is nothing to go back to.")
     st.stop()
 version = st.selectbox("Version to bring back", earlier, key=f"versions-target-{name}")
-by = _access.audit_identity(analyst)
 if st.button(f"Revert to version {_text.plain(version)}", key="versions-revert"):
     try:
         reverted = publishing.revert(store, name, int(version), by=by)

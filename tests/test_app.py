@@ -178,7 +178,8 @@ def test_pages_use_the_newest_published_list_unless_an_earlier_version_is_picked
     assert not app.exception
     assert app.dataframe[0].value["sites_total"].sum() == 80
     picker = app.selectbox(key="pin-sites")
-    assert picker.options[0] == "Newest (v2)"
+    assert picker.label == "Provider list version (newest v2)"
+    assert picker.options[0] == "Newest"
     picker.select(1).run()
     assert not app.exception
     assert app.dataframe[0].value["sites_total"].sum() == 50

@@ -165,13 +165,27 @@ def prepare(
 
 
 def publish(
-    prepared: Prepared, store: Store, *, by: access.Identity, dataset: str | None = None
+    prepared: Prepared,
+    store: Store,
+    *,
+    by: access.Identity,
+    dataset: str | None = None,
+    source: str | None = None,
 ) -> Version:
     """Store what `prepare` accepted as the dataset's next version, all or nothing, if
-    `by` is an analyst (checked here, not only by the page): the audit log records `by`."""
+    `by` is an analyst (checked here, not only by the page): the audit log records `by`.
+
+    `source` names the provider source a provider list is (its dataset is then the
+    source's: `workspace.source_dataset`); without it, a provider list goes to `dataset`,
+    else the default source.
+    """
     access.require_role(by, access.ANALYST, "publish")
     if prepared.table.empty:
         raise InputError(nothing_to_publish(prepared))
+    if source is not None and prepared.kind != "sites":
+        raise InputError(f"{prepared.file_name}: only a provider list is published as a source")
+    if source is not None:
+        dataset = workspace.source_dataset(store, source)
     dataset = dataset or prepared.dataset
     if prepared.kind == "engagement":
         _engagement_matches(prepared.table, prepared.file_name, store)
@@ -190,6 +204,7 @@ def publish(
         checksum=prepared.checksum,
         counts=dict(prepared.counts),
         meta={"publisher": prepared.publisher, "format": prepared.fmt, "notes": prepared.notes},
+        source=source,
     )
 
 
@@ -198,6 +213,13 @@ def revert(store: Store, dataset: str, version: int, *, by: access.Identity) -> 
     here, not only by the page): the audit log records `by`."""
     access.require_role(by, access.ANALYST, "revert a dataset")
     return store.revert(dataset, version, author=by.author)
+
+
+def withdraw(store: Store, dataset: str, *, by: access.Identity) -> Version:
+    """Take `dataset` out of use (a new version with no rows, history kept), if `by` is an
+    analyst (checked here, not only by the page): the audit log records `by`."""
+    access.require_role(by, access.ANALYST, "withdraw a dataset")
+    return store.withdraw(dataset, author=by.author)
 
 
 def default_author() -> str:

@@ -360,7 +360,18 @@ def is_geoparquet(payload: bytes) -> bool:
     return b"geo" in metadata
 
 
-MIGRATIONS: tuple[Callable[[Backend], None], ...] = (_create_tables, _add_reverts_and_geometry)
+def _add_sources(db: Backend) -> None:
+    """Schema 3: a provider list may be a named source; the one list a store held before
+    becomes the source 'provider-list' (versions.DEFAULT_SOURCE when this shipped)."""
+    db.execute("ALTER TABLE datasets ADD COLUMN source TEXT")
+    db.execute("UPDATE datasets SET source = 'provider-list' WHERE name = 'sites'")
+
+
+MIGRATIONS: tuple[Callable[[Backend], None], ...] = (
+    _create_tables,
+    _add_reverts_and_geometry,
+    _add_sources,
+)
 LATEST_SCHEMA = len(MIGRATIONS)
 
 
@@ -449,14 +460,43 @@ def current_version(db: Backend, dataset: str) -> int | None:
 
 
 def select_datasets(db: Backend) -> list[tuple]:
-    """Per dataset: name, kind, current version, number of versions, rows, time published."""
+    """Per dataset: name, kind, current version, number of versions, rows, time published,
+    and the provider source it is (None for any other dataset)."""
     return db.execute(
         "SELECT d.name, d.kind, d.current_version,"
         " (SELECT COUNT(*) FROM versions c WHERE c.dataset = d.name),"
-        " v.row_count, v.published_at FROM datasets d"
+        " v.row_count, v.published_at, d.source FROM datasets d"
         " JOIN versions v ON v.dataset = d.name AND v.version = d.current_version"
         " ORDER BY d.name"
     )
+
+
+def select_sources(db: Backend) -> list[tuple]:
+    """Per provider source, the first published first: source, dataset, current version,
+    rows, time published."""
+    return db.execute(
+        "SELECT d.source, d.name, d.current_version, v.row_count, v.published_at FROM datasets d"
+        " JOIN versions v ON v.dataset = d.name AND v.version = d.current_version"
+        " WHERE d.source IS NOT NULL"
+        " ORDER BY (SELECT MIN(f.published_at) FROM versions f WHERE f.dataset = d.name), d.name"
+    )
+
+
+def dataset_source(db: Backend, dataset: str) -> str | None:
+    """The provider source a dataset is, or None (not a source, or no such dataset)."""
+    rows = db.execute("SELECT source FROM datasets WHERE name = ?", (dataset,))
+    return rows[0][0] if rows else None
+
+
+def source_dataset(db: Backend, source: str) -> str | None:
+    """The dataset holding a provider source, or None for a source never published."""
+    rows = db.execute("SELECT name FROM datasets WHERE source = ?", (source,))
+    return rows[0][0] if rows else None
+
+
+def set_source(db: Backend, dataset: str, source: str) -> None:
+    """Name the (locked, just created) dataset as a provider source."""
+    db.execute("UPDATE datasets SET source = ? WHERE name = ?", (source, dataset))
 
 
 def read_payload(db: Backend, dataset: str, version: int) -> bytes:

@@ -50,6 +50,13 @@ KINDS: tuple[str, ...] = ("sites", "engagement", "boundaries", "lookup")
 COUNT_KEYS: tuple[str, ...] = ("accepted", "warned", "rejected")
 PUBLISH = "publish"
 REVERT = "revert"
+WITHDRAW = "withdraw"
+# A provider list is a named source ('cqc-directory', 'nhs-trust-sites'); what everyone sees
+# is the union of every source's current version. A store's one list from before sources
+# is this one (schema 3 names it so).
+DEFAULT_SOURCE = "provider-list"
+DEFAULT_DATASET = "sites"
+SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 STORE_EPSG = 4326
 SQLITE_FILE_NAME = "store.sqlite"
 
@@ -96,6 +103,14 @@ _DATASET_COLUMNS: dict[str, str] = {
     "versions": "int64",
     "rows": "int64",
     "published_at": "datetime64[us, UTC]",
+    "source": "str",
+}
+_SOURCE_COLUMNS: dict[str, str] = {
+    "source": "str",
+    "dataset": "str",
+    "current_version": "int64",
+    "rows": "int64",
+    "published_at": "datetime64[us, UTC]",
 }
 
 
@@ -106,7 +121,7 @@ class Version:
     dataset: str
     version: int
     kind: str
-    action: str  # PUBLISH or REVERT
+    action: str  # PUBLISH, REVERT or WITHDRAW
     author: str
     published_at: datetime  # UTC
     file_name: str
@@ -179,9 +194,18 @@ class Store:
         checksum: str,
         counts: dict[str, int],
         meta: dict[str, Any] | None = None,
+        source: str | None = None,
     ) -> Version:
-        """Store `frame` as the next version of `dataset` and make it current, all or nothing."""
+        """Store `frame` as the next version of `dataset` and make it current, all or nothing.
+
+        `source` names the provider source the dataset holds (sites only): given on its
+        first publish, the dataset joins the union every page sees; it must match after.
+        """
         _check_publish(dataset, kind, frame, author, counts)
+        if source is None and (dataset, kind) == (DEFAULT_DATASET, "sites"):
+            source = DEFAULT_SOURCE
+        if source is not None:
+            _check_source(dataset, kind, source)
         meta = json.loads(_to_json(dataset, "meta", meta or {}))
         payload = _encode(dataset, frame)
         with self._session(), self._db.transaction():
@@ -190,6 +214,8 @@ class Store:
                 raise InputError(
                     f"dataset {dataset}: the store holds it as {existing_kind}, not {kind}"
                 )
+            if source is not None:
+                self._claim_source(dataset, source)
             version = Version(
                 dataset=dataset,
                 version=sql.next_version(self._db, dataset),
@@ -235,6 +261,50 @@ class Store:
             sql.make_current(self._db, dataset, reverted.version)
         return reverted
 
+    def withdraw(self, dataset: str, *, author: str) -> Version:
+        """Take a dataset out of use as a new version with no rows (same columns); history is
+        kept, and reverting brings any earlier version back."""
+        _check_author(dataset, author)
+        with self._session(), self._db.transaction():
+            if sql.lock_dataset(self._db, dataset, None) is None:
+                raise self._unknown_dataset(dataset)
+            current, data_version = self._find(dataset, None)
+            if current.rows == 0:
+                raise InputError(
+                    f"store {self.location}: {dataset} version {current.version} has no rows "
+                    "already: nothing to withdraw"
+                )
+            table = _decode(sql.read_payload(self._db, dataset, data_version), dataset)
+            empty = table.iloc[:0]
+            withdrawn = replace(
+                current,
+                version=sql.next_version(self._db, dataset),
+                action=WITHDRAW,
+                author=author.strip(),
+                published_at=datetime.now(UTC),
+                file_name="",
+                checksum="",
+                rows=0,
+                counts={},
+                reverted_to=None,
+            )
+            sql.insert_version(self._db, _version_values(withdrawn, withdrawn.version))
+            sql.write_payload(self._db, dataset, withdrawn.version, _encode(dataset, empty))
+            sql.make_current(self._db, dataset, withdrawn.version)
+        return withdrawn
+
+    def sources(self) -> pd.DataFrame:
+        """One row per provider source, the first published first (its values win where
+        two sources describe one site): source, dataset, current version, rows, when."""
+        with self._session():
+            rows = sql.select_sources(self._db)
+        return _typed_frame([(*row[:4], _utc(row[4])) for row in rows], _SOURCE_COLUMNS)
+
+    def source_dataset(self, source: str) -> str | None:
+        """The dataset holding provider source `source`, or None if it was never published."""
+        with self._session():
+            return sql.source_dataset(self._db, source)
+
     def load(self, dataset: str, version: int | None = None) -> pd.DataFrame:
         """The table of `dataset` as published: the current version, or `version` when given."""
         with self._session():
@@ -264,7 +334,9 @@ class Store:
         """One row per dataset: its kind, current version, how many versions, rows and when published."""
         with self._session():
             rows = sql.select_datasets(self._db)
-        return _typed_frame([(*row[:5], _utc(row[5])) for row in rows], _DATASET_COLUMNS)
+        return _typed_frame(
+            [(*row[:5], _utc(row[5]), row[6] or "") for row in rows], _DATASET_COLUMNS
+        )
 
     def close(self) -> None:
         """Close the database connection."""
@@ -305,6 +377,18 @@ class Store:
             f"store {self.location}: dataset {dataset} has no version {version}; "
             f"it has versions {numbers}"
         )
+
+    def _claim_source(self, dataset: str, source: str) -> None:
+        """Name the locked dataset as provider source `source`, or refuse a name taken."""
+        holder = sql.source_dataset(self._db, source)
+        named = sql.dataset_source(self._db, dataset)
+        if holder not in (None, dataset):
+            raise InputError(
+                f"provider source {source}: the store keeps it as {holder}, not {dataset}"
+            )
+        if named not in (None, source):
+            raise InputError(f"dataset {dataset}: it holds provider source {named}, not {source}")
+        sql.set_source(self._db, dataset, source)
 
     def _unknown_dataset(self, dataset: str) -> InputError:
         names = sql.dataset_names(self._db)
@@ -352,6 +436,23 @@ def _check_publish(
     _check_columns(dataset, frame)
     if isinstance(frame, geopandas.GeoDataFrame):
         _check_geometry(dataset, frame)
+
+
+def check_source_name(source: object) -> str:
+    """A provider source's name as given, checked: a slug such as 'cqc-directory'."""
+    name = source if isinstance(source, str) else ""
+    if SOURCE_NAME.fullmatch(name):
+        return name
+    raise InputError(
+        f"provider source name {_shown(source)!r}: expected lower-case letters, digits and "
+        "'-', starting with a letter or digit, at most 40 characters (e.g. 'cqc-directory')"
+    )
+
+
+def _check_source(dataset: str, kind: str, source: str) -> None:
+    if kind != "sites":
+        raise InputError(f"dataset {dataset}: only a provider list is a source, not {_a(kind)}")
+    check_source_name(source)
 
 
 def check_dataset_name(dataset: object, kind: str) -> None:
