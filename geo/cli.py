@@ -18,6 +18,7 @@ from geo.fetch import sources
 from geo.io import exports, ods_reports, recognise
 from geo.model import settings
 from geo.model.errors import InputError
+from geo.model.text import counted
 from geo.publish import publishing, validation
 from geo.store import versions as store
 
@@ -284,7 +285,7 @@ def _assign(args: argparse.Namespace) -> int:
     table = analysis.assigned.drop(columns="geometry", errors="ignore")
     _write(args.out, table)
     _print_notes([note.text for note in analysis.notes])
-    print(f"wrote {len(table):,} sites to {args.out}")
+    print(f"wrote {counted(len(table), 'site')} to {args.out}")
     return 0 if len(table) else 1
 
 
@@ -292,7 +293,7 @@ def _metrics(args: argparse.Namespace) -> int:
     analysis = _analysis(args)
     _write(args.out, analysis.metrics)
     _print_notes([note.text for note in analysis.notes])
-    print(f"wrote {len(analysis.metrics):,} rows ({analysis.vintage} ICBs) to {args.out}")
+    print(f"wrote {counted(len(analysis.metrics), 'row')} ({analysis.vintage} ICBs) to {args.out}")
     return 0
 
 
@@ -372,7 +373,8 @@ def _publish_into(published: store.Store, args: argparse.Namespace) -> int:
     author = args.author or publishing.default_author()
     version = publishing.publish(prepared, published, author=author, dataset=args.dataset)
     print(
-        f"published {version.dataset} v{version.version} ({version.rows:,} rows) by {version.author}"
+        f"published {version.dataset} v{version.version} ({counted(version.rows, 'row')}) by "
+        f"{version.author}"
     )
     return 0
 
@@ -401,7 +403,7 @@ def _revert(args: argparse.Namespace) -> int:
         version = published.revert(args.dataset, args.version, author=author)
     print(
         f"{version.dataset} v{version.version}: back to the rows of v{version.reverted_to} "
-        f"({version.rows:,} rows), by {version.author}"
+        f"({counted(version.rows, 'row')}), by {version.author}"
     )
     return 0
 

@@ -11,6 +11,7 @@ from geo.io import exports
 from geo.maps import build as maps
 from geo.model import providers
 from geo.model.sectors import SECTORS, sector_slug
+from geo.model.text import counted
 from pages import _text
 
 PANEL_COLUMNS = [
@@ -87,7 +88,7 @@ def icb_panel(analysis: Analysis, icb_code: str) -> None:
         )
     else:
         cells[3].metric("Share not engaged", f"{share:.0%}", help=_text.plain(f"Basis: {row['share_basis']}; "
-                        f"rank {row['rank']} of the {ranked} ICBs ranked"))  # fmt: skip
+                        f"rank {row['rank']} of the {counted(ranked, 'ICB')} ranked"))  # fmt: skip
     mix = pd.DataFrame(
         {"sites": [int(row[f"sites_{sector_slug(s)}"]) for s in SECTORS]},
         index=list(SECTORS),

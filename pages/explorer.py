@@ -8,6 +8,7 @@ from streamlit_folium import st_folium
 from geo.analysis import filters
 from geo.maps import events
 from geo.maps.assets import asset_mode_from_settings, tiles_from_settings
+from geo.model.text import counted
 from pages import _explorer_widgets as _explorer
 from pages import _frame, _setup, _state, _text
 
@@ -30,7 +31,7 @@ data = _state.current_data()
 vintage = data.vintage
 shown = _state.filtered_sites(data, site_filter)
 st.caption(
-    f"{len(shown):,} of {len(analysis.assigned):,} sites shown · {_text.plain(vintage)} ICBs"
+    f"{len(shown):,} of {counted(len(analysis.assigned), 'site')} shown · {_text.plain(vintage)} ICBs"
 )
 if shown.empty:
     st.info("No sites match these filters.")

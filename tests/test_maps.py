@@ -143,7 +143,7 @@ def test_sites_legend_lists_every_sector_in_okabe_ito_colours(page):
 
 
 def test_sites_without_coordinates_are_named_in_the_legend(page):
-    assert "1 sites have no coordinates and are not drawn." in page
+    assert "1 site has no coordinates and is not drawn." in page
 
 
 def test_xss_site_name_reaches_the_page_escaped_and_never_raw(page):

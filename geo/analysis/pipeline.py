@@ -24,6 +24,7 @@ from geo.io.sector_rules import load_sector_rules
 from geo.model import problems, providers, sector_coverage, sectors, status, trust_codes
 from geo.model.providers import ProviderList
 from geo.model.registers import Register
+from geo.model.text import counted
 
 # Where each input came from, in words, then `dataset`: what the row is, as the catalogue
 # names its kinds ('sites', 'engagement', 'icb', 'sicbl', 'nhser', 'sicbl_lookup'), for
@@ -293,7 +294,7 @@ def _assignment_notes(assigned: pd.DataFrame) -> list[str]:
     disagree = assigned["official_icb_agrees"].eq(False).sum()
     if disagree:
         notes.append(
-            f"{disagree} sites' official ICB differs from the ICB their coordinates fall in; "
+            f"{counted(disagree, 'site')}' official ICB differs from the ICB their coordinates fall in; "
             "the official code is used."
         )
     return notes

@@ -13,6 +13,7 @@ from pyproj import Transformer
 from geo.io.boundaries import METRIC_CRS, STORE_CRS
 from geo.model.errors import InputError
 from geo.model.settings import get_setting
+from geo.model.text import counted
 from geo.model.vocabulary import (
     INSIDE,
     NEAREST,
@@ -185,7 +186,7 @@ def _validated(layer: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
     empty = layer.geometry.isna() | layer.geometry.is_empty
     if empty.any():
         raise InputError(
-            f"{label}: {int(empty.sum())} rows have no geometry: {', '.join(codes[empty])}"
+            f"{label}: {counted(int(empty.sum()), 'row')} {'has' if empty.sum() == 1 else 'have'} no geometry: {', '.join(codes[empty])}"
         )
     return layer if layer.crs.equals(STORE_CRS) else layer.to_crs(STORE_CRS)
 

@@ -26,6 +26,7 @@ from geo.maps.layers import Legend, MapLibrary, SitesCanvas, ViewInUrl
 from geo.maps.payload import escape_html, site_payload
 from geo.model.errors import InputError
 from geo.model.sectors import IV_SECTORS, SECTOR_COLOURS, SECTORS
+from geo.model.text import counted
 from geo.model.vocabulary import ENGLAND_LAT, ENGLAND_LON
 
 CHOROPLETH_COLOURS: tuple[str, ...] = ("#fde725", "#5ec962", "#21918c", "#3b528b", "#440154")
@@ -446,9 +447,14 @@ def _sites_legend(payload: dict, detail_zoom: int) -> str:
     rows.append(
         '<li><span class="ics-dot ics-cluster"></span>Group: sector mix; black arc = share not engaged</li>'
     )
-    notes = [f"{payload['count']:,} sites; every site shows from zoom {detail_zoom}."]
+    notes = [f"{counted(payload['count'], 'site')}; every site shows from zoom {detail_zoom}."]
     if payload["unmapped"]:
-        notes.append(f"{payload['unmapped']:,} sites have no coordinates and are not drawn.")
+        verbs = (
+            "has no coordinates and is"
+            if payload["unmapped"] == 1
+            else "have no coordinates and are"
+        )
+        notes.append(f"{counted(payload['unmapped'], 'site')} {verbs} not drawn.")
     if payload["count"] == 0:
         notes.append("No sites match the filters.")
     paragraphs = "".join(f'<p class="ics-note">{note}</p>' for note in notes)
