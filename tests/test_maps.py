@@ -13,7 +13,6 @@ from shapely.geometry import box
 
 from geo.analysis.metrics import NO_IV_SITES, NO_STATUS_KNOWN
 from geo.maps.build import (
-    CHOROPLETH_COLOURS,
     METRICS,
     NO_DATA_FILL,
     build_map,
@@ -24,6 +23,7 @@ from geo.maps.build import (
 from geo.maps.events import MapEvent, parse_map_event
 from geo.maps.payload import read_site_payload, site_payload
 from geo.model.errors import InputError
+from geo.model.palette import SEQUENTIAL_COLOURS
 from geo.model.sectors import SECTOR_COLOURS
 from tests.factories import XSS, embedded_payload, require_node_modules, site, sites_frame
 
@@ -87,8 +87,8 @@ def test_boundary_layer_carries_every_icb_code(page):
 
 def test_icbs_are_filled_by_metric_class_and_missing_data_hatched(page):
     fills = {f["properties"]["code"]: f["properties"]["fill"] for f in geojson_features(page)}
-    assert fills == {A: CHOROPLETH_COLOURS[0], B: CHOROPLETH_COLOURS[-1], C: NO_DATA_FILL}
-    assert CHOROPLETH_COLOURS[0] in page
+    assert fills == {A: SEQUENTIAL_COLOURS[0], B: SEQUENTIAL_COLOURS[-1], C: NO_DATA_FILL}
+    assert SEQUENTIAL_COLOURS[0] in page
     assert "url(#ics-no-data)" in page
 
 
@@ -118,7 +118,7 @@ def test_legend_names_the_metric_its_classes_and_no_data(page):
     assert "0%–20%" in page
     assert "80%–100%" in page
     assert "no data" in page
-    assert all(colour in page for colour in CHOROPLETH_COLOURS)
+    assert all(colour in page for colour in SEQUENTIAL_COLOURS)
 
 
 def test_count_metrics_get_round_classes(icbs, metrics):

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import folium
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
@@ -25,11 +24,11 @@ from geo.maps.assets import apply_assets, folium_asset_urls
 from geo.maps.layers import Legend, MapLibrary, SitesCanvas, ViewInUrl
 from geo.maps.payload import escape_html, site_payload
 from geo.model.errors import InputError
+from geo.model.palette import SEQUENTIAL_COLOURS, SHARE_BREAKS, class_colour
 from geo.model.sectors import IV_SECTORS, SECTOR_COLOURS, SECTORS
 from geo.model.text import counted
 from geo.model.vocabulary import ENGLAND_LAT, ENGLAND_LON
 
-CHOROPLETH_COLOURS: tuple[str, ...] = ("#fde725", "#5ec962", "#21918c", "#3b528b", "#440154")
 NO_DATA_FILL = "url(#ics-no-data)"  # an SVG hatch pattern defined by geo/maps/static/ics_map.js
 NO_DATA_LABEL = "no data"
 NOT_KNOWN = "not known"  # a share geo.analysis.metrics says is not known, and why
@@ -253,10 +252,10 @@ def _joined_metrics(
 def _class_breaks(values: pd.Series, spec: MapMetric) -> list[float]:
     """Five equal classes: 0–100% for shares, 0 to a round maximum for counts."""
     if spec.kind == "share":
-        return [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+        return list(SHARE_BREAKS)
     top = float(values.max()) if values.notna().any() else 0.0
-    step = _nice_step(top / len(CHOROPLETH_COLOURS))
-    return [step * i for i in range(len(CHOROPLETH_COLOURS) + 1)]
+    step = _nice_step(top / len(SEQUENTIAL_COLOURS))
+    return [step * i for i in range(len(SEQUENTIAL_COLOURS) + 1)]
 
 
 def _nice_step(raw: float) -> float:
@@ -271,8 +270,7 @@ def _colour(value: object, breaks: list[float]) -> str:
     """The class colour for `value`, or the no-data hatch."""
     if value is None or pd.isna(value):
         return NO_DATA_FILL
-    position = int(np.searchsorted(breaks[1:-1], float(value), side="right"))
-    return CHOROPLETH_COLOURS[position]
+    return class_colour(value, breaks)
 
 
 def _choropleth_features(
@@ -419,7 +417,7 @@ def _choropleth_legend(
     rows = [
         f'<li><span class="ics-swatch" style="background:{colour}"></span>'
         f"{spec.format(low)}–{spec.format(high)}</li>"
-        for colour, low, high in zip(CHOROPLETH_COLOURS, breaks, breaks[1:], strict=False)
+        for colour, low, high in zip(SEQUENTIAL_COLOURS, breaks, breaks[1:], strict=False)
     ]
     if has_no_data:
         label = NOT_KNOWN if not_known else NO_DATA_LABEL
