@@ -9,10 +9,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import box
+from shapely.geometry import Point, box, shape
 
 from geo.analysis.metrics import NO_IV_SITES, NO_STATUS_KNOWN
 from geo.maps.build import (
+    FOCUS_PANE,
     METRICS,
     NO_DATA_FILL,
     build_map,
@@ -193,6 +194,42 @@ def test_selected_icb_is_outlined_and_the_view_fits_it(icbs, metrics, sites):
     selected = [f for f in geojson_features(html) if f["properties"]["selected"]]
     assert [f["properties"]["code"] for f in selected] == [B]
     assert re.search(r"fitBounds\(\s*\[\[51\.0, 0\.0\], \[52\.0, 1\.0\]\]", html)
+
+
+@pytest.fixture
+def two_regions() -> gpd.GeoDataFrame:
+    """West holds ICB A; East holds B and C."""
+    return gpd.GeoDataFrame(
+        {"code": ["E40000001", "E40000002"], "name": ["West", "East"]},
+        geometry=[box(-1, 51, 0, 52), box(0, 51, 2, 52)],
+        crs="EPSG:4326",
+    )
+
+
+def test_a_selected_region_is_fitted_and_everything_outside_it_greyed(
+    icbs, metrics, sites, two_regions
+):
+    html = (
+        build_map(
+            icbs, metrics, sites, regions=two_regions, selected_region="E40000002", tiles=None
+        )
+        .get_root()
+        .render()
+    )
+    assert re.search(r"fitBounds\(\s*\[\[51\.0, 0\.0\], \[52\.0, 2\.0\]\]", html)
+    assert re.search(rf'createPane\(\s*"{FOCUS_PANE}"\);\s*\S+\.style\.zIndex = 460', html)
+    assert f'"pane": "{FOCUS_PANE}"' in html  # above the sites' canvas (z-index 450)
+    shapes = [shape(feature["geometry"]) for feature in geojson_features(html)]
+    (outside,) = [
+        found for found in shapes if found.contains(Point(-20, 60))
+    ]  # the only one at sea
+    assert outside.contains(Point(-0.5, 51.5))  # ICB A, in the other region: greyed
+    assert not outside.contains(Point(1.0, 51.5))  # inside the chosen region: clear
+
+
+def test_a_selected_region_that_is_not_loaded_is_bad_input(icbs, metrics, sites, two_regions):
+    with pytest.raises(InputError, match="selected region E40000009 is not one of the 2 NHS"):
+        build_map(icbs, metrics, sites, regions=two_regions, selected_region="E40000009")
 
 
 def test_center_and_zoom_are_kept_for_shared_links(icbs, metrics, sites):
