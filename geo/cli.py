@@ -366,7 +366,7 @@ def _publish_into(published: store.Store, args: argparse.Namespace) -> int:
     if args.rejected is not None and prepared.report is not None:
         args.rejected.parent.mkdir(parents=True, exist_ok=True)
         args.rejected.write_bytes(validation.rejected_csv(prepared.report))
-        print(f"wrote {prepared.counts['rejected']:,} rejected rows to {args.rejected}")
+        print(f"wrote {counted(prepared.counts['rejected'], 'rejected row')} to {args.rejected}")
     if prepared.table.empty:
         print(f"error: {publishing.nothing_to_publish(prepared)}", file=sys.stderr)
         return 1

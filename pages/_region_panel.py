@@ -14,8 +14,11 @@ _FITTED = "explorer-fitted-region"  # the region the map was last fitted to
 
 
 def seed_from_url(view: filters.MapView) -> None:
-    """Open the shared link's region; when the link also says where the map looks, keep that
-    view rather than fitting the region again."""
+    """Open the shared link's region, once per session; when the link also says where the
+    map looks, keep that view rather than fitting the region again."""
+    if st.session_state.get("region-seeded"):
+        return
+    st.session_state["region-seeded"] = True
     if view.selected_region:
         st.session_state["panel-region"] = view.selected_region
     if view.lat is not None and view.lon is not None:
@@ -50,7 +53,7 @@ def region_panel(analysis: Analysis, code: str) -> None:
         analysis.metrics, analysis.icb_regions, analysis.assigned, code
     )
     st.subheader(_text.plain(f"{summary.name} (NHS region)"))
-    among = counted(len(analysis.region_names()), "region")
+    among = counted(summary.regions_ranked, "region")
     _explorer_widgets.area_figures(summary.figures, ranked_among=among)
     _explorer_widgets.sector_chart(summary.figures)
     st.markdown(

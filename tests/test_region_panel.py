@@ -106,3 +106,11 @@ def test_the_sector_chart_uses_the_maps_sector_colours_in_the_maps_order(publish
         "domain": list(sectors.SECTORS),
         "range": [sectors.SECTOR_COLOURS[s] for s in sectors.SECTORS],
     }
+
+
+def test_a_shared_link_to_a_region_keeps_the_view_it_was_sent_with(published):
+    app = explorer(selected_region=NORTH_EAST_AND_YORKSHIRE, lat="54.2", lon="-1.4", zoom="9")
+
+    assert not app.exception
+    assert app.selectbox(key="panel-region").value == NORTH_EAST_AND_YORKSHIRE
+    assert (app.query_params["lat"], app.query_params["zoom"]) == ("54.2", "9")

@@ -73,6 +73,7 @@ def test_a_region_sums_its_own_icbs_only(icbs, lookup, sites):
     assert summary.figures["sites_total"] == 5
     assert summary.figures["iv_sites_not_engaged"] == 3
     assert summary.figures["iv_not_engaged_share"] == pytest.approx(35 / 65)
+    assert (summary.figures["rank"], summary.regions_ranked) == (2, 2)  # South: 100%
 
 
 def test_its_icbs_stand_side_by_side_highest_share_first(icbs, lookup, sites):

@@ -259,7 +259,9 @@ def _no_engagement_note(assigned: pd.DataFrame) -> Note:
 def _engagement_notes(report: pd.DataFrame) -> list[Note]:
     unmatched = int((report["matched_by"] == "none").sum())
     fuzzy = report[(report["matched_by"] == "fuzzy name") & ~report["applied"].astype(bool)]
-    notes = [Note(f"Engagement list: {len(report):,} rows, {unmatched:,} matched no provider.")]
+    notes = [
+        Note(f"Engagement list: {counted(len(report), 'row')}, {unmatched:,} matched no provider.")
+    ]
     if len(report) and not report["applied"].any():
         notes.append(
             Note(

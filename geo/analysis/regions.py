@@ -51,6 +51,7 @@ class RegionSummary:
     figures: pd.Series  # the region's row of metrics.region_rollup (METRIC_COLUMNS)
     icbs: pd.DataFrame  # its ICBs' metrics, ICB_COLUMNS, highest share first, unknown last
     not_engaged: pd.DataFrame  # its I+V sites not engaged, SITE_COLUMNS, by ICB then site
+    regions_ranked: int  # how many regions have a known share, which figures["rank"] is among
 
 
 def region_summary(
@@ -59,7 +60,8 @@ def region_summary(
     """The region `code`'s figures, ICBs and I+V sites not engaged, from the per-ICB
     metrics, the ICB-to-region lookup and the assigned sites of the same analysis."""
     members = _member_icbs(icb_regions, code)
-    figures = metrics.region_rollup(gap_metrics, icb_regions).set_index("icb_code").loc[code]
+    rollup = metrics.region_rollup(gap_metrics, icb_regions)
+    figures = rollup.set_index("icb_code").loc[code]
     icbs = gap_metrics[gap_metrics["icb_code"].isin(members)]
     in_region = assigned[assigned["icb_code"].isin(members).fillna(False).astype(bool)]
     sites = filters.iv_not_engaged(in_region)
@@ -70,6 +72,7 @@ def region_summary(
         figures=figures,
         icbs=readable.by_share(icbs[list(ICB_COLUMNS)]),
         not_engaged=not_engaged[list(SITE_COLUMNS)].reset_index(drop=True),
+        regions_ranked=int(rollup["rank"].notna().sum()),
     )
 
 

@@ -181,7 +181,7 @@ def _validated(layer: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
     duplicates = sorted(codes[codes.duplicated()].unique())
     if duplicates:
         raise InputError(
-            f"{label}: column code has {len(duplicates)} duplicate codes: {', '.join(duplicates)}"
+            f"{label}: column code has {counted(len(duplicates), 'duplicate code')}: {', '.join(duplicates)}"
         )
     empty = layer.geometry.isna() | layer.geometry.is_empty
     if empty.any():

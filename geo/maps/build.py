@@ -240,7 +240,7 @@ def _checked_boundaries(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
     duplicated = pd.unique(frame.loc[frame["code"].duplicated(), "code"].astype(str))
     if len(duplicated):
         raise InputError(
-            f"{what}: column code has {len(duplicated)} duplicate codes: {', '.join(duplicated)}"
+            f"{what}: column code has {counted(len(duplicated), 'duplicate code')}: {', '.join(duplicated)}"
         )
     return frame if frame.crs.to_epsg() == 4326 else frame.to_crs(4326)
 
@@ -268,7 +268,7 @@ def _checked_metrics(metrics: pd.DataFrame, spec: MapMetric) -> pd.DataFrame:
     duplicated = pd.unique(metrics.loc[metrics["icb_code"].duplicated(), "icb_code"].astype(str))
     if len(duplicated):
         raise InputError(
-            f"metrics: column icb_code has {len(duplicated)} duplicate codes: {', '.join(duplicated)}"
+            f"metrics: column icb_code has {counted(len(duplicated), 'duplicate code')}: {', '.join(duplicated)}"
         )
     return metrics
 
