@@ -19,6 +19,7 @@ from geo.fetch import sources
 from geo.io import exports, ods_reports, recognise
 from geo.model import access, errors, settings
 from geo.model.errors import InputError
+from geo.model.text import counted
 from geo.publish import publishing, validation
 from geo.store import versions as store
 
@@ -368,7 +369,7 @@ def _assign(args: argparse.Namespace) -> int:
     table = analysis.assigned.drop(columns="geometry", errors="ignore")
     _write(args.out, table)
     _print_notes([note.text for note in analysis.notes])
-    print(f"wrote {len(table):,} sites to {args.out}")
+    print(f"wrote {counted(len(table), 'site')} to {args.out}")
     return 0 if len(table) else 1
 
 
@@ -376,7 +377,7 @@ def _metrics(args: argparse.Namespace) -> int:
     analysis = _analysis(args)
     _write(args.out, analysis.metrics if analysis.per_head is None else analysis.per_head)
     _print_notes([note.text for note in analysis.notes])
-    print(f"wrote {len(analysis.metrics):,} rows ({analysis.vintage} ICBs) to {args.out}")
+    print(f"wrote {counted(len(analysis.metrics), 'row')} ({analysis.vintage} ICBs) to {args.out}")
     return 0
 
 
@@ -472,7 +473,7 @@ def _publish_into(published: store.Store, args: argparse.Namespace) -> int:
     if args.rejected is not None and prepared.report is not None:
         args.rejected.parent.mkdir(parents=True, exist_ok=True)
         args.rejected.write_bytes(validation.rejected_csv(prepared.report))
-        print(f"wrote {prepared.counts['rejected']:,} rejected rows to {args.rejected}")
+        print(f"wrote {counted(prepared.counts['rejected'], 'rejected row')} to {args.rejected}")
     if prepared.table.empty:
         print(f"error: {publishing.nothing_to_publish(prepared)}", file=sys.stderr)
         return 1
@@ -480,7 +481,7 @@ def _publish_into(published: store.Store, args: argparse.Namespace) -> int:
         prepared, published, by=_operator(args), dataset=args.dataset, source=args.source
     )
     print(
-        f"published {version.dataset} v{version.version} ({version.rows:,} rows) by "
+        f"published {version.dataset} v{version.version} ({counted(version.rows, 'row')}) by "
         f"{version.author} ({_recorded_as(args)}; the command line does not sign in)"
     )
     if args.kind == "sites":
@@ -537,7 +538,7 @@ def _revert(args: argparse.Namespace) -> int:
         )
     print(
         f"{version.dataset} v{version.version}: back to the rows of v{version.reverted_to} "
-        f"({version.rows:,} rows), by {version.author} "
+        f"({counted(version.rows, 'row')}), by {version.author} "
         f"({_recorded_as(args)}; the command line does not sign in)"
     )
     return 0

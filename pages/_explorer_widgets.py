@@ -5,13 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo.analysis import filters, metrics
+from geo.analysis import filters, metrics, readable
 from geo.analysis.pipeline import Analysis
 from geo.io import exports
 from geo.maps import build as maps
 from geo.model.evidence import PLANNING_STATUSES
-from geo.model.sectors import SECTORS, sector_slug
-from pages import _text
+from geo.model.sectors import SECTOR_COLOURS, SECTORS, sector_slug
+from geo.model.text import counted
+from pages import _tables, _text
 
 PANEL_COLUMNS = [
     "site_name", "provider_name", "sector", "service_type", "capacity", "postcode",
@@ -69,8 +70,20 @@ def icb_panel(analysis: Analysis, icb_code: str) -> None:
     """One ICB's figures, sector mix and its independent and voluntary sites not engaged."""
     row = analysis.metrics.set_index("icb_code").loc[icb_code]
     st.subheader(_text.plain(row["icb_name"]))
+    area_figures(row, ranked_among=counted(int(analysis.metrics["rank"].notna().sum()), "ICB"))
+    sector_chart(row)
+    in_icb = analysis.assigned[analysis.assigned["icb_code"] == icb_code]
+    gaps = filters.iv_not_engaged(in_icb)[PANEL_COLUMNS]
+    st.markdown(f"**Independent and voluntary sites not engaged: {len(gaps):,}**")
+    if gaps.empty:
+        st.info("None here: every independent and voluntary site is engaged or of unknown status.")
+    _tables.show_table(gaps)
+    downloads(gaps, f"iv_not_engaged_{icb_code}_{analysis.vintage}", sheet_name="I+V not engaged")
+
+
+def area_figures(row: pd.Series, *, ranked_among: str) -> None:
+    """An area's four headline figures (a metrics row); 'not known', with why, never 0."""
     share, reason = row["iv_outside_share"], row["share_not_known_reason"]
-    ranked = int(analysis.metrics["rank"].notna().sum())
     status_known = reason != metrics.NO_STATUS_KNOWN
     cells = st.columns(4)
     cells[0].metric("Provider sites", f"{int(row['sites_total']):,}")
@@ -85,26 +98,43 @@ def icb_panel(analysis: Analysis, icb_code: str) -> None:
         )
     else:
         cells[3].metric("Share not engaged", f"{share:.0%}", help=_text.plain(f"Basis: {row['share_basis']}; "
-                        f"rank {row['rank']} of the {ranked} ICBs ranked"))  # fmt: skip
+                        f"rank {row['rank']} of the {ranked_among} ranked"))  # fmt: skip
+
+
+def sector_chart(row: pd.Series) -> None:
+    """An area's sites by sector as bars in the map's sector colours and order, with the
+    counts written out beneath (a chart alone is not read by everyone)."""
     mix = pd.DataFrame(
-        {"sites": [int(row[f"sites_{sector_slug(s)}"]) for s in SECTORS]},
-        index=list(SECTORS),
+        {"sector": list(SECTORS), "sites": [int(row[f"sites_{sector_slug(s)}"]) for s in SECTORS]}
     )
-    st.bar_chart(mix, horizontal=True, height=220)
+    colours = {"domain": list(SECTORS), "range": [SECTOR_COLOURS[s] for s in SECTORS]}
+    spec = {
+        "mark": {"type": "bar"},
+        "height": 180,
+        "encoding": {
+            "y": {"field": "sector", "type": "nominal", "sort": list(SECTORS), "title": None},
+            "x": {"field": "sites", "type": "quantitative", "title": "Sites"},
+            "color": {"field": "sector", "type": "nominal", "scale": colours, "legend": None},
+            "tooltip": [{"field": "sector"}, {"field": "sites", "format": ","}],
+        },
+    }
+    st.vega_lite_chart(mix, spec, width="stretch")
     st.caption(
-        _text.plain("Sector mix: " + ", ".join(f"{s} {n}" for s, n in mix["sites"].items()) + ".")
+        _text.plain(
+            f"Sector mix: {', '.join(f'{s} {n:,}' for s, n in mix.itertuples(index=False))}."
+        )
     )
-    in_icb = analysis.assigned[analysis.assigned["icb_code"] == icb_code]
-    gaps = filters.iv_not_engaged(in_icb)[PANEL_COLUMNS]
-    st.markdown(f"**Independent and voluntary sites not engaged: {len(gaps):,}**")
-    if gaps.empty:
-        st.info("None here: every independent and voluntary site is engaged or of unknown status.")
-    st.dataframe(gaps, hide_index=True, width="stretch")
-    name = f"iv_not_engaged_{icb_code}_{analysis.vintage}"
+
+
+def downloads(table: pd.DataFrame, name: str, *, sheet_name: str, what: str = "") -> None:
+    """CSV (machine column names, for scripts) and XLSX (labelled, on a named sheet) buttons,
+    labelled 'Download CSV' or, with `what`, 'Download what (CSV)'."""
+    csv_label, xlsx_label = (f"Download {what} ({kind})" if what else f"Download {kind}"
+                             for kind in ("CSV", "XLSX"))  # fmt: skip
     csv, xlsx = st.columns(2)
-    csv.download_button("Download CSV", exports.csv_bytes(gaps), f"{name}.csv", "text/csv")
-    xlsx.download_button("Download XLSX", exports.xlsx_bytes(gaps), f"{name}.xlsx",
-                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
+    csv.download_button(_text.plain(csv_label), exports.csv_bytes(table), f"{name}.csv", "text/csv")
+    workbook = exports.xlsx_bytes(readable.labelled(table), sheet_name=sheet_name)
+    xlsx.download_button(_text.plain(xlsx_label), workbook, f"{name}.xlsx", _tables.XLSX)
 
 
 def _services(sites: pd.DataFrame) -> list[str]:

@@ -232,17 +232,18 @@ def sites_layer(data: DataView, site_filter: filters.SiteFilter) -> folium.Featu
     return maps.payload_layer(site_payload(data, site_filter))
 
 
-def explorer_map(data: DataView, metric, center, zoom, assets, tiles):
-    """The explorer's base map (ICB choropleth and regions), without sites: a copy per run.
+def explorer_map(data: DataView, metric, center, zoom, assets, tiles, region=None):
+    """The explorer's base map (ICB choropleth and regions, the outside of `region` greyed),
+    without sites: a copy per run.
 
     st_folium renames the map's elements and adds `feature_group_to_add` to the map it
     is given, so a cached map handed to it twice sends the browser a broken script.
     """
-    return copy.deepcopy(_explorer_map(data, metric, center, zoom, assets, tiles))
+    return copy.deepcopy(_explorer_map(data, metric, center, zoom, assets, tiles, region))
 
 
 @st.cache_resource(max_entries=16)
-def _explorer_map(data: DataView, metric, center, zoom, assets, tiles):
+def _explorer_map(data: DataView, metric, center, zoom, assets, tiles, region):
     """The base map as built, never handed to st_folium itself."""
     return maps.build_map(
         display_boundaries(data),
@@ -250,6 +251,7 @@ def _explorer_map(data: DataView, metric, center, zoom, assets, tiles):
         None,
         metric=metric,
         regions=display_regions(data),
+        selected_region=region,
         center=center,
         zoom=zoom,
         assets=assets,

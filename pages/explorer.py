@@ -8,8 +8,9 @@ from streamlit_folium import st_folium
 from geo.analysis import filters
 from geo.maps import events
 from geo.maps.assets import asset_mode_from_settings, tiles_from_settings
+from geo.model.text import counted
 from pages import _explorer_widgets as _explorer
-from pages import _frame, _setup, _state, _text
+from pages import _frame, _region_panel, _setup, _state, _text
 
 _frame.require_frame()
 
@@ -25,12 +26,13 @@ if ignored:
         _text.plain(f"Not usable in this link, so left at their defaults: {', '.join(ignored)}.")
     )
 _explorer.seed_from_url(url_filter, url_view)
+_region_panel.seed_from_url(url_view)
 site_filter, metric = _explorer.sidebar_filters(analysis)
 data = _state.current_data()
 vintage = data.vintage
 shown = _state.filtered_sites(data, site_filter)
 st.caption(
-    f"{len(shown):,} of {len(analysis.assigned):,} sites shown · {_text.plain(vintage)} ICBs"
+    f"{len(shown):,} of {_text.plain(counted(len(analysis.assigned), 'site'))} shown · {_text.plain(vintage)} ICBs"
 )
 if shown.empty:
     st.info("No sites match these filters.")
@@ -39,6 +41,9 @@ center = (
     (url_view.lat, url_view.lon) if url_view.lat is not None and url_view.lon is not None else None
 )
 zoom = url_view.zoom
+region = _region_panel.region_picker(analysis)
+if _region_panel.newly_chosen(region):
+    center, zoom = None, None  # fit the map to the region (or to England when cleared)
 postcode = filters.postcode_query(site_filter.search)
 if postcode and not shown.empty and shown["lat"].notna().any():
     first = shown[shown["lat"].notna()].iloc[0]
@@ -47,7 +52,7 @@ if postcode and not shown.empty and shown["lat"].notna().any():
 assets, asset_warning = asset_mode_from_settings()
 if asset_warning:
     st.warning(_text.plain(asset_warning))
-base = _state.explorer_map(data, metric, center, zoom, assets, tiles_from_settings())
+base = _state.explorer_map(data, metric, center, zoom, assets, tiles_from_settings(), region)
 returned = st_folium(
     base,
     key="explorer-map",
@@ -72,9 +77,12 @@ selected = st.selectbox(
 )
 if selected:
     _explorer.icb_panel(analysis, selected)
+if region:
+    _region_panel.region_panel(analysis, region)
 
 view = filters.MapView(
     selected_icb=selected,
+    selected_region=region,
     lat=center[0] if center else None,
     lon=center[1] if center else None,
     zoom=zoom,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.analysis import readable
 from geo.analysis.metrics import MAX_UNKNOWN_SHARE
 from geo.fetch import catalogue
 from geo.io import exports
 from geo.maps import build as maps
 from geo.maps.assets import asset_mode_from_settings, tiles_from_settings
 from geo.model import problems
-from pages import _frame, _setup, _state, _text
+from pages import _frame, _setup, _state, _tables, _text
 
 _frame.require_frame()
 
@@ -44,16 +45,21 @@ st_folium(
     use_container_width=True,
 )
 
-st.subheader("Per-ICB metrics")
-st.dataframe(metrics, hide_index=True, width="stretch")
+st.subheader("Per-ICB metrics, highest share not engaged first")
+ranked = readable.by_share(metrics)
+_tables.show_table(ranked)
 st.caption(
-    "An empty iv_outside_share (and rank) is not known, never 0: share_not_known_reason "
-    f"says why (no engagement list, or planning status unknown for more than "
-    f"{MAX_UNKNOWN_SHARE:.0%} of the I+V capacity)."
+    _text.plain(
+        f"An empty {readable.label(readable.SHARE_COLUMN)} (and rank) is not known, never 0: "
+        f"{readable.label('share_not_known_reason')} says why (no engagement list and no "
+        "open-data evidence, or planning status unknown for more than "
+        f"{MAX_UNKNOWN_SHARE:.0%} of the I+V capacity). The CSV has the same rows under the "
+        "columns' machine names."
+    )
 )
 st.download_button(
     "Download the metrics (CSV)",
-    exports.csv_bytes(metrics),
+    exports.csv_bytes(ranked),
     file_name=f"ics_gap_metrics_{vintage}.csv",
     mime="text/csv",
 )

@@ -11,6 +11,7 @@ from geo.geocode import offline as geocode
 from geo.io import exports, recognise
 from geo.model import errors, sectors
 from geo.model.errors import InputError
+from geo.model.text import counted
 from geo.publish import mapping, publishing, validation
 from pages import (
     _access,
@@ -207,7 +208,7 @@ if st.button("Publish", key="upload-publish", type="primary"):
     else:
         del st.session_state["upload-prepared"]
         st.session_state["upload-published"] = (
-            f"Published {version.dataset} version {version.version} ({version.rows:,} rows) by "
+            f"Published {version.dataset} version {version.version} ({counted(version.rows, 'row')}) by "
             f"{version.author}. Every page now uses it."
         )
         st.rerun()

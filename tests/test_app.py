@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from geo.analysis import readable
 from geo.analysis.metrics import NO_STATUS_KNOWN
 from geo.fetch import sources
 from tests.factories import PROJECT_DIR, feature_table
@@ -20,6 +21,12 @@ def loaded(data_dir, shared_data):
     """A data folder loaded the way an offline user would (`python -m geo fetch --from`)."""
     sources.fetch_from_dir(shared_data)
     return data_dir
+
+
+def _home_metrics(app: AppTest):
+    """The home page's metrics table under the machine names (it shows human labels)."""
+    machine = {label: name for name, label in readable.COLUMN_LABELS.items()}
+    return app.dataframe[0].value.rename(columns=machine)
 
 
 def _app() -> AppTest:
@@ -51,7 +58,7 @@ def test_home_page_shows_every_icb_of_the_chosen_vintage_and_the_provenance(load
     icbs = feature_table(shared_data / "icb_2024_04_from_lsoa21_bsc.geojson")
     app = _app().run()
     assert not app.exception
-    metrics = app.dataframe[0].value
+    metrics = _home_metrics(app)
     assert sorted(metrics["icb_code"]) == sorted([*icbs["ICB24CD"], "OUTSIDE"])
     provenance = app.dataframe[1].value
     assert provenance["data"].str.contains("ICB boundaries 2024").any()
@@ -61,7 +68,7 @@ def test_home_page_shows_every_icb_of_the_chosen_vintage_and_the_provenance(load
 def test_home_metrics_without_an_engagement_list_leave_shares_empty_and_say_why(loaded):
     app = _app().run()
 
-    metrics = app.dataframe[0].value
+    metrics = _home_metrics(app)
     icbs = metrics[metrics["icb_code"] != "OUTSIDE"]
     assert icbs["iv_outside_share"].isna().all()
     assert icbs["rank"].isna().all()
@@ -98,7 +105,7 @@ def test_choosing_another_vintage_recomputes_for_its_icbs(loaded, shared_data):
     app = _app().run()
     app.selectbox(key="vintage").select("2026").run()
     assert not app.exception
-    assert sorted(app.dataframe[0].value["icb_code"]) == sorted([*icbs["ICB26CD"], "OUTSIDE"])
+    assert sorted(_home_metrics(app)["icb_code"]) == sorted([*icbs["ICB26CD"], "OUTSIDE"])
     assert app.query_params["vintage"] == "2026"
 
 
@@ -176,13 +183,13 @@ def test_pages_use_the_newest_published_list_unless_an_earlier_version_is_picked
             )  # fmt: skip
     app = _app().run()
     assert not app.exception
-    assert app.dataframe[0].value["sites_total"].sum() == 80
+    assert _home_metrics(app)["sites_total"].sum() == 80
     picker = app.selectbox(key="pin-sites")
     assert picker.label == "Provider list version (newest v2)"
     assert picker.options[0] == "Newest"
     picker.select(1).run()
     assert not app.exception
-    assert app.dataframe[0].value["sites_total"].sum() == 50
+    assert _home_metrics(app)["sites_total"].sum() == 50
     assert "sites v1" in app.dataframe[1].value["version"].tolist()
 
 
@@ -360,3 +367,33 @@ def test_a_store_fault_met_while_a_page_draws_is_a_message_not_a_traceback(
     assert not app.exception
     assert app.error
     assert all("the connection to PostgreSQL was lost" in error.value for error in app.error)
+
+
+def test_home_table_reads_in_labels_highest_share_first_unknown_last(loaded, shared_data):
+    from geo.io import readers
+    from geo.model.providers import ENGAGED, NOT_ENGAGED, UNKNOWN_STATUS
+    from geo.store.versions import open_store
+
+    hospitals = readers.read_sites(shared_data / "hospitals_england_2020_05_nhs_website.csv").sites
+    independent = hospitals.index[hospitals["sector"] == "Independent"]
+    hospitals.loc[independent[::3], "planning_status"] = NOT_ENGAGED
+    hospitals.loc[independent.difference(independent[::3]), "planning_status"] = ENGAGED
+    no_list = independent[hospitals.loc[independent, "icb24_code"] == "E54000054"]
+    hospitals.loc[no_list, "planning_status"] = UNKNOWN_STATUS  # West Yorkshire: not known
+    with open_store() as store:
+        store.publish(
+            "sites", "sites", hospitals, author="analyst", file_name="statuses.csv",
+            checksum="s", counts={"accepted": len(hospitals)},
+        )  # fmt: skip
+    app = _app().run()
+
+    table = app.dataframe[0].value
+    share = "Share of I+V capacity outside NHS planning"
+    assert list(table.columns[:3]) == ["ICB", share, "Rank (1 = highest share)"]
+    assert "Local authority sites" in table.columns
+    assert "sites_local_authority" not in table.columns
+    known = table[share].notna()
+    assert 1 < known.sum() < len(table)
+    assert not known[known.sum() :].any(), "an unknown share sorts after every known one"
+    assert table.loc[known, share].is_monotonic_decreasing
+    assert table.loc[known, share].iloc[0] > table.loc[known, share].iloc[-1]

@@ -335,7 +335,7 @@ def test_codes_that_differ_only_by_invisible_characters_are_duplicates(tmp_path)
     frame.loc[1, "ICB23CD"] = frame.loc[0, "ICB23CD"] + "\u200b"
     path = _write(frame, tmp_path / "icbs.geojson")
 
-    with pytest.raises(InputError, match=r"column ICB23CD has 1 duplicate codes: E54000001$"):
+    with pytest.raises(InputError, match=r"column ICB23CD has 1 duplicate code: E54000001$"):
         load_boundaries(path)
 
 

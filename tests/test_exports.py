@@ -6,8 +6,9 @@ import io
 
 import openpyxl
 import pandas as pd
+import pytest
 
-from geo.io.exports import csv_bytes, spreadsheet_safe, xlsx_bytes
+from geo.io.exports import csv_bytes, sheet_title, spreadsheet_safe, whole_metres, xlsx_bytes
 
 
 def _hostile_table() -> pd.DataFrame:
@@ -46,7 +47,7 @@ def test_csv_download_has_a_bom_and_no_cell_starting_with_a_formula_character():
 
 
 def test_xlsx_download_stores_hostile_names_as_text_not_formulas():
-    workbook = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(_hostile_table())))
+    workbook = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(_hostile_table(), sheet_name="Sites")))
     sheet = workbook.active
     cells = [sheet.cell(row=row, column=1) for row in range(2, 8)]
     assert all(cell.data_type != "f" for cell in cells)
@@ -72,7 +73,7 @@ def _awkward_table() -> pd.DataFrame:
 
 
 def test_xlsx_download_of_names_with_control_characters_opens_with_them_replaced():
-    workbook = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(_awkward_table())))
+    workbook = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(_awkward_table(), sheet_name="Sites")))
     sheet = workbook.active
 
     names = [sheet.cell(row=row, column=1).value for row in range(2, 7)]
@@ -100,7 +101,7 @@ def test_csv_download_of_names_with_control_characters_has_them_replaced_too():
 def test_an_xlsx_cell_is_cut_at_excels_limit_and_a_csv_keeps_the_whole_text():
     table = pd.DataFrame({"site_name": ["x" * 40_000, "=" + "y" * 40_000]})
 
-    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(table))).active
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(table, sheet_name="Sites"))).active
     parsed = pd.read_csv(io.StringIO(csv_bytes(table).decode("utf-8").lstrip("\ufeff")))
 
     cells = [sheet.cell(row=row, column=1).value for row in (2, 3)]
@@ -108,3 +109,50 @@ def test_an_xlsx_cell_is_cut_at_excels_limit_and_a_csv_keeps_the_whole_text():
     assert cells[0].endswith("x…")
     assert cells[1].startswith("'=")
     assert parsed["site_name"].tolist() == ["x" * 40_000, "'=" + "y" * 40_000]
+
+
+def _distances() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "site_name": ["Oak", "Elm", "Ash"],
+            "border_distance_m": pd.array([1234.56789012345, 0.4, None], dtype="Float64"),
+            "capacity": [12.5, 3.0, 1.0],
+        }
+    )
+
+
+def test_distances_are_downloaded_in_whole_metres_and_other_numbers_are_not_rounded():
+    rounded = whole_metres(_distances())
+
+    assert rounded["border_distance_m"].tolist() == [1235, 0, pd.NA]
+    assert rounded["capacity"].tolist() == [12.5, 3.0, 1.0]
+
+
+def test_csv_and_xlsx_downloads_carry_whole_metres():
+    csv = pd.read_csv(io.BytesIO(csv_bytes(_distances())), encoding="utf-8-sig")
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(_distances(), sheet_name="Sites"))).active
+
+    assert csv["border_distance_m"].tolist()[:2] == [1235, 0]
+    assert [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)] == [1235, 0, None]
+
+
+def test_an_xlsx_sheet_is_named_for_what_it_holds():
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(xlsx_bytes(_distances(), sheet_name="I+V not engaged"))
+    )
+
+    assert workbook.sheetnames == ["I+V not engaged"]
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        ("North East and Yorkshire: I+V not engaged", "North East and Yorkshire I+V no"),
+        ("a/b\\c[d]*?", "a b c d"),
+        ("'quoted'", "quoted"),
+        (":::", "Sheet1"),
+    ],
+)
+def test_a_sheet_name_follows_excels_rules(name, title):
+    assert sheet_title(name) == title
+    assert len(sheet_title(name)) <= 31

@@ -9,11 +9,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import box
+from shapely.geometry import Point, box, shape
 
 from geo.analysis.metrics import NO_IV_SITES, NO_STATUS_KNOWN
 from geo.maps.build import (
-    CHOROPLETH_COLOURS,
+    FOCUS_PANE,
     METRICS,
     NO_DATA_FILL,
     build_map,
@@ -24,6 +24,7 @@ from geo.maps.build import (
 from geo.maps.events import MapEvent, parse_map_event
 from geo.maps.payload import read_site_payload, site_payload
 from geo.model.errors import InputError
+from geo.model.palette import SEQUENTIAL_COLOURS
 from geo.model.sectors import SECTOR_COLOURS
 from tests.factories import XSS, embedded_payload, require_node_modules, site, sites_frame
 
@@ -87,8 +88,8 @@ def test_boundary_layer_carries_every_icb_code(page):
 
 def test_icbs_are_filled_by_metric_class_and_missing_data_hatched(page):
     fills = {f["properties"]["code"]: f["properties"]["fill"] for f in geojson_features(page)}
-    assert fills == {A: CHOROPLETH_COLOURS[0], B: CHOROPLETH_COLOURS[-1], C: NO_DATA_FILL}
-    assert CHOROPLETH_COLOURS[0] in page
+    assert fills == {A: SEQUENTIAL_COLOURS[0], B: SEQUENTIAL_COLOURS[-1], C: NO_DATA_FILL}
+    assert SEQUENTIAL_COLOURS[0] in page
     assert "url(#ics-no-data)" in page
 
 
@@ -118,7 +119,7 @@ def test_legend_names_the_metric_its_classes_and_no_data(page):
     assert "0%–20%" in page
     assert "80%–100%" in page
     assert "no data" in page
-    assert all(colour in page for colour in CHOROPLETH_COLOURS)
+    assert all(colour in page for colour in SEQUENTIAL_COLOURS)
 
 
 def test_count_metrics_get_round_classes(icbs, metrics):
@@ -143,7 +144,7 @@ def test_sites_legend_lists_every_sector_in_okabe_ito_colours(page):
 
 
 def test_sites_without_coordinates_are_named_in_the_legend(page):
-    assert "1 sites have no coordinates and are not drawn." in page
+    assert "1 site has no coordinates and is not drawn." in page
 
 
 def test_xss_site_name_reaches_the_page_escaped_and_never_raw(page):
@@ -193,6 +194,42 @@ def test_selected_icb_is_outlined_and_the_view_fits_it(icbs, metrics, sites):
     selected = [f for f in geojson_features(html) if f["properties"]["selected"]]
     assert [f["properties"]["code"] for f in selected] == [B]
     assert re.search(r"fitBounds\(\s*\[\[51\.0, 0\.0\], \[52\.0, 1\.0\]\]", html)
+
+
+@pytest.fixture
+def two_regions() -> gpd.GeoDataFrame:
+    """West holds ICB A; East holds B and C."""
+    return gpd.GeoDataFrame(
+        {"code": ["E40000001", "E40000002"], "name": ["West", "East"]},
+        geometry=[box(-1, 51, 0, 52), box(0, 51, 2, 52)],
+        crs="EPSG:4326",
+    )
+
+
+def test_a_selected_region_is_fitted_and_everything_outside_it_greyed(
+    icbs, metrics, sites, two_regions
+):
+    html = (
+        build_map(
+            icbs, metrics, sites, regions=two_regions, selected_region="E40000002", tiles=None
+        )
+        .get_root()
+        .render()
+    )
+    assert re.search(r"fitBounds\(\s*\[\[51\.0, 0\.0\], \[52\.0, 2\.0\]\]", html)
+    assert re.search(rf'createPane\(\s*"{FOCUS_PANE}"\);\s*\S+\.style\.zIndex = 460', html)
+    assert f'"pane": "{FOCUS_PANE}"' in html  # above the sites' canvas (z-index 450)
+    shapes = [shape(feature["geometry"]) for feature in geojson_features(html)]
+    (outside,) = [
+        found for found in shapes if found.contains(Point(-20, 60))
+    ]  # the only one at sea
+    assert outside.contains(Point(-0.5, 51.5))  # ICB A, in the other region: greyed
+    assert not outside.contains(Point(1.0, 51.5))  # inside the chosen region: clear
+
+
+def test_a_selected_region_that_is_not_loaded_is_bad_input(icbs, metrics, sites, two_regions):
+    with pytest.raises(InputError, match="selected region E40000009 is not one of the 2 NHS"):
+        build_map(icbs, metrics, sites, regions=two_regions, selected_region="E40000009")
 
 
 def test_center_and_zoom_are_kept_for_shared_links(icbs, metrics, sites):

@@ -374,7 +374,7 @@ def test_downloads_leave_a_share_not_known_empty_beside_its_reason(icbs, mixed):
     metrics = gap_metrics(mixed.assign(planning_status=UNKNOWN_STATUS), icbs)
 
     text = csv_bytes(metrics).decode("utf-8-sig")
-    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(metrics))).active
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(metrics, sheet_name="ICB metrics"))).active
 
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [row["iv_outside_share"] for row in rows] == ["", "", "", ""]

@@ -352,6 +352,6 @@ def test_names_with_control_characters_leave_the_icb_panel_and_its_downloads_wor
     app = page("explorer", selected_icb=WEST_YORKSHIRE)
 
     assert not app.exception
-    assert app.dataframe[0].value["site_name"].tolist() == [name]
+    assert app.dataframe[0].value["Site"].tolist() == [name]  # shown under its human label
     labels = [button.proto.label for button in app.get("download_button")]
     assert labels == ["Download CSV", "Download XLSX"]

@@ -265,7 +265,7 @@ def test_duplicate_boundary_codes_are_rejected_naming_them(squares):
 def test_boundary_without_geometry_is_rejected(squares):
     broken = squares.copy()
     broken.loc[1, "geometry"] = None
-    with pytest.raises(InputError, match=f"1 rows have no geometry: {EAST}"):
+    with pytest.raises(InputError, match=f"1 row has no geometry: {EAST}"):
         assign_sites(sites(grid(405_000, 305_000)), broken)
 
 

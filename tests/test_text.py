@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo.model.text import cell_text, identity_text, identity_texts
+from geo.model.text import cell_text, counted, identity_text, identity_texts
 
 ZWSP = "\u200b"  # zero-width space
 RLO = "\u202e"  # right-to-left override
@@ -47,3 +47,26 @@ def test_identity_texts_of_a_column_are_typed_and_blank_where_nothing_is_left():
     assert result.dtype == "string"
     assert result.tolist()[:2] == ["S0001", "S0001"]
     assert result.isna().tolist() == [False, False, True, True]
+
+
+@pytest.mark.parametrize(
+    ("count", "noun", "text"),
+    [
+        (1, "site", "1 site"),
+        (0, "site", "0 sites"),
+        (2, "site", "2 sites"),
+        (1213, "site", "1,213 sites"),
+        (1, "I+V site", "1 I+V site"),
+        (3, "I+V site", "3 I+V sites"),
+        (2, "entry", "2 entries"),
+        (2, "day", "2 days"),
+        (2, "ICS", "2 ICSs"),
+        (2, "match", "2 matches"),
+    ],
+)
+def test_a_count_takes_the_singular_only_for_one(count, noun, text):
+    assert counted(count, noun) == text
+
+
+def test_an_irregular_plural_is_given_by_the_caller():
+    assert [counted(n, "person", "people") for n in (1, 2)] == ["1 person", "2 people"]

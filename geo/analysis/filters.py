@@ -53,9 +53,11 @@ class SiteFilter:
 
 @dataclass(frozen=True)
 class MapView:
-    """The rest of a shareable view: the ICB whose panel is open, and where the map looks."""
+    """The rest of a shareable view: the ICB and NHS region whose panels are open (the map
+    fits the region and greys the rest), and where the map looks."""
 
     selected_icb: str | None = None
+    selected_region: str | None = None
     lat: float | None = None
     lon: float | None = None
     zoom: int | None = None

@@ -24,6 +24,7 @@ from geo.model.evidence import (
 )
 from geo.model.providers import ENGAGED, NOT_ENGAGED, UNKNOWN_STATUS
 from geo.model.sectors import IV_SECTORS, SECTORS, sector_slug
+from geo.model.text import counted
 from geo.model.vocabulary import ENGLAND_CODE, ENGLAND_NAME, OUTSIDE_CODE, OUTSIDE_NAME
 
 _STATUS_SLUGS: dict[str, str] = {
@@ -159,7 +160,7 @@ def region_rollup(metrics: pd.DataFrame, icb_regions: pd.DataFrame) -> pd.DataFr
     unplaced = rows["icb_code"][region_code.isna()]
     if len(unplaced):
         raise InputError(
-            f"ICB-to-region lookup: no region for {len(unplaced)} ICBs: {', '.join(unplaced)}"
+            f"ICB-to-region lookup: no region for {counted(len(unplaced), 'ICB')}: {', '.join(unplaced)}"
         )
     keys = [region_code, rows["icb_code"].map(lookup["region_name"])]
     summed = rows[list(SUM_COLUMNS)].groupby(keys, sort=True).sum().astype(_sum_dtypes())
@@ -208,7 +209,7 @@ def _layer_codes(icbs: pd.DataFrame) -> tuple[list[str], list[str], str | None]:
     doubled = sorted({code for code in codes if codes.count(code) > 1})
     if doubled:
         raise InputError(
-            f"ICB boundaries: column code has {len(doubled)} duplicate codes: {', '.join(doubled)}"
+            f"ICB boundaries: column code has {counted(len(doubled), 'duplicate code')}: {', '.join(doubled)}"
         )
     vintages = sorted(layer["vintage"].dropna().astype(str).unique()) if "vintage" in layer else []
     if len(vintages) > 1:

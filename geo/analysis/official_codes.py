@@ -92,7 +92,7 @@ def attach_official_codes(
         count = int(sites[column].notna().sum())
         return sites, [
             (
-                f"{count} sites carry the publisher's sub-ICB code but no sub-ICB→ICB lookup "
+                f"{_sites(count)} {'carries' if count == 1 else 'carry'} the publisher's sub-ICB code but no sub-ICB→ICB lookup "
                 "was given (--lookup), so their ICB comes from their coordinates alone.",
                 problems.NOTE,
             )

@@ -35,6 +35,7 @@ from geo.model.evidence import (
 )
 from geo.model.providers import ProviderList
 from geo.model.registers import Register
+from geo.model.text import counted
 
 # Where each input came from, in words, then `dataset`: what the row is, as the catalogue
 # names its kinds ('sites', 'engagement', 'icb', 'sicbl', 'nhser', 'sicbl_lookup'), for
@@ -367,7 +368,9 @@ def _no_engagement_note(
 def _engagement_notes(report: pd.DataFrame) -> list[Note]:
     unmatched = int((report["matched_by"] == "none").sum())
     fuzzy = report[(report["matched_by"] == "fuzzy name") & ~report["applied"].astype(bool)]
-    notes = [Note(f"Engagement list: {len(report):,} rows, {unmatched:,} matched no provider.")]
+    notes = [
+        Note(f"Engagement list: {counted(len(report), 'row')}, {unmatched:,} matched no provider.")
+    ]
     if len(report) and not report["applied"].any():
         notes.append(
             Note(
@@ -403,7 +406,7 @@ def _assignment_notes(assigned: pd.DataFrame) -> list[str]:
     disagree = assigned["official_icb_agrees"].eq(False).sum()
     if disagree:
         notes.append(
-            f"{disagree} sites' official ICB differs from the ICB their coordinates fall in; "
+            f"{counted(disagree, 'site')}' official ICB differs from the ICB their coordinates fall in; "
             "the official code is used."
         )
     return notes

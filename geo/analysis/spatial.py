@@ -13,6 +13,7 @@ from pyproj import Transformer
 from geo.io.boundaries import METRIC_CRS, STORE_CRS
 from geo.model.errors import InputError
 from geo.model.settings import get_setting
+from geo.model.text import counted
 from geo.model.vocabulary import (
     INSIDE,
     NEAREST,
@@ -180,12 +181,12 @@ def _validated(layer: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
     duplicates = sorted(codes[codes.duplicated()].unique())
     if duplicates:
         raise InputError(
-            f"{label}: column code has {len(duplicates)} duplicate codes: {', '.join(duplicates)}"
+            f"{label}: column code has {counted(len(duplicates), 'duplicate code')}: {', '.join(duplicates)}"
         )
     empty = layer.geometry.isna() | layer.geometry.is_empty
     if empty.any():
         raise InputError(
-            f"{label}: {int(empty.sum())} rows have no geometry: {', '.join(codes[empty])}"
+            f"{label}: {counted(int(empty.sum()), 'row')} {'has' if empty.sum() == 1 else 'have'} no geometry: {', '.join(codes[empty])}"
         )
     return layer if layer.crs.equals(STORE_CRS) else layer.to_crs(STORE_CRS)
 

@@ -24,6 +24,7 @@ from geo.io.recognise import UNKNOWN_PUBLISHER
 from geo.model.errors import InputError
 from geo.model.providers import NOT_ENGAGED
 from geo.model.sectors import IV_SECTORS, SECTORS, sector_slug
+from geo.model.text import counted
 from geo.model.vocabulary import ENGLAND_CODE, ICB_CODE, OUTSIDE_CODE, REGION_CODE, is_icb_code
 
 TOP_PROVIDERS = 10
@@ -249,7 +250,9 @@ def _area_row(code: str, peers: pd.DataFrame) -> pd.Series:
     if found.empty:
         raise InputError(f"metrics table: column icb_code has no row for {code}")
     if len(found) > 1:
-        raise InputError(f"metrics table: column icb_code has {len(found)} rows for {code}")
+        raise InputError(
+            f"metrics table: column icb_code has {counted(len(found), 'row')} for {code}"
+        )
     return found.iloc[0]
 
 

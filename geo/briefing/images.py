@@ -17,13 +17,12 @@ import io
 from dataclasses import dataclass
 
 import geopandas as gpd
-import matplotlib
 import numpy as np
 import pandas as pd
 import shapely
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import PathCollection
-from matplotlib.colors import Normalize
+from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.path import Path
@@ -34,13 +33,10 @@ from geo.briefing.facts import CAPACITY_NOUN, ENGLAND_AREA, Briefing
 from geo.briefing.text import format_capacity, format_number
 from geo.io.boundaries import METRIC_CRS, STORE_CRS
 from geo.model.errors import InputError
+from geo.model.palette import SEQUENTIAL_COLOURS, SHARE_BREAKS, class_colour
 from geo.model.providers import NOT_ENGAGED
 from geo.model.sectors import IV_SECTORS, SECTOR_COLOURS, SECTORS
 
-SHARE_COLOURMAP = (
-    "Blues"  # one hue, light to dark: readable in greyscale and by colour-blind readers
-)
-NO_FIGURE_COLOUR = "#e0e0e0"
 ATTRIBUTION = (
     "Boundaries: Office for National Statistics, OGL v3. "
     "Contains OS data © Crown copyright and database right."
@@ -185,8 +181,11 @@ def _legend_marker(marker: str, face: str, edge: str, label: str) -> Line2D:
 def _draw_shares(axes, figure, briefing: Briefing, boundaries: gpd.GeoDataFrame) -> None:
     shares = briefing.icb_table.set_index("icb_code")["share"].astype(float)
     values = boundaries["code"].astype(str).map(shares).astype(float).to_numpy()
-    scale = ScalarMappable(norm=Normalize(0, 1), cmap=matplotlib.colormaps[SHARE_COLOURMAP])
-    faces = [NO_FIGURE_COLOUR if np.isnan(v) else scale.to_rgba(v) for v in values]
+    scale = ScalarMappable(
+        norm=BoundaryNorm(SHARE_BREAKS, len(SEQUENTIAL_COLOURS)),
+        cmap=ListedColormap(SEQUENTIAL_COLOURS),
+    )
+    faces = [class_colour(value) for value in values]  # the app's map colours, class for class
     _draw_polygons(axes, boundaries.geometry, faces, edge="#666666", width=0.4)
     minx, miny, maxx, maxy = boundaries.total_bounds
     axes.set_xlim(minx, maxx)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from geo.model.text import counted
+
 NAME_LIMIT = 100  # characters of a name in a briefing's headings, sentences and tables
 
 
@@ -24,7 +26,7 @@ def format_number(value: float) -> str:
 
 def format_count(count: float, noun: str) -> str:
     """A count with its noun, plural when it is not 1: '1 site', '2 sites', '1,213 sites'."""
-    return f"{format_number(count)} {noun if round(float(count)) == 1 else _plural(noun)}"
+    return counted(count, noun)
 
 
 def format_percent(share: float | None) -> str:
@@ -55,9 +57,3 @@ def format_capacity(capacity: float | None, sites: int) -> str:
     if capacity is None or pd.isna(capacity) or (capacity == 0 and sites > 0):
         return "not known"
     return format_number(capacity)
-
-
-def _plural(noun: str) -> str:
-    head, _, last = noun.rpartition(" ")
-    word = last[:-1] + "ies" if last.endswith("y") and last[-2:-1] not in "aeiou" else last + "s"
-    return f"{head} {word}" if head else word

@@ -16,7 +16,7 @@ import shapely
 
 from geo.io import limits
 from geo.model.errors import InputError
-from geo.model.text import identity_texts, trimmed_text
+from geo.model.text import counted, identity_texts, trimmed_text
 from geo.model.vocabulary import (
     ENGLAND_BOX_TEXT,
     ENGLAND_GRID,
@@ -400,8 +400,8 @@ def _check_codes(path: Path, frame: gpd.GeoDataFrame, column: str) -> None:
     duplicated = frame["code"][frame["code"].duplicated()].unique()
     if len(duplicated):
         raise InputError(
-            f"boundary file {path.name}: column {column} has {len(duplicated)} duplicate "
-            f"codes: {_listing(sorted(duplicated))}"
+            f"boundary file {path.name}: column {column} has "
+            f"{counted(len(duplicated), 'duplicate code')}: {_listing(sorted(duplicated))}"
         )
 
 

@@ -21,6 +21,8 @@ import pandas as pd
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CELL_LIMIT = 32_767  # characters in one Excel cell
+SHEET_NAME_LIMIT = 31  # characters in an Excel sheet name
+_NOT_IN_SHEET_NAMES = frozenset("[]:*?/\\")
 _SPACED = "\x0b\x0c\x1c\x1d\x1e\x1f"  # separators that read as a break: a space instead
 _NOT_IN_EXCEL = str.maketrans(
     {
@@ -53,18 +55,44 @@ def spreadsheet_safe(frame: pd.DataFrame, *, cell_limit: int | None = None) -> p
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """The frame as UTF-8 CSV with a byte-order mark (so Excel reads accents), Excel-safe."""
-    return spreadsheet_safe(frame).to_csv(index=False).encode("utf-8-sig")
+    """The frame as UTF-8 CSV with a byte-order mark (so Excel reads accents), Excel-safe,
+    distances in whole metres."""
+    return spreadsheet_safe(whole_metres(frame)).to_csv(index=False).encode("utf-8-sig")
 
 
-def xlsx_bytes(frame: pd.DataFrame, sheet_name: str = "data") -> bytes:
-    """The frame as an XLSX workbook, text cells stored as text, Excel-safe."""
+def xlsx_bytes(frame: pd.DataFrame, *, sheet_name: str) -> bytes:
+    """The frame as an XLSX workbook on a sheet named for what it holds (Excel's rules
+    applied: `sheet_title`), text cells stored as text, Excel-safe, distances in whole metres."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        spreadsheet_safe(_plain_columns(frame), cell_limit=XLSX_CELL_LIMIT).to_excel(
-            writer, index=False, sheet_name=sheet_name
+        spreadsheet_safe(_plain_columns(whole_metres(frame)), cell_limit=XLSX_CELL_LIMIT).to_excel(
+            writer, index=False, sheet_name=sheet_title(sheet_name)
         )
     return buffer.getvalue()
+
+
+def whole_metres(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every distance column (a name ending `_m`, in metres) rounded to whole
+    metres: a distance measured between simplified shapes is not known to a millimetre."""
+    distances = [
+        column
+        for column in frame.columns
+        if str(column).endswith("_m") and pd.api.types.is_numeric_dtype(frame[column])
+    ]
+    if not distances:
+        return frame
+    rounded = frame.copy()
+    for column in distances:
+        rounded[column] = pd.to_numeric(frame[column]).astype("Float64").round().astype("Int64")
+    return rounded
+
+
+def sheet_title(name: str) -> str:
+    """A name Excel accepts for a sheet: without the characters it forbids (`[]:*?/\\`),
+    at most 31 characters, never blank."""
+    title = "".join(" " if char in _NOT_IN_SHEET_NAMES else char for char in excel_text(name))
+    title = " ".join(title.split()).strip("'")[:SHEET_NAME_LIMIT].strip()
+    return title or "Sheet1"
 
 
 def _is_text(series: pd.Series) -> bool:

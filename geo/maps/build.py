@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import folium
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
@@ -25,10 +24,11 @@ from geo.maps.assets import apply_assets, folium_asset_urls
 from geo.maps.layers import Legend, MapLibrary, SitesCanvas, ViewInUrl
 from geo.maps.payload import escape_html, site_payload
 from geo.model.errors import InputError
+from geo.model.palette import SEQUENTIAL_COLOURS, SHARE_BREAKS, class_colour
 from geo.model.sectors import IV_SECTORS, SECTOR_COLOURS, SECTORS
+from geo.model.text import counted
 from geo.model.vocabulary import ENGLAND_LAT, ENGLAND_LON
 
-CHOROPLETH_COLOURS: tuple[str, ...] = ("#fde725", "#5ec962", "#21918c", "#3b528b", "#440154")
 NO_DATA_FILL = "url(#ics-no-data)"  # an SVG hatch pattern defined by geo/maps/static/ics_map.js
 NO_DATA_LABEL = "no data"
 NOT_KNOWN = "not known"  # a share geo.analysis.metrics says is not known, and why
@@ -37,6 +37,9 @@ _REASON = "share_not_known_reason"
 DETAIL_ZOOM = 11  # from this zoom on every site in view is drawn; below, grid clusters
 ENGLAND_BOUNDS = ((ENGLAND_LAT[0], ENGLAND_LON[0]), (ENGLAND_LAT[1], ENGLAND_LON[1]))
 _REGION_STYLE = {"fill": False, "color": "#111", "weight": 2.5, "dashArray": "7 5"}
+# Outside the selected region: a grey veil, its inner edge the region's outline.
+_OUTSIDE_STYLE = {"fillColor": "#6e6e6e", "fillOpacity": 0.55, "color": "#111", "weight": 3.5}
+FOCUS_PANE = "icsRegionFocus"  # above the sites (ics_map.js draws them at z-index 450)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ def build_map(
     metric: str = "iv_outside_share",
     regions: gpd.GeoDataFrame | None = None,
     selected_icb: str | None = None,
+    selected_region: str | None = None,
     center: tuple[float, float] | None = None,
     zoom: int | None = None,
     assets: str = "cdn",
@@ -89,7 +93,8 @@ def build_map(
     """The explorer map: choropleth of `metric` by ICB, optional regions, all sites by sector.
 
     `boundaries` is the display copy (geo.io.boundaries.display_boundaries). With no
-    `center`/`zoom` the map fits the selected ICB, or else every ICB. `sites=None`
+    `center`/`zoom` the map fits the selected ICB, else the selected NHS region (one of
+    `regions`, whose outside is greyed: `add_region_focus`), else every ICB. `sites=None`
     leaves the sites out, for a page that sends `sites_layer(...)` to st_folium as
     `feature_group_to_add`. `assets` is 'cdn', 'local' (inlined from node_modules)
     or a base URL (geo.maps.assets). `view_in_url` keeps the centre and zoom in the
@@ -97,10 +102,13 @@ def build_map(
     """
     icbs = _checked_boundaries(boundaries, "boundaries")
     _check_selected(selected_icb, icbs)
-    m = _base_map(icbs, selected_icb, center, zoom, tiles)
+    focus = _selected_region(regions, selected_region)
+    m = _base_map(icbs, selected_icb, center, zoom, tiles, focus)
     choropleth_layer(icbs, metrics, metric=metric, selected_icb=selected_icb).add_to(m)
     if regions is not None:
         regions_layer(regions).add_to(m)
+    if focus is not None:
+        add_region_focus(m, focus)
     if sites is not None:
         sites_layer(sites).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
@@ -157,6 +165,31 @@ def regions_layer(regions: gpd.GeoDataFrame) -> folium.FeatureGroup:
     return group
 
 
+def add_region_focus(m: folium.Map, region: gpd.GeoDataFrame) -> None:
+    """Everything outside one NHS region greyed out (tiles, ICBs and sites alike) and its
+    edge drawn heavy, so a regional lead sees their region and its neighbours only as context.
+
+    The grey lies in its own pane above the sites' canvas and lets clicks through, so an
+    ICB under it can still be clicked.
+    """
+    shape = shapely.union_all(region.geometry.to_numpy())
+    west, south, east, north = (-90.0, 20.0, 70.0, 80.0)  # beyond the view at the lowest zoom
+    outside = shapely.difference(shapely.box(west, south, east, north), shape)
+    frame = gpd.GeoDataFrame(
+        {"code": _escaped(region["code"]), "name": _escaped(region["name"])},
+        geometry=[outside],
+        crs=4326,
+    )
+    folium.map.CustomPane(FOCUS_PANE, z_index=460, pointer_events=False).add_to(m)
+    folium.GeoJson(
+        _feature_collection(frame),
+        style_function=lambda _: _OUTSIDE_STYLE,
+        interactive=False,
+        control=False,
+        pane=FOCUS_PANE,
+    ).add_to(m)
+
+
 def sites_layer(
     sites: gpd.GeoDataFrame | pd.DataFrame,
     *,
@@ -207,9 +240,24 @@ def _checked_boundaries(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
     duplicated = pd.unique(frame.loc[frame["code"].duplicated(), "code"].astype(str))
     if len(duplicated):
         raise InputError(
-            f"{what}: column code has {len(duplicated)} duplicate codes: {', '.join(duplicated)}"
+            f"{what}: column code has {counted(len(duplicated), 'duplicate code')}: {', '.join(duplicated)}"
         )
     return frame if frame.crs.to_epsg() == 4326 else frame.to_crs(4326)
+
+
+def _selected_region(regions: gpd.GeoDataFrame | None, code: str | None) -> gpd.GeoDataFrame | None:
+    """The selected region's row of `regions` (in EPSG:4326), None when none is selected."""
+    if code is None:
+        return None
+    if regions is None:
+        raise InputError(f"selected region {code}: no NHS regions are loaded to show it")
+    outlines = _checked_boundaries(regions, "regions")
+    chosen = outlines[outlines["code"] == code]
+    if chosen.empty:
+        raise InputError(
+            f"selected region {code} is not one of the {len(outlines)} NHS regions loaded"
+        )
+    return chosen
 
 
 def _checked_metrics(metrics: pd.DataFrame, spec: MapMetric) -> pd.DataFrame:
@@ -220,7 +268,7 @@ def _checked_metrics(metrics: pd.DataFrame, spec: MapMetric) -> pd.DataFrame:
     duplicated = pd.unique(metrics.loc[metrics["icb_code"].duplicated(), "icb_code"].astype(str))
     if len(duplicated):
         raise InputError(
-            f"metrics: column icb_code has {len(duplicated)} duplicate codes: {', '.join(duplicated)}"
+            f"metrics: column icb_code has {counted(len(duplicated), 'duplicate code')}: {', '.join(duplicated)}"
         )
     return metrics
 
@@ -252,10 +300,10 @@ def _joined_metrics(
 def _class_breaks(values: pd.Series, spec: MapMetric) -> list[float]:
     """Five equal classes: 0–100% for shares, 0 to a round maximum for counts."""
     if spec.kind == "share":
-        return [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+        return list(SHARE_BREAKS)
     top = float(values.max()) if values.notna().any() else 0.0
-    step = _nice_step(top / len(CHOROPLETH_COLOURS))
-    return [step * i for i in range(len(CHOROPLETH_COLOURS) + 1)]
+    step = _nice_step(top / len(SEQUENTIAL_COLOURS))
+    return [step * i for i in range(len(SEQUENTIAL_COLOURS) + 1)]
 
 
 def _nice_step(raw: float) -> float:
@@ -270,8 +318,7 @@ def _colour(value: object, breaks: list[float]) -> str:
     """The class colour for `value`, or the no-data hatch."""
     if value is None or pd.isna(value):
         return NO_DATA_FILL
-    position = int(np.searchsorted(breaks[1:-1], float(value), side="right"))
-    return CHOROPLETH_COLOURS[position]
+    return class_colour(value, breaks)
 
 
 def _choropleth_features(
@@ -418,7 +465,7 @@ def _choropleth_legend(
     rows = [
         f'<li><span class="ics-swatch" style="background:{colour}"></span>'
         f"{spec.format(low)}–{spec.format(high)}</li>"
-        for colour, low, high in zip(CHOROPLETH_COLOURS, breaks, breaks[1:], strict=False)
+        for colour, low, high in zip(SEQUENTIAL_COLOURS, breaks, breaks[1:], strict=False)
     ]
     if has_no_data:
         label = NOT_KNOWN if not_known else NO_DATA_LABEL
@@ -446,9 +493,14 @@ def _sites_legend(payload: dict, detail_zoom: int) -> str:
     rows.append(
         '<li><span class="ics-dot ics-cluster"></span>Group: sector mix; black arc = share not engaged</li>'
     )
-    notes = [f"{payload['count']:,} sites; every site shows from zoom {detail_zoom}."]
+    notes = [f"{counted(payload['count'], 'site')}; every site shows from zoom {detail_zoom}."]
     if payload["unmapped"]:
-        notes.append(f"{payload['unmapped']:,} sites have no coordinates and are not drawn.")
+        verbs = (
+            "has no coordinates and is"
+            if payload["unmapped"] == 1
+            else "have no coordinates and are"
+        )
+        notes.append(f"{counted(payload['unmapped'], 'site')} {verbs} not drawn.")
     if payload["count"] == 0:
         notes.append("No sites match the filters.")
     paragraphs = "".join(f'<p class="ics-note">{note}</p>' for note in notes)
@@ -466,9 +518,10 @@ def _base_map(
     center: tuple[float, float] | None,
     zoom: int | None,
     tiles: str | None,
+    focus: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """A Leaflet-only folium map (no jQuery, Bootstrap or icon fonts) at the requested view."""
-    bounds = _view_bounds(icbs, selected)
+    bounds = _view_bounds(icbs, selected, focus)
     (south, west), (north, east) = bounds
     m = folium.Map(
         location=center or ((south + north) / 2, (west + east) / 2),
@@ -486,9 +539,15 @@ def _base_map(
     return m
 
 
-def _view_bounds(icbs: gpd.GeoDataFrame, selected: str | None) -> tuple[tuple[float, float], ...]:
-    """((south, west), (north, east)) of the selected ICB, else of all ICBs, else England."""
-    shown = icbs[icbs["code"] == selected] if selected else icbs
+def _view_bounds(
+    icbs: gpd.GeoDataFrame, selected: str | None, focus: gpd.GeoDataFrame | None = None
+) -> tuple[tuple[float, float], ...]:
+    """((south, west), (north, east)) of the selected ICB, else of the selected region
+    (`focus`), else of all ICBs, else England."""
+    if selected:
+        shown = icbs[icbs["code"] == selected]
+    else:
+        shown = icbs if focus is None else focus
     shown = shown[shown.geometry.notna() & ~shown.geometry.is_empty]
     if shown.empty:
         return ENGLAND_BOUNDS

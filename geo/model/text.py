@@ -102,3 +102,23 @@ def unrecognised_labels(
     """The distinct non-blank cells whose `key` is not among `labels`, sorted, for a warning."""
     distinct = {cell_text(value) for value in values.unique()} - {None}
     return sorted(value for value in distinct if key(value) not in labels)
+
+
+def counted(count: float, noun: str, plural: str | None = None) -> str:
+    """A count with its noun, plural unless it is 1: '1 site', '2 sites', '1,213 sites',
+    '3 entries'; `plural` for a word the rule gets wrong ('1 person', '2 people')."""
+    number = round(float(count))
+    return f"{number:,} {noun if number == 1 else (plural or plural_of(noun))}"
+
+
+def plural_of(noun: str) -> str:
+    """The plural of a noun phrase's last word: 'site' -> 'sites', 'entry' -> 'entries',
+    'I+V site' -> 'I+V sites'."""
+    head, _, last = noun.rpartition(" ")
+    consonant_y = last.endswith("y") and last[-2:-1] not in tuple("aeiou")
+    word = (
+        last[:-1] + "ies"
+        if consonant_y
+        else last + ("es" if last.endswith(("s", "x", "ch", "sh")) else "s")
+    )
+    return f"{head} {word}" if head else word

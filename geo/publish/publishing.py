@@ -28,6 +28,7 @@ from geo.model.errors import InputError
 from geo.model.progress import StepProgress
 from geo.model.providers import ProviderList
 from geo.model.registers import Register
+from geo.model.text import counted
 from geo.publish import validation
 from geo.publish.mapping import GRID_FIELDS, preview
 from geo.store.versions import Store, Version
@@ -338,7 +339,7 @@ def _prepare_sites(
     if grid:
         listed = _from_grid(listed, grid)
         notes.append(f"lat/lon from grid references in {grid['easting']} and {grid['northing']}")
-    step(f"Placing {len(listed.sites):,} sites", 0.3)
+    step(f"Placing {counted(len(listed.sites), 'site')}", 0.3)
     sites = geocode_postcodes(listed.sites, geocode, postcode_file, step)
     notes += geocode_notes(sites, geocode)
     notes += [text for text, _level in sector_coverage.sector_notes(sites)]
@@ -485,13 +486,13 @@ def _engagement_matches(listed: pd.DataFrame, name: str, store: Store | None) ->
     if matched == 0 and len(listed):
         raise InputError(
             f"engagement list {name}: none of its {len(listed):,} rows names a provider of the "
-            f"provider list every page uses ({label}, {len(sites):,} sites) by ID or name; "
+            f"provider list every page uses ({label}, {counted(len(sites), 'site')}) by ID or name; "
             "published, it would mark every independent and voluntary site 'not engaged'. "
             "Check its provider ID and name columns, or publish the provider list it was made "
             "for first"
         )
     return (
-        f"{matched:,} of {len(listed):,} rows ({matched / max(len(listed), 1):.0%}) name a "
+        f"{matched:,} of {counted(len(listed), 'row')} ({matched / max(len(listed), 1):.0%}) name a "
         f"provider of the provider list every page uses ({label}) by ID or name"
     )
 

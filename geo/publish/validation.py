@@ -19,6 +19,7 @@ from geo.model import postcodes, problems, settings
 from geo.model.errors import InputError
 from geo.model.numbers import read_numbers
 from geo.model.providers import ProviderList
+from geo.model.text import counted
 from geo.model.vocabulary import ENGLAND_BOX_TEXT, in_england, looks_swapped
 
 ACCEPTED = "accepted"
@@ -56,7 +57,7 @@ class ValidationReport:
         """One line for the command line and the upload page."""
         c = self.counts
         return (
-            f"{self.file_name}: {c['total']:,} rows: {c['accepted']:,} accepted, "
+            f"{self.file_name}: {counted(c['total'], 'row')}: {c['accepted']:,} accepted, "
             f"{c['warning']:,} accepted with a warning, {c['rejected']:,} rejected"
         )
 
