@@ -1,10 +1,11 @@
-"""Home: each ICB's share of independent and voluntary capacity not engaged in its planning."""
+"""Home: each ICB's share of independent and voluntary capacity outside NHS planning."""
 
 from __future__ import annotations
 
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.analysis import evidence_view
 from geo.analysis.metrics import MAX_UNKNOWN_SHARE
 from geo.fetch import catalogue
 from geo.io import exports
@@ -32,7 +33,12 @@ for note in analysis.notes:
     else:
         st.caption(_text.plain(note.text))
 
-st.subheader("Share of independent and voluntary capacity not engaged, by ICB")
+st.subheader("Share of I+V capacity outside NHS planning, by ICB")
+has_list = metrics["status_basis"].astype("str").str.contains("engagement list").any()
+st.caption(_text.plain(evidence_view.limits_sentence(analysis.evidence, bool(has_list))))
+with st.expander("What the evidence covers"):
+    for limit in evidence_view.source_limits(analysis.evidence) or ["No open data was loaded."]:
+        st.markdown(f"- {_text.plain(limit)}")
 assets, asset_warning = asset_mode_from_settings()
 if asset_warning:
     st.warning(_text.plain(asset_warning))
@@ -48,8 +54,9 @@ st.subheader("Per-ICB metrics")
 st.dataframe(metrics, hide_index=True, width="stretch")
 st.caption(
     "An empty iv_outside_share (and rank) is not known, never 0: share_not_known_reason "
-    f"says why (no engagement list, or planning status unknown for more than "
-    f"{MAX_UNKNOWN_SHARE:.0%} of the I+V capacity)."
+    f"says why (no engagement list or evidence, or planning status unknown for more than "
+    f"{MAX_UNKNOWN_SHARE:.0%} of the I+V capacity); status_basis names what each ICB's "
+    "statuses rest on (engagement list, open data, or none)."
 )
 st.download_button(
     "Download the metrics (CSV)",
