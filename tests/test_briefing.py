@@ -111,7 +111,10 @@ def test_without_an_engagement_list_no_share_is_claimed():
     briefing = facts(metrics, sites_frame(site("Acorn Care", status="unknown")))
 
     assert "%" not in " ".join(briefing.sentences)
-    assert dict(briefing.headlines)["Share of I+V capacity outside NHS planning"] == "not known (no engagement list)"
+    assert (
+        dict(briefing.headlines)["Share of I+V capacity outside NHS planning"]
+        == "not known (no engagement list)"
+    )
     assert dict(briefing.headlines)["I+V sites not engaged in planning"] == (
         "not known (no engagement list)"
     )
@@ -400,7 +403,9 @@ def test_briefing_says_not_known_exactly_where_the_metrics_give_no_share():
     metrics = gap_metrics(sites, icbs.assign(vintage="2024"))
 
     shares = {
-        code: dict(facts(metrics, sites, area=code).headlines)["Share of I+V capacity outside NHS planning"]
+        code: dict(facts(metrics, sites, area=code).headlines)[
+            "Share of I+V capacity outside NHS planning"
+        ]
         for code in (CHESHIRE, LANCS, YORKS)
     }
 
@@ -412,5 +417,7 @@ def test_briefing_says_not_known_exactly_where_the_metrics_give_no_share():
         LANCS: "not known (planning status unknown for 80% of I+V beds)",
         YORKS: "not known (no engagement list)",
     }
-    england = dict(facts(metrics, sites, area="england").headlines)["Share of I+V capacity outside NHS planning"]
+    england = dict(facts(metrics, sites, area="england").headlines)[
+        "Share of I+V capacity outside NHS planning"
+    ]
     assert england == "80% of I+V beds"  # 40 of the 50 beds with a status; 45 of 95 unknown
