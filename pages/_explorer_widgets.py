@@ -5,18 +5,26 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo.analysis import filters, metrics, readable
+from geo.analysis import evidence_view, filters, metrics, readable
 from geo.analysis.pipeline import Analysis
 from geo.io import exports
 from geo.maps import build as maps
-from geo.model.evidence import PLANNING_STATUSES
+from geo.model.evidence import (
+    EVIDENCE_STATUS,
+    EVIDENCE_SUMMARY,
+    PLANNING_BASIS,
+    PLANNING_STATUS_WORDS,
+    PLANNING_STATUSES,
+)
 from geo.model.sectors import SECTOR_COLOURS, SECTORS, sector_slug
 from geo.model.text import counted
 from pages import _tables, _text
 
+SHARE_LABEL = "Share of I+V capacity outside NHS planning"
 PANEL_COLUMNS = [
     "site_name", "provider_name", "sector", "service_type", "capacity", "postcode",
-    "planning_status", "assignment", "official_icb_agrees", "border_distance_m", "site_id",
+    "planning_status", PLANNING_BASIS, EVIDENCE_SUMMARY, EVIDENCE_STATUS, "assignment",
+    "official_icb_agrees", "border_distance_m", "site_id",
 ]  # fmt: skip
 
 
@@ -53,7 +61,8 @@ def sidebar_filters(analysis: Analysis) -> tuple[filters.SiteFilter, str]:
                             format_func=icb_names.get)  # fmt: skip
     sectors = side.multiselect("Sector", list(SECTORS), key="f-sectors")
     services = side.multiselect("Service type", _services(sites), key="f-services")
-    statuses = side.multiselect("Planning status", list(PLANNING_STATUSES), key="f-statuses")
+    statuses = side.multiselect("Planning status", list(PLANNING_STATUSES), key="f-statuses",
+                                format_func=PLANNING_STATUS_WORDS.get)  # fmt: skip
     low, high = _capacity_range(side, sites)
     near = side.number_input("Near another ICB's border (km; 0 = any distance)", 0.0, 100.0,
                              step=1.0, key="f-near-border")  # fmt: skip
@@ -67,18 +76,32 @@ def sidebar_filters(analysis: Analysis) -> tuple[filters.SiteFilter, str]:
 
 
 def icb_panel(analysis: Analysis, icb_code: str) -> None:
-    """One ICB's figures, sector mix and its independent and voluntary sites not engaged."""
+    """One ICB's figures, sector mix, evidence, and its I+V sites outside NHS planning."""
     row = analysis.metrics.set_index("icb_code").loc[icb_code]
     st.subheader(_text.plain(row["icb_name"]))
     area_figures(row, ranked_among=counted(int(analysis.metrics["rank"].notna().sum()), "ICB"))
+    st.caption(_text.plain(f"{SHARE_LABEL}: {basis_words(row, analysis)}."))
     sector_chart(row)
     in_icb = analysis.assigned[analysis.assigned["icb_code"] == icb_code]
-    gaps = filters.iv_not_engaged(in_icb)[PANEL_COLUMNS]
-    st.markdown(f"**Independent and voluntary sites not engaged: {len(gaps):,}**")
+    evidence_panel(analysis, icb_code, row)
+    gaps = filters.iv_outside(in_icb)[PANEL_COLUMNS]
+    st.markdown(f"**Independent and voluntary sites outside NHS planning: {len(gaps):,}**")
     if gaps.empty:
-        st.info("None here: every independent and voluntary site is engaged or of unknown status.")
+        st.info("None here: every independent and voluntary site is engaged, NHS-commissioned "
+                "by this ICB, or of unknown status.")  # fmt: skip
     _tables.show_table(gaps)
-    downloads(gaps, f"iv_not_engaged_{icb_code}_{analysis.vintage}", sheet_name="I+V not engaged")
+    downloads(gaps, f"iv_outside_nhs_planning_{icb_code}_{analysis.vintage}",
+              sheet_name="I+V outside NHS planning")  # fmt: skip
+
+
+def basis_words(row: pd.Series, analysis: Analysis) -> str:
+    """What an area's planning statuses rest on, in words (the list, which open data, none)."""
+    return evidence_view.basis_words(row["status_basis"], analysis.evidence)
+
+
+def outside_sites(row: pd.Series) -> int:
+    """How many of an area's I+V sites are outside NHS planning (every OUTSIDE status)."""
+    return sum(int(row[f"iv_sites_{slug}"]) for slug in metrics.OUTSIDE_SLUGS)
 
 
 def area_figures(row: pd.Series, *, ranked_among: str) -> None:
@@ -88,16 +111,16 @@ def area_figures(row: pd.Series, *, ranked_among: str) -> None:
     cells = st.columns(4)
     cells[0].metric("Provider sites", f"{int(row['sites_total']):,}")
     cells[1].metric("I+V sites", f"{int(row['iv_sites']):,}")
-    cells[2].metric("I+V sites not engaged",
-                    f"{int(row['iv_sites_not_engaged']):,}" if status_known else maps.NOT_KNOWN)  # fmt: skip
+    cells[2].metric("I+V sites outside NHS planning",
+                    f"{outside_sites(row):,}" if status_known else maps.NOT_KNOWN)  # fmt: skip
     if pd.isna(share):
         cells[3].metric(
-            "Share not engaged",
+            SHARE_LABEL,
             maps.NOT_KNOWN,
             help=_text.plain(f"Not known, so not ranked: {reason}."),
         )
     else:
-        cells[3].metric("Share not engaged", f"{share:.0%}", help=_text.plain(f"Basis: {row['share_basis']}; "
+        cells[3].metric(SHARE_LABEL, f"{share:.0%}", help=_text.plain(f"Of I+V {row['share_basis']}; "
                         f"rank {row['rank']} of the {ranked_among} ranked"))  # fmt: skip
 
 
@@ -135,6 +158,42 @@ def downloads(table: pd.DataFrame, name: str, *, sheet_name: str, what: str = ""
     csv.download_button(_text.plain(csv_label), exports.csv_bytes(table), f"{name}.csv", "text/csv")
     workbook = exports.xlsx_bytes(readable.labelled(table), sheet_name=sheet_name)
     xlsx.download_button(_text.plain(xlsx_label), workbook, f"{name}.xlsx", _tables.XLSX)
+
+
+def evidence_panel(analysis: Analysis, icb_code: str, row: pd.Series) -> None:
+    """The ICB's evidence of NHS commissioning, the share with and without it, and where an
+    engagement list disagrees with it; each downloadable."""
+    st.markdown("**Evidence of NHS commissioning (open data)**")
+    if analysis.evidence is None:
+        st.info("No open-data evidence (RTT, DM01, contract awards, DSPT) was loaded.")
+        return
+    table = evidence_view.icb_evidence(analysis.evidence, icb_code)
+    for line in evidence_view.icb_evidence_lines(table, icb_code) or [
+        "No evidence rows for this ICB."
+    ]:
+        st.markdown(f"- {_text.plain(line)}")
+    no_evidence = row["iv_no_evidence_share"]
+    if not pd.isna(no_evidence):
+        st.caption(_text.plain(
+            f"From the open data alone: {no_evidence:.0%} of the I+V {row['share_basis']} whose "
+            f"evidence was checked has no evidence of NHS commissioning by this ICB, "
+            f"{1 - no_evidence:.0%} has ({int(row['iv_sites_evidence_checked']):,} sites checked)."
+        ))  # fmt: skip
+    stem = f"{icb_code}_{analysis.vintage}"
+    st.download_button("Download this ICB's evidence (CSV)", exports.csv_bytes(table),
+                       f"evidence_{stem}.csv", "text/csv", key=f"evidence-{stem}")  # fmt: skip
+    if (
+        PLANNING_BASIS in analysis.assigned
+        and analysis.assigned[PLANNING_BASIS].eq("engagement list").any()
+    ):
+        disagreeing = evidence_view.icb_disagreements(analysis, icb_code)
+        st.markdown(
+            f"**Where the engagement list and the evidence disagree: {len(disagreeing):,}**"
+        )
+        if len(disagreeing):
+            st.dataframe(disagreeing, hide_index=True, width="stretch")
+        st.download_button("Download the disagreements (CSV)", exports.csv_bytes(disagreeing),
+                           f"disagreements_{stem}.csv", "text/csv", key=f"disagree-{stem}")  # fmt: skip
 
 
 def _services(sites: pd.DataFrame) -> list[str]:

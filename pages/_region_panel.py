@@ -48,7 +48,7 @@ def newly_chosen(region: str | None) -> bool:
 
 
 def region_panel(analysis: Analysis, code: str) -> None:
-    """One region's figures, sector mix, ICBs side by side and I+V sites not engaged."""
+    """One region's figures, sector mix, ICBs side by side and I+V sites outside NHS planning."""
     summary = regions.region_summary(
         analysis.metrics, analysis.icb_regions, analysis.assigned, code
     )
@@ -58,19 +58,21 @@ def region_panel(analysis: Analysis, code: str) -> None:
     _explorer_widgets.sector_chart(summary.figures)
     st.markdown(
         f"**{_text.plain(counted(len(summary.icbs), 'ICB'))} in the region, "
-        "highest share not engaged first**"
+        "highest share outside NHS planning first**"
     )
     _tables.show_table(summary.icbs)
-    sites = summary.not_engaged
+    sites = summary.outside
     st.markdown(
-        f"**Independent and voluntary sites not engaged across the region: {len(sites):,}**"
+        "**Independent and voluntary sites outside NHS planning across the region: "
+        f"{len(sites):,}**"
     )
     if sites.empty:
-        st.info("None here: every independent and voluntary site is engaged or of unknown status.")
+        st.info("None here: every independent and voluntary site is engaged, NHS-commissioned "
+                "by its ICB, or of unknown status.")  # fmt: skip
     _tables.show_table(sites)
     _explorer_widgets.downloads(
         sites,
-        f"iv_not_engaged_{code}_{analysis.vintage}",
-        sheet_name="I+V not engaged",
+        f"iv_outside_nhs_planning_{code}_{analysis.vintage}",
+        sheet_name="I+V outside NHS planning",
         what="the region's list",
     )

@@ -1,11 +1,11 @@
-"""Home: each ICB's share of independent and voluntary capacity not engaged in its planning."""
+"""Home: each ICB's share of independent and voluntary capacity outside NHS planning."""
 
 from __future__ import annotations
 
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.analysis import readable
+from geo.analysis import evidence_view, readable
 from geo.analysis.metrics import MAX_UNKNOWN_SHARE
 from geo.fetch import catalogue
 from geo.io import exports
@@ -33,7 +33,12 @@ for note in analysis.notes:
     else:
         st.caption(_text.plain(note.text))
 
-st.subheader("Share of independent and voluntary capacity not engaged, by ICB")
+st.subheader("Share of I+V capacity outside NHS planning, by ICB")
+has_list = metrics["status_basis"].astype("str").str.contains("engagement list").any()
+st.caption(_text.plain(evidence_view.limits_sentence(analysis.evidence, bool(has_list))))
+with st.expander("What the evidence covers"):
+    for limit in evidence_view.source_limits(analysis.evidence) or ["No open data was loaded."]:
+        st.markdown(f"- {_text.plain(limit)}")
 assets, asset_warning = asset_mode_from_settings()
 if asset_warning:
     st.warning(_text.plain(asset_warning))
@@ -53,8 +58,9 @@ st.caption(
         f"An empty {readable.label(readable.SHARE_COLUMN)} (and rank) is not known, never 0: "
         f"{readable.label('share_not_known_reason')} says why (no engagement list and no "
         "open-data evidence, or planning status unknown for more than "
-        f"{MAX_UNKNOWN_SHARE:.0%} of the I+V capacity). The CSV has the same rows under the "
-        "columns' machine names."
+        f"{MAX_UNKNOWN_SHARE:.0%} of the I+V capacity); "
+        f"{readable.label('status_basis')} names what each ICB's statuses rest on (engagement "
+        "list, open data, or none). The CSV has the same rows under the columns' machine names."
     )
 )
 st.download_button(

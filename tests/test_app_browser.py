@@ -324,7 +324,7 @@ def test_clicking_an_icb_opens_its_panel_and_puts_it_in_the_url(
         heading.wait_for(timeout=LONG)
         expected = not_engaged_in(published_sites, "icb24_code", WEST_YORKSHIRE)
         table_title = seen.page.get_by_text(
-            f"Independent and voluntary sites not engaged: {expected}"
+            f"Independent and voluntary sites outside NHS planning: {expected}"
         )
         table_title.wait_for()
         seen.page.get_by_role("button", name="Download CSV").wait_for()
@@ -403,7 +403,9 @@ def test_a_shared_link_restores_the_view_in_a_new_browser(
         assert vintage.input_value() == "2026"
         seen.page.get_by_role("heading", name=name).wait_for(timeout=LONG)
         expected = not_engaged_in(published_sites, "icb26_code", CENTRAL_EAST)
-        seen.page.get_by_text(f"Independent and voluntary sites not engaged: {expected}").wait_for()
+        seen.page.get_by_text(
+            f"Independent and voluntary sites outside NHS planning: {expected}"
+        ).wait_for()
         iv_sites = int(published_sites["sector"].isin(sectors.IV_SECTORS).sum())
         assert frame.evaluate("() => IcsMap.layers[0]._d.n") == iv_sites
         seen.page.get_by_text(f"{iv_sites:,} of {len(published_sites):,} sites shown").wait_for()

@@ -72,7 +72,7 @@ def test_headline_figures_are_the_metrics_row_formatted(three_icbs):
     assert headlines["Independent and voluntary sites"] == "10"
     assert headlines["I+V sites not engaged in planning"] == "3"
     assert headlines["I+V beds not engaged in planning"] == "124"
-    assert headlines["Share not engaged"] == "31% of I+V beds"
+    assert headlines["Share of I+V capacity outside NHS planning"] == "31% of I+V beds"
     assert headlines["Rank"] == "2nd highest of 3 ICSs"
     assert headlines["Boundary vintage"] == "2024"
 
@@ -111,7 +111,10 @@ def test_without_an_engagement_list_no_share_is_claimed():
     briefing = facts(metrics, sites_frame(site("Acorn Care", status="unknown")))
 
     assert "%" not in " ".join(briefing.sentences)
-    assert dict(briefing.headlines)["Share not engaged"] == "not known (no engagement list)"
+    assert (
+        dict(briefing.headlines)["Share of I+V capacity outside NHS planning"]
+        == "not known (no engagement list)"
+    )
     assert dict(briefing.headlines)["I+V sites not engaged in planning"] == (
         "not known (no engagement list)"
     )
@@ -134,7 +137,7 @@ def test_a_share_resting_on_too_little_known_status_is_not_known_and_says_why():
     briefing = facts(metrics_frame(mostly_unknown))
 
     expected = "not known (planning status unknown for 72% of I+V beds)"
-    assert dict(briefing.headlines)["Share not engaged"] == expected
+    assert dict(briefing.headlines)["Share of I+V capacity outside NHS planning"] == expected
     assert dict(briefing.headlines)["I+V sites not engaged in planning"] == "2"
     assert "Rank" not in dict(briefing.headlines)
     assert f"The share of independent and voluntary care outside its planning is {expected}." in (
@@ -400,7 +403,9 @@ def test_briefing_says_not_known_exactly_where_the_metrics_give_no_share():
     metrics = gap_metrics(sites, icbs.assign(vintage="2024"))
 
     shares = {
-        code: dict(facts(metrics, sites, area=code).headlines)["Share not engaged"]
+        code: dict(facts(metrics, sites, area=code).headlines)[
+            "Share of I+V capacity outside NHS planning"
+        ]
         for code in (CHESHIRE, LANCS, YORKS)
     }
 
@@ -412,5 +417,7 @@ def test_briefing_says_not_known_exactly_where_the_metrics_give_no_share():
         LANCS: "not known (planning status unknown for 80% of I+V beds)",
         YORKS: "not known (no engagement list)",
     }
-    england = dict(facts(metrics, sites, area="england").headlines)["Share not engaged"]
+    england = dict(facts(metrics, sites, area="england").headlines)[
+        "Share of I+V capacity outside NHS planning"
+    ]
     assert england == "80% of I+V beds"  # 40 of the 50 beds with a status; 45 of 95 unknown

@@ -373,7 +373,7 @@ def test_real_icb_pdf_and_slide_carry_the_metrics_figures(real_briefing, shared_
         "Provider sites": format_number(row["sites_total"]),
         "Independent and voluntary sites": format_number(row["iv_sites"]),
         "I+V sites not engaged in planning": format_number(row["iv_sites_not_engaged"]),
-        "Share not engaged": f"{format_percent(row['iv_outside_share'])} of I+V sites",
+        "Share of I+V capacity outside NHS planning": f"{format_percent(row['iv_outside_share'])} of I+V sites",
     }
     headlines = dict(briefing.headlines)
     assert {label: headlines[label] for label in expected} == expected
@@ -459,7 +459,9 @@ def test_real_england_and_region_figures_are_the_metrics_rollups(real, shared_da
         assert headlines["I+V sites not engaged in planning"] == format_number(
             row["iv_sites_not_engaged"]
         )
-        assert headlines["Share not engaged"].startswith(format_percent(row["iv_outside_share"]))
+        assert headlines["Share of I+V capacity outside NHS planning"].startswith(
+            format_percent(row["iv_outside_share"])
+        )
     assert north.icb_codes == tuple(sorted(lookup.loc[lookup["region_code"] == region, "icb_code"]))
     ranked_icbs = lookup["icb_code"].isin(icbs_with_independent_hospitals(shared_data))
     ranked = lookup.loc[ranked_icbs, "region_code"].nunique()

@@ -104,9 +104,9 @@ def test_without_an_engagement_list_the_panel_says_share_and_rank_are_not_known(
     app = explorer(selected_icb="E54000054")
 
     metrics = {metric.label: metric for metric in app.metric}
-    assert metrics["Share not engaged"].value == "not known"
-    assert metrics["I+V sites not engaged"].value == "not known"
-    assert metrics["Share not engaged"].proto.help == (
+    assert metrics["Share of I+V capacity outside NHS planning"].value == "not known"
+    assert metrics["I+V sites outside NHS planning"].value == "not known"
+    assert metrics["Share of I+V capacity outside NHS planning"].proto.help == (
         f"Not known, so not ranked: {NO_STATUS_KNOWN}."
     )
 

@@ -180,3 +180,16 @@ def test_a_repeated_column_is_named():
     )
     with pytest.raises(InputError, match="column sector appears more than once"):
         site_payload(frame)
+
+
+def test_a_sites_evidence_and_planning_basis_reach_its_popup_escaped():
+    sites = sites_frame(site("Leeds Clinic", -1.55, 53.8, status="NHS-commissioned")).assign(
+        planning_basis="open data",
+        evidence_summary=f"NHS-funded elective care for this ICB: 1,240 patients waiting {XSS}",
+    )
+    decoded = read_site_payload(site_payload(sites))
+    assert decoded["planning_basis"].tolist() == ["open data"]
+    assert decoded["evidence_summary"].tolist() == [
+        "NHS-funded elective care for this ICB: 1,240 patients waiting "
+        "&lt;img src=x onerror=alert(1)&gt;"
+    ]

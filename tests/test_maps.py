@@ -115,7 +115,7 @@ def test_icb_names_are_escaped_and_template_braces_are_inert(page):
 
 
 def test_legend_names_the_metric_its_classes_and_no_data(page):
-    assert "Share of I+V capacity not engaged" in page
+    assert "Share of I+V capacity outside NHS planning" in page
     assert "0%–20%" in page
     assert "80%–100%" in page
     assert "no data" in page
@@ -140,7 +140,7 @@ def test_sites_legend_lists_every_sector_in_okabe_ito_colours(page):
         "Voluntary": "#CC79A7",
         "Unknown": "#999999",
     }
-    assert "I+V not engaged (black-edged square)" in page
+    assert "I+V outside NHS planning (black-edged square)" in page
 
 
 def test_sites_without_coordinates_are_named_in_the_legend(page):

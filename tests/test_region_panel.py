@@ -76,8 +76,8 @@ def test_the_region_panel_sets_its_icbs_side_by_side_highest_share_first(publish
     assert known.iloc[0] > known.iloc[-1]
     figures = {metric.label: metric.value for metric in app.metric}
     assert (
-        figures["I+V sites not engaged"]
-        == f"{icbs[readable.label('iv_sites_not_engaged')].sum():,}"
+        figures["I+V sites outside NHS planning"]
+        == f"{icbs[readable.label('iv_sites_outside')].sum():,}"
     )
 
 

@@ -87,8 +87,8 @@ def test_its_icbs_stand_side_by_side_highest_share_first(icbs, lookup, sites):
 def test_its_list_holds_every_iv_site_not_engaged_in_it_and_nothing_else(icbs, lookup, sites):
     summary = region_summary(gap_metrics(sites, icbs), lookup, sites, NORTH)
 
-    assert summary.not_engaged.columns.tolist() == list(SITE_COLUMNS)
-    assert summary.not_engaged["site_name"].tolist() == ["Oak", "Ash", "Yew"]  # NHS Fir is not I+V
+    assert summary.outside.columns.tolist() == list(SITE_COLUMNS)
+    assert summary.outside["site_name"].tolist() == ["Oak", "Ash", "Yew"]  # NHS Fir is not I+V
 
 
 def test_a_region_no_icb_lies_in_is_bad_input_naming_the_regions(icbs, lookup, sites):

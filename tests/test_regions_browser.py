@@ -196,12 +196,12 @@ def test_a_regional_lead_picks_a_region_sees_it_fitted_and_downloads_its_list(
     distances = listed["border_distance_m"].dropna()
     assert (distances == distances.round()).all()
     assert csv_download.value.suggested_filename.startswith(
-        f"iv_not_engaged_{NORTH_EAST_AND_YORKSHIRE}"
+        f"iv_outside_nhs_planning_{NORTH_EAST_AND_YORKSHIRE}"
     )
 
     with page.expect_download(timeout=LONG) as xlsx_download:
         page.get_by_role("button", name="Download the region's list (XLSX)").click()
     workbook = openpyxl.load_workbook(io.BytesIO(Path(xlsx_download.value.path()).read_bytes()))
-    assert workbook.sheetnames == ["I+V not engaged"]
+    assert workbook.sheetnames == ["I+V outside NHS planning"]
     heading.scroll_into_view_if_needed()
     save_screenshot(page, "regions_panel")

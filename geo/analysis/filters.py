@@ -14,7 +14,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from geo.model import postcodes, providers, sectors
-from geo.model.evidence import PLANNING_STATUSES
+from geo.model.evidence import OUTSIDE_STATUSES, PLANNING_STATUSES
 from geo.model.numbers import Plausible, read_number
 from geo.model.vocabulary import MAX_SITE_CAPACITY
 
@@ -85,6 +85,15 @@ def iv_not_engaged(sites: pd.DataFrame) -> pd.DataFrame:
     """Independent and voluntary sites whose provider takes no part in ICS planning."""
     mask = sites["sector"].isin(sectors.IV_SECTORS) & (
         sites["planning_status"] == providers.NOT_ENGAGED
+    )
+    return sites[mask.fillna(False).astype(bool)]
+
+
+def iv_outside(sites: pd.DataFrame) -> pd.DataFrame:
+    """Independent and voluntary sites outside NHS planning: not engaged by a list, or with no
+    evidence of NHS commissioning by their own ICB (geo.model.evidence.OUTSIDE_STATUSES)."""
+    mask = sites["sector"].isin(sectors.IV_SECTORS) & sites["planning_status"].isin(
+        OUTSIDE_STATUSES
     )
     return sites[mask.fillna(False).astype(bool)]
 

@@ -36,6 +36,9 @@ _STATUS_SLUGS: dict[str, str] = {
     UNKNOWN_STATUS: "unknown",
 }
 STATUS_SLUGS: tuple[str, ...] = tuple(_STATUS_SLUGS.values())  # iv_sites_{slug} columns
+# The slugs of the statuses outside NHS planning: iv_sites_{slug} of these add up to the
+# I+V sites outside, iv_capacity_{slug} to their capacity.
+OUTSIDE_SLUGS: tuple[str, ...] = tuple(_STATUS_SLUGS[status] for status in OUTSIDE_STATUSES)
 # What an ICB's statuses rest on (status_basis), from how many of its I+V sites each basis decided.
 BOTH_BASES = f"{BASIS_LIST} and {BASIS_EVIDENCE}"
 # From the evidence alone, whatever a list says: I+V sites and capacity whose evidence could be

@@ -1,4 +1,4 @@
-"""One NHS region at a glance: its figures, its ICBs side by side, and its I+V sites not engaged.
+"""One NHS region at a glance: its figures, its ICBs side by side, its I+V sites outside NHS planning.
 
 A regional lead works across the ICBs of a region: the region's figures are the ICBs'
 sums (geo.analysis.metrics.region_rollup, shares recomputed from the sums), its ICBs
@@ -19,14 +19,14 @@ ICB_COLUMNS: tuple[str, ...] = (
     "icb_name",
     readable.SHARE_COLUMN,
     "rank",
-    "iv_sites_not_engaged",
+    "status_basis",
+    "iv_sites_outside",
     "iv_sites",
     "share_not_known_reason",
-    "iv_capacity_not_engaged",
     "sites_total",
     "icb_code",
 )
-# The region's list of independent and voluntary sites not engaged, ICB by ICB.
+# The region's list of independent and voluntary sites outside NHS planning, ICB by ICB.
 SITE_COLUMNS: tuple[str, ...] = (
     "icb_name",
     "site_name",
@@ -36,6 +36,8 @@ SITE_COLUMNS: tuple[str, ...] = (
     "capacity",
     "postcode",
     "planning_status",
+    "planning_basis",
+    "evidence_summary",
     "border_distance_m",
     "site_id",
     "icb_code",
@@ -50,28 +52,31 @@ class RegionSummary:
     name: str
     figures: pd.Series  # the region's row of metrics.region_rollup (METRIC_COLUMNS)
     icbs: pd.DataFrame  # its ICBs' metrics, ICB_COLUMNS, highest share first, unknown last
-    not_engaged: pd.DataFrame  # its I+V sites not engaged, SITE_COLUMNS, by ICB then site
+    outside: pd.DataFrame  # its I+V sites outside NHS planning, SITE_COLUMNS, by ICB then site
     regions_ranked: int  # how many regions have a known share, which figures["rank"] is among
 
 
 def region_summary(
     gap_metrics: pd.DataFrame, icb_regions: pd.DataFrame | None, assigned: pd.DataFrame, code: str
 ) -> RegionSummary:
-    """The region `code`'s figures, ICBs and I+V sites not engaged, from the per-ICB
+    """The region `code`'s figures, ICBs and I+V sites outside NHS planning, from the per-ICB
     metrics, the ICB-to-region lookup and the assigned sites of the same analysis."""
     members = _member_icbs(icb_regions, code)
     rollup = metrics.region_rollup(gap_metrics, icb_regions)
     figures = rollup.set_index("icb_code").loc[code]
     icbs = gap_metrics[gap_metrics["icb_code"].isin(members)]
+    icbs = icbs.assign(
+        iv_sites_outside=icbs[[f"iv_sites_{s}" for s in metrics.OUTSIDE_SLUGS]].sum(axis=1)
+    )
     in_region = assigned[assigned["icb_code"].isin(members).fillna(False).astype(bool)]
-    sites = filters.iv_not_engaged(in_region)
-    not_engaged = sites.sort_values(["icb_name", "site_name"], kind="stable")
+    sites = filters.iv_outside(in_region)
+    outside = sites.sort_values(["icb_name", "site_name"], kind="stable")
     return RegionSummary(
         code=code,
         name=str(figures["icb_name"]),
         figures=figures,
         icbs=readable.by_share(icbs[list(ICB_COLUMNS)]),
-        not_engaged=not_engaged[list(SITE_COLUMNS)].reset_index(drop=True),
+        outside=outside.reindex(columns=list(SITE_COLUMNS)).reset_index(drop=True),
         regions_ranked=int(rollup["rank"].notna().sum()),
     )
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from geo.analysis.evidence_view import limits_sentence
 from geo.analysis.pipeline import Analysis
 from geo.briefing import images as briefing_render
 from geo.briefing import pdf as briefing_pdf
@@ -19,6 +20,7 @@ from geo.briefing import slides as briefing_pptx
 from geo.briefing.facts import ENGLAND_AREA, Briefing, briefing_facts
 from geo.briefing.images import IllustratedBriefing, MapLayers
 from geo.model.errors import InputError
+from geo.model.evidence import BASIS_LIST
 from geo.model.vocabulary import is_icb_code
 
 FORMATS = ("pdf", "pptx")
@@ -42,6 +44,10 @@ def area_briefing(analysis: Analysis, area: str) -> Briefing:
         icb_regions=analysis.icb_regions,
         provenance=analysis.provenance,
         dataset_version=dataset_version(analysis),
+        basis_note=limits_sentence(
+            analysis.evidence,
+            analysis.metrics["status_basis"].astype("str").str.contains(BASIS_LIST).any(),
+        ),
     )
 
 

@@ -6,7 +6,7 @@ render the same object, so a number reads the same everywhere it appears.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -90,6 +90,7 @@ def briefing_facts(
     icb_regions: pd.DataFrame | None = None,
     provenance: list[str] | pd.DataFrame | None = None,
     dataset_version: str | None = None,
+    basis_note: str | None = None,
 ) -> Briefing:
     """The briefing for an ICB code, 'england' or an NHS region code, from the gap metrics and sites.
 
@@ -97,6 +98,8 @@ def briefing_facts(
     taken from it when present, else made with `geo.analysis.metrics`' roll-ups, so the
     briefing's figures are the map's figures. Whether the share not engaged is known, and
     why not, is the metrics row's own `share_not_known_reason`: the map's rule too.
+    `basis_note` (geo.analysis.evidence_view.limits_sentence) names what planning status
+    rests on and the limits of each source; it leads the caveats.
     """
     _check_columns(metrics, _METRIC_COLUMNS, "metrics table")
     _check_columns(sites, _SITE_COLUMNS, "sites table")
@@ -109,7 +112,10 @@ def briefing_facts(
     name = "England" if kind == ENGLAND_AREA else shorten(figures["icb_name"] or code)
     facts = _Facts(kind, code, name, figures)
     context = _Context(metrics, icb_rows, peers, _area_sites(sites, icb_codes), icb_codes)
-    return _assemble(facts, context, provenance, dataset_version)
+    briefing = _assemble(facts, context, provenance, dataset_version)
+    if basis_note:
+        return replace(briefing, caveats=(basis_note, *briefing.caveats))
+    return briefing
 
 
 @dataclass(frozen=True)
@@ -354,7 +360,7 @@ def _headlines(facts: _Facts, context: _Context) -> list[tuple[str, str]]:
                 facts, format_capacity(facts.amount("iv_capacity_not_engaged"), sites_not_engaged)
             ),
         ),
-        ("Share not engaged", _share_headline(facts)),
+        ("Share of I+V capacity outside NHS planning", _share_headline(facts)),
     ]
     rank = _rank_phrase(facts, context)
     if rank:

@@ -5,7 +5,7 @@ Pages call `build_map` once and may swap single layers (`choropleth_layer`,
 Sites are drawn by our canvas layer from one compact payload (geo.maps.payload),
 never one folium Marker each. Colours are colour-blind safe: viridis classes for
 the choropleth (hatched grey for no data) and Okabe–Ito for sectors, with I+V
-sites not engaged also drawn as black-edged squares so the map reads in greyscale.
+sites outside NHS planning also drawn as black-edged squares so the map reads in greyscale.
 Assets: see geo.maps.assets (`assets='local'` inlines pinned npm copies of Leaflet).
 """
 
@@ -24,6 +24,7 @@ from geo.maps.assets import apply_assets, folium_asset_urls
 from geo.maps.layers import Legend, MapLibrary, SitesCanvas, ViewInUrl
 from geo.maps.payload import escape_html, site_payload
 from geo.model.errors import InputError
+from geo.model.evidence import STATUS_LEGEND
 from geo.model.palette import SEQUENTIAL_COLOURS, SHARE_BREAKS, class_colour
 from geo.model.sectors import IV_SECTORS, SECTOR_COLOURS, SECTORS
 from geo.model.text import counted
@@ -60,9 +61,18 @@ class MapMetric:
 METRICS: dict[str, MapMetric] = {
     metric.column: metric
     for metric in (
-        MapMetric("iv_outside_share", "Share of I+V capacity not engaged", "share"),
-        MapMetric("iv_sites_not_engaged", "I+V sites not engaged", "count"),
-        MapMetric("iv_capacity_not_engaged", "I+V capacity not engaged", "count"),
+        MapMetric("iv_outside_share", "Share of I+V capacity outside NHS planning", "share"),
+        MapMetric(
+            "iv_no_evidence_share",
+            "Share of I+V capacity with no evidence of NHS commissioning (open data)",
+            "share",
+        ),
+        MapMetric("iv_sites_commissioned", "I+V sites NHS-commissioned by their ICB", "count"),
+        MapMetric(
+            "iv_sites_no_evidence", "I+V sites with no evidence of NHS commissioning", "count"
+        ),
+        MapMetric("iv_sites_not_engaged", "I+V sites not engaged (engagement list)", "count"),
+        MapMetric("iv_capacity_not_engaged", "I+V capacity not engaged (engagement list)", "count"),
         MapMetric("iv_share_unknown", "Share of I+V with planning status unknown", "share"),
         MapMetric("iv_sites", "Independent and voluntary sites", "count"),
         MapMetric("sites_total", "All sites", "count"),
@@ -211,7 +221,7 @@ def payload_layer(
     options = {
         "colours": [SECTOR_COLOURS[sector] for sector in SECTORS],
         "sectorLabels": list(SECTORS),
-        "flaggedLabel": "I+V not engaged",
+        "flaggedLabel": "I+V outside NHS planning",
         "detailZoom": detail_zoom,
     }
     group = folium.FeatureGroup(name=escape_html(name))
@@ -287,7 +297,7 @@ def _joined_metrics(
     """Each boundary with its metric row (missing where the metrics have none)."""
     wanted = [
         "icb_code", spec.column, "iv_sites_not_engaged", "sites_total", "rank", "share_basis",
-        _REASON,
+        _REASON, "status_basis",
     ]  # fmt: skip
     columns = list(dict.fromkeys(col for col in wanted if col in metrics.columns))
     joined = icbs[["code", "name", "geometry"]].merge(
@@ -337,6 +347,7 @@ def _choropleth_features(
             "metric": [_metric_text(row, spec) for _, row in table.iterrows()],
             "iv_sites_not_engaged": _counts(table, "iv_sites_not_engaged"),
             "sites_total": _counts(table, "sites_total"),
+            "basis": _escaped(table["status_basis"]) if "status_basis" in table else "",
             "rank": [_rank_text(row["rank"], ranked, _reason(row)) for _, row in table.iterrows()],
             "fill": [_colour(v, breaks) for v in table[spec.column]],
             "selected": (table["code"] == selected).to_numpy(),
@@ -434,12 +445,13 @@ def _icb_style(feature: dict) -> dict:
 def _icb_tooltip(spec: MapMetric) -> folium.GeoJsonTooltip:
     """Name, code (so a click can be read back), the metric and the headline counts."""
     return folium.GeoJsonTooltip(
-        fields=["name", "code", "metric", "iv_sites_not_engaged", "sites_total", "rank"],
+        fields=["name", "code", "metric", "basis", "iv_sites_not_engaged", "sites_total", "rank"],
         aliases=[
             "ICB",
             "Code",
             escape_html(spec.label),
-            "I+V sites not engaged",
+            "Basis",
+            "I+V sites not engaged (list)",
             "All sites",
             "Rank",
         ],
@@ -471,7 +483,10 @@ def _choropleth_legend(
         label = NOT_KNOWN if not_known else NO_DATA_LABEL
         rows.append(f'<li><span class="ics-swatch ics-no-data"></span>{label}</li>')
     note = (
-        '<p class="ics-note">Share of I+V capacity, or of I+V sites where capacity is unknown.</p>'
+        '<p class="ics-note">Share of I+V capacity, or of I+V sites where capacity is unknown, '
+        "outside NHS planning: not engaged by an engagement list or, with no list, no evidence "
+        "of NHS commissioning by its own ICB in the open data loaded. Each ICB's basis is in "
+        "its tooltip.</p>"
         if spec.column == "iv_outside_share"
         else ""
     )
@@ -488,11 +503,12 @@ def _sites_legend(payload: dict, detail_zoom: int) -> str:
     ]
     rows.append(
         f'<li><span class="ics-dot ics-not-engaged" style="background:{SECTOR_COLOURS[IV_SECTORS[0]]}">'
-        "</span>I+V not engaged (black-edged square)</li>"
+        "</span>I+V outside NHS planning (black-edged square)</li>"
     )
     rows.append(
-        '<li><span class="ics-dot ics-cluster"></span>Group: sector mix; black arc = share not engaged</li>'
+        '<li><span class="ics-dot ics-cluster"></span>Group: sector mix; black arc = share outside NHS planning</li>'
     )
+    rows.append(f'<li class="ics-note">{escape_html(STATUS_LEGEND)}</li>')
     notes = [f"{counted(payload['count'], 'site')}; every site shows from zoom {detail_zoom}."]
     if payload["unmapped"]:
         verbs = (

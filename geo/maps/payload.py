@@ -57,7 +57,13 @@ _SCRIPT_UNSAFE = {
     "\u2028": "\\u2028",
     "\u2029": "\\u2029",
 }
-_TABLES = {"provider": "provider_name", "service": "service_type", "reason": "assignment_reason"}
+_TABLES = {
+    "provider": "provider_name",
+    "service": "service_type",
+    "reason": "assignment_reason",
+    "basis": "planning_basis",
+    "evidence": "evidence_summary",
+}
 _CODED_COLUMNS = (
     "site_name",
     "sector",

@@ -186,3 +186,16 @@ PLANNING_STATUSES: tuple[str, ...] = (
 )
 INSIDE_STATUSES: tuple[str, ...] = (ENGAGED, COMMISSIONED)
 OUTSIDE_STATUSES: tuple[str, ...] = (NOT_ENGAGED, COMMISSIONED_ELSEWHERE, NO_EVIDENCE)
+
+# Each planning status in plain words, with what it rests on, for legends and filters.
+PLANNING_STATUS_WORDS: dict[str, str] = {
+    ENGAGED: "engaged (engagement list)",
+    NOT_ENGAGED: "not engaged (engagement list)",
+    COMMISSIONED: "NHS-commissioned by its own ICB (open data)",
+    COMMISSIONED_ELSEWHERE: "NHS-commissioned by another ICB only (open data)",
+    NO_EVIDENCE: "no evidence of NHS commissioning (open data)",
+    UNKNOWN_STATUS: "unknown (no list and no evidence loaded)",
+}
+STATUS_LEGEND = "Planning status (in each site's popup): " + "; ".join(
+    PLANNING_STATUS_WORDS[status] for status in PLANNING_STATUSES
+)

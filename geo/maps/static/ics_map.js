@@ -38,7 +38,7 @@
   function decode(p) {
     var n = p.count, cols = {}, name;
     for (name in p.columns) cols[name] = unpackVarints(p.columns[name], n);
-    ["provider", "service", "reason"].forEach(function (key) { cols[key] = cols[key] || new Float64Array(n); });
+    ["provider", "service", "reason", "basis", "evidence"].forEach(function (key) { cols[key] = cols[key] || new Float64Array(n); });
     var d = { n: n, unmapped: p.unmapped, p: p, cols: cols, strings: {}, digits: {} };
     for (name in p.strings) d.strings[name] = p.strings[name].split("'");
     d.lat = undelta(cols.lat, p.coord_scale);
@@ -343,7 +343,8 @@
         ["Sector", this.options.sectorLabels[dg.sector[i]]],
         ["Service", entry(s.service, cols.service[i]) || "not given"],
         ["Capacity", capacity],
-        ["Planning", p.statuses[dg.status[i]]],
+        ["Planning", p.statuses[dg.status[i]] + (entry(s.basis, cols.basis[i]) ? " (basis: " + entry(s.basis, cols.basis[i]) + ")" : "")],
+        ["Evidence", entry(s.evidence, cols.evidence[i]) || (entry(s.basis, cols.basis[i]) === "open data" ? "none found in the sources loaded" : "")],
         ["ICB", icb + (code ? " (" + code + ")" : "") + (assignment && assignment !== "inside" ? "; " + assignment : "")],
         ["Why", entry(s.reason, cols.reason[i])],
         ["Official ICB", official],
