@@ -1,0 +1,130 @@
+"""Patients crossing ICB borders to independent providers, from RTT and DM01 rows."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from geo.analysis.evidence import Geography
+from geo.analysis.flows import (
+    ANOTHER_ICB,
+    FLOW_COLUMNS,
+    NOT_ON_MAP,
+    SEVERAL_ICBS,
+    WITHIN,
+    flow_totals,
+    icb_flows,
+    national_matrix,
+)
+from geo.io.boundaries import load_boundaries
+from geo.io.lookups import load_sicbl_to_icb
+from geo.model.evidence import DM01, WAITING_FOR_TEST
+from geo.testing.evidence_rows import activity_frame, activity_row
+from tests.factories import site as site_row
+from tests.factories import sites_frame
+
+WEST_YORKSHIRE, CHESHIRE, GREATER_MANCHESTER = "E54000054", "E54000008", "E54000057"
+LOOKUP = "lookup_lsoa21_sicbl24_icb24_icb26.csv"
+
+
+@pytest.fixture(scope="module")
+def geography(shared_data) -> Geography:
+    return Geography(
+        icbs=load_boundaries(shared_data / "icb_2024_04_from_lsoa21_bsc.geojson", kind="icb"),
+        sub_icbs=load_boundaries(
+            shared_data / "sub_icb_locations_2024_04_from_lsoa21_bsc.geojson", kind="sicbl"
+        ),
+        lookup=load_sicbl_to_icb(shared_data / LOOKUP),
+    )
+
+
+def _site(site_id: str, provider_id: str, name: str, icb: str, **columns) -> dict:
+    return site_row(name, provider=name, icb=icb, status="unknown", beds=20, **columns) | {
+        "site_id": site_id,
+        "provider_id": provider_id,
+    }
+
+
+@pytest.fixture
+def sites() -> pd.DataFrame:
+    """Two independent hospitals of one provider in two ICBs, one in a third, an NHS site."""
+    return sites_frame(
+        _site("NT447", "NT4", "Duchy Hospital", WEST_YORKSHIRE),
+        _site("NT448", "NT4", "Duchy Hospital North", CHESHIRE),
+        _site("NVC04", "NVC", "Spire Leeds", CHESHIRE),
+        _site("RR801", "RR8", "Leeds General Infirmary", WEST_YORKSHIRE, sector="NHS"),
+    )
+
+
+@pytest.fixture
+def activity() -> pd.DataFrame:
+    """West Yorkshire (15F, parent QWO) and Cheshire (27D, parent QYG) patients waiting."""
+    return activity_frame(
+        activity_row("NT447", "15F", "QWO", 1240),  # West Yorkshire's own site
+        activity_row("NT448", "15F", "QWO", 300),  # West Yorkshire patients in Cheshire
+        activity_row("NVC04", "27D", "QYG", 80),  # Cheshire's own site
+        activity_row("NT447", "27D", "QYG", 45),  # Cheshire patients in West Yorkshire
+        activity_row("NT4", "15F", "QWO", 10),  # a provider code with sites in two ICBs
+        activity_row("NZZ99", "15F", "QWO", 66),  # a provider on no site of the map
+        activity_row("RR8", "15F", "QWO", 9000),  # an NHS trust: not independent
+        activity_row("NT447", "15F", "QWO", 12, source=DM01, measure=WAITING_FOR_TEST),
+    )
+
+
+def test_each_row_of_patients_is_one_flow_by_where_the_site_is(sites, activity, geography):
+    flows = icb_flows(sites, activity, geography)
+
+    assert list(flows.columns) == list(FLOW_COLUMNS)
+    rtt = flows[flows["source"].eq("rtt")]
+    got = {
+        (row.from_icb, row.to_icb if pd.notna(row.to_icb) else None, row.destination): row.value
+        for row in rtt.itertuples()
+    }
+    assert got == {
+        (WEST_YORKSHIRE, WEST_YORKSHIRE, WITHIN): 1240,
+        (WEST_YORKSHIRE, CHESHIRE, ANOTHER_ICB): 300,
+        (CHESHIRE, CHESHIRE, WITHIN): 80,
+        (CHESHIRE, WEST_YORKSHIRE, ANOTHER_ICB): 45,
+        (WEST_YORKSHIRE, None, SEVERAL_ICBS): 10,
+        (WEST_YORKSHIRE, None, NOT_ON_MAP): 66,
+    }
+    dm01 = flows[flows["measure"].eq(WAITING_FOR_TEST)]
+    assert dm01[["from_icb", "to_icb", "site_id", "value"]].values.tolist() == [
+        [WEST_YORKSHIRE, WEST_YORKSHIRE, "NT447", 12]
+    ]
+
+
+def test_flows_in_and_out_add_up_to_the_rtt_totals_at_independent_providers(
+    sites, activity, geography
+):
+    flows = icb_flows(sites, activity, geography)
+    totals = flow_totals(flows).set_index(["icb_code", "measure"])
+
+    nhs_trusts = activity["provider_code"].eq("RR8")
+    rtt = activity[activity["source"].eq("rtt") & ~nhs_trusts]
+    for icb, parent in ((WEST_YORKSHIRE, "QWO"), (CHESHIRE, "QYG")):
+        row = totals.loc[(icb, "patients waiting")]
+        commissioned = rtt.loc[rtt["commissioner_parent_code"].eq(parent), "value"].sum()
+        parts = ["within", "out_to_other_icbs", "provider_not_on_map", "provider_in_several_icbs"]
+        assert row[parts].sum() == row["commissioned"] == commissioned
+        assert row["within"] + row["in_from_other_icbs"] == row["at_sites_inside"]
+    assert totals.loc[(WEST_YORKSHIRE, "patients waiting"), "provider_not_on_map"] == 66
+    assert totals.loc[(WEST_YORKSHIRE, "patients waiting"), "in_from_other_icbs"] == 45
+
+
+def test_the_national_matrix_rows_sum_to_what_each_icb_commissions(sites, activity, geography):
+    flows = icb_flows(sites, activity, geography)
+    matrix = national_matrix(flows).set_index("from_icb")
+
+    assert matrix.loc[CHESHIRE, WEST_YORKSHIRE] == 45
+    assert matrix.loc[WEST_YORKSHIRE, NOT_ON_MAP] == 66
+    totals = flow_totals(flows).set_index(["icb_code", "measure"])
+    for icb in (WEST_YORKSHIRE, CHESHIRE):
+        assert matrix.loc[icb].sum() == totals.loc[(icb, "patients waiting"), "commissioned"]
+
+
+def test_no_rows_of_patients_waiting_give_an_empty_typed_table(sites, geography):
+    flows = icb_flows(sites, activity_frame(), geography)
+
+    assert flows.empty
+    assert list(flows.columns) == list(FLOW_COLUMNS)
