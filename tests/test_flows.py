@@ -16,14 +16,16 @@ from geo.analysis.flows import (
     icb_flows,
     national_matrix,
 )
+from geo.io.activity import read_rtt
 from geo.io.boundaries import load_boundaries
 from geo.io.lookups import load_sicbl_to_icb
 from geo.model.evidence import DM01, WAITING_FOR_TEST
+from geo.testing import activity_files
 from geo.testing.evidence_rows import activity_frame, activity_row
+from tests.factories import run_cli, sites_frame
 from tests.factories import site as site_row
-from tests.factories import sites_frame
 
-WEST_YORKSHIRE, CHESHIRE, GREATER_MANCHESTER = "E54000054", "E54000008", "E54000057"
+WEST_YORKSHIRE, CHESHIRE = "E54000054", "E54000008"
 LOOKUP = "lookup_lsoa21_sicbl24_icb24_icb26.csv"
 
 
@@ -128,3 +130,39 @@ def test_no_rows_of_patients_waiting_give_an_empty_typed_table(sites, geography)
 
     assert flows.empty
     assert list(flows.columns) == list(FLOW_COLUMNS)
+
+
+def test_the_flows_command_writes_flows_whose_totals_reconcile_with_the_rtt_file(
+    shared_data, tmp_path
+):
+    world = activity_files.ActivityWorld.load(shared_data)
+    rtt_zip = activity_files.write_rtt_zip(
+        tmp_path / "rtt.zip", activity_files.example_rtt_rows(world), 2026, 6
+    )
+    files = [
+        *("--boundaries", str(shared_data / activity_files.ICB_FILE)),
+        *("--sub-icbs", str(shared_data / activity_files.SUB_ICB_FILE)),
+        *("--lookup", str(shared_data / activity_files.LOOKUP_FILE)),
+        *("--sites", str(shared_data / activity_files.HOSPITALS_FILE)),
+        *("--rtt", str(rtt_zip), "--no-cached-evidence"),
+    ]
+    written = {}
+    for view in ("", "--totals", "--matrix"):
+        out = tmp_path / f"flows{view}.csv"
+        result = run_cli("flows", *files, *([view] if view else []), "--out", str(out))
+        assert result.returncode == 0, result.stderr
+        written[view] = pd.read_csv(out)
+
+    flows, totals = written[""], written["--totals"]
+    assert list(flows.columns) == list(FLOW_COLUMNS)
+    waiting = flows[flows["measure"].eq("patients waiting")]
+    from_an_icb = waiting[waiting["from_icb"].notna()]
+    assert totals["commissioned"].sum() == from_an_icb["value"].sum() > 0
+    assert totals["at_sites_inside"].sum() == waiting.loc[waiting["to_icb"].notna(), "value"].sum()
+    matrix = written["--matrix"].set_index("from_icb")
+    assert matrix.sum(axis=1).sum() == totals["commissioned"].sum()
+    rtt = read_rtt(rtt_zip)
+    hospitals = pd.read_csv(shared_data / activity_files.HOSPITALS_FILE, dtype=str)
+    independent = hospitals.loc[hospitals["sector"].eq("Independent Sector"), "hospitalId"]
+    at_independent = rtt["measure"].eq("patients waiting") & rtt["provider_code"].isin(independent)
+    assert waiting["value"].sum() == rtt.loc[at_independent, "value"].sum()
