@@ -12,6 +12,7 @@ from geo.maps import build as maps
 from geo.model.evidence import PLANNING_STATUSES
 from geo.model.sectors import SECTORS, sector_slug
 from pages import _text
+from pages._per_head_panel import per_head_panel
 
 PANEL_COLUMNS = [
     "site_name", "provider_name", "sector", "service_type", "capacity", "postcode",
@@ -94,6 +95,7 @@ def icb_panel(analysis: Analysis, icb_code: str) -> None:
     st.caption(
         _text.plain("Sector mix: " + ", ".join(f"{s} {n}" for s, n in mix["sites"].items()) + ".")
     )
+    per_head_panel(analysis, icb_code)
     in_icb = analysis.assigned[analysis.assigned["icb_code"] == icb_code]
     gaps = filters.iv_not_engaged(in_icb)[PANEL_COLUMNS]
     st.markdown(f"**Independent and voluntary sites not engaged: {len(gaps):,}**")
