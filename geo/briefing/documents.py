@@ -42,6 +42,7 @@ def area_briefing(analysis: Analysis, area: str) -> Briefing:
         icb_regions=analysis.icb_regions,
         provenance=analysis.provenance,
         dataset_version=dataset_version(analysis),
+        per_head=analysis.per_head,
     )
 
 
