@@ -25,6 +25,7 @@ if analysis is None:
 vintage = analysis.vintage
 display = _state.display_boundaries(_state.current_data())
 metrics = analysis.metrics
+table = metrics if analysis.per_head is None else analysis.per_head  # with figures per head
 
 for note in analysis.notes:
     if note.level == problems.WARNING:
@@ -45,15 +46,22 @@ st_folium(
 )
 
 st.subheader("Per-ICB metrics")
-st.dataframe(metrics, hide_index=True, width="stretch")
+st.dataframe(table, hide_index=True, width="stretch")
 st.caption(
     "An empty iv_outside_share (and rank) is not known, never 0: share_not_known_reason "
     f"says why (no engagement list, or planning status unknown for more than "
     f"{MAX_UNKNOWN_SHARE:.0%} of the I+V capacity)."
 )
+if analysis.per_head is not None:
+    st.caption(
+        "Columns ending _per_100k are per 100,000 people (care-home beds per 100,000 aged 65+); "
+        "empty where the population or the numerator is not known. Population basis: "
+        + _text.plain(str(analysis.per_head["population_basis"].dropna().iloc[0]))
+        + "."
+    )
 st.download_button(
     "Download the metrics (CSV)",
-    exports.csv_bytes(metrics),
+    exports.csv_bytes(table),
     file_name=f"ics_gap_metrics_{vintage}.csv",
     mime="text/csv",
 )

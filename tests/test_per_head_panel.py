@@ -67,3 +67,17 @@ def test_without_population_estimates_the_panel_has_no_per_head_section(
     assert not app.exception
     assert "provider sites per 100,000 people" not in [metric.label for metric in app.metric]
     assert not [m for m in app.markdown if m.value == "**Per head of population**"]
+
+
+def test_the_home_metrics_table_has_the_population_and_per_head_columns(with_population):
+    app = AppTest.from_file(str(PROJECT_DIR / "dashboard.py"), default_timeout=120)
+    app.query_params["vintage"] = "2024"
+    app.run()
+
+    assert not app.exception
+    metrics = app.dataframe[0].value.set_index("icb_code")
+    west_yorkshire = metrics.loc[WEST_YORKSHIRE]
+    expected = west_yorkshire["sites_total"] / west_yorkshire["population"] * 100_000
+    assert west_yorkshire["sites_per_100k"] == round(expected, 1)
+    assert west_yorkshire["population_year"] == "2024"
+    assert any("_per_100k are per 100,000 people" in caption.value for caption in app.caption)
