@@ -372,17 +372,10 @@ def _evidence(args: argparse.Namespace) -> int:
 
 def _flows(args: argparse.Namespace) -> int:
     """The flows table (or, with --totals or --matrix, its totals or national matrix)."""
-    frames = _geocoded(_frames(args), args)
-    analysis = pipeline.analyse(frames, accept_fuzzy_above=args.accept_fuzzy)
-    if frames.evidence is None or frames.evidence.activity is None:
+    analysis = _analysis(args)
+    if analysis.flows is None:
         raise InputError("flows: no RTT or DM01 file was loaded (name one with --rtt or --dm01)")
-    geography = open_evidence.Geography(frames.icbs, frames.sub_icbs, frames.lookup)
-    table = flows.icb_flows(
-        analysis.assigned,
-        frames.evidence.activity,
-        geography,
-        accept_names_above=args.accept_fuzzy,
-    )
+    table = analysis.flows
     if args.totals:
         table = flows.flow_totals(table)
     elif args.matrix:
