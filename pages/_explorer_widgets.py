@@ -12,6 +12,7 @@ from geo.maps import build as maps
 from geo.model.evidence import PLANNING_STATUSES
 from geo.model.sectors import SECTORS, sector_slug
 from pages import _text
+from pages._flows_panel import flows_panel
 from pages._per_head_panel import per_head_panel
 
 PANEL_COLUMNS = [
@@ -96,6 +97,7 @@ def icb_panel(analysis: Analysis, icb_code: str) -> None:
         _text.plain("Sector mix: " + ", ".join(f"{s} {n}" for s, n in mix["sites"].items()) + ".")
     )
     per_head_panel(analysis, icb_code)
+    flows_panel(analysis, icb_code)
     in_icb = analysis.assigned[analysis.assigned["icb_code"] == icb_code]
     gaps = filters.iv_not_engaged(in_icb)[PANEL_COLUMNS]
     st.markdown(f"**Independent and voluntary sites not engaged: {len(gaps):,}**")

@@ -9,10 +9,14 @@ from geo.analysis.evidence import Geography
 from geo.analysis.flows import (
     ANOTHER_ICB,
     FLOW_COLUMNS,
+    IN,
     NOT_ON_MAP,
+    OUT,
+    OWN,
     SEVERAL_ICBS,
     WITHIN,
     flow_totals,
+    flows_of,
     icb_flows,
     national_matrix,
 )
@@ -166,3 +170,22 @@ def test_the_flows_command_writes_flows_whose_totals_reconcile_with_the_rtt_file
     independent = hospitals.loc[hospitals["sector"].eq("Independent Sector"), "hospitalId"]
     at_independent = rtt["measure"].eq("patients waiting") & rtt["provider_code"].isin(independent)
     assert waiting["value"].sum() == rtt.loc[at_independent, "value"].sum()
+
+
+def test_an_icbs_flows_are_its_patients_anywhere_and_other_icbs_patients_at_its_sites(
+    sites, activity, geography
+):
+    flows = icb_flows(sites, activity, geography)
+    names = dict(zip(geography.icbs["code"], geography.icbs["name"], strict=True))
+    cheshire = flows_of(flows, CHESHIRE, names)
+
+    rtt = cheshire[cheshire["measure"].eq("patients waiting")]
+    got = sorted(zip(rtt["direction"], rtt["from_icb"], rtt["to_icb"], rtt["value"], strict=True))
+    assert got == sorted(
+        [
+            (IN, WEST_YORKSHIRE, CHESHIRE, 300),
+            (OUT, CHESHIRE, WEST_YORKSHIRE, 45),
+            (OWN, CHESHIRE, CHESHIRE, 80),
+        ]
+    )
+    assert set(rtt["to_icb_name"]) == {names[CHESHIRE], names[WEST_YORKSHIRE]}

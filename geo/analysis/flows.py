@@ -206,3 +206,29 @@ def national_matrix(
     )
     matrix.index.name, matrix.columns.name = "from_icb", None
     return matrix.reset_index()
+
+
+# What an ICB's flows are to it (flows_of's direction column).
+OUT = "out (its patients elsewhere)"
+IN = "in (other ICBs' patients here)"
+OWN = "within"
+
+
+def flows_of(flows: pd.DataFrame, icb_code: str, names: dict[str, str]) -> pd.DataFrame:
+    """One ICB's flows: its patients wherever they wait (within, out, not on the map) and
+    other ICBs' patients at its sites (in), with a direction and the ICBs' names, largest first."""
+    own_patients = flows["from_icb"].eq(icb_code).fillna(False)
+    at_its_sites = flows["to_icb"].eq(icb_code).fillna(False) & ~own_patients
+    chosen = flows[own_patients | at_its_sites]
+    direction = np.where(
+        at_its_sites[chosen.index], IN, np.where(chosen["destination"].eq(WITHIN), OWN, OUT)
+    )
+    table = chosen.assign(
+        direction=direction,
+        from_icb_name=chosen["from_icb"].map(names),
+        to_icb_name=chosen["to_icb"].map(names),
+    )
+    columns = ["direction", "from_icb_name", "to_icb_name", *FLOW_COLUMNS]
+    return table[columns].sort_values(
+        ["measure", "direction", "value"], ascending=[True, True, False], ignore_index=True
+    )
