@@ -14,7 +14,7 @@ from pathlib import Path
 
 from geo import workspace
 from geo.analysis import evidence as open_evidence
-from geo.analysis import pipeline, sanity
+from geo.analysis import flows, pipeline, sanity
 from geo.fetch import sources
 from geo.io import exports, ods_reports, recognise
 from geo.model import access, errors, settings
@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     _add(
         commands, "evidence", "write the evidence of NHS commissioning per site and ICB", _evidence
     )
+    _add(commands, "flows", "write patients crossing ICB borders to independent providers", _flows)
     fetch = commands.add_parser("fetch", help="download the official data into the cache")
     fetch.add_argument(
         "--from",
@@ -247,6 +248,14 @@ def _add(commands, name: str, help_text: str, run: Callable) -> None:
         command.add_argument(
             "--report", action="store_true", help="write the match report (how each matched)"
         )
+    if name == "flows":
+        view = command.add_mutually_exclusive_group()
+        view.add_argument(
+            "--totals", action="store_true", help="write each ICB's totals in and out instead"
+        )
+        view.add_argument(
+            "--matrix", action="store_true", help="write the national ICB x ICB table instead"
+        )
     command.set_defaults(run=run)
 
 
@@ -388,6 +397,22 @@ def _evidence(args: argparse.Namespace) -> int:
         table = open_evidence.match_report(analysis.evidence)
     else:
         table = open_evidence.evidence_table(analysis.evidence)
+    _write(args.out, table)
+    _print_notes([note.text for note in analysis.notes])
+    print(f"wrote {len(table):,} rows to {args.out}")
+    return 0 if len(table) else 1
+
+
+def _flows(args: argparse.Namespace) -> int:
+    """The flows table (or, with --totals or --matrix, its totals or national matrix)."""
+    analysis = _analysis(args)
+    if analysis.flows is None:
+        raise InputError("flows: no RTT or DM01 file was loaded (name one with --rtt or --dm01)")
+    table = analysis.flows
+    if args.totals:
+        table = flows.flow_totals(table)
+    elif args.matrix:
+        table = flows.national_matrix(table)
     _write(args.out, table)
     _print_notes([note.text for note in analysis.notes])
     print(f"wrote {len(table):,} rows to {args.out}")

@@ -19,6 +19,8 @@ from geo.model.evidence import (
 from geo.model.sectors import SECTOR_COLOURS, SECTORS, sector_slug
 from geo.model.text import counted
 from pages import _tables, _text
+from pages._flows_panel import flows_panel
+from pages._per_head_panel import per_head_panel
 
 SHARE_LABEL = "Share of I+V capacity outside NHS planning"
 PANEL_COLUMNS = [
@@ -82,6 +84,8 @@ def icb_panel(analysis: Analysis, icb_code: str) -> None:
     area_figures(row, ranked_among=counted(int(analysis.metrics["rank"].notna().sum()), "ICB"))
     st.caption(_text.plain(f"{SHARE_LABEL}: {basis_words(row, analysis)}."))
     sector_chart(row)
+    per_head_panel(analysis, icb_code)
+    flows_panel(analysis, icb_code)
     in_icb = analysis.assigned[analysis.assigned["icb_code"] == icb_code]
     evidence_panel(analysis, icb_code, row)
     gaps = filters.iv_outside(in_icb)[PANEL_COLUMNS]

@@ -26,6 +26,7 @@ if analysis is None:
 vintage = analysis.vintage
 display = _state.display_boundaries(_state.current_data())
 metrics = analysis.metrics
+table = metrics if analysis.per_head is None else analysis.per_head  # with figures per head
 
 for note in analysis.notes:
     if note.level == problems.WARNING:
@@ -50,8 +51,8 @@ st_folium(
     use_container_width=True,
 )
 
-st.subheader("Per-ICB metrics, highest share not engaged first")
-ranked = readable.by_share(metrics)
+st.subheader("Per-ICB metrics, highest share outside NHS planning first")
+ranked = readable.by_share(table)
 _tables.show_table(ranked)
 st.caption(
     _text.plain(
@@ -63,6 +64,13 @@ st.caption(
         "list, open data, or none). The CSV has the same rows under the columns' machine names."
     )
 )
+if analysis.per_head is not None:
+    st.caption(
+        "Columns ending _per_100k are per 100,000 people (care-home beds per 100,000 aged 65+); "
+        "empty where the population or the numerator is not known. Population basis: "
+        + _text.plain(str(analysis.per_head["population_basis"].dropna().iloc[0]))
+        + "."
+    )
 st.download_button(
     "Download the metrics (CSV)",
     exports.csv_bytes(ranked),

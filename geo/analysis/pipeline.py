@@ -16,7 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo.analysis import engagement, metrics, official_codes, population, spatial
+from geo.analysis import engagement, flows, metrics, official_codes, population, spatial
 from geo.analysis import evidence as open_evidence
 from geo.fetch.catalogue import KIND_LABELS
 from geo.fetch.registers import registers_for, registers_note
@@ -119,6 +119,9 @@ class Analysis:
     # None when no population estimates were loaded.
     per_head: pd.DataFrame | None = None
     evidence: open_evidence.Evidence | None = None  # the open-data evidence, when loaded
+    # Patients waiting crossing ICB borders to independent providers (geo.analysis.flows
+    # FLOW_COLUMNS); None when no RTT or DM01 rows were loaded.
+    flows: pd.DataFrame | None = None
 
     @property
     def vintage(self) -> str:
@@ -182,6 +185,7 @@ def analyse(frames: Frames, *, accept_fuzzy_above: float | None = None) -> Analy
         icb_regions=in_regions,
         per_head=per_head,
         evidence=found,
+        flows=_flows(frames, assigned, accept_fuzzy_above),
     )
 
 
@@ -194,6 +198,18 @@ def _evidence(
     geography = open_evidence.Geography(frames.icbs, frames.sub_icbs, frames.lookup)
     return open_evidence.join_evidence(
         assigned, frames.evidence, geography, accept_names_above=accept_names_above
+    )
+
+
+def _flows(
+    frames: Frames, assigned: pd.DataFrame, accept_names_above: float | None
+) -> pd.DataFrame | None:
+    """The flows of patients waiting to independent providers, or None without RTT or DM01."""
+    if frames.evidence is None or frames.evidence.activity is None:
+        return None
+    geography = open_evidence.Geography(frames.icbs, frames.sub_icbs, frames.lookup)
+    return flows.icb_flows(
+        assigned, frames.evidence.activity, geography, accept_names_above=accept_names_above
     )
 
 

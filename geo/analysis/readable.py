@@ -56,6 +56,18 @@ COLUMN_LABELS: dict[str, str] = {
     "rank": "Rank (1 = highest share)",
     "iv_share_unknown": "Share of I+V with status unknown",
     "share_not_known_reason": "Why the share is not known",
+    # population and figures per head (geo.analysis.population)
+    "population": "Population",
+    "population_65_plus": "Population aged 65+",
+    "population_year": "Population year (mid-year estimate)",
+    "population_basis": "Population from",
+    "population_not_known_reason": "Why the population is not known",
+    "sites_per_100k": "Sites per 100,000 people",
+    **{f"sites_{sector_slug(s)}_per_100k": f"{s} sites per 100,000 people" for s in SECTORS},
+    **{f"capacity_{sector_slug(s)}_per_100k": f"{s} beds per 100,000 people" for s in SECTORS},
+    "iv_capacity_per_100k": "I+V beds per 100,000 people",
+    "care_home_beds_per_100k_65_plus": "Care-home beds per 100,000 people aged 65+",
+    "iv_capacity_outside_per_100k": "I+V beds outside NHS planning per 100,000 people",
     # sites (geo.model.providers, geo.analysis.spatial)
     "site_id": "Site ID",
     "site_name": "Site",

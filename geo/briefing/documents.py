@@ -48,6 +48,7 @@ def area_briefing(analysis: Analysis, area: str) -> Briefing:
             analysis.evidence,
             analysis.metrics["status_basis"].astype("str").str.contains(BASIS_LIST).any(),
         ),
+        per_head=analysis.per_head,
     )
 
 

@@ -11,11 +11,13 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from geo.analysis.metrics import MAX_UNKNOWN_SHARE, MOSTLY_UNKNOWN, NO_STATUS_KNOWN
+from geo.analysis.peers import icb_population, icb_standings
 from geo.briefing.text import (
     format_capacity,
     format_count,
     format_number,
     format_ordinal,
+    format_per_head,
     format_percent,
     shorten,
 )
@@ -91,6 +93,7 @@ def briefing_facts(
     provenance: list[str] | pd.DataFrame | None = None,
     dataset_version: str | None = None,
     basis_note: str | None = None,
+    per_head: pd.DataFrame | None = None,
 ) -> Briefing:
     """The briefing for an ICB code, 'england' or an NHS region code, from the gap metrics and sites.
 
@@ -100,6 +103,7 @@ def briefing_facts(
     why not, is the metrics row's own `share_not_known_reason`: the map's rule too.
     `basis_note` (geo.analysis.evidence_view.limits_sentence) names what planning status
     rests on and the limits of each source; it leads the caveats.
+    `per_head` (`geo.analysis.population.per_head`) adds, for an ICB, a sentence per head.
     """
     _check_columns(metrics, _METRIC_COLUMNS, "metrics table")
     _check_columns(sites, _SITE_COLUMNS, "sites table")
@@ -111,7 +115,9 @@ def briefing_facts(
     figures = {key: (None if _missing(value) else value) for key, value in row.items()}
     name = "England" if kind == ENGLAND_AREA else shorten(figures["icb_name"] or code)
     facts = _Facts(kind, code, name, figures)
-    context = _Context(metrics, icb_rows, peers, _area_sites(sites, icb_codes), icb_codes)
+    context = _Context(
+        metrics, icb_rows, peers, _area_sites(sites, icb_codes), icb_codes, per_head, icb_regions
+    )
     briefing = _assemble(facts, context, provenance, dataset_version)
     if basis_note:
         return replace(briefing, caveats=(basis_note, *briefing.caveats))
@@ -162,6 +168,8 @@ class _Context:
     peers: pd.DataFrame  # the rows this area is ranked among
     sites: pd.DataFrame  # the sites in this area
     icb_codes: tuple[str, ...]
+    per_head: pd.DataFrame | None = None  # every ICB's figures per head, when populations loaded
+    icb_regions: pd.DataFrame | None = None
 
 
 def _assemble(facts: _Facts, context: _Context, provenance, dataset_version) -> Briefing:
@@ -414,7 +422,32 @@ def _sentences(facts: _Facts, context: _Context, top: pd.DataFrame) -> list[str]
     ]
     if facts.kind != "icb":
         sentences.append(_highest_sentence(facts, context))
+    else:
+        sentences.append(_per_head_sentence(facts, context))
     return [sentence for sentence in sentences if sentence]
+
+
+def _per_head_sentence(facts: _Facts, context: _Context) -> str:
+    """The ICB's provider sites per head and where that ranks, with the population's year."""
+    if context.per_head is None or facts.code not in set(context.per_head["icb_code"]):
+        return ""
+    population = icb_population(context.per_head, facts.code)
+    if population.population is None:
+        return f"Figures per head are not known for {facts.place}: {population.not_known_reason}."
+    standing = icb_standings(context.per_head, facts.code, context.icb_regions)[0]
+    people = f"{format_number(population.population)} people (ONS mid-{population.year} estimate)"
+    if standing.value is None or standing.rank is None:
+        return f"{_capitalise(facts.place)} has {people}; its {standing.label} are not known."
+    region = (
+        ""
+        if standing.rank_in_region is None
+        else f", {format_ordinal(standing.rank_in_region)} of {standing.of_in_region} in its region"
+    )
+    return (
+        f"With {people}, {facts.place} has {format_per_head(standing.value)} {standing.label}: "
+        f"{format_ordinal(standing.rank)} highest of {standing.of} ICBs{region} "
+        f"(national median {format_per_head(standing.national_median)})."
+    )
 
 
 def _mix_sentence(facts: _Facts) -> str:

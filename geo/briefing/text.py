@@ -24,6 +24,13 @@ def format_number(value: float) -> str:
     return f"{round(float(value)):,}"
 
 
+def format_per_head(value: float | None) -> str:
+    """A figure per 100,000 people to one decimal place: 12.345 -> '12.3'; 'not known' when missing."""
+    if value is None or pd.isna(value):
+        return "not known"
+    return f"{float(value):,.1f}"
+
+
 def format_count(count: float, noun: str) -> str:
     """A count with its noun, plural when it is not 1: '1 site', '2 sites', '1,213 sites'."""
     return counted(count, noun)
