@@ -7,11 +7,15 @@ in the download cache are used as they are. A user may pin an earlier version.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
-from geo.analysis import pipeline
+from geo.analysis import pipeline, stored
 from geo.fetch import catalogue
 from geo.fetch.registers import cached_registers
 from geo.io import boundaries, code_history, lookups, readers
@@ -21,6 +25,11 @@ from geo.store.versions import Store
 
 SITES = "sites"
 ENGAGEMENT = "engagement"
+# Bump to drop every stored analysis when what one holds changes in a way the code digest
+# below would not see (it already changes with any edit to geo/).
+STORED_ANALYSIS_VERSION = 1
+
+_log = logging.getLogger(__name__)
 
 
 def boundary_dataset(kind: str, vintage: str) -> str:
@@ -106,8 +115,82 @@ def newest_vintage(store: Store | None) -> str:
 
 
 def analyse(vintage: str | None, store: Store | None, pins: Pins = Pins()) -> pipeline.Analysis:
-    """The analysis every page shows for one vintage: the store's frames through `pipeline.analyse`."""
-    return pipeline.analyse(load_frames(vintage, store, pins))
+    """The analysis every page shows for one vintage: the store's frames through `pipeline.analyse`.
+
+    With a store, the result is kept in it under `analysis_key` and read from there while
+    nothing it rests on changes, by this process or any other on the same store; a stored
+    result that is missing or cannot be read is computed afresh (and kept).
+    """
+    vintage = vintage or newest_vintage(store)
+    if store is None:
+        return pipeline.analyse(load_frames(vintage, store, pins))
+    data = fingerprint(store)
+    key = analysis_key(vintage, data, pins)
+    found = _stored_analysis(store, key)
+    if found is not None:
+        return found
+    result = pipeline.analyse(load_frames(vintage, store, pins))
+    _keep_analysis(store, key, data, result)
+    return result
+
+
+def analysis_key(vintage: str, data_fingerprint: str, pins: Pins = Pins()) -> str:
+    """What a stored analysis is computed from, as one hash: the vintage, the pinned
+    versions, the data's fingerprint (every dataset's current version and every cached
+    file's hash) and the code (STORED_ANALYSIS_VERSION and a digest of geo/'s sources)."""
+    described = "|".join(
+        [
+            f"analysis v{STORED_ANALYSIS_VERSION}",
+            _code_digest(),
+            vintage,
+            f"sites={pins.sites}",
+            f"engagement={pins.engagement}",
+            data_fingerprint,
+        ]
+    )
+    return hashlib.sha256(described.encode()).hexdigest()
+
+
+def store_analyses(store: Store) -> list[str]:
+    """Compute and keep the analysis of every loaded vintage (after a publish or a fetch), so
+    no page view has to; returns the vintages analysed. A vintage that cannot be analysed
+    is logged and left for the page to explain when it is viewed."""
+    done = []
+    for vintage in vintages(store):
+        try:
+            analyse(vintage, store)
+        except Exception:  # the page says what went wrong when it is viewed
+            _log.warning("the %s analysis was not stored", vintage, exc_info=True)
+            continue
+        done.append(vintage)
+    return done
+
+
+def _stored_analysis(store: Store, key: str) -> pipeline.Analysis | None:
+    """The analysis kept under `key`, or None when there is none or it cannot be read."""
+    try:
+        parts = store.derived(key)
+        return stored.analysis_from_parts(parts) if parts else None
+    except (InputError, stored.UnreadableParts) as error:
+        _log.warning("stored analysis %s not used (%s); computing it", key[:12], error)
+        return None
+
+
+def _keep_analysis(store: Store, key: str, data: str, analysis: pipeline.Analysis) -> None:
+    """Keep an analysis for every process; one that cannot be kept is only logged."""
+    try:
+        store.keep_derived(key, data, stored.analysis_parts(analysis))
+    except (InputError, TypeError) as error:
+        _log.warning("analysis %s not stored: %s", key[:12], error)
+
+
+@functools.cache
+def _code_digest() -> str:
+    """A hash of every source file of geo/: an analysis kept by other code is not reused."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _layer(store, kind: str, vintage: str | None, provenance: list[dict]):

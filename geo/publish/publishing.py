@@ -167,7 +167,8 @@ def prepare(
 def publish(
     prepared: Prepared, store: Store, *, author: str, dataset: str | None = None
 ) -> Version:
-    """Store what `prepare` accepted as the dataset's next version, all or nothing."""
+    """Store what `prepare` accepted as the dataset's next version, all or nothing; then
+    analyse every loaded vintage with it and keep the analyses in the store for every page."""
     if prepared.table.empty:
         raise InputError(nothing_to_publish(prepared))
     dataset = dataset or prepared.dataset
@@ -178,7 +179,7 @@ def publish(
             f"dataset {dataset}: {prepared.file_name} holds the layer that is published as "
             f"{prepared.dataset}; a boundary layer's name says which layer and vintage it is"
         )
-    return store.publish(
+    version = store.publish(
         dataset,
         prepared.kind,
         prepared.table,
@@ -188,6 +189,8 @@ def publish(
         counts=dict(prepared.counts),
         meta={"publisher": prepared.publisher, "format": prepared.fmt, "notes": prepared.notes},
     )
+    workspace.store_analyses(store)  # the work of a first page view, done once here
+    return version
 
 
 def default_author() -> str:
