@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from geo.analysis import pipeline, stored
@@ -28,6 +29,7 @@ ENGAGEMENT = "engagement"
 # Bump to drop every stored analysis when what one holds changes in a way the code digest
 # below would not see (it already changes with any edit to geo/).
 STORED_ANALYSIS_VERSION = 1
+DISPLAY_SUFFIX = "/display"  # the display layers are kept under their analysis' key + this
 
 _log = logging.getLogger(__name__)
 
@@ -134,6 +136,57 @@ def analyse(vintage: str | None, store: Store | None, pins: Pins = Pins()) -> pi
     return result
 
 
+def display_layers(
+    vintage: str | None, store: Store | None, pins: Pins = Pins()
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """The simplified display copies (`boundaries.display_boundaries`) of the analysis' ICBs
+    and NHS regions (None without regions), kept in the store beside the analysis: the
+    simplification takes seconds, so a cold server reads them instead."""
+    vintage = vintage or newest_vintage(store)
+    if store is None:
+        return _display_copies(analyse(vintage, store, pins))
+    data = fingerprint(store)
+    key = analysis_key(vintage, data, pins) + DISPLAY_SUFFIX
+    try:
+        found = store.derived(key)
+        if found:
+            return _display_from_parts(found)
+    except (InputError, stored.UnreadableParts) as error:
+        _log.warning("stored display layers %s not used (%s); computing them", key[:12], error)
+    layers = _display_copies(analyse(vintage, store, pins))
+    try:
+        store.keep_derived(key, data, _display_parts(layers))
+    except InputError as error:
+        _log.warning("display layers %s not stored: %s", key[:12], error)
+    return layers
+
+
+def _display_copies(
+    analysis: pipeline.Analysis,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    regions = analysis.regions
+    return (
+        boundaries.display_boundaries(analysis.icbs),
+        None if regions is None else boundaries.display_boundaries(regions),
+    )
+
+
+def _display_parts(layers: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]) -> dict[str, bytes]:
+    icbs, regions = layers
+    parts = {"icbs": stored.frame_bytes(icbs)}
+    if regions is not None:
+        parts["regions"] = stored.frame_bytes(regions)
+    return parts
+
+
+def _display_from_parts(
+    parts: dict[str, bytes],
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    icbs = stored.read_frame(parts, "icbs", geometry=True)
+    regions = stored.read_frame(parts, "regions", geometry=True) if "regions" in parts else None
+    return icbs, regions
+
+
 def analysis_key(vintage: str, data_fingerprint: str, pins: Pins = Pins()) -> str:
     """What a stored analysis is computed from, as one hash: the vintage, the pinned
     versions, the data's fingerprint (every dataset's current version and every cached
@@ -159,6 +212,7 @@ def store_analyses(store: Store) -> list[str]:
     for vintage in vintages(store):
         try:
             analyse(vintage, store)
+            display_layers(vintage, store)
         except Exception:  # the page says what went wrong when it is viewed
             _log.warning("the %s analysis was not stored", vintage, exc_info=True)
             continue

@@ -171,3 +171,21 @@ def test_pinned_versions_and_vintages_are_kept_apart(published):
         workspace.analysis_key("2022", data, workspace.Pins(engagement=1)),
     }
     assert len(keys) == 4
+
+
+def test_the_display_layers_are_kept_at_publish_and_read_without_simplifying(
+    published, monkeypatch
+):
+    with open_store(published) as store:
+        computed = workspace._display_copies(workspace.analyse("2022", store))
+        simplified: list[int] = []
+        real = boundaries.display_boundaries
+        monkeypatch.setattr(
+            boundaries, "display_boundaries", lambda *a, **k: simplified.append(1) or real(*a, **k)
+        )
+
+        icbs, regions = workspace.display_layers("2022", store)
+
+        assert simplified == []
+        assert_geodataframe_equal(icbs, computed[0])
+        assert regions is None  # no regions were published

@@ -39,7 +39,7 @@ def analysis_parts(analysis: Analysis) -> dict[str, bytes]:
         value = getattr(analysis, field.name)
         kinds[field.name] = _kind(field.name, value)
         if kinds[field.name] in (_GEOPARQUET, _PARQUET):
-            parts[field.name] = _parquet(value)
+            parts[field.name] = frame_bytes(value)
         elif kinds[field.name] == _NOTES:
             notes[field.name] = [dataclasses.asdict(note) for note in value]
     manifest = {"format": FORMAT, "fields": kinds, "notes": notes}
@@ -57,7 +57,7 @@ def analysis_from_parts(parts: dict[str, bytes]) -> Analysis:
         elif kind == _NONE:
             values[name] = None
         else:
-            values[name] = _frame(parts, name, kind)
+            values[name] = read_frame(parts, name, geometry=kind == _GEOPARQUET)
     return Analysis(**values)
 
 
@@ -80,7 +80,8 @@ def _kind(name: str, value: object) -> str:
     raise TypeError(f"Analysis.{name}: a {type(value).__name__} cannot be stored as parts")
 
 
-def _parquet(frame: pd.DataFrame) -> bytes:
+def frame_bytes(frame: pd.DataFrame) -> bytes:
+    """A DataFrame as Parquet (a GeoDataFrame as GeoParquet), zstd-compressed, page-checksummed."""
     buffer = io.BytesIO()
     # Page checksums let a damaged part be told from data when it is read.
     frame.to_parquet(buffer, compression="zstd", write_page_checksum=True)
@@ -104,15 +105,14 @@ def _manifest(parts: dict[str, bytes]) -> dict:
     return manifest
 
 
-def _frame(parts: dict[str, bytes], name: str, kind: str) -> pd.DataFrame:
+def read_frame(parts: dict[str, bytes], name: str, *, geometry: bool) -> pd.DataFrame:
+    """The frame `frame_bytes` wrote as part `name`; UnreadableParts if missing or damaged."""
     if name not in parts:
         raise UnreadableParts(f"part {name} is missing")
     source = io.BytesIO(parts[name])
     try:
-        if kind == _GEOPARQUET:
+        if geometry:
             return gpd.read_parquet(source, page_checksum_verification=True)
-        if kind == _PARQUET:
-            return pd.read_parquet(source, page_checksum_verification=True)
+        return pd.read_parquet(source, page_checksum_verification=True)
     except (OSError, ValueError, pa.ArrowException) as error:
         raise UnreadableParts(f"part {name} cannot be read: {error}") from None
-    raise UnreadableParts(f"part {name} is of unknown kind {kind!r}")

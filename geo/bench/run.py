@@ -27,6 +27,7 @@ import pandas as pd
 
 from geo.analysis.pipeline import PROVENANCE_COLUMNS, Analysis, Frames, analyse
 from geo.analysis.spatial import assign_sites
+from geo.bench import endtoend as bench_endtoend
 from geo.bench import files as bench_files
 from geo.bench import maps as bench_map
 from geo.bench import report as bench_report
@@ -40,7 +41,9 @@ from geo.io.boundaries import display_boundaries, load_boundaries
 from geo.model.errors import InputError
 from geo.model.settings import PROJECT_DIR
 
-SECTIONS: tuple[str, ...] = ("map", "filter", "upload", "geocode", "briefing", "assign")
+SECTIONS: tuple[str, ...] = (
+    "map", "filter", "upload", "geocode", "briefing", "assign", "endtoend", "load"
+)  # fmt: skip
 DEFAULT_DATA = PROJECT_DIR.parent / "shared" / "data"
 DEFAULT_OUT = PROJECT_DIR / "docs" / "benchmarks.md"
 ICB_FILE = "icb_2023_04_bgc.geojson"
@@ -82,6 +85,13 @@ class _World:
         sites = bench_sites.synthetic_sites(self.lsoas, count)
         progress(f"  {count:,} sites in {time.perf_counter() - start:.1f} s")
         return sites
+
+    @functools.cache  # noqa: B019
+    def published_app(self, work: Path, quick: bool) -> bench_endtoend.PublishedApp:
+        """A data folder with the sites published, shared by the end-to-end and load sections."""
+        count = QUICK_FILTER_SITES if quick else FILTER_SITES
+        progress(f"publishing {count:,} sites for the running app")
+        return bench_endtoend.prepare_app_data(self.sites(count), self.data, work)
 
     @functools.cache  # noqa: B019
     def assigned(self, count: int) -> gpd.GeoDataFrame:
@@ -160,6 +170,12 @@ def _run_section(key: str, world: _World, work: Path, quick: bool) -> Section:
         "geocode": lambda: bench_files.geocode_section(work, quick=quick),
         "briefing": lambda: _briefing(world, quick),
         "assign": lambda: _assign(world, quick),
+        "endtoend": lambda: bench_endtoend.endtoend_section(
+            world.published_app(work, quick), work, quick=quick
+        ),
+        "load": lambda: bench_endtoend.load_section(
+            world.published_app(work, quick), work, quick=quick
+        ),
     }
     try:
         return runners[key]()

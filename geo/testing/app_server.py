@@ -28,9 +28,12 @@ class AppDidNotStart(RuntimeError):
     """The app exited or never answered its health check; the message holds its log's tail."""
 
 
-def app_environment(data_dir: Path) -> dict[str, str]:
-    """The environment the app runs in: this data folder, SQLite, no tiles, inlined assets."""
+def app_environment(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
+    """The environment the app runs in: this data folder, its SQLite store (or the
+    PostgreSQL store at `database_url`), no tiles, inlined assets."""
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    if database_url:
+        env["DATABASE_URL"] = database_url
     env.update(
         ICS_DATA_DIR=str(data_dir),
         ICS_MAP_TILES="none",
@@ -41,8 +44,11 @@ def app_environment(data_dir: Path) -> dict[str, str]:
 
 
 @contextmanager
-def running_app(data_dir: Path, log_path: Path) -> Iterator[str]:
-    """Run the app on a free port on 127.0.0.1 until the block ends; yield its base URL."""
+def running_app(data_dir: Path, log_path: Path, database_url: str | None = None) -> Iterator[str]:
+    """Run the app on a free port on 127.0.0.1 until the block ends; yield its base URL.
+
+    With `database_url`, the app uses that PostgreSQL store instead of the folder's SQLite.
+    """
     port = _free_port()
     command = [
         sys.executable, "-m", "streamlit", "run", "dashboard.py",
@@ -51,7 +57,11 @@ def running_app(data_dir: Path, log_path: Path) -> Iterator[str]:
     ]  # fmt: skip
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            command, cwd=PROJECT_DIR, env=app_environment(data_dir), stdout=log, stderr=log
+            command,
+            cwd=PROJECT_DIR,
+            env=app_environment(data_dir, database_url),
+            stdout=log,
+            stderr=log,
         )
         try:
             base = f"http://127.0.0.1:{port}"
