@@ -27,7 +27,7 @@ from geo.store.versions import Store
 SITES = "sites"
 ENGAGEMENT = "engagement"
 # Bump to drop every stored analysis when what one holds changes in a way the code digest
-# below would not see (it already changes with any edit to geo/).
+# below would not see (it already changes with any edit to the code that computes one).
 STORED_ANALYSIS_VERSION = 1
 DISPLAY_SUFFIX = "/display"  # the display layers are kept under their analysis' key + this
 
@@ -190,7 +190,7 @@ def _display_from_parts(
 def analysis_key(vintage: str, data_fingerprint: str, pins: Pins = Pins()) -> str:
     """What a stored analysis is computed from, as one hash: the vintage, the pinned
     versions, the data's fingerprint (every dataset's current version and every cached
-    file's hash) and the code (STORED_ANALYSIS_VERSION and a digest of geo/'s sources)."""
+    file's hash) and the code (STORED_ANALYSIS_VERSION and a digest of its sources)."""
     described = "|".join(
         [
             f"analysis v{STORED_ANALYSIS_VERSION}",
@@ -238,12 +238,19 @@ def _keep_analysis(store: Store, key: str, data: str, analysis: pipeline.Analysi
         _log.warning("analysis %s not stored: %s", key[:12], error)
 
 
+# The code an analysis and its display layers are computed by: geo/'s lower tiers and this file.
+_ANALYSIS_CODE = ("analysis", "fetch", "geocode", "io", "model", "store")
+
+
 @functools.cache
 def _code_digest() -> str:
-    """A hash of every source file of geo/: an analysis kept by other code is not reused."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.rglob("*.py")):
-        digest.update(path.read_bytes())
+    """A hash of the source of the code that computes an analysis: one kept by other code
+    (another version of the app) is not reused."""
+    here = Path(__file__)
+    digest = hashlib.sha256(here.read_bytes())
+    for folder in _ANALYSIS_CODE:
+        for path in sorted((here.parent / folder).rglob("*.py")):
+            digest.update(path.read_bytes())
     return digest.hexdigest()
 
 

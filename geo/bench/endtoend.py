@@ -139,6 +139,13 @@ def endtoend_section(app: PublishedApp, work: Path, *, quick: bool) -> Section:
     _row(section, "vintage switch → map redrawn", label, switches, VINTAGE_SWITCH, app)
     _row(section, "shared URL, new browser", label, shared, SHARED, app)
     section.notes.append(
+        "Cold first views (where the time goes): the page's title was shown at a median of "
+        f"{statistics.median(v[3] for v in home):.2f} s (home) and "
+        f"{statistics.median(v[3] for v in explorer):.2f} s (explorer) after navigation: "
+        "Streamlit's own page and the first run's imports; the rest is the stored analysis "
+        "read, the map sent and drawn."
+    )
+    section.notes.append(
         f"Publishing the {app.sites:,} sites took {app.publish_s:.1f} s, including analysing and "
         "storing every loaded vintage: the work a cold server's first view no longer does."
     )
@@ -186,14 +193,16 @@ def _cold_view(browser, app, work, path, settled, keep=False):
     session = _new_session(browser)
     start = time.perf_counter()
     session.page.goto(base + path, wait_until="commit", timeout=TIMEOUT_MS)
+    session.page.locator("h1").first.wait_for(timeout=TIMEOUT_MS)
+    titled = time.perf_counter() - start
     settled(session.page)
     elapsed = time.perf_counter() - start
-    progress(f"endtoend: cold {path}: {elapsed:.2f} s")
+    progress(f"endtoend: cold {path}: {elapsed:.2f} s (page title shown at {titled:.2f} s)")
     if keep:
-        return elapsed, server, session
+        return elapsed, server, session, titled
     session.context.close()
     server.stop()
-    return elapsed, None, None
+    return elapsed, None, None, titled
 
 
 def _home_settled(page) -> None:
@@ -224,15 +233,30 @@ def _timed(page, action: Callable[[], None], settled: Callable[[str], None]) -> 
 def _filter_changes(session: _Session, count: int) -> list[float]:
     page, times = session.page, []
     for sector in SECTOR_CLICKS[:count]:
-        page.locator("[data-testid=stSidebar]").get_by_role(
-            "combobox", name="Sector", exact=True
-        ).click()
-        option = page.get_by_role("option", name=sector, exact=True)
-        option.wait_for()
+        option = _open_choice(page, "Sector", sector)
         times.append(_timed(page, option.click, lambda mark: _map_drawn(page, mark)))
         page.keyboard.press("Escape")
         progress(f"endtoend: sector {sector} added: {times[-1]:.2f} s")
     return times
+
+
+def _open_choice(page, label: str, choice: str):
+    """Open a sidebar select box once the app is idle; its option `choice`, shown."""
+    option = page.get_by_role("option", name=choice, exact=True)
+    for _ in range(5):
+        _idle(page)
+        page.locator("[data-testid=stSidebar]").get_by_role("combobox", name=label).click()
+        try:
+            option.wait_for(timeout=5_000)
+            return option
+        except Exception:  # the click came while the page was redrawn: try again
+            page.keyboard.press("Escape")
+    raise RuntimeError(f"the {label!r} choice never offered {choice!r}")
+
+
+def _idle(page) -> None:
+    """Wait until Streamlit shows no script running."""
+    page.locator("[data-testid=stStatusWidget]").wait_for(state="hidden", timeout=TIMEOUT_MS)
 
 
 @dataclass(frozen=True)
@@ -244,8 +268,9 @@ class _Clicks:
 def _icb_clicks(session: _Session, count: int) -> _Clicks:
     page = session.page
     frame = page.locator(MAP_IFRAME).element_handle().content_frame()
-    spots = frame.evaluate(_ICB_SPOTS)[:count]
     box = page.locator(MAP_IFRAME).bounding_box()
+    visible = [spot for spot in frame.evaluate(_ICB_SPOTS) if _on_screen(box, spot)]
+    spots = visible[:count]
     times, code = [], None
     for x, y, code, name in spots:
         heading = page.get_by_role("heading", name=html.unescape(name))
@@ -253,6 +278,8 @@ def _icb_clicks(session: _Session, count: int) -> _Clicks:
         def shown(_mark: str, heading=heading) -> None:
             heading.wait_for(timeout=TIMEOUT_MS)
             _next_frame(page)
+
+        page.mouse.move(box["x"] + x, box["y"] + y)  # as a user's pointer reaches it first
 
         def click(x=x, y=y) -> None:
             page.mouse.click(box["x"] + x, box["y"] + y)
@@ -262,13 +289,16 @@ def _icb_clicks(session: _Session, count: int) -> _Clicks:
     return _Clicks(times, code)
 
 
+def _on_screen(box: dict, spot: list) -> bool:
+    """Whether a point of the map (x, y inside the iframe) is inside the viewport, for the mouse."""
+    x, y = box["x"] + spot[0], box["y"] + spot[1]
+    return 20 < x < VIEWPORT["width"] - 20 and 20 < y < VIEWPORT["height"] - 20
+
+
 def _vintage_switches(session: _Session, vintages: tuple[str, ...]) -> list[float]:
     page, times = session.page, []
     for vintage in vintages:
-        page.locator("[data-testid=stSidebar]").get_by_role(
-            "combobox", name="ICB boundaries (vintage)"
-        ).click()
-        option = page.get_by_role("option", name=vintage, exact=True)
+        option = _open_choice(page, "ICB boundaries (vintage)", vintage)
 
         def settled(mark: str, vintage=vintage) -> None:
             page.get_by_text(f"· {vintage} ICBs").wait_for(timeout=TIMEOUT_MS)
