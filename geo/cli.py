@@ -446,6 +446,10 @@ def _fetch(args: argparse.Namespace) -> int:
     for note in report.notes:
         print(f"note: {note}")
     print(f"cache: {settings.cache_dir()}")
+    if report.taken:
+        with store.open_store() as published:
+            analysed = workspace.store_analyses(published)
+        print(f"analysed and stored: {', '.join(analysed) or 'no vintage'}")
     return 0 if report.taken else 1
 
 

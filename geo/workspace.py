@@ -7,11 +7,16 @@ in the download cache are used as they are. A user may pin an earlier version.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
-from geo.analysis import merging, pipeline, population
+from geo.analysis import merging, pipeline, population, stored
 from geo.analysis.evidence import EvidenceInputs, load_cached_evidence
 from geo.fetch import catalogue
 from geo.fetch.registers import cached_registers
@@ -23,6 +28,12 @@ from geo.store.versions import DEFAULT_DATASET, DEFAULT_SOURCE, Store, check_sou
 
 SITES = DEFAULT_DATASET  # the dataset of the default provider source
 ENGAGEMENT = "engagement"
+# Bump to drop every stored analysis when what one holds changes in a way the code digest
+# below would not see (it already changes with any edit to the code that computes one).
+STORED_ANALYSIS_VERSION = 1
+DISPLAY_SUFFIX = "/display"  # the display layers are kept under their analysis' key + this
+
+_log = logging.getLogger(__name__)
 
 
 def boundary_dataset(kind: str, vintage: str) -> str:
@@ -165,8 +176,142 @@ def newest_vintage(store: Store | None) -> str:
 
 
 def analyse(vintage: str | None, store: Store | None, pins: Pins = Pins()) -> pipeline.Analysis:
-    """The analysis every page shows for one vintage: the store's frames through `pipeline.analyse`."""
-    return pipeline.analyse(load_frames(vintage, store, pins))
+    """The analysis every page shows for one vintage: the store's frames through `pipeline.analyse`.
+
+    With a store, the result is kept in it under `analysis_key` and read from there while
+    nothing it rests on changes, by this process or any other on the same store; a stored
+    result that is missing or cannot be read is computed afresh (and kept).
+    """
+    vintage = vintage or newest_vintage(store)
+    if store is None:
+        return pipeline.analyse(load_frames(vintage, store, pins))
+    data = fingerprint(store)
+    key = analysis_key(vintage, data, pins)
+    found = _stored_analysis(store, key)
+    if found is not None:
+        return found
+    result = pipeline.analyse(load_frames(vintage, store, pins))
+    _keep_analysis(store, key, data, result)
+    return result
+
+
+def display_layers(
+    vintage: str | None, store: Store | None, pins: Pins = Pins()
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """The simplified display copies (`boundaries.display_boundaries`) of the analysis' ICBs
+    and NHS regions (None without regions), kept in the store beside the analysis: the
+    simplification takes seconds, so a cold server reads them instead."""
+    vintage = vintage or newest_vintage(store)
+    if store is None:
+        return _display_copies(analyse(vintage, store, pins))
+    data = fingerprint(store)
+    key = analysis_key(vintage, data, pins) + DISPLAY_SUFFIX
+    try:
+        found = store.derived(key)
+        if found:
+            return _display_from_parts(found)
+    except (InputError, stored.UnreadableParts) as error:
+        _log.warning("stored display layers %s not used (%s); computing them", key[:12], error)
+    layers = _display_copies(analyse(vintage, store, pins))
+    try:
+        store.keep_derived(key, data, _display_parts(layers))
+    except InputError as error:
+        _log.warning("display layers %s not stored: %s", key[:12], error)
+    return layers
+
+
+def _display_copies(
+    analysis: pipeline.Analysis,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    regions = analysis.regions
+    return (
+        boundaries.display_boundaries(analysis.icbs),
+        None if regions is None else boundaries.display_boundaries(regions),
+    )
+
+
+def _display_parts(layers: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]) -> dict[str, bytes]:
+    icbs, regions = layers
+    parts = {"icbs": stored.frame_bytes(icbs)}
+    if regions is not None:
+        parts["regions"] = stored.frame_bytes(regions)
+    return parts
+
+
+def _display_from_parts(
+    parts: dict[str, bytes],
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    icbs = stored.read_frame(parts, "icbs", geometry=True)
+    regions = stored.read_frame(parts, "regions", geometry=True) if "regions" in parts else None
+    return icbs, regions
+
+
+def analysis_key(vintage: str, data_fingerprint: str, pins: Pins = Pins()) -> str:
+    """What a stored analysis is computed from, as one hash: the vintage, the pinned
+    versions, the data's fingerprint (every dataset's current version and every cached
+    file's hash) and the code (STORED_ANALYSIS_VERSION and a digest of its sources)."""
+    described = "|".join(
+        [
+            f"analysis v{STORED_ANALYSIS_VERSION}",
+            _code_digest(),
+            vintage,
+            f"sites={pins.sites}",
+            f"engagement={pins.engagement}",
+            f"sources={sorted(pins.sources)}",
+            data_fingerprint,
+        ]
+    )
+    return hashlib.sha256(described.encode()).hexdigest()
+
+
+def store_analyses(store: Store) -> list[str]:
+    """Compute and keep the analysis of every loaded vintage (after a publish or a fetch), so
+    no page view has to; returns the vintages analysed. A vintage that cannot be analysed
+    is logged and left for the page to explain when it is viewed."""
+    done = []
+    for vintage in vintages(store):
+        try:
+            analyse(vintage, store)
+            display_layers(vintage, store)
+        except Exception:  # the page says what went wrong when it is viewed
+            _log.warning("the %s analysis was not stored", vintage, exc_info=True)
+            continue
+        done.append(vintage)
+    return done
+
+
+def _stored_analysis(store: Store, key: str) -> pipeline.Analysis | None:
+    """The analysis kept under `key`, or None when there is none or it cannot be read."""
+    try:
+        parts = store.derived(key)
+        return stored.analysis_from_parts(parts) if parts else None
+    except (InputError, stored.UnreadableParts) as error:
+        _log.warning("stored analysis %s not used (%s); computing it", key[:12], error)
+        return None
+
+
+def _keep_analysis(store: Store, key: str, data: str, analysis: pipeline.Analysis) -> None:
+    """Keep an analysis for every process; one that cannot be kept is only logged."""
+    try:
+        store.keep_derived(key, data, stored.analysis_parts(analysis))
+    except (InputError, TypeError) as error:
+        _log.warning("analysis %s not stored: %s", key[:12], error)
+
+
+# The code an analysis and its display layers are computed by: geo/'s lower tiers and this file.
+_ANALYSIS_CODE = ("analysis", "fetch", "geocode", "io", "model", "store")
+
+
+@functools.cache
+def _code_digest() -> str:
+    """A hash of the source of the code that computes an analysis: one kept by other code
+    (another version of the app) is not reused."""
+    here = Path(__file__)
+    digest = hashlib.sha256(here.read_bytes())
+    for folder in _ANALYSIS_CODE:
+        for path in sorted((here.parent / folder).rglob("*.py")):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _layer(store, kind: str, vintage: str | None, provenance: list[dict]):

@@ -17,7 +17,6 @@ import streamlit as st
 from geo import workspace
 from geo.analysis import filters
 from geo.analysis.pipeline import Analysis
-from geo.io import boundaries
 from geo.maps import build as maps
 from geo.maps import payload
 from geo.model.errors import InputError
@@ -200,15 +199,15 @@ def analysis(data: DataView) -> Analysis:
 
 @st.cache_resource
 def display_boundaries(data: DataView):
-    """The simplified, shared-edge-preserving display copy of the chosen vintage's ICBs."""
-    return boundaries.display_boundaries(analysis(data).icbs)
+    """The simplified, shared-edge-preserving display copy of the chosen vintage's ICBs
+    (kept in the store beside the analysis, so a cold server reads it)."""
+    return workspace.display_layers(data.vintage, store(), data.pins)[0]
 
 
 @st.cache_resource
 def display_regions(data: DataView):
     """NHS regions simplified for display, shared edges kept; None when not loaded."""
-    regions = analysis(data).regions
-    return None if regions is None else boundaries.display_boundaries(regions)
+    return workspace.display_layers(data.vintage, store(), data.pins)[1]
 
 
 @st.cache_resource(max_entries=8)

@@ -68,24 +68,35 @@ if clicked and clicked != st.session_state.get("explorer-last-click"):
     st.session_state["explorer-last-click"] = clicked
     st.session_state["panel-icb"] = clicked
 
-icb_names = dict(zip(analysis.icbs["code"], analysis.icbs["name"], strict=True))
-selected = st.selectbox(
-    "ICB panel (or click an ICB on the map)",
-    [None, *sorted(icb_names, key=icb_names.get)],
-    format_func=lambda code: "Choose an ICB…" if code is None else icb_names[code],
-    key="panel-icb",
-)
-if selected:
-    _explorer.icb_panel(analysis, selected)
-if region:
-    _region_panel.region_panel(analysis, region)
 
-view = filters.MapView(
-    selected_icb=selected,
-    selected_region=region,
-    lat=center[0] if center else None,
-    lon=center[1] if center else None,
-    zoom=zoom,
-    metric=None if metric == "iv_outside_share" else metric,
-)
-st.query_params.from_dict({"vintage": vintage, **filters.to_query_params(site_filter, view)})
+@st.fragment
+def panel_and_link(
+    analysis, site_filter: filters.SiteFilter, metric: str, center, zoom, region: str | None
+) -> None:
+    """The ICB and region panels and the shareable URL: choosing another ICB here reruns only
+    this part, not the map (a click on the map reruns the whole page, which runs this too)."""
+    icb_names = dict(zip(analysis.icbs["code"], analysis.icbs["name"], strict=True))
+    selected = st.selectbox(
+        "ICB panel (or click an ICB on the map)",
+        [None, *sorted(icb_names, key=icb_names.get)],
+        format_func=lambda code: "Choose an ICB…" if code is None else icb_names[code],
+        key="panel-icb",
+    )
+    if selected:
+        _explorer.icb_panel(analysis, selected)
+    if region:
+        _region_panel.region_panel(analysis, region)
+    view = filters.MapView(
+        selected_icb=selected,
+        selected_region=region,
+        lat=center[0] if center else None,
+        lon=center[1] if center else None,
+        zoom=zoom,
+        metric=None if metric == "iv_outside_share" else metric,
+    )
+    st.query_params.from_dict(
+        {"vintage": analysis.vintage, **filters.to_query_params(site_filter, view)}
+    )
+
+
+panel_and_link(analysis, site_filter, metric, center, zoom, region)

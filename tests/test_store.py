@@ -596,7 +596,7 @@ def test_opening_a_schema_1_store_migrates_it_in_place_and_keeps_its_data(store_
     _schema_1_store(store_url, boundaries)
 
     with open_store(store_url) as store:
-        assert store.schema_version == store_sql.LATEST_SCHEMA == 3
+        assert store.schema_version == store_sql.LATEST_SCHEMA == 4
         assert_geodataframe_equal(store.load("boundaries-icb-2023"), boundaries)
         old = store.version_info("boundaries-icb-2023")
         assert (old.version, old.action, old.author, old.counts) == (
@@ -613,7 +613,7 @@ def test_opening_a_schema_1_store_migrates_it_in_place_and_keeps_its_data(store_
         assert_geodataframe_equal(store.load("boundaries-icb-2023"), boundaries)
 
     with open_store(store_url) as reopened:  # a second open finds nothing left to do
-        assert reopened.schema_version == 3
+        assert reopened.schema_version == 4
         assert reopened.current_version("boundaries-icb-2023") == 3
 
 

@@ -119,7 +119,7 @@ def test_a_schema_2_store_with_one_provider_list_opens_with_it_as_the_default_so
     monkeypatch.undo()
 
     with open_store(store_url) as migrated:
-        assert migrated.schema_version == 3
+        assert migrated.schema_version == store_sql.LATEST_SCHEMA  # and on to the newest
         assert migrated.sources()["source"].tolist() == [DEFAULT_SOURCE]
         assert migrated.load("sites")["site_name"].tolist() == ["a", "b"]
         _publish(migrated, "sites-team", ["c"], source="team")

@@ -28,6 +28,7 @@ import pandas as pd
 from geo.analysis.pipeline import PROVENANCE_COLUMNS, Analysis, Frames, analyse
 from geo.analysis.spatial import assign_sites
 from geo.bench import contracts as bench_contracts
+from geo.bench import endtoend as bench_endtoend
 from geo.bench import evidence as bench_evidence
 from geo.bench import files as bench_files
 from geo.bench import maps as bench_map
@@ -52,6 +53,8 @@ SECTIONS: tuple[str, ...] = (
     "activity",
     "contracts",
     "evidence",
+    "endtoend",
+    "load",
 )
 DEFAULT_DATA = PROJECT_DIR.parent / "shared" / "data"
 DEFAULT_OUT = PROJECT_DIR / "docs" / "benchmarks.md"
@@ -94,6 +97,13 @@ class _World:
         sites = bench_sites.synthetic_sites(self.lsoas, count)
         progress(f"  {count:,} sites in {time.perf_counter() - start:.1f} s")
         return sites
+
+    @functools.cache  # noqa: B019
+    def published_app(self, work: Path, quick: bool) -> bench_endtoend.PublishedApp:
+        """A data folder with the sites published, shared by the end-to-end and load sections."""
+        count = QUICK_FILTER_SITES if quick else FILTER_SITES
+        progress(f"publishing {count:,} sites for the running app")
+        return bench_endtoend.prepare_app_data(self.sites(count), self.data, work)
 
     @functools.cache  # noqa: B019
     def assigned(self, count: int) -> gpd.GeoDataFrame:
@@ -178,6 +188,12 @@ def _run_section(key: str, world: _World, work: Path, quick: bool) -> Section:
             world.assigned(bench_evidence.QUICK_SITES if quick else bench_evidence.SITES),
             world.icbs,
             quick=quick,
+        ),
+        "endtoend": lambda: bench_endtoend.endtoend_section(
+            world.published_app(work, quick), work, quick=quick
+        ),
+        "load": lambda: bench_endtoend.load_section(
+            world.published_app(work, quick), work, quick=quick
         ),
     }
     try:

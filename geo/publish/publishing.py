@@ -174,7 +174,9 @@ def publish(
     source: str | None = None,
 ) -> Version:
     """Store what `prepare` accepted as the dataset's next version, all or nothing, if
-    `by` is an analyst (checked here, not only by the page): the audit log records `by`.
+    `by` is an analyst (checked here, not only by the page): the audit log records `by`;
+    then analyse every loaded vintage with it and keep the analyses in the store for every
+    page.
 
     `source` names the provider source a provider list is (its dataset is then the
     source's: `workspace.source_dataset`); without it, a provider list goes to `dataset`,
@@ -196,7 +198,7 @@ def publish(
             f"{prepared.dataset}; a boundary layer's name says which layer and vintage it is",
             control=errors.DATASET,
         )
-    return store.publish(
+    version = store.publish(
         dataset,
         prepared.kind,
         prepared.table,
@@ -207,20 +209,26 @@ def publish(
         meta={"publisher": prepared.publisher, "format": prepared.fmt, "notes": prepared.notes},
         source=source,
     )
+    workspace.store_analyses(store)  # the work of a first page view, done once here
+    return version
 
 
 def revert(store: Store, dataset: str, version: int, *, by: access.Identity) -> Version:
     """Make an earlier version of `dataset` current again, if `by` is an analyst (checked
     here, not only by the page): the audit log records `by`."""
     access.require_role(by, access.ANALYST, "revert a dataset")
-    return store.revert(dataset, version, author=by.author)
+    reverted = store.revert(dataset, version, author=by.author)
+    workspace.store_analyses(store)  # every page's next view reads the new state's analyses
+    return reverted
 
 
 def withdraw(store: Store, dataset: str, *, by: access.Identity) -> Version:
     """Take `dataset` out of use (a new version with no rows, history kept), if `by` is an
     analyst (checked here, not only by the page): the audit log records `by`."""
     access.require_role(by, access.ANALYST, "withdraw a dataset")
-    return store.withdraw(dataset, author=by.author)
+    withdrawn = store.withdraw(dataset, author=by.author)
+    workspace.store_analyses(store)
+    return withdrawn
 
 
 def default_author() -> str:

@@ -367,10 +367,29 @@ def _add_sources(db: Backend) -> None:
     db.execute("UPDATE datasets SET source = 'provider-list' WHERE name = 'sites'")
 
 
+def _create_derived_results(db: Backend) -> None:
+    """Schema 4: results derived from published versions (analyses), kept for every process.
+
+    A result is a few named parts (Parquet or JSON bytes) under a key that names what it
+    was computed from; `fingerprint` is the state of the data it belongs to, so results
+    of data no longer current can be dropped.
+    """
+    db.execute(
+        "CREATE TABLE derived_results ("
+        " key TEXT NOT NULL,"
+        " part TEXT NOT NULL,"
+        " fingerprint TEXT NOT NULL,"
+        f" created_at {db.time_type} NOT NULL,"
+        f" payload {db.blob_type} NOT NULL,"
+        " PRIMARY KEY (key, part))"
+    )
+
+
 MIGRATIONS: tuple[Callable[[Backend], None], ...] = (
     _create_tables,
     _add_reverts_and_geometry,
     _add_sources,
+    _create_derived_results,
 )
 LATEST_SCHEMA = len(MIGRATIONS)
 
@@ -552,3 +571,25 @@ def write_geometry(db: Backend, dataset: str, version: int, geometry: geopandas.
 def make_current(db: Backend, dataset: str, version: int) -> None:
     """Point the dataset at `version`: from commit on, everyone loads it."""
     db.execute("UPDATE datasets SET current_version = ? WHERE name = ?", (version, dataset))
+
+
+def read_derived(db: Backend, key: str) -> dict[str, bytes]:
+    """The parts of the derived result stored under `key` (empty when there is none)."""
+    rows = db.execute("SELECT part, payload FROM derived_results WHERE key = ?", (key,))
+    return {part: bytes(payload) for part, payload in rows}
+
+
+def write_derived(
+    db: Backend, key: str, fingerprint: str, parts: dict[str, bytes], created_at: Any
+) -> None:
+    """Keep a derived result's parts under `key` and drop results of data no longer current
+    (another `fingerprint`); a result another process already wrote is left as it is."""
+    db.execute("DELETE FROM derived_results WHERE fingerprint <> ?", (fingerprint,))
+    if db.execute("SELECT 1 FROM derived_results WHERE key = ? LIMIT 1", (key,)):
+        return
+    for part, payload in parts.items():
+        db.execute(
+            "INSERT INTO derived_results (key, part, fingerprint, created_at, payload)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (key, part) DO NOTHING",
+            (key, part, fingerprint, db.encode_time(created_at), payload),
+        )

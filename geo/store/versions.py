@@ -338,6 +338,18 @@ class Store:
             [(*row[:5], _utc(row[5]), row[6] or "") for row in rows], _DATASET_COLUMNS
         )
 
+    def derived(self, key: str) -> dict[str, bytes]:
+        """The parts of a result derived from published data (an analysis) kept under `key`;
+        empty when none is kept. Every process on this store sees the same results."""
+        with self._session():
+            return sql.read_derived(self._db, key)
+
+    def keep_derived(self, key: str, fingerprint: str, parts: dict[str, bytes]) -> None:
+        """Keep a derived result's parts under `key`, all or nothing, and drop the results
+        kept for any other `fingerprint` (data that is no longer current)."""
+        with self._session(), self._db.transaction():
+            sql.write_derived(self._db, key, fingerprint, parts, datetime.now(UTC))
+
     def close(self) -> None:
         """Close the database connection."""
         with self._lock:

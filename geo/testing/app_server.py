@@ -28,9 +28,12 @@ class AppDidNotStart(RuntimeError):
     """The app exited or never answered its health check; the message holds its log's tail."""
 
 
-def app_environment(data_dir: Path) -> dict[str, str]:
-    """The environment the app runs in: this data folder, SQLite, no tiles, inlined assets."""
+def app_environment(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
+    """The environment the app runs in: this data folder, its SQLite store (or the
+    PostgreSQL store at `database_url`), no tiles, inlined assets."""
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    if database_url:
+        env["DATABASE_URL"] = database_url
     env.update(
         ICS_DATA_DIR=str(data_dir),
         ICS_MAP_TILES="none",
@@ -47,11 +50,13 @@ def running_app(
     *,
     secrets_file: Path | None = None,
     settings: Mapping[str, str] | None = None,
+    database_url: str | None = None,
 ) -> Iterator[str]:
     """Run the app on a free port on 127.0.0.1 until the block ends; yield its base URL.
 
     `secrets_file` replaces `.streamlit/secrets.toml` (its `[auth]` section turns sign-in
-    on), and `settings` are extra environment variables (ICS_ANALYSTS and the like).
+    on), `settings` are extra environment variables (ICS_ANALYSTS and the like), and with
+    `database_url` the app uses that PostgreSQL store instead of the folder's SQLite.
     """
     port = _free_port()
     command = [
@@ -61,7 +66,7 @@ def running_app(
     ]  # fmt: skip
     if secrets_file is not None:
         command += ["--secrets.files", str(secrets_file)]
-    env = {**app_environment(data_dir), **(settings or {})}
+    env = {**app_environment(data_dir, database_url), **(settings or {})}
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=log, stderr=log)
         try:
