@@ -28,16 +28,17 @@ display = _state.display_boundaries(_state.current_data())
 metrics = analysis.metrics
 table = metrics if analysis.per_head is None else analysis.per_head  # with figures per head
 
-for note in analysis.notes:
+for note in analysis.notes:  # what changes what the figures mean, in the open
     if note.level == problems.WARNING:
         st.info(_text.plain(note.text))
-    else:
-        st.caption(_text.plain(note.text))
 
 st.subheader("Share of I+V capacity outside NHS planning, by ICB")
 has_list = metrics["status_basis"].astype("str").str.contains("engagement list").any()
 st.caption(_text.plain(evidence_view.limits_sentence(analysis.evidence, bool(has_list))))
-with st.expander("What the evidence covers"):
+notes = [note.text for note in analysis.notes if note.level != problems.WARNING]
+with st.expander(f"How these figures were made ({len(notes)} notes) and what the evidence covers"):
+    for text in notes:
+        st.markdown(f"- {_text.plain(text)}")
     for limit in evidence_view.source_limits(analysis.evidence) or ["No open data was loaded."]:
         st.markdown(f"- {_text.plain(limit)}")
 assets, asset_warning = asset_mode_from_settings()
@@ -66,8 +67,9 @@ st.caption(
 )
 if analysis.per_head is not None:
     st.caption(
-        "Columns ending _per_100k are per 100,000 people (care-home beds per 100,000 aged 65+); "
-        "empty where the population or the numerator is not known. Population basis: "
+        "Figures per 100,000 people (care-home beds per 100,000 aged 65+) are empty where the "
+        "population or the numerator is not known (the CSV names them *_per_100k). "
+        "Population basis: "
         + _text.plain(str(analysis.per_head["population_basis"].dropna().iloc[0]))
         + "."
     )

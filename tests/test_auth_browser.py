@@ -233,7 +233,7 @@ def test_an_analyst_publishes_and_the_audit_log_shows_their_e_mail_then_signs_ou
         assert f"{ANALYST.name} <{ANALYST.email}> (signed in)" in text
         assert page.get_by_label("Your name, for the audit log").count() == 0
         page.get_by_role("button", name="Publish", exact=True).click(timeout=120_000)
-        published = main_text(page, "Every page now uses it")
+        published = main_text(page, "Every page now shows")
         assert ANALYST.name in published
         save_screenshot(page, "auth_analyst_published")
         with open_store_at(app_data) as store:

@@ -116,7 +116,7 @@ def _not_engaged_on_map(page, base: str, name: str) -> tuple[int, str, str]:
             return colour;
         }}"""
     )
-    title = page.get_by_text("Independent and voluntary sites not engaged:")
+    title = page.get_by_text("Independent and voluntary sites outside NHS planning:")
     title.wait_for(timeout=LONG)
     title.scroll_into_view_if_needed()
     save_screenshot(page, name)

@@ -82,4 +82,4 @@ def test_the_home_metrics_table_has_the_population_and_per_head_columns(with_pop
     expected = west_yorkshire[label("sites_total")] / west_yorkshire[label("population")] * 1e5
     assert west_yorkshire[label("sites_per_100k")] == round(expected, 1)
     assert west_yorkshire[label("population_year")] == "2024"
-    assert any("_per_100k are per 100,000 people" in caption.value for caption in app.caption)
+    assert any("Figures per 100,000 people" in caption.value for caption in app.caption)

@@ -148,6 +148,7 @@ def site_numerators(assigned: pd.DataFrame) -> pd.DataFrame:
         if name.startswith("care_home") or name == "iv_capacity_outside":
             frame[name] = capacity.where(mask)
         frame[f"missing_{name}"] = (mask & capacity.isna()).astype(int)
+        frame[f"counted_{name}"] = mask.astype(int)
     return frame.groupby("icb_code").sum(min_count=0).reset_index()
 
 
@@ -174,6 +175,8 @@ def per_head(
         known = table[denominator].astype("Float64") > 0
         if f"missing_{numerator}" in table.columns:  # a site without a capacity figure: not known
             known &= table[f"missing_{numerator}"].astype("Float64").eq(0)
+        if f"counted_{numerator}" in table.columns and not table[f"counted_{numerator}"].sum():
+            known &= False  # the provider list has no such sites anywhere: not a measured 0
         table[name] = value.where(known).round(1)
     return table
 

@@ -18,11 +18,13 @@ import geopandas as gpd
 import pandas as pd
 import pyarrow as pa
 
+from geo.analysis.evidence import Evidence
 from geo.analysis.pipeline import Analysis, Note
 
 FORMAT = 1
 MANIFEST = "manifest"
 _GEOPARQUET, _PARQUET, _NOTES, _NONE = "geoparquet", "parquet", "notes", "none"
+_EVIDENCE = "evidence"  # its frames as parts '<field>.<name>', its series as one-column frames
 
 
 class UnreadableParts(ValueError):
@@ -42,6 +44,9 @@ def analysis_parts(analysis: Analysis) -> dict[str, bytes]:
             parts[field.name] = frame_bytes(value)
         elif kinds[field.name] == _NOTES:
             notes[field.name] = [dataclasses.asdict(note) for note in value]
+        elif kinds[field.name] == _EVIDENCE:
+            parts.update(_evidence_parts(field.name, value))
+            notes[field.name] = [{"sources": list(value.sources)}]
     manifest = {"format": FORMAT, "fields": kinds, "notes": notes}
     parts[MANIFEST] = json.dumps(manifest, sort_keys=True).encode()
     return parts
@@ -56,6 +61,8 @@ def analysis_from_parts(parts: dict[str, bytes]) -> Analysis:
             values[name] = _notes(manifest, name)
         elif kind == _NONE:
             values[name] = None
+        elif kind == _EVIDENCE:
+            values[name] = _evidence_from_parts(parts, manifest, name)
         else:
             values[name] = read_frame(parts, name, geometry=kind == _GEOPARQUET)
     return Analysis(**values)
@@ -77,7 +84,35 @@ def _kind(name: str, value: object) -> str:
         return _PARQUET
     if isinstance(value, tuple) and all(isinstance(item, Note) for item in value):
         return _NOTES
+    if isinstance(value, Evidence):
+        return _EVIDENCE
     raise TypeError(f"Analysis.{name}: a {type(value).__name__} cannot be stored as parts")
+
+
+def _evidence_parts(name: str, evidence: Evidence) -> dict[str, bytes]:
+    """The evidence's frames and series (as one-column frames), each a part of its own."""
+    parts = {}
+    for field in dataclasses.fields(Evidence):
+        value = getattr(evidence, field.name)
+        if isinstance(value, pd.Series):
+            parts[f"{name}.{field.name}"] = frame_bytes(value.to_frame("value"))
+        elif isinstance(value, pd.DataFrame):
+            parts[f"{name}.{field.name}"] = frame_bytes(value)
+    return parts
+
+
+def _evidence_from_parts(parts: dict[str, bytes], manifest: dict, name: str) -> Evidence:
+    values: dict[str, object] = {}
+    for field in dataclasses.fields(Evidence):
+        part = f"{name}.{field.name}"
+        if part in parts:
+            frame = read_frame(parts, part, geometry=False)
+            values[field.name] = frame["value"] if field.type == "pd.Series" else frame
+    try:
+        values["sources"] = tuple(manifest["notes"][name][0]["sources"])
+        return Evidence(**values)
+    except (KeyError, IndexError, TypeError) as error:
+        raise UnreadableParts(f"{name} cannot be read: {error}") from None
 
 
 def frame_bytes(frame: pd.DataFrame) -> bytes:
