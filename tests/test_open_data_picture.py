@@ -116,7 +116,9 @@ def test_a_site_with_patients_from_its_own_icb_is_nhs_commissioned_with_the_evid
     assert "RTT" in summary
 
 
-def test_a_site_with_no_activity_or_award_anywhere_has_no_evidence_rather_than_unknown(analysis, shared_data):
+def test_a_site_with_no_activity_or_award_anywhere_has_no_evidence_rather_than_unknown(
+    analysis, shared_data
+):
     rows = _rtt_rows(shared_data)
     sites = analysis.assigned
     independent = open_data_world.independent_sites(shared_data)
