@@ -164,3 +164,62 @@ def test_a_workbook_without_year_sheets_is_refused_with_what_was_expected(tmp_pa
     )
     with pytest.raises(InputError, match="Mid-2024 ICB 2024"):
         read_population(path)
+
+
+# --- fetching from ONS's dataset pages ------------------------------------------------------
+
+
+@pytest.fixture
+def ons(shared_data, tmp_path):
+    from geo.testing.ons_server import serving_ons
+
+    with serving_ons(tmp_path, shared_data) as fake:
+        yield fake
+
+
+def test_the_newest_edition_of_each_workbook_is_fetched_from_the_dataset_pages(
+    ons, data_dir, monkeypatch
+):
+    from geo.fetch import catalogue
+    from geo.fetch.population import fetch_population
+    from geo.testing import ons_server
+
+    monkeypatch.setenv("ICS_POPULATION_PAGES", ons.pages)
+    icb = fetch_population("sapeicb")
+    lsoa = fetch_population("sapelsoasyoa")
+
+    assert icb.title == ons_server.CURRENT_ICB  # not the mid-2011 to mid-2022 edition
+    assert lsoa.title == ons_server.CURRENT_LSOA  # nor the broad-age workbook
+    assert (icb.kind, icb.vintage, lsoa.vintage) == ("population", "2024", "2024")
+    assert icb.publisher == "Office for National Statistics"
+    assert read_population(catalogue.entry_path(icb)).year == "2024"
+    assert {entry.title for entry in catalogue.entries("population")} == {
+        ons_server.CURRENT_ICB,
+        ons_server.CURRENT_LSOA,
+    }
+
+
+def test_a_busy_ons_server_is_waited_for_and_a_page_without_workbooks_is_explained(
+    ons, data_dir, monkeypatch
+):
+    from geo.fetch.http import SourceError
+    from geo.fetch.population import fetch_population
+
+    monkeypatch.setenv("ICS_POPULATION_PAGES", ons.pages)
+    ons.fail_next.append((503, "0"))
+    assert fetch_population("sapeicb").vintage == "2024"
+
+    monkeypatch.setenv("ICS_POPULATION_PAGES", f"{ons.root}/nothing-here")
+    with pytest.raises(SourceError, match="fetch --from DIR"):
+        fetch_population("sapeicb")
+
+
+def test_fetch_from_a_folder_takes_a_population_workbook(icb_workbook, data_dir, tmp_path):
+    from geo.fetch import catalogue, sources
+
+    folder = tmp_path / "given"
+    folder.mkdir()
+    (folder / icb_workbook.name).write_bytes(icb_workbook.read_bytes())
+    report = sources.fetch_from_dir(folder)
+    assert [(entry.kind, entry.vintage) for entry in report.taken] == [("population", "2024")]
+    assert catalogue.find("population", "2024") is not None
