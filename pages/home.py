@@ -35,10 +35,7 @@ for note in analysis.notes:  # what changes what the figures mean, in the open
 st.subheader("Share of I+V capacity outside NHS planning, by ICB")
 has_list = metrics["status_basis"].astype("str").str.contains("engagement list").any()
 st.caption(_text.plain(evidence_view.limits_sentence(analysis.evidence, bool(has_list))))
-notes = [note.text for note in analysis.notes if note.level != problems.WARNING]
-with st.expander(f"How these figures were made ({len(notes)} notes) and what the evidence covers"):
-    for text in notes:
-        st.markdown(f"- {_text.plain(text)}")
+with st.expander("What the evidence covers"):
     for limit in evidence_view.source_limits(analysis.evidence) or ["No open data was loaded."]:
         st.markdown(f"- {_text.plain(limit)}")
 assets, asset_warning = asset_mode_from_settings()
@@ -51,6 +48,10 @@ st_folium(
     height=560,
     use_container_width=True,
 )
+
+for note in analysis.notes:  # where every figure below comes from
+    if note.level != problems.WARNING:
+        st.caption(_text.plain(note.text))
 
 st.subheader("Per-ICB metrics, highest share outside NHS planning first")
 ranked = readable.by_share(table)

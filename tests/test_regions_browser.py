@@ -149,9 +149,9 @@ def test_a_regional_lead_picks_a_region_sees_it_fitted_and_downloads_its_list(
     # A fresh server's first visit runs in Streamlit's old pages/ mode (pages/_frame.py) and
     # drops widget choices when it leaves it: the lead has opened the app before.
     page.goto(f"{streamlit_app}/?vintage=2024")
-    page.get_by_role("heading", name="Per-ICB metrics, highest share not engaged first").wait_for(
-        timeout=LONG
-    )
+    page.get_by_role(
+        "heading", name="Per-ICB metrics, highest share outside NHS planning first"
+    ).wait_for(timeout=LONG)
     page.goto(f"{streamlit_app}/explorer?vintage=2024")
     frame = map_frame(page, with_focus=False)
     england = map_bounds(frame)
