@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 
 from geo.maps.assets import apply_assets, folium_asset_urls
+from geo.maps.flows import flows_layer
 from geo.maps.layers import Legend, MapLibrary, SitesCanvas, ViewInUrl
 from geo.maps.payload import escape_html, site_payload
 from geo.model.errors import InputError
@@ -99,6 +100,8 @@ def build_map(
     assets: str = "cdn",
     tiles: str | None = "OpenStreetMap",
     view_in_url: bool = False,
+    flow_lines: gpd.GeoDataFrame | None = None,
+    flow_names: dict[str, str] | None = None,
 ) -> folium.Map:
     """The explorer map: choropleth of `metric` by ICB, optional regions, all sites by sector.
 
@@ -108,7 +111,8 @@ def build_map(
     leaves the sites out, for a page that sends `sites_layer(...)` to st_folium as
     `feature_group_to_add`. `assets` is 'cdn', 'local' (inlined from node_modules)
     or a base URL (geo.maps.assets). `view_in_url` keeps the centre and zoom in the
-    page's URL as the user pans (geo.maps.layers.ViewInUrl).
+    page's URL as the user pans (geo.maps.layers.ViewInUrl). `flow_lines`
+    (geo.maps.flows.flow_lines) adds an ICB's flows as a layer named by ICB `flow_names`.
     """
     icbs = _checked_boundaries(boundaries, "boundaries")
     _check_selected(selected_icb, icbs)
@@ -121,6 +125,8 @@ def build_map(
         add_region_focus(m, focus)
     if sites is not None:
         sites_layer(sites).add_to(m)
+    if flow_lines is not None and len(flow_lines):
+        flows_layer(flow_lines, flow_names).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     if view_in_url:
         ViewInUrl().add_to(m)
