@@ -113,6 +113,7 @@ def flows_layer(
             color=colour,
             weight=line.width,
             opacity=0.75,
+            class_name="ics-flow",
             tooltip=_tooltip(line, names),
         ).add_to(group)
     MapLibrary().add_to(group)
