@@ -53,8 +53,11 @@ def seed_from_url(site_filter: filters.SiteFilter, view: filters.MapView) -> Non
 def sidebar_filters(analysis: Analysis) -> tuple[filters.SiteFilter, str]:
     """Read the sidebar's filter widgets into a SiteFilter, and the metric to map."""
     sites, side = analysis.assigned, st.sidebar
-    metric = side.selectbox("Colour ICBs by", list(maps.METRICS), key="f-metric",
-                            format_func=lambda name: maps.METRICS[name].label)  # fmt: skip
+    choices = maps.metric_choices(analysis.per_head is not None)
+    if st.session_state.get("f-metric") not in choices:  # a per-head link, no populations now
+        st.session_state["f-metric"] = "iv_outside_share"
+    metric = side.selectbox("Colour ICBs by", list(choices), key="f-metric",
+                            format_func=lambda name: choices[name].label)  # fmt: skip
     region_names = analysis.region_names()
     regions = side.multiselect("NHS region", list(region_names), key="f-regions",
                                format_func=region_names.get)  # fmt: skip

@@ -18,6 +18,7 @@ from geo import workspace
 from geo.analysis import filters
 from geo.analysis.pipeline import Analysis
 from geo.maps import build as maps
+from geo.maps import flows as flow_map
 from geo.maps import payload
 from geo.model.errors import InputError
 from geo.model.redaction import redact
@@ -231,22 +232,27 @@ def sites_layer(data: DataView, site_filter: filters.SiteFilter) -> folium.Featu
     return maps.payload_layer(site_payload(data, site_filter))
 
 
-def explorer_map(data: DataView, metric, center, zoom, assets, tiles, region=None):
-    """The explorer's base map (ICB choropleth and regions, the outside of `region` greyed),
-    without sites: a copy per run.
+def explorer_map(data: DataView, metric, center, zoom, assets, tiles, region=None, flows_icb=None):
+    """The explorer's base map (ICB choropleth and regions, the outside of `region` greyed,
+    the flows of patients of `flows_icb` when flows are loaded), without sites: a copy per run.
 
     st_folium renames the map's elements and adds `feature_group_to_add` to the map it
     is given, so a cached map handed to it twice sends the browser a broken script.
     """
-    return copy.deepcopy(_explorer_map(data, metric, center, zoom, assets, tiles, region))
+    built = _explorer_map(data, metric, center, zoom, assets, tiles, region, flows_icb)
+    return copy.deepcopy(built)
 
 
 @st.cache_resource(max_entries=16)
-def _explorer_map(data: DataView, metric, center, zoom, assets, tiles, region):
+def _explorer_map(data: DataView, metric, center, zoom, assets, tiles, region, flows_icb):
     """The base map as built, never handed to st_folium itself."""
+    loaded = analysis(data)
+    lines = None
+    if flows_icb and loaded.flows is not None:
+        lines = flow_map.flow_lines(loaded.flows, flows_icb, loaded.icbs, loaded.assigned)
     return maps.build_map(
         display_boundaries(data),
-        analysis(data).metrics,
+        maps.metrics_for(metric, loaded.metrics, loaded.per_head),
         None,
         metric=metric,
         regions=display_regions(data),
@@ -256,4 +262,6 @@ def _explorer_map(data: DataView, metric, center, zoom, assets, tiles, region):
         assets=assets,
         tiles=tiles,
         view_in_url=True,
+        flow_lines=lines,
+        flow_names=dict(zip(loaded.icbs["code"], loaded.icbs["name"], strict=True)),
     )

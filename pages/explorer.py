@@ -52,7 +52,10 @@ if postcode and not shown.empty and shown["lat"].notna().any():
 assets, asset_warning = asset_mode_from_settings()
 if asset_warning:
     st.warning(_text.plain(asset_warning))
-base = _state.explorer_map(data, metric, center, zoom, assets, tiles_from_settings(), region)
+flows_icb = st.session_state.get("panel-icb") if analysis.flows is not None else None
+st.session_state["explorer-flows-icb"] = flows_icb  # whose flows the map draws
+tiles = tiles_from_settings()
+base = _state.explorer_map(data, metric, center, zoom, assets, tiles, region, flows_icb)
 returned = st_folium(
     base,
     key="explorer-map",
@@ -82,6 +85,8 @@ def panel_and_link(
         format_func=lambda code: "Choose an ICB…" if code is None else icb_names[code],
         key="panel-icb",
     )
+    if analysis.flows is not None and selected != st.session_state.get("explorer-flows-icb"):
+        st.rerun(scope="app")  # draw the newly chosen ICB's flows on the map
     if selected:
         _explorer.icb_panel(analysis, selected)
     if region:

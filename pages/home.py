@@ -41,8 +41,16 @@ with st.expander("What the evidence covers"):
 assets, asset_warning = asset_mode_from_settings()
 if asset_warning:
     st.warning(_text.plain(asset_warning))
+metric = "iv_outside_share"
+if analysis.per_head is not None:  # figures per head of population can colour the map too
+    choices = maps.metric_choices(True)
+    metric = st.selectbox("Colour ICBs by", list(choices), key="home-metric",
+                          format_func=lambda name: choices[name].label)  # fmt: skip
+coloured_by = maps.metrics_for(metric, metrics, analysis.per_head)
 st_folium(
-    maps.build_map(display, metrics, None, assets=assets, tiles=tiles_from_settings()),
+    maps.build_map(
+        display, coloured_by, None, metric=metric, assets=assets, tiles=tiles_from_settings()
+    ),
     key=f"home-map-{vintage}",
     returned_objects=[],
     height=560,

@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 
 from geo.maps.assets import apply_assets, folium_asset_urls
+from geo.maps.flows import flows_layer
 from geo.maps.layers import Legend, MapLibrary, SitesCanvas, ViewInUrl
 from geo.maps.payload import escape_html, site_payload
 from geo.model.errors import InputError
@@ -34,6 +35,7 @@ NO_DATA_FILL = "url(#ics-no-data)"  # an SVG hatch pattern defined by geo/maps/s
 NO_DATA_LABEL = "no data"
 NOT_KNOWN = "not known"  # a share geo.analysis.metrics says is not known, and why
 _SHARE = "iv_outside_share"
+PER_HEAD = "per head"
 _REASON = "share_not_known_reason"
 DETAIL_ZOOM = 11  # from this zoom on every site in view is drawn; below, grid clusters
 ENGLAND_BOUNDS = ((ENGLAND_LAT[0], ENGLAND_LON[0]), (ENGLAND_LAT[1], ENGLAND_LON[1]))
@@ -49,12 +51,15 @@ class MapMetric:
 
     column: str
     label: str
-    kind: str  # "share" (0..1, fixed classes) or "count" (classes from the data)
+    kind: str  # "share" (0..1, fixed classes), "count" or PER_HEAD (classes from the data)
 
     def format(self, value: object) -> str:
-        """The value as the legend and tooltips print it; 'no data' when missing."""
+        """The value as the legend and tooltips print it; 'no data' when missing ('not known'
+        for a figure per head, whose population or numerator is not known)."""
         if value is None or pd.isna(value):
-            return NO_DATA_LABEL
+            return NOT_KNOWN if self.kind == PER_HEAD else NO_DATA_LABEL
+        if self.kind == PER_HEAD:
+            return f"{float(value):,.1f}"
         return f"{float(value):.0%}" if self.kind == "share" else f"{float(value):,.0f}"
 
 
@@ -85,6 +90,41 @@ METRICS: dict[str, MapMetric] = {
 }
 
 
+# Figures per 100,000 people (geo.analysis.population.per_head): only with populations loaded,
+# coloured from Analysis.per_head (see `metrics_for`).
+PER_HEAD_METRICS: dict[str, MapMetric] = {
+    metric.column: metric
+    for metric in (
+        MapMetric("sites_per_100k", "Sites per 100,000 people", PER_HEAD),
+        MapMetric("iv_capacity_per_100k", "I+V beds per 100,000 people", PER_HEAD),
+        MapMetric(
+            "care_home_beds_per_100k_65_plus",
+            "Care-home beds per 100,000 people aged 65 and over",
+            PER_HEAD,
+        ),
+        MapMetric(
+            "iv_capacity_outside_per_100k",
+            "I+V beds outside NHS planning per 100,000 people",
+            PER_HEAD,
+        ),
+    )
+}
+
+
+def metric_choices(has_per_head: bool) -> dict[str, MapMetric]:
+    """The metrics a page may offer: per-head ones only when populations are loaded."""
+    return {**METRICS, **PER_HEAD_METRICS} if has_per_head else dict(METRICS)
+
+
+def metrics_for(metric: str, metrics: pd.DataFrame, per_head: pd.DataFrame | None) -> pd.DataFrame:
+    """The table to colour `metric` from: the per-head table for a per-head metric."""
+    if metric not in PER_HEAD_METRICS:
+        return metrics
+    if per_head is None:
+        raise InputError(f"map metric {metric!r} needs populations, and none are loaded")
+    return per_head
+
+
 def build_map(
     boundaries: gpd.GeoDataFrame,
     metrics: pd.DataFrame,
@@ -99,6 +139,8 @@ def build_map(
     assets: str = "cdn",
     tiles: str | None = "OpenStreetMap",
     view_in_url: bool = False,
+    flow_lines: gpd.GeoDataFrame | None = None,
+    flow_names: dict[str, str] | None = None,
 ) -> folium.Map:
     """The explorer map: choropleth of `metric` by ICB, optional regions, all sites by sector.
 
@@ -108,7 +150,8 @@ def build_map(
     leaves the sites out, for a page that sends `sites_layer(...)` to st_folium as
     `feature_group_to_add`. `assets` is 'cdn', 'local' (inlined from node_modules)
     or a base URL (geo.maps.assets). `view_in_url` keeps the centre and zoom in the
-    page's URL as the user pans (geo.maps.layers.ViewInUrl).
+    page's URL as the user pans (geo.maps.layers.ViewInUrl). `flow_lines`
+    (geo.maps.flows.flow_lines) adds an ICB's flows as a layer named by ICB `flow_names`.
     """
     icbs = _checked_boundaries(boundaries, "boundaries")
     _check_selected(selected_icb, icbs)
@@ -121,6 +164,8 @@ def build_map(
         add_region_focus(m, focus)
     if sites is not None:
         sites_layer(sites).add_to(m)
+    if flow_lines is not None and len(flow_lines):
+        flows_layer(flow_lines, flow_names).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     if view_in_url:
         ViewInUrl().add_to(m)
@@ -153,10 +198,21 @@ def choropleth_layer(
     ).add_to(group)
     has_no_data = bool(table[spec.column].isna().any())
     legend = _choropleth_legend(
-        spec, breaks, has_no_data=has_no_data, not_known=not_known, ranked=ranked
-    )
+        spec, breaks, has_no_data=has_no_data, not_known=not_known, ranked=ranked,
+        title=_legend_title(spec, metrics),
+    )  # fmt: skip
     Legend(legend, "bottomright").add_to(group)
     return group
+
+
+def _legend_title(spec: MapMetric, metrics: pd.DataFrame) -> str:
+    """The metric's label, with the population year(s) a figure per head rests on."""
+    if spec.kind != PER_HEAD or "population_year" not in metrics.columns:
+        return escape_html(spec.label)
+    years = sorted({str(year) for year in metrics["population_year"].dropna()})
+    if not years:
+        return escape_html(spec.label)
+    return escape_html(f"{spec.label} (ONS mid-{', mid-'.join(years)} population)")
 
 
 def regions_layer(regions: gpd.GeoDataFrame) -> folium.FeatureGroup:
@@ -233,9 +289,10 @@ def payload_layer(
 
 def _metric_spec(metric: str) -> MapMetric:
     """The METRICS entry for `metric`, or InputError listing the choices."""
-    if metric not in METRICS:
-        raise InputError(f"map metric {metric!r} is unknown; expected one of {', '.join(METRICS)}")
-    return METRICS[metric]
+    choices = metric_choices(True)
+    if metric not in choices:
+        raise InputError(f"map metric {metric!r} is unknown; expected one of {', '.join(choices)}")
+    return choices[metric]
 
 
 def _checked_boundaries(frame: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
@@ -471,6 +528,7 @@ def _choropleth_legend(
     has_no_data: bool,
     not_known: dict[str, int],
     ranked: int,
+    title: str | None = None,
 ) -> str:
     """Legend HTML: one swatch per class, the hatched no-data swatch when used ('not known',
     with why, for a share geo.analysis.metrics does not give)."""
@@ -480,7 +538,7 @@ def _choropleth_legend(
         for colour, low, high in zip(SEQUENTIAL_COLOURS, breaks, breaks[1:], strict=False)
     ]
     if has_no_data:
-        label = NOT_KNOWN if not_known else NO_DATA_LABEL
+        label = NOT_KNOWN if not_known or spec.kind == PER_HEAD else NO_DATA_LABEL
         rows.append(f'<li><span class="ics-swatch ics-no-data"></span>{label}</li>')
     note = (
         '<p class="ics-note">Share of I+V capacity, or of I+V sites where capacity is unknown, '
@@ -492,7 +550,8 @@ def _choropleth_legend(
     )
     if not_known:
         note += _not_known_note(not_known, ranked)
-    return _collapsible(escape_html(spec.label), f"<ul>{''.join(rows)}</ul>{note}")
+    heading = escape_html(spec.label) if title is None else title
+    return _collapsible(heading, f"<ul>{''.join(rows)}</ul>{note}")
 
 
 def _sites_legend(payload: dict, detail_zoom: int) -> str:
