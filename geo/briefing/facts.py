@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from geo.analysis.metrics import MAX_UNKNOWN_SHARE, MOSTLY_UNKNOWN, NO_STATUS_KNOWN
+from geo.analysis.national_flows import NationalFlows
 from geo.analysis.peers import icb_population, icb_standings
 from geo.briefing.text import (
     format_capacity,
@@ -82,6 +83,9 @@ class Briefing:
     figures: dict[str, object]  # the metrics row the briefing was made from
     dataset_version: str | None
     status_known: bool  # some I+V site in the area has a known planning status
+    flows_title: str = ""  # England: patients crossing ICB borders, with the RTT month
+    flows_table: pd.DataFrame | None = None  # England: FLOWS_HEADER rows as text, totals last
+    flows_note: str = ""  # what the flows table does not count
 
 
 def briefing_facts(
@@ -94,6 +98,7 @@ def briefing_facts(
     dataset_version: str | None = None,
     basis_note: str | None = None,
     per_head: pd.DataFrame | None = None,
+    flows: NationalFlows | None = None,
 ) -> Briefing:
     """The briefing for an ICB code, 'england' or an NHS region code, from the gap metrics and sites.
 
@@ -104,6 +109,7 @@ def briefing_facts(
     `basis_note` (geo.analysis.evidence_view.limits_sentence) names what planning status
     rests on and the limits of each source; it leads the caveats.
     `per_head` (`geo.analysis.population.per_head`) adds, for an ICB, a sentence per head.
+    `flows` (`geo.analysis.national_flows.national_flows`) adds England's flows table.
     """
     _check_columns(metrics, _METRIC_COLUMNS, "metrics table")
     _check_columns(sites, _SITE_COLUMNS, "sites table")
@@ -119,6 +125,13 @@ def briefing_facts(
         metrics, icb_rows, peers, _area_sites(sites, icb_codes), icb_codes, per_head, icb_regions
     )
     briefing = _assemble(facts, context, provenance, dataset_version)
+    if flows is not None and kind == ENGLAND_AREA:
+        briefing = replace(
+            briefing,
+            flows_title=_flows_title(flows),
+            flows_table=_flows_table(flows),
+            flows_note=_flows_note(flows),
+        )
     if basis_note:
         return replace(briefing, caveats=(basis_note, *briefing.caveats))
     return briefing
@@ -306,6 +319,56 @@ def _icb_table(context: _Context) -> pd.DataFrame:
         rank=pd.to_numeric(rows["rank"], errors="coerce").astype("Int64"),
     )
     return table.sort_values(["rank", "icb_name"], na_position="last", ignore_index=True)
+
+
+FLOWS_HEADER: tuple[str, ...] = (
+    "Commissioning ICB",
+    "Patients waiting at independent providers",
+    "Within its borders",
+    "Top destination ICB",
+    "Patients there",
+)
+
+
+def _flows_title(flows: NationalFlows) -> str:
+    return f"Patients crossing ICB borders to independent providers (RTT, {flows.period})"
+
+
+def _flows_table(flows: NationalFlows) -> pd.DataFrame:
+    """The ICBs with most patients waiting elsewhere, as text cells, and the totals line last."""
+    rows = [
+        (
+            shorten(row.icb_name if isinstance(row.icb_name, str) else row.icb_code),
+            format_number(row.commissioned),
+            format_percent(None if pd.isna(row.within_share) else row.within_share),
+            "none" if pd.isna(row.top_destination_code) else shorten(row.top_destination_name),
+            ""
+            if pd.isna(row.top_destination_patients)
+            else format_number(row.top_destination_patients),
+        )
+        for row in flows.table.itertuples()
+    ]
+    totals = flows.totals
+    rows.append(
+        (
+            f"All {format_count(flows.icbs, 'ICB')}",
+            format_number(totals["commissioned"]),
+            format_percent(totals["within_share"]),
+            f"{format_number(totals['elsewhere'])} elsewhere",
+            "",
+        )
+    )
+    return pd.DataFrame(rows, columns=list(FLOWS_HEADER))
+
+
+def _flows_note(flows: NationalFlows) -> str:
+    return (
+        f"Patients waiting (RTT, {flows.period}) by commissioning ICB, most waiting outside its"
+        f" own borders first. Not counted: {format_number(flows.not_on_map)} patients of these"
+        " ICBs at providers not on the map (in each ICB's total but in no destination) and"
+        f" {format_number(flows.no_icb)} patients of commissioners with no ICB (NHS England"
+        " hubs and commissioners outside England)."
+    )
 
 
 def _top_providers(area_sites: pd.DataFrame, facts: _Facts) -> tuple[pd.DataFrame, str]:
