@@ -13,6 +13,7 @@ import pandas as pd
 from geo.analysis.metrics import MAX_UNKNOWN_SHARE, MOSTLY_UNKNOWN, NO_STATUS_KNOWN
 from geo.analysis.national_flows import NationalFlows
 from geo.analysis.peers import icb_population, icb_standings
+from geo.analysis.population import peer_ranks, region_per_head
 from geo.briefing.text import (
     format_capacity,
     format_count,
@@ -483,6 +484,8 @@ def _sentences(facts: _Facts, context: _Context, top: pd.DataFrame) -> list[str]
         _count_sentence(facts),
         _top_sentence(facts, top),
     ]
+    if facts.kind == "region":
+        sentences.append(_region_per_head_sentence(facts, context))
     if facts.kind != "icb":
         sentences.append(_highest_sentence(facts, context))
     else:
@@ -510,6 +513,28 @@ def _per_head_sentence(facts: _Facts, context: _Context) -> str:
         f"With {people}, {facts.place} has {format_per_head(standing.value)} {standing.label}: "
         f"{format_ordinal(standing.rank)} highest of {standing.of} ICBs{region} "
         f"(national median {format_per_head(standing.national_median)})."
+    )
+
+
+def _region_per_head_sentence(facts: _Facts, context: _Context) -> str:
+    """The region's population (its ICBs' sum), sites per 100,000 and rank among regions."""
+    if context.per_head is None or context.icb_regions is None:
+        return ""
+    table = region_per_head(context.per_head, context.icb_regions)
+    ranks = peer_ranks(table, "sites_per_100k").set_index("icb_code")
+    row = table.set_index("icb_code").loc[facts.code]
+    if pd.isna(row["population"]):
+        return "Figures per head are not known for this region: an ICB in it has no population."
+    people = (
+        f"{format_number(row['population'])} people (ONS mid-{row['population_year']} estimate)"
+    )
+    rank = ranks.loc[facts.code, "rank"]
+    if pd.isna(rank):
+        return f"This region has {people}; its provider sites per 100,000 people are not known."
+    return (
+        f"With {people}, this region has {format_per_head(row['sites_per_100k'])} provider"
+        f" sites per 100,000 people: {format_ordinal(int(rank))} highest of"
+        f" {int(ranks.loc[facts.code, 'of'])} NHS regions."
     )
 
 
