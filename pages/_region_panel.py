@@ -3,9 +3,10 @@ panel: the region's figures, its ICBs side by side and its I+V sites not engaged
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from geo.analysis import filters, regions
+from geo.analysis import filters, population, regions
 from geo.analysis.pipeline import Analysis
 from geo.model.text import counted
 from pages import _explorer_widgets, _tables, _text
@@ -47,6 +48,23 @@ def newly_chosen(region: str | None) -> bool:
     return changed
 
 
+def _region_population(analysis: Analysis, code: str) -> None:
+    """The region's population (its ICBs' sum) with its year, and its sites per 100,000."""
+    if analysis.per_head is None or analysis.icb_regions is None:
+        return
+    table = population.region_per_head(analysis.per_head, analysis.icb_regions)
+    row = table.set_index("icb_code").loc[code]
+    if pd.isna(row["population"]):
+        st.caption("Population not known: an ICB of the region has no population estimate.")
+        return
+    people = f"{round(float(row['population'])):,}"
+    rate = "not known" if pd.isna(row["sites_per_100k"]) else f"{row['sites_per_100k']:,.1f}"
+    st.markdown(
+        f"**Population {_text.plain(people)}** (ONS mid-{_text.plain(row['population_year'])} "
+        f"estimate, the sum of its ICBs'): {_text.plain(rate)} provider sites per 100,000 people"
+    )
+
+
 def region_panel(analysis: Analysis, code: str) -> None:
     """One region's figures, sector mix, ICBs side by side and I+V sites outside NHS planning."""
     summary = regions.region_summary(
@@ -55,6 +73,7 @@ def region_panel(analysis: Analysis, code: str) -> None:
     st.subheader(_text.plain(f"{summary.name} (NHS region)"))
     among = counted(summary.regions_ranked, "region")
     _explorer_widgets.area_figures(summary.figures, ranked_among=among)
+    _region_population(analysis, code)
     _explorer_widgets.sector_chart(summary.figures)
     st.markdown(
         f"**{_text.plain(counted(len(summary.icbs), 'ICB'))} in the region, "

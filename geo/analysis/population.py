@@ -240,3 +240,37 @@ def populations_for(
 def read_year_sheets(path: Path) -> list[tuple[str, str, str]]:
     """(level, year, geography) of each year's sheet of a population workbook."""
     return list(year_sheets(sheet_names(path)).values())
+
+
+# --- regions ------------------------------------------------------------------------------------
+
+
+def region_per_head(per_head_table: pd.DataFrame, icb_regions: pd.DataFrame) -> pd.DataFrame:
+    """Per NHS region (its code in `icb_code`): the population (the sum of its ICBs'), its year
+    and every per-head measure as the sum of its ICBs' numerators over the sum of their
+    populations; NA when any member ICB's population or numerator is not known."""
+    lookup = icb_regions.set_index("icb_code")["region_code"].astype(object)
+    icbs = per_head_table[per_head_table["icb_code"].isin(lookup.index)]
+    region = icbs["icb_code"].map(lookup)
+    measures = per_head_measures()
+    columns = {_ALL_AGES, _OLDER} | {n for n, _ in measures.values() if n in icbs.columns}
+    columns |= {f"missing_{n}" for n, _ in measures.values() if f"missing_{n}" in icbs.columns}
+    values = icbs[sorted(columns)].astype("Float64")
+    summed = values.groupby(region.to_numpy()).sum(min_count=1)
+    any_unknown = values.isna().groupby(region.to_numpy()).any()
+    summed = summed.mask(any_unknown)  # one member not known: the region's sum is not known
+    table = summed.rename_axis("icb_code").reset_index()
+    table["population_year"] = icbs.groupby(region.to_numpy())["population_year"].first().to_numpy()
+    for name, (numerator, denominator) in measures.items():
+        if numerator not in table.columns:
+            table[name] = pd.array([pd.NA] * len(table), dtype="Float64")
+            continue
+        known = (table[denominator] > 0).fillna(False)
+        if f"missing_{numerator}" in table.columns:
+            known &= table[f"missing_{numerator}"].eq(0).fillna(False)
+        counted = f"counted_{numerator}"
+        if counted in icbs.columns and not icbs[counted].sum():
+            known &= False  # the provider list has no such sites anywhere: not a measured 0
+        value = table[numerator] / table[denominator].where(known) * PER
+        table[name] = value.round(1)
+    return table

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from geo.analysis.evidence_view import limits_sentence
+from geo.analysis.national_flows import NationalFlows, national_flows
 from geo.analysis.pipeline import Analysis
 from geo.briefing import images as briefing_render
 from geo.briefing import pdf as briefing_pdf
@@ -49,7 +50,16 @@ def area_briefing(analysis: Analysis, area: str) -> Briefing:
             analysis.metrics["status_basis"].astype("str").str.contains(BASIS_LIST).any(),
         ),
         per_head=analysis.per_head,
+        flows=_national_flows(analysis) if area == ENGLAND_AREA else None,
     )
+
+
+def _national_flows(analysis: Analysis) -> NationalFlows | None:
+    """England's flows table of RTT patients waiting, when the analysis has flows."""
+    if analysis.flows is None:
+        return None
+    names = dict(zip(analysis.icbs["code"], analysis.icbs["name"], strict=True))
+    return national_flows(analysis.flows, names)
 
 
 def briefing_layers(analysis: Analysis) -> MapLayers:

@@ -11,7 +11,9 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from geo.analysis.metrics import MAX_UNKNOWN_SHARE, MOSTLY_UNKNOWN, NO_STATUS_KNOWN
+from geo.analysis.national_flows import NationalFlows
 from geo.analysis.peers import icb_population, icb_standings
+from geo.analysis.population import peer_ranks, region_per_head
 from geo.briefing.text import (
     format_capacity,
     format_count,
@@ -82,6 +84,9 @@ class Briefing:
     figures: dict[str, object]  # the metrics row the briefing was made from
     dataset_version: str | None
     status_known: bool  # some I+V site in the area has a known planning status
+    flows_title: str = ""  # England: patients crossing ICB borders, with the RTT month
+    flows_table: pd.DataFrame | None = None  # England: FLOWS_HEADER rows as text, totals last
+    flows_note: str = ""  # what the flows table does not count
 
 
 def briefing_facts(
@@ -94,6 +99,7 @@ def briefing_facts(
     dataset_version: str | None = None,
     basis_note: str | None = None,
     per_head: pd.DataFrame | None = None,
+    flows: NationalFlows | None = None,
 ) -> Briefing:
     """The briefing for an ICB code, 'england' or an NHS region code, from the gap metrics and sites.
 
@@ -104,6 +110,7 @@ def briefing_facts(
     `basis_note` (geo.analysis.evidence_view.limits_sentence) names what planning status
     rests on and the limits of each source; it leads the caveats.
     `per_head` (`geo.analysis.population.per_head`) adds, for an ICB, a sentence per head.
+    `flows` (`geo.analysis.national_flows.national_flows`) adds England's flows table.
     """
     _check_columns(metrics, _METRIC_COLUMNS, "metrics table")
     _check_columns(sites, _SITE_COLUMNS, "sites table")
@@ -119,6 +126,13 @@ def briefing_facts(
         metrics, icb_rows, peers, _area_sites(sites, icb_codes), icb_codes, per_head, icb_regions
     )
     briefing = _assemble(facts, context, provenance, dataset_version)
+    if flows is not None and kind == ENGLAND_AREA:
+        briefing = replace(
+            briefing,
+            flows_title=_flows_title(flows),
+            flows_table=_flows_table(flows),
+            flows_note=_flows_note(flows),
+        )
     if basis_note:
         return replace(briefing, caveats=(basis_note, *briefing.caveats))
     return briefing
@@ -308,6 +322,56 @@ def _icb_table(context: _Context) -> pd.DataFrame:
     return table.sort_values(["rank", "icb_name"], na_position="last", ignore_index=True)
 
 
+FLOWS_HEADER: tuple[str, ...] = (
+    "Commissioning ICB",
+    "Patients waiting at independent providers",
+    "Within its borders",
+    "Top destination ICB",
+    "Patients there",
+)
+
+
+def _flows_title(flows: NationalFlows) -> str:
+    return f"Patients crossing ICB borders to independent providers (RTT, {flows.period})"
+
+
+def _flows_table(flows: NationalFlows) -> pd.DataFrame:
+    """The ICBs with most patients waiting elsewhere, as text cells, and the totals line last."""
+    rows = [
+        (
+            shorten(row.icb_name if isinstance(row.icb_name, str) else row.icb_code),
+            format_number(row.commissioned),
+            format_percent(None if pd.isna(row.within_share) else row.within_share),
+            "none" if pd.isna(row.top_destination_code) else shorten(row.top_destination_name),
+            ""
+            if pd.isna(row.top_destination_patients)
+            else format_number(row.top_destination_patients),
+        )
+        for row in flows.table.itertuples()
+    ]
+    totals = flows.totals
+    rows.append(
+        (
+            f"All {format_count(flows.icbs, 'ICB')}",
+            format_number(totals["commissioned"]),
+            format_percent(totals["within_share"]),
+            f"{format_number(totals['elsewhere'])} elsewhere",
+            "",
+        )
+    )
+    return pd.DataFrame(rows, columns=list(FLOWS_HEADER))
+
+
+def _flows_note(flows: NationalFlows) -> str:
+    return (
+        f"Patients waiting (RTT, {flows.period}) by commissioning ICB, most waiting outside its"
+        f" own borders first. Not counted: {format_number(flows.not_on_map)} patients of these"
+        " ICBs at providers not on the map (in each ICB's total but in no destination) and"
+        f" {format_number(flows.no_icb)} patients of commissioners with no ICB (NHS England"
+        " hubs and commissioners outside England)."
+    )
+
+
 def _top_providers(area_sites: pd.DataFrame, facts: _Facts) -> tuple[pd.DataFrame, str]:
     """The largest I+V providers not engaged; with no engagement list, the largest I+V providers."""
     iv = area_sites[area_sites["sector"].astype("string").isin(IV_SECTORS).fillna(False)]
@@ -420,6 +484,8 @@ def _sentences(facts: _Facts, context: _Context, top: pd.DataFrame) -> list[str]
         _count_sentence(facts),
         _top_sentence(facts, top),
     ]
+    if facts.kind == "region":
+        sentences.append(_region_per_head_sentence(facts, context))
     if facts.kind != "icb":
         sentences.append(_highest_sentence(facts, context))
     else:
@@ -447,6 +513,28 @@ def _per_head_sentence(facts: _Facts, context: _Context) -> str:
         f"With {people}, {facts.place} has {format_per_head(standing.value)} {standing.label}: "
         f"{format_ordinal(standing.rank)} highest of {standing.of} ICBs{region} "
         f"(national median {format_per_head(standing.national_median)})."
+    )
+
+
+def _region_per_head_sentence(facts: _Facts, context: _Context) -> str:
+    """The region's population (its ICBs' sum), sites per 100,000 and rank among regions."""
+    if context.per_head is None or context.icb_regions is None:
+        return ""
+    table = region_per_head(context.per_head, context.icb_regions)
+    ranks = peer_ranks(table, "sites_per_100k").set_index("icb_code")
+    row = table.set_index("icb_code").loc[facts.code]
+    if pd.isna(row["population"]):
+        return "Figures per head are not known for this region: an ICB in it has no population."
+    people = (
+        f"{format_number(row['population'])} people (ONS mid-{row['population_year']} estimate)"
+    )
+    rank = ranks.loc[facts.code, "rank"]
+    if pd.isna(rank):
+        return f"This region has {people}; its provider sites per 100,000 people are not known."
+    return (
+        f"With {people}, this region has {format_per_head(row['sites_per_100k'])} provider"
+        f" sites per 100,000 people: {format_ordinal(int(rank))} highest of"
+        f" {int(ranks.loc[facts.code, 'of'])} NHS regions."
     )
 
 

@@ -302,6 +302,7 @@ def briefing_html(illustrated: IllustratedBriefing) -> str:
         "</div>",
         f"<h3>{_e(briefing.top_providers_title)}</h3>",
         _providers_html(briefing.top_providers),
+        _flows_html(briefing),
         "<h3>Caveats</h3>",
         _list_html(briefing.caveats, "caveats"),
         "<h3>Sources</h3>",
@@ -347,3 +348,23 @@ def _providers_html(top: pd.DataFrame) -> str:
         for row in top.itertuples()
     )
     return f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>"
+
+
+def _flows_html(briefing: Briefing) -> str:
+    """England's flows table with its title and what it does not count; '' elsewhere."""
+    table = briefing.flows_table
+    if table is None:
+        return ""
+    head = "".join(f"<th>{_e(name)}</th>" for name in table.columns)
+    rows = "".join(
+        "<tr>"
+        + f"<td>{_e(cells[0])}</td>"
+        + "".join(f'<td class="n">{_e(c)}</td>' for c in cells[1:])
+        + "</tr>"
+        for cells in table.itertuples(index=False)
+    )
+    return (
+        f"<h3>{_e(briefing.flows_title)}</h3>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+        f"<p>{_e(briefing.flows_note)}</p>"
+    )

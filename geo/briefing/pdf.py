@@ -95,6 +95,7 @@ def briefing_pdf(illustrated: IllustratedBriefing) -> bytes:
     _write_figures(pdf, briefing, illustrated.map_png, illustrated.chart_png)
     _write_providers(pdf, briefing)
     _write_icb_ranking(pdf, briefing)
+    _write_flows(pdf, briefing)
     _write_section(pdf, "Caveats", briefing.caveats, size=8.5)
     _write_section(pdf, "Sources and provenance", briefing.provenance, size=7.5)
     _write_replaced(pdf)
@@ -216,6 +217,19 @@ def _write_icb_ranking(pdf: FPDF, briefing: Briefing) -> None:
     header = ("Rank", "ICS", "I+V sites", "Not engaged", "Share")
     widths = (12, 108, 20, 20, 20)
     _write_table(pdf, "ICSs by share not engaged", header, rows, widths, numeric=3, size=6.5)
+
+
+def _write_flows(pdf: FPDF, briefing: Briefing) -> None:
+    """England: the ICBs with most patients waiting across their borders, and the totals."""
+    if briefing.flows_table is None:
+        return
+    rows = [
+        tuple(str(cell) for cell in cells) for cells in briefing.flows_table.itertuples(index=False)
+    ]
+    widths = (62, 30, 22, 46, 20)
+    header = tuple(briefing.flows_table.columns)
+    _write_table(pdf, briefing.flows_title, header, rows, widths, numeric=4, size=6.5)
+    _write_paragraphs(pdf, [briefing.flows_note], size=7.5)
 
 
 def _write_table(pdf, title: str, header, rows, widths, *, numeric=2, size=8.0) -> None:

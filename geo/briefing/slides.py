@@ -154,6 +154,20 @@ def _provider_lines(briefing: Briefing) -> list[str]:
         lines.append(f"{row.provider_name} ({row.sector}): {format_count(row.sites, 'site')}{beds}")
     if top.empty:
         lines.append("None recorded.")
+    return lines + _flow_lines(briefing, SLIDE_PROVIDERS)
+
+
+def _flow_lines(briefing: Briefing, count: int | None = None) -> list[str]:
+    """England's flows table as lines (the first `count` ICBs and the totals line)."""
+    table = briefing.flows_table
+    if table is None:
+        return []
+    rows = [list(cells) for cells in table.itertuples(index=False)]
+    shown = rows[:-1] if count is None else rows[: min(count, len(rows) - 1)]
+    lines = [f"{briefing.flows_title}:"]
+    for name, patients, within, destination, there in [*shown, rows[-1]]:
+        where = f"; most elsewhere in {destination} ({there})" if there else f"; {destination}"
+        lines.append(f"{name}: {patients} waiting, {within} within its borders{where}")
     return lines
 
 
@@ -171,4 +185,6 @@ def _write_notes(slide, briefing: Briefing) -> None:
         "Sources and provenance:",
         *briefing.provenance,
     ]
+    if briefing.flows_table is not None:
+        sections += ["", *_flow_lines(briefing), briefing.flows_note]
     notes.text = "\n".join(sections)
