@@ -39,7 +39,7 @@ from geo.model.providers import (
     normalise_planning_statuses,
     unrecognised_planning_statuses,
 )
-from geo.model.text import identity_text, identity_texts, trimmed_text
+from geo.model.text import counted, identity_text, identity_texts, trimmed_text
 from geo.model.vocabulary import ICB_CODE_COLUMN, is_icb_code
 
 ENGAGEMENT_COLUMNS: tuple[str, ...] = (
@@ -444,8 +444,11 @@ def _notes(engagement: pd.DataFrame, matches: Matches, index: SiteIndex) -> pd.S
             "sites have no icb_code yet, so this row applied in every ICB",
             index=statutory.index,
         ).where(engagement["icb_code"].notna().to_numpy() & (not index.has_icbs)),
-        (
-            statutory.astype(str) + " matched site(s) are not independent or voluntary: status kept"
+        statutory.map(
+            lambda n: (
+                f"{counted(n, 'matched site')} "
+                f"{'is' if n == 1 else 'are'} not independent or voluntary: status kept"
+            )
         ).where(statutory > 0),
         pd.Series(
             "not compared approximately: the list has more unmatched names than can be "

@@ -21,6 +21,7 @@ from geo.model.evidence import (
     SOURCE_LABELS,
     SOURCE_LIMITS,
 )
+from geo.model.text import counted
 
 # Per measure: what the care is, its unit and the source's short name, for a sentence.
 _MEASURE_SENTENCES: dict[str, tuple[str, str, str]] = {
@@ -100,18 +101,19 @@ def icb_evidence_lines(table: pd.DataFrame, icb_code: str) -> list[str]:
         sites = latest["site_id"].nunique()
         lines.append(
             f"{what} for this ICB: {total:,.0f} {unit}, {source} {period} "
-            f"({sites:,} site{'s' if sites != 1 else ''})"
+            f"({counted(sites, 'site')})"
         )
     awards = by_icb[by_icb["measure"].eq(CONTRACT_VALUE)]
     if not awards.empty:
         value = pd.to_numeric(awards["value"], errors="coerce").sum()
         lines.append(
-            f"Contract awards by this ICB to {awards['site_id'].nunique():,} site(s): "
-            f"{len(awards):,} award row(s), £{value:,.0f} in all"
+            f"Contract awards by this ICB to {counted(awards['site_id'].nunique(), 'site')}: "
+            f"{counted(len(awards), 'award row')}, £{value:,.0f} in all"
         )
     dspt = table[table["measure"].eq(DSPT_STATUS) & table["site_icb_code"].eq(icb_code)]
     if not dspt.empty:
-        lines.append(f"DSPT status known for {dspt['site_id'].nunique():,} site(s) in this ICB")
+        sites = counted(dspt["site_id"].nunique(), "site")
+        lines.append(f"DSPT status known for {sites} in this ICB")
     return lines
 
 
