@@ -13,6 +13,8 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -322,3 +324,43 @@ def undecided_by_elimination(*present: str) -> str:
     earlier = DEFAULT_CQC_RULES[: names.index("independent_type")]
     blockers = [r for r in earlier if r.sector != INDEPENDENT and name_key(r.column) not in keys]
     return "undecided: " + "; ".join(f"{rule.name} needs {rule.column}" for rule in blockers)
+
+
+# --- a data folder of open data only ------------------------------------------------------------
+
+# The real files of ../shared/data an open-data folder takes beside the open data itself.
+OPEN_DATA_SHARED_FILES = (
+    "icb_2024_04_from_lsoa21_bsc.geojson",
+    "sub_icb_locations_2024_04_from_lsoa21_bsc.geojson",
+    "nhs_england_regions_2024_01_bgc.geojson",
+    "lookup_lsoa21_sicbl24_icb24_icb26.csv",
+    "hospitals_england_2020_05_nhs_website.csv",
+)
+
+
+def open_data_folder(shared_data: Path, root: Path) -> Path:
+    """A data folder under `root` whose cache holds the 2024 boundaries, regions and lookup,
+    the NHS website's hospitals and the open data of geo.testing.open_data_world (RTT, DM01,
+    awards, DSPT, ONS population), taken in with `fetch --from` as a user would."""
+    from geo.fetch import sources
+    from geo.testing import open_data_world
+
+    given = root / "in"
+    open_data_world.write_open_data(shared_data, given)
+    for name in OPEN_DATA_SHARED_FILES:
+        (given / name).symlink_to(shared_data / name)
+    folder = root / "data"
+    folder.mkdir()
+    with using_data_folder(folder):
+        report = sources.fetch_from_dir(given)
+    assert not report.failed, report.failed
+    return folder
+
+
+@contextmanager
+def using_data_folder(folder: Path) -> Iterator[None]:
+    """A block in which the settings read `folder` as the data folder, with no DATABASE_URL."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("ICS_DATA_DIR", str(folder))
+        env.delenv("DATABASE_URL", raising=False)
+        yield

@@ -9,24 +9,15 @@ import pytest
 
 from geo import workspace
 from geo.analysis import pipeline
-from geo.fetch import sources
 from geo.io.boundaries import display_boundaries
 from geo.maps.build import build_map
 from geo.maps.flows import LAYER_NAME, flow_lines
-from geo.testing import open_data_world
 from geo.testing.headless import chromium, serve_directory
 from tests.browser import open_page, require_browser, save_screenshot
-from tests.factories import require_node_modules
+from tests.factories import open_data_folder, require_node_modules, using_data_folder
 
 pytestmark = pytest.mark.browser
 
-SHARED_FILES = (
-    "icb_2024_04_from_lsoa21_bsc.geojson",
-    "sub_icb_locations_2024_04_from_lsoa21_bsc.geojson",
-    "nhs_england_regions_2024_01_bgc.geojson",
-    "lookup_lsoa21_sicbl24_icb24_icb26.csv",
-    "hospitals_england_2020_05_nhs_website.csv",
-)
 LINES = "document.querySelectorAll('path.ics-flow')"
 
 
@@ -35,16 +26,8 @@ def flow_map(shared_data, tmp_path_factory) -> tuple[Path, int]:
     """The open data's map with the flows of the ICB with most of them, and how many lines."""
     require_browser()
     require_node_modules()
-    given = tmp_path_factory.mktemp("open") / "in"
-    open_data_world.write_open_data(shared_data, given)
-    for name in SHARED_FILES:
-        (given / name).symlink_to(shared_data / name)
-    folder = given.parent / "data"
-    folder.mkdir()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("ICS_DATA_DIR", str(folder))
-        env.delenv("DATABASE_URL", raising=False)
-        assert not sources.fetch_from_dir(given).failed
+    folder = open_data_folder(shared_data, tmp_path_factory.mktemp("open"))
+    with using_data_folder(folder):
         analysis = pipeline.analyse(workspace.load_frames("2024", None))
     lines = {
         code: flow_lines(analysis.flows, code, analysis.icbs, analysis.assigned)

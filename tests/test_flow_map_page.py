@@ -11,38 +11,17 @@ from streamlit.testing.v1 import AppTest
 
 from geo import workspace
 from geo.analysis import pipeline
-from geo.fetch import sources
 from geo.maps import build as maps
 from geo.maps.flows import LAYER_NAME, flow_lines
-from geo.testing import open_data_world
-from tests.factories import PROJECT_DIR
+from tests.factories import PROJECT_DIR, open_data_folder
 
 pytestmark = pytest.mark.usefixtures("apptest_runs_like_a_served_app")
-
-SHARED_FILES = (
-    "icb_2024_04_from_lsoa21_bsc.geojson",
-    "sub_icb_locations_2024_04_from_lsoa21_bsc.geojson",
-    "nhs_england_regions_2024_01_bgc.geojson",
-    "lookup_lsoa21_sicbl24_icb24_icb26.csv",
-    "hospitals_england_2020_05_nhs_website.csv",
-)
 
 
 @pytest.fixture(scope="module")
 def open_data_dir(shared_data, tmp_path_factory) -> Path:
     """A data folder whose cache holds the boundaries, the hospitals and the open data only."""
-    given = tmp_path_factory.mktemp("open") / "in"
-    open_data_world.write_open_data(shared_data, given)
-    for name in SHARED_FILES:
-        (given / name).symlink_to(shared_data / name)
-    folder = given.parent / "data"
-    folder.mkdir()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("ICS_DATA_DIR", str(folder))
-        env.delenv("DATABASE_URL", raising=False)
-        report = sources.fetch_from_dir(given)
-    assert not report.failed
-    return folder
+    return open_data_folder(shared_data, tmp_path_factory.mktemp("open"))
 
 
 @pytest.fixture

@@ -18,32 +18,15 @@ from geo.analysis.national_flows import national_flows
 from geo.briefing import documents
 from geo.briefing.facts import ENGLAND_AREA
 from geo.briefing.images import briefing_html
-from geo.fetch import sources
 from geo.model.evidence import PATIENTS_WAITING
-from geo.testing import open_data_world
-
-SHARED_FILES = (
-    "icb_2024_04_from_lsoa21_bsc.geojson",
-    "sub_icb_locations_2024_04_from_lsoa21_bsc.geojson",
-    "nhs_england_regions_2024_01_bgc.geojson",
-    "lookup_lsoa21_sicbl24_icb24_icb26.csv",
-    "hospitals_england_2020_05_nhs_website.csv",
-)
+from tests.factories import open_data_folder, using_data_folder
 
 
 @pytest.fixture(scope="module")
 def analysis(shared_data, tmp_path_factory) -> pipeline.Analysis:
     """The analysis of a data folder holding the boundaries, hospitals and open data only."""
-    given = tmp_path_factory.mktemp("open") / "in"
-    open_data_world.write_open_data(shared_data, given)
-    for name in SHARED_FILES:
-        (given / name).symlink_to(shared_data / name)
-    folder = given.parent / "data"
-    folder.mkdir()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("ICS_DATA_DIR", str(folder))
-        env.delenv("DATABASE_URL", raising=False)
-        assert not sources.fetch_from_dir(given).failed
+    folder = open_data_folder(shared_data, tmp_path_factory.mktemp("open"))
+    with using_data_folder(folder):
         return pipeline.analyse(workspace.load_frames("2024", None))
 
 

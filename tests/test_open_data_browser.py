@@ -9,21 +9,12 @@ from pathlib import Path
 import pytest
 
 from geo.analysis import pipeline
-from geo.fetch import sources
 from geo.model.evidence import COMMISSIONED, EVIDENCE_STATUS
-from geo.testing import open_data_world
 from geo.testing.app_server import AppDidNotStart, running_app
 from geo.testing.headless import chromium
 from tests.browser import open_page, require_browser, save_screenshot
-from tests.factories import require_node_modules
+from tests.factories import open_data_folder, require_node_modules
 
-SHARED_FILES = (
-    "icb_2024_04_from_lsoa21_bsc.geojson",
-    "sub_icb_locations_2024_04_from_lsoa21_bsc.geojson",
-    "nhs_england_regions_2024_01_bgc.geojson",
-    "lookup_lsoa21_sicbl24_icb24_icb26.csv",
-    "hospitals_england_2020_05_nhs_website.csv",
-)
 MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
 MAP = "window[Object.keys(window).find(k => k.startsWith('map_'))]"
 LONG = 180_000
@@ -34,18 +25,10 @@ def open_data_app(shared_data, tmp_path_factory) -> Iterator[tuple[str, Path]]:
     """The app serving a data folder of boundaries, hospitals and open data only."""
     require_browser()
     require_node_modules()
-    given = tmp_path_factory.mktemp("open") / "in"
-    open_data_world.write_open_data(shared_data, given)
-    for name in SHARED_FILES:
-        (given / name).symlink_to(shared_data / name)
-    folder = given.parent / "data"
-    folder.mkdir()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("ICS_DATA_DIR", str(folder))
-        env.delenv("DATABASE_URL", raising=False)
-        sources.fetch_from_dir(given)
+    root = tmp_path_factory.mktemp("open")
+    folder = open_data_folder(shared_data, root)
     try:
-        with running_app(folder, given.parent / "app.log") as base:
+        with running_app(folder, root / "app.log") as base:
             yield base, folder
     except AppDidNotStart as error:
         pytest.fail(str(error))
