@@ -17,10 +17,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from geo.testing import activity_files as files
+from geo.testing.stub_http import QuietHandler
 
 RTT_MAIN = "/statistics/statistical-work-areas/rtt-waiting-times/"
 DM01_MAIN = (
@@ -153,11 +154,8 @@ def _pages(root: str) -> dict[str, list[tuple[str, str]]]:
     return pages
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: ThreadingHTTPServer
-
-    def log_message(self, *args) -> None:  # keep pytest's output clean
-        pass
 
     def do_GET(self) -> None:
         statistics: FakeNhsStatistics = self.server.statistics
@@ -172,17 +170,6 @@ class _Handler(BaseHTTPRequestHandler):
             content_type = "text/csv" if path.endswith(".csv") else "application/zip"
             return self._send(HTTPStatus.OK, statistics.files[path].read_bytes(), content_type)
         return self._send(HTTPStatus.NOT_FOUND, b"<html>Page not found</html>", "text/html")
-
-    def _send(
-        self, status: int, body: bytes, content_type: str, retry_after: str | None = None
-    ) -> None:
-        self.send_response(status)
-        if retry_after is not None:
-            self.send_header("Retry-After", retry_after)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
 
 def _html(links: list[tuple[str, str]]) -> bytes:

@@ -34,11 +34,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from geo.testing.publisher_files import make_cqc_hsca_rows, write_cqc_hsca_ods
 from geo.testing.register_files import write_charity_extract, write_rsh_list
+from geo.testing.stub_http import QuietHandler
 
 # ONS layer name -> the file of ../shared/data served as that layer. Where ONS's own
 # file is not in ../shared/data, the nearest real file of the same kind stands in.
@@ -195,11 +196,8 @@ def _rsh_page(root: str) -> bytes:
     )
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: ThreadingHTTPServer
-
-    def log_message(self, *args) -> None:  # keep pytest's output clean
-        pass
 
     def do_GET(self) -> None:
         publishers: FakePublishers = self.server.publishers
@@ -239,17 +237,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_json(self, answer: dict) -> None:
         self._send(HTTPStatus.OK, json.dumps(answer).encode(), "application/json; charset=utf-8")
-
-    def _send(
-        self, status: int, body: bytes, content_type: str, retry_after: str | None = None
-    ) -> None:
-        self.send_response(status)
-        if retry_after is not None:
-            self.send_header("Retry-After", retry_after)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
 
 def _code_history_zip(changes: Path) -> bytes:

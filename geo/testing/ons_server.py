@@ -16,10 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from geo.testing import population_files
+from geo.testing.stub_http import QuietHandler
 
 _STEM = "/peoplepopulationandcommunity/populationandmigration/populationestimates/datasets/"
 ICB_PAGE = _STEM + "clinicalcommissioninggroupmidyearpopulationestimates"
@@ -99,11 +100,8 @@ def _page(path: str) -> bytes | None:
     return f"<html><body><main><h2>Editions in this dataset</h2><ul>{links}</ul></main></body></html>".encode()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: ThreadingHTTPServer
-
-    def log_message(self, *args) -> None:  # keep pytest's output clean
-        pass
 
     def do_GET(self) -> None:
         ons: FakeOns = self.server.ons
@@ -122,14 +120,3 @@ class _Handler(BaseHTTPRequestHandler):
                 kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
                 return self._send(HTTPStatus.OK, served.read_bytes(), kind)
         return self._send(HTTPStatus.NOT_FOUND, b"<html>Page not found</html>", "text/html")
-
-    def _send(
-        self, status: int, body: bytes, content_type: str, retry_after: str | None = None
-    ) -> None:
-        self.send_response(status)
-        if retry_after is not None:
-            self.send_header("Retry-After", retry_after)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
