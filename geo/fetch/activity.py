@@ -23,7 +23,7 @@ from pathlib import Path
 
 from geo.fetch.catalogue import CacheEntry
 from geo.fetch.http import RetryPolicy, SourceError, download, get_url
-from geo.fetch.sources import _check_is, _LinkParser, _store
+from geo.fetch.sources import LinkParser, check_is, store_download
 from geo.io.recognise import DSPT_PUBLISHER, NHS_ENGLAND
 from geo.model import settings
 from geo.model.progress import Progress
@@ -113,9 +113,9 @@ def fetch_dspt(url: str | None = None, *, progress: Progress | None = None) -> C
     folder = settings.cache_dir() / "dspt"
     partial = download(url, folder, what, progress, suffix=".csv")
     try:
-        found = _check_is(partial, "dspt", "", what)
+        found = check_is(partial, "dspt", "", what)
         today = date.today().isoformat()  # a live list: a snapshot of today
-        return _store(
+        return store_download(
             partial,
             folder,
             kind="dspt",
@@ -171,13 +171,13 @@ def _fetch_extract(
     partial = download(link.url, folder, extract.what, progress, suffix=".zip")
     name = Path(urllib.parse.urlparse(link.url).path).name
     try:
-        found = _check_is(partial, extract.kind, "", f"{extract.what} {name}")
+        found = check_is(partial, extract.kind, "", f"{extract.what} {name}")
         if found.vintages != (link.period,):
             raise SourceError(
                 f"{extract.what}: {link.url} is linked as {link.period} but holds "
                 f"{', '.join(found.vintages) or 'no month'}"
             )
-        return _store(
+        return store_download(
             partial,
             folder,
             kind=extract.kind,
@@ -226,6 +226,6 @@ def _folder(url: str) -> str:
 
 def _page_links(url: str, what: str, retry: RetryPolicy | None) -> list[tuple[str, str]]:
     page = get_url(url, what, consume=lambda response: response.read(), retry=retry)
-    parser = _LinkParser()
+    parser = LinkParser()
     parser.feed(page.decode("utf-8", "replace"))
     return parser.links

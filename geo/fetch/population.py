@@ -14,7 +14,7 @@ from pathlib import Path
 
 from geo.fetch.catalogue import CacheEntry
 from geo.fetch.http import SourceError, download, get_url
-from geo.fetch.sources import _check_is, _LinkParser, _store
+from geo.fetch.sources import LinkParser, check_is, store_download
 from geo.model import settings
 from geo.model.progress import Progress
 
@@ -35,8 +35,8 @@ def fetch_population(
     partial = download(file_url, folder, WHAT, progress, suffix=".xlsx")
     file_name = Path(urllib.parse.unquote(file_url).split("?uri=")[-1]).name
     try:
-        found = _check_is(partial, "population", "", WHAT)
-        return _store(
+        found = check_is(partial, "population", "", WHAT)
+        return store_download(
             partial,
             folder,
             kind="population",
@@ -59,7 +59,7 @@ def newest_population_link(name: str, pages: list[str]) -> str:
         except SourceError as error:
             tried.append(str(error))
             continue
-        parser = _LinkParser()
+        parser = LinkParser()
         parser.feed(page.decode("utf-8", "replace"))
         for href, _text in parser.links:
             match = _FILE.search(urllib.parse.unquote(href).split("?uri=")[-1])

@@ -224,11 +224,11 @@ def fetch_ons_layer(
     partial = folder / f".partial-{source.name}.geojson"
     try:
         rows = fetch_arcgis_layer(source.name, partial, base_url=base_url, progress=progress)
-        found = _check_is(partial, source.kind, source.vintage, f"ONS layer {source.name}")
+        found = check_is(partial, source.kind, source.vintage, f"ONS layer {source.name}")
         credit = catalogue.reconstruction_credit(
             source.name, found.columns, source.kind, source.vintage
         )
-        return _store(
+        return store_download(
             partial,
             folder,
             kind=source.kind,
@@ -264,9 +264,9 @@ def fetch_cqc_locations(
     suffix = Path(urllib.parse.urlparse(file_url).path).suffix
     partial = download(file_url, folder, what, progress, suffix=suffix)
     try:
-        if _check_is(partial, "sites", "", what).publisher != CQC:
+        if check_is(partial, "sites", "", what).publisher != CQC:
             raise SourceError(f"{what}: {file_url} is not CQC's HSCA locations file")
-        return _store(
+        return store_download(
             partial,
             folder,
             kind="sites",
@@ -297,7 +297,7 @@ def fetch_nhs_ods_report(
     try:
         rows = _check_is_nhs_ods_report(partial, what, url).rows
         today = datetime.now(UTC).date().isoformat()  # the report is live: a snapshot of today
-        return _store(
+        return store_download(
             partial,
             folder,
             kind="sites",
@@ -331,8 +331,8 @@ def fetch_charity_register(
     folder = Path(out_dir) if out_dir else settings.cache_dir() / "charity_register"
     partial = download(url, folder, what, progress, suffix=".zip")
     try:
-        found = _check_is(partial, "charity_register", "", what)
-        return _store(
+        found = check_is(partial, "charity_register", "", what)
+        return store_download(
             partial,
             folder,
             kind="charity_register",
@@ -367,8 +367,8 @@ def fetch_rsh_register(
     partial = download(file_url, folder, what, progress, suffix=".xlsx")
     name = Path(urllib.parse.urlparse(file_url).path).name
     try:
-        found = _check_is(partial, "rsh_register", "", what)
-        return _store(
+        found = check_is(partial, "rsh_register", "", what)
+        return store_download(
             partial,
             folder,
             kind="rsh_register",
@@ -396,7 +396,7 @@ def _newest_rsh_link(pages: list[str], what: str) -> tuple[str, str]:
         except SourceError as error:
             tried.append(str(error))
             continue
-        parser = _LinkParser()
+        parser = LinkParser()
         parser.feed(page.decode("utf-8", "replace"))
         found = []
         for href, _text in parser.links:
@@ -431,8 +431,8 @@ def fetch_code_history(url: str | None = None, *, progress: Progress | None = No
     partial = folder / ".partial-Changes.csv"
     try:
         _extract_changes(archive, partial, what, url)
-        found = _check_is(partial, "code_history", "", f"{what} Changes.csv")
-        return _store(
+        found = check_is(partial, "code_history", "", f"{what} Changes.csv")
+        return store_download(
             partial,
             folder,
             kind="code_history",
@@ -466,7 +466,7 @@ def _extract_changes(archive: Path, out: Path, what: str, url: str) -> None:
         raise SourceError(f"{what}: {url} did not return a zip file") from None
 
 
-class _LinkParser(HTMLParser):
+class LinkParser(HTMLParser):
     """Collects (href, text) for every <a> of a page."""
 
     def __init__(self) -> None:
@@ -495,7 +495,7 @@ _CQC_FILE = re.compile(r"HSCA_Active_Locations[^/]*\.(ods|xlsx)$", re.I)
 
 def _newest_cqc_link(page: str, index_url: str) -> tuple[str, str]:
     """(absolute file URL, ISO publication date) of the newest HSCA file linked from the page."""
-    parser = _LinkParser()
+    parser = LinkParser()
     parser.feed(page)
     found = []
     for href, text in parser.links:
@@ -532,7 +532,7 @@ def _sniff_download(path: Path, what: str) -> recognise.Format:
         raise SourceError(f"{what}: the download is not usable: {error.reason}") from None
 
 
-def _check_is(path: Path, kind: str, vintage: str, what: str) -> recognise.Format:
+def check_is(path: Path, kind: str, vintage: str, what: str) -> recognise.Format:
     """What a downloaded file is, or SourceError if it is not the kind (and vintage) expected."""
     found = _sniff_download(path, what)
     if found.kind is None:
@@ -549,7 +549,7 @@ def _check_is(path: Path, kind: str, vintage: str, what: str) -> recognise.Forma
 # ------------------------------------------------------------------ storing in the cache
 
 
-def _store(
+def store_download(
     partial: Path,
     folder: Path,
     *,
@@ -661,7 +661,7 @@ def _take_local(path: Path, found: recognise.Format) -> list[CacheEntry]:
     partial = Path(name)
     try:
         shutil.copyfile(path, partial)
-        return _store(
+        return store_download(
             partial,
             folder,
             kind=found.kind,
