@@ -106,11 +106,6 @@ def basis_words(row: pd.Series, analysis: Analysis) -> str:
     return evidence_view.basis_words(row["status_basis"], analysis.evidence)
 
 
-def outside_sites(row: pd.Series) -> int:
-    """How many of an area's I+V sites are outside NHS planning (every OUTSIDE status)."""
-    return sum(int(row[f"iv_sites_{slug}"]) for slug in metrics.OUTSIDE_SLUGS)
-
-
 def area_figures(row: pd.Series, *, ranked_among: str) -> None:
     """An area's four headline figures (a metrics row); 'not known', with why, never 0."""
     share, reason = row["iv_outside_share"], row["share_not_known_reason"]
@@ -119,7 +114,7 @@ def area_figures(row: pd.Series, *, ranked_among: str) -> None:
     cells[0].metric("Provider sites", f"{int(row['sites_total']):,}")
     cells[1].metric("I+V sites", f"{int(row['iv_sites']):,}")
     cells[2].metric("I+V sites outside NHS planning",
-                    f"{outside_sites(row):,}" if status_known else maps.NOT_KNOWN)  # fmt: skip
+                    f"{metrics.iv_sites_outside(row):,}" if status_known else maps.NOT_KNOWN)  # fmt: skip
     if pd.isna(share):
         cells[3].metric(
             SHARE_LABEL,

@@ -39,6 +39,17 @@ STATUS_SLUGS: tuple[str, ...] = tuple(_STATUS_SLUGS.values())  # iv_sites_{slug}
 # The slugs of the statuses outside NHS planning: iv_sites_{slug} of these add up to the
 # I+V sites outside, iv_capacity_{slug} to their capacity.
 OUTSIDE_SLUGS: tuple[str, ...] = tuple(_STATUS_SLUGS[status] for status in OUTSIDE_STATUSES)
+OUTSIDE_SITE_COLUMNS: tuple[str, ...] = tuple(f"iv_sites_{slug}" for slug in OUTSIDE_SLUGS)
+
+
+def iv_sites_outside(figures: pd.DataFrame | pd.Series) -> pd.Series | int:
+    """I+V sites outside NHS planning (every OUTSIDE status): per row of a metrics table, or
+    for one metrics row."""
+    if isinstance(figures, pd.DataFrame):
+        return figures[list(OUTSIDE_SITE_COLUMNS)].sum(axis=1)
+    return int(figures[list(OUTSIDE_SITE_COLUMNS)].sum())
+
+
 # What an ICB's statuses rest on (status_basis), from how many of its I+V sites each basis decided.
 BOTH_BASES = f"{BASIS_LIST} and {BASIS_EVIDENCE}"
 # From the evidence alone, whatever a list says: I+V sites and capacity whose evidence could be

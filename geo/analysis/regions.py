@@ -65,9 +65,7 @@ def region_summary(
     rollup = metrics.region_rollup(gap_metrics, icb_regions)
     figures = rollup.set_index("icb_code").loc[code]
     icbs = gap_metrics[gap_metrics["icb_code"].isin(members)]
-    icbs = icbs.assign(
-        iv_sites_outside=icbs[[f"iv_sites_{s}" for s in metrics.OUTSIDE_SLUGS]].sum(axis=1)
-    )
+    icbs = icbs.assign(iv_sites_outside=metrics.iv_sites_outside(icbs))
     in_region = assigned[assigned["icb_code"].isin(members).fillna(False).astype(bool)]
     sites = filters.iv_outside(in_region)
     outside = sites.sort_values(["icb_name", "site_name"], kind="stable")
