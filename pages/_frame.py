@@ -4,7 +4,9 @@ Streamlit treats a folder named `pages/` beside the main script as an old-style
 multipage app until some session has called `st.navigation`. A shared link opened
 as the first visit to a freshly started server would then run that page alone,
 without dashboard.py's frame and sidebar, and list our helper modules as pages.
-Every page calls `require_frame()` first: in that mode it draws the frame itself
+The server's start-up (pages/_startup.py) says so before anyone visits
+(`use_navigation_from_the_start`); where a script runs without that start-up,
+every page calls `require_frame()` first: in that mode it draws the frame itself
 and hands Streamlit our navigation, so later visits go through dashboard.py.
 """
 
@@ -64,6 +66,13 @@ def run(page) -> None:
         page.run()
     except InputError as error:
         st.error(_text.plain(error))
+
+
+def use_navigation_from_the_start() -> None:
+    """Leave Streamlit's old pages/ mode before the first visit: this app navigates with
+    st.navigation (`frame`), and a first request for /explorer or /upload must run
+    dashboard.py like every later one, so its widgets keep their identities."""
+    PagesManager.uses_pages_directory = False
 
 
 def require_frame() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import subprocess
@@ -151,3 +152,11 @@ def streamlit_app(app_data_dir: Path, tmp_path_factory) -> Iterator[str]:
             yield base
     except AppDidNotStart as error:
         pytest.fail(str(error))
+
+
+@pytest.fixture(autouse=True)
+def _collectable_after_each_test():
+    """The app freezes what it keeps for its life out of the garbage collector's sight
+    (pages/_startup.py); a test's analyses must not outlive the test that made them."""
+    yield
+    gc.unfreeze()
