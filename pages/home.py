@@ -24,7 +24,6 @@ if analysis is None:
     st.stop()
 
 vintage = analysis.vintage
-display = _state.display_boundaries(_state.current_data())
 metrics = analysis.metrics
 table = metrics if analysis.per_head is None else analysis.per_head  # with figures per head
 
@@ -46,11 +45,8 @@ if analysis.per_head is not None:  # figures per head of population can colour t
     choices = maps.metric_choices(True)
     metric = st.selectbox("Colour ICBs by", list(choices), key="home-metric",
                           format_func=lambda name: choices[name].label)  # fmt: skip
-coloured_by = maps.metrics_for(metric, metrics, analysis.per_head)
 st_folium(
-    maps.build_map(
-        display, coloured_by, None, metric=metric, assets=assets, tiles=tiles_from_settings()
-    ),
+    _state.home_map(_state.current_data(), metric, assets, tiles_from_settings()),
     key=f"home-map-{vintage}",
     returned_objects=[],
     height=560,

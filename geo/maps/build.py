@@ -22,7 +22,7 @@ import shapely
 
 from geo.maps.assets import apply_assets, folium_asset_urls
 from geo.maps.flows import flows_layer
-from geo.maps.layers import Legend, MapLibrary, SitesCanvas, ViewInUrl
+from geo.maps.layers import FrozenGeoJson, Legend, MapLibrary, SitesCanvas, ViewInUrl
 from geo.maps.payload import escape_html, site_payload
 from geo.model.errors import InputError
 from geo.model.evidence import STATUS_LEGEND
@@ -189,7 +189,7 @@ def choropleth_layer(
     not_known = _not_known_counts(table, spec)
     group = folium.FeatureGroup(name=f"ICBs: {escape_html(spec.label)}")
     MapLibrary().add_to(group)
-    folium.GeoJson(
+    FrozenGeoJson(
         _choropleth_features(table, spec, breaks, selected_icb, ranked),
         style_function=_icb_style,
         highlight_function=_icb_highlight,
@@ -222,7 +222,7 @@ def regions_layer(regions: gpd.GeoDataFrame) -> folium.FeatureGroup:
         code=_escaped(outlines["code"]), name=_escaped(outlines["name"])
     )
     group = folium.FeatureGroup(name="NHS England regions")
-    folium.GeoJson(
+    FrozenGeoJson(
         _feature_collection(features),
         style_function=lambda _: _REGION_STYLE,
         interactive=False,
@@ -247,7 +247,7 @@ def add_region_focus(m: folium.Map, region: gpd.GeoDataFrame) -> None:
         crs=4326,
     )
     folium.map.CustomPane(FOCUS_PANE, z_index=460, pointer_events=False).add_to(m)
-    folium.GeoJson(
+    FrozenGeoJson(
         _feature_collection(frame),
         style_function=lambda _: _OUTSIDE_STYLE,
         interactive=False,

@@ -12,11 +12,15 @@ evaluated; our elements add their rendered script to the page as plain text.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from pathlib import Path
 
+import folium
 from branca.element import Element, MacroElement
+from folium.features import GeoJsonStyleMapper
+from folium.utilities import get_obj_in_upper_tree
 from jinja2 import Template
 
 from geo.maps.payload import script_json
@@ -155,3 +159,106 @@ class ViewInUrl(_ScriptElement):
     def __init__(self) -> None:
         super().__init__()
         self._name = "IcsViewInUrl"
+
+
+# For streamlit-folium's own pass over each element's `script` macro: the text a
+# FrozenGeoJson has already rendered; and nothing, while folium's render chain runs (the
+# text is added as plain text afterwards, never parsed as a template).
+_RENDERED_SCRIPT = Template(
+    """
+    {% macro script(this, kwargs) %}{{ this.rendered_script }}{% endmacro %}
+    """
+)
+_NO_SCRIPT = Template(
+    """
+    {% macro script(this, kwargs) %}{% endmacro %}
+    """
+)
+
+
+class FrozenGeoJson(folium.GeoJson):
+    """A GeoJson layer whose script and bounds are worked out once and kept by its copies.
+
+    folium renders a GeoJson's features to JSON and then parses that JSON text as a
+    Jinja template on every render, and measures its bounds point by point; the
+    explorer's map is cached and copied for every run (streamlit-folium renames what it
+    is given), so for the ICB choropleth that was a third of each rerun. Its data never
+    changes once built: the first render keeps the script (as plain text, never parsed)
+    and `copy_map` lets copies share the data instead of copying it.
+    """
+
+    rendered_script: str | None = None
+    _kept_bounds: list | None = None
+    _in_folium_render = False
+
+    @property
+    def _template(self) -> Template:
+        """folium's template until the first render; then one repeating its output."""
+        if self._in_folium_render:
+            return _NO_SCRIPT
+        return folium.GeoJson._template if self.rendered_script is None else _RENDERED_SCRIPT
+
+    def render(self, **kwargs) -> None:
+        """folium's render (the addTo line, children such as tooltips) with the script
+        worked out on the first render only and added as plain text, in its place."""
+        if self.rendered_script is None:
+            self._map_styles()
+            self.rendered_script = str(folium.GeoJson._template.module.script(self, kwargs))
+        self._in_folium_render = True
+        try:
+            folium.map.Layer.render(self, **kwargs)  # GeoJson.render's style maps are made
+        finally:
+            self._in_folium_render = False
+        # the same name keeps the place folium's (empty) script took, before the children's
+        self.get_root().script.add_child(_Text(self.rendered_script), name=self.get_name())
+
+    def _map_styles(self) -> None:
+        """What folium's GeoJson.render does before its template: the style and highlight
+        maps the script embeds."""
+        self.parent_map = get_obj_in_upper_tree(self, folium.Map)
+        if (self.style or self.highlight) and self.data["features"]:
+            mapper = GeoJsonStyleMapper(self.data, self.feature_identifier, self)
+            if self.style:
+                self.style_map = mapper.get_style_map(self.style_function)
+            if self.highlight:
+                self.highlight_map = mapper.get_highlight_map(self.highlight_function)
+
+    def _get_self_bounds(self) -> list:
+        if self._kept_bounds is None:
+            self._kept_bounds = super()._get_self_bounds()
+        return copy.deepcopy(self._kept_bounds)
+
+
+def render_once(m: folium.Map) -> folium.Map:
+    """Work out `m`'s FrozenGeoJson scripts and bounds, on a scratch copy, before `m` is
+    copied for runs; `m` itself stays unrendered (a rendered map rendered again would
+    repeat folium's addTo lines)."""
+    scratch = copy.deepcopy(m)
+    scratch.get_root().render()
+    for kept, rendered in zip(_frozen_layers(m), _frozen_layers(scratch), strict=True):
+        kept.rendered_script = rendered.rendered_script
+        for name in ("style_map", "highlight_map"):
+            if hasattr(rendered, name):
+                setattr(kept, name, getattr(rendered, name))
+        kept.get_bounds()
+    return m
+
+
+def copy_map(m: folium.Map) -> folium.Map:
+    """A deep copy of `m` for one run; its rendered FrozenGeoJson layers share their data,
+    style maps and script with `m` (none of which a render changes) instead of copying them."""
+    memo: dict[int, object] = {}
+    for element in _frozen_layers(m):
+        if element.rendered_script is not None:
+            for shared in (element.data, getattr(element, "style_map", None),
+                           getattr(element, "highlight_map", None)):  # fmt: skip
+                if shared is not None:
+                    memo[id(shared)] = shared
+    return copy.deepcopy(m, memo)
+
+
+def _frozen_layers(element: Element):
+    if isinstance(element, FrozenGeoJson):
+        yield element
+    for child in element._children.values():
+        yield from _frozen_layers(child)
