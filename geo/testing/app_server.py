@@ -51,6 +51,7 @@ def running_app(
     secrets_file: Path | None = None,
     settings: Mapping[str, str] | None = None,
     database_url: str | None = None,
+    port: int | None = None,
 ) -> Iterator[str]:
     """Run the app on a free port on 127.0.0.1 until the block ends; yield its base URL.
 

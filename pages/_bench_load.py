@@ -1,0 +1,216 @@
+"""Benchmark section 'load', the server's side: Streamlit websocket clients, no browsers.
+
+Each client speaks the browser's protocol on /_stcore/stream (BackMsg and ForwardMsg
+protobufs): it opens the explorer, then in turn changes the border-distance filter
+(a whole-page rerun, the map's sites refiltered and sent) and opens an ICB's panel
+(a rerun of the panel's fragment), with a think time between actions as a person
+has. A latency is from the BackMsg sent to the run's `script_finished` received,
+every delta of the run in hand: what the server makes a user wait for, without a
+browser's drawing (the browser sections measure that). Run by geo/bench/endtoend.py
+as `python -m pages._bench_load` (geo never imports streamlit); it writes its result
+as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from websockets.asyncio.client import connect
+
+FILTER_LABEL = "Near another ICB's border (km; 0 = any distance)"
+PANEL_LABEL = "ICB panel (or click an ICB on the map)"
+TIMEOUT_S = 300.0
+_EARLY = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
+_WIDGETS = ("selectbox", "number_input", "multiselect", "text_input")
+
+
+class ScriptFailed(RuntimeError):
+    """The page showed an exception, or what the action should have shown is not there."""
+
+
+@dataclass(frozen=True)
+class Widget:
+    id: str
+    fragment_id: str
+    options: tuple[str, ...]
+
+
+@dataclass
+class Run:
+    """One script run as the client received it."""
+
+    seconds: float
+    headings: list[str]
+    bytes_received: int
+
+
+class Client:
+    """One browser tab's worth of protocol: a session on the server, its widgets by label."""
+
+    def __init__(self, base: str, page: str, query: str) -> None:
+        self.url = base.replace("http://", "ws://", 1).rstrip("/") + "/_stcore/stream"
+        self.page, self.query = page, query
+        self.widgets: dict[str, Widget] = {}
+        self._socket = None
+
+    async def open(self) -> None:
+        self._socket = await connect(
+            self.url, subprotocols=["streamlit"], max_size=None, open_timeout=TIMEOUT_S
+        )
+
+    async def close(self) -> None:
+        if self._socket is not None:
+            await self._socket.close()
+
+    async def rerun(self, states: tuple[WidgetState, ...] = (), fragment_id: str = "") -> Run:
+        """Ask for a run (with `states` changed, of `fragment_id` alone if given) and read it."""
+        message = BackMsg()
+        client = message.rerun_script
+        client.query_string, client.page_name, client.fragment_id = (
+            self.query,
+            self.page,
+            fragment_id,
+        )
+        client.widget_states.widgets.extend(states)
+        start = time.perf_counter()
+        await self._socket.send(message.SerializeToString())
+        headings, received = await self._until_finished()
+        return Run(time.perf_counter() - start, headings, received)
+
+    async def _until_finished(self) -> tuple[list[str], int]:
+        headings, received, errors = [], 0, []
+        while True:
+            raw = await asyncio.wait_for(self._socket.recv(), TIMEOUT_S)
+            received += len(raw)
+            message = ForwardMsg()
+            message.ParseFromString(raw)
+            kind = message.WhichOneof("type")
+            if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+                element = message.delta.new_element
+                which = element.WhichOneof("type")
+                if which in _WIDGETS:
+                    widget = getattr(element, which)
+                    options = tuple(getattr(widget, "options", ()))
+                    self.widgets[widget.label] = Widget(
+                        widget.id, message.delta.fragment_id, options
+                    )
+                elif which == "heading":
+                    headings.append(element.heading.body)
+                elif which == "exception":
+                    errors.append(f"{element.exception.type}: {element.exception.message}")
+            elif kind == "page_info_changed":
+                self.query = message.page_info_changed.query_string
+            elif kind == "script_finished" and message.script_finished != _EARLY:
+                if errors:
+                    raise ScriptFailed("; ".join(errors))
+                return headings, received
+
+
+@dataclass
+class LoadResult:
+    latencies: dict[str, list[float]] = field(
+        default_factory=lambda: {"first view": [], "filter": [], "panel": []}
+    )
+    mb_received: dict[str, list[float]] = field(
+        default_factory=lambda: {"first view": [], "filter": [], "panel": []}
+    )
+    lost: int = 0
+    errors: list[str] = field(default_factory=list)
+    rss_mb: dict[str, float] = field(default_factory=dict)
+
+
+async def one_user(
+    base: str, n: int, duration_s: float, think_s: float, result: LoadResult, ready: asyncio.Event
+) -> Client | None:
+    """One visitor: the explorer, then a filter change and a panel in turn until time is up.
+
+    Returns the still-open client, so memory is read with every session connected.
+    """
+    rng = random.Random(n)  # noqa: S311 - repeatable think times, not secrets
+    client = Client(base, "explorer", "vintage=2023")
+    try:
+        await client.open()
+        _record(result, "first view", await client.rerun())
+        await ready.wait()
+        border, panel = client.widgets[FILTER_LABEL], client.widgets[PANEL_LABEL]
+        names = [name for name in panel.options if not name.startswith("Choose")]
+        deadline, step = time.monotonic() + duration_s, 0
+        while time.monotonic() < deadline:
+            await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
+            step += 1
+            if step % 2:
+                km = float((n * 7 + step) % 60 + 1)
+                state = WidgetState(id=border.id, double_value=km)
+                _record(result, "filter", await client.rerun((state,)))
+            else:
+                name = names[(n * 5 + step) % len(names)]
+                state = WidgetState(id=panel.id, string_value=name)
+                run = await client.rerun((state,), panel.fragment_id)
+                if name not in run.headings:
+                    raise ScriptFailed(
+                        f"the panel of {name} was not shown (headings {run.headings})"
+                    )
+                _record(result, "panel", run)
+        return client
+    except Exception as error:  # a lost session is counted and the others go on
+        result.lost += 1
+        result.errors.append(f"{type(error).__name__}: {str(error).splitlines()[0][:160]}")
+        await client.close()
+        return None
+
+
+def _record(result: LoadResult, kind: str, run: Run) -> None:
+    result.latencies[kind].append(run.seconds)
+    result.mb_received[kind].append(run.bytes_received / 1e6)
+
+
+async def load(base: str, sessions: int, duration_s: float, think_s: float, pid: int) -> LoadResult:
+    result = LoadResult()
+    result.rss_mb["before"] = rss_mb(pid)
+    ready = asyncio.Event()
+    users = [
+        asyncio.create_task(one_user(base, n, duration_s, think_s, result, ready))
+        for n in range(sessions)
+    ]
+    while sum(len(v) for v in result.latencies.values()) + result.lost < sessions:
+        await asyncio.sleep(0.2)  # every session has had its first view
+    result.rss_mb["connected"] = rss_mb(pid)
+    ready.set()
+    clients = await asyncio.gather(*users)
+    result.rss_mb["after"] = rss_mb(pid)
+    await asyncio.gather(*(c.close() for c in clients if c is not None))
+    return result
+
+
+def rss_mb(pid: int) -> float:
+    """A process's resident memory now, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return float(line.split()[1]) * 1024 / 1e6
+    raise RuntimeError(f"process {pid} has no VmRSS")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("base", help="the app's base URL, e.g. http://127.0.0.1:8501")
+    parser.add_argument("pid", type=int, help="the server's process id, for its memory")
+    parser.add_argument("result", type=Path, help="where to write the JSON result")
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument("--think", type=float, default=0.0, help="mean seconds between actions")
+    args = parser.parse_args()
+    result = asyncio.run(load(args.base, args.sessions, args.seconds, args.think, args.pid))
+    args.result.write_text(json.dumps(asdict(result)), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
