@@ -58,8 +58,9 @@ def running_app(
     `secrets_file` replaces `.streamlit/secrets.toml` (its `[auth]` section turns sign-in
     on), `settings` are extra environment variables (ICS_ANALYSTS and the like), and with
     `database_url` the app uses that PostgreSQL store instead of the folder's SQLite.
+    `port` reuses a port (a browser caches per origin); by default a free one is taken.
     """
-    port = _free_port()
+    port = port or _free_port()
     command = [
         sys.executable, "-m", "streamlit", "run", "dashboard.py",
         "--server.headless", "true", "--server.port", str(port),
