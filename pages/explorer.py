@@ -30,11 +30,11 @@ _region_panel.seed_from_url(url_view)
 site_filter, metric = _explorer.sidebar_filters(analysis)
 data = _state.current_data()
 vintage = data.vintage
-shown = _state.filtered_sites(data, site_filter)
+shown_count = len(_state.filtered_rows(data, site_filter))
 st.caption(
-    f"{len(shown):,} of {_text.plain(counted(len(analysis.assigned), 'site'))} shown · {_text.plain(vintage)} ICBs"
+    f"{shown_count:,} of {_text.plain(counted(len(analysis.assigned), 'site'))} shown · {_text.plain(vintage)} ICBs"
 )
-if shown.empty:
+if not shown_count:
     st.info("No sites match these filters.")
 
 center = (
@@ -45,7 +45,8 @@ region = _region_panel.region_picker(analysis)
 if _region_panel.newly_chosen(region):
     center, zoom = None, None  # fit the map to the region (or to England when cleared)
 postcode = filters.postcode_query(site_filter.search)
-if postcode and not shown.empty and shown["lat"].notna().any():
+shown = _state.filtered_sites(data, site_filter) if postcode and shown_count else None
+if shown is not None and shown["lat"].notna().any():
     first = shown[shown["lat"].notna()].iloc[0]
     center, zoom = (float(first["lat"]), float(first["lon"])), 14
 

@@ -11,6 +11,7 @@ from geo.analysis.filters import (
     filter_sites,
     from_query_params,
     iv_not_engaged,
+    matching_rows,
     postcode_query,
     to_query_params,
 )
@@ -153,3 +154,20 @@ def test_sectors_and_statuses_outside_the_vocabulary_are_ignored():
     assert site_filter.statuses == ("engaged",)
     assert site_filter.icbs == ("E54000054",)  # ICBs depend on the data: the page decides
     assert ignored == ("sectors",)
+
+
+def test_matching_rows_are_the_positions_of_the_filtered_sites(sites):
+    """The explorer keeps a filter's row positions, not its rows: they must be the same sites."""
+    indexed = sites.set_index(pd.Index([10, 3, 7, 42, 5]))  # positions, not labels
+    for site_filter in (
+        SiteFilter(),
+        SiteFilter(sectors=("Independent",)),
+        SiteFilter(near_border_km=2.0),
+        SiteFilter(sectors=("NHS",), near_border_km=2.0),  # nothing
+    ):
+        rows = matching_rows(indexed, site_filter)
+        assert rows.dtype.kind == "i"
+        assert list(indexed.iloc[rows]["site_id"]) == list(
+            filter_sites(indexed, site_filter)["site_id"]
+        )
+    assert list(matching_rows(indexed, SiteFilter(near_border_km=2.0))) == [0, 2]

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from geo.model import postcodes, providers, sectors
@@ -66,6 +67,13 @@ class MapView:
 
 def filter_sites(sites: pd.DataFrame, site_filter: SiteFilter) -> pd.DataFrame:
     """The sites the filter lets through, in their original order; empty but typed if none."""
+    return sites.iloc[matching_rows(sites, site_filter)]
+
+
+def matching_rows(sites: pd.DataFrame, site_filter: SiteFilter) -> np.ndarray:
+    """The positions of the rows the filter lets through, ascending: what to keep of a
+    filter (a few hundred kilobytes for 100,000 sites, where the rows themselves are
+    tens of megabytes)."""
     keep = pd.Series(True, index=sites.index)
     keep &= _in(sites, "region_code", site_filter.regions)
     keep &= _in(sites, "icb_code", site_filter.icbs)
@@ -78,7 +86,7 @@ def filter_sites(sites: pd.DataFrame, site_filter: SiteFilter) -> pd.DataFrame:
         keep &= (distance <= site_filter.near_border_km * 1000).fillna(False)
     if site_filter.search.strip():
         keep &= _matches_search(sites, site_filter.search)
-    return sites[keep.astype(bool)]
+    return np.flatnonzero(keep.to_numpy(dtype=bool))
 
 
 def iv_not_engaged(sites: pd.DataFrame) -> pd.DataFrame:
