@@ -142,6 +142,8 @@ def test_an_analyst_accepts_near_misses_marks_a_provider_and_sees_the_map_change
     page.get_by_role("button", name="Check the file").click(timeout=LONG)
     page.get_by_text("How the list matches the providers").wait_for(timeout=LONG)
     metrics = page.locator("[data-testid=stMetric]")
+    # the heading can arrive a moment before the figures under it: wait for the last of them
+    metrics.locator("[data-testid=stMetricLabel]", has_text="Unmatched").wait_for(timeout=LONG)
     shown = dict(
         zip(
             metrics.locator("[data-testid=stMetricLabel]").all_inner_texts(),
