@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-from pathlib import Path
 
 import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from geo.fetch import sources
-from geo.testing.app_server import running_app
+from geo.testing.app_server import running_app, server_pid
 from pages import _bench_load
 
 
@@ -31,16 +30,7 @@ def served(shared_data, tmp_path_factory):
         sources.fetch_from_dir(shared_data)
     log = tmp_path_factory.mktemp("load-log") / "streamlit.log"
     with running_app(folder, log) as base:
-        yield base, _server_pid(base)
-
-
-def _server_pid(base: str) -> int:
-    port = base.rsplit(":", 1)[1].encode()
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        args = cmdline.read_bytes().split(b"\0")
-        if b"--server.port" in args and port in args:
-            return int(cmdline.parent.name)
-    raise AssertionError(f"no server on {base}")
+        yield base, server_pid(base)
 
 
 def test_a_client_sees_the_explorer_and_its_panel_as_a_browser_would(served):

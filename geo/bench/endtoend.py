@@ -31,7 +31,7 @@ from geo.model import access
 from geo.model.settings import PROJECT_DIR
 from geo.publish import publishing
 from geo.store import versions as store
-from geo.testing.app_server import running_app
+from geo.testing.app_server import running_app, server_pid
 from geo.testing.headless import chromium, offline_router
 
 VINTAGE, OTHER_VINTAGES = "2023", ("2024", "2022", "2026")
@@ -415,16 +415,8 @@ class _ServerHandle:
             self._context = None
 
     def pid(self) -> int:
-        """The server's process id (found by the port it listens on)."""
-        port = self.base.rsplit(":", 1)[1]
-        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-            try:
-                args = cmdline.read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if b"--server.port" in args and port.encode() in args:
-                return int(cmdline.parent.name)
-        raise RuntimeError(f"no streamlit process listening on port {port}")
+        """The server's process id."""
+        return server_pid(self.base)
 
 
 @contextmanager

@@ -79,6 +79,19 @@ def running_app(
             _stop(process)
 
 
+def server_pid(base: str) -> int:
+    """The process id of the app serving `base` (found by the port on its command line)."""
+    port = base.rsplit(":", 1)[1].encode()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"--server.port" in args and port in args:
+            return int(cmdline.parent.name)
+    raise RuntimeError(f"no app process listening on {base}")
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
