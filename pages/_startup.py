@@ -5,8 +5,9 @@ before the server answers anyone: every module the pages import (pandas, geopand
 folium, geo; not streamlit-folium, see COMPONENT_PACKAGES) is imported, and every
 loaded vintage's stored analysis, display layers, home map and explorer default view
 (every site, the headline share) are read or built into the caches all sessions share.
-A first page view then costs what any other does. Nothing here is required: when the store cannot be read now, that is
-logged and left to the first page view, which says what is wrong.
+A first page view then costs what any other does. Nothing here is required: when the
+store cannot be read now, that is logged and left to the first page view, which says
+what is wrong.
 
 Streamlit runs a full garbage collection after every script run. With every vintage's
 analysis in memory (about 700,000 objects for 100,000 sites) that took 0.2 s of each
@@ -29,14 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo import workspace
-from geo.analysis import filters
+from geo.analysis import filters, readable
 from geo.maps.assets import asset_mode_from_settings, tiles_from_settings
 from geo.model.redaction import redact
 from pages import _frame, _state
 
 _log = logging.getLogger(__name__)
 PAGES_DIR = Path(__file__).parent
-DEFAULT_METRIC = "iv_outside_share"
 # Streamlit registers a component only when it is declared inside a page run; imported
 # here, streamlit-folium's map would never be registered and its frame would be refused.
 COMPONENT_PACKAGES = frozenset({"streamlit_folium"})
@@ -108,16 +108,20 @@ def import_page_modules() -> int:
 def _read_analyses(warmed: Warmed) -> None:
     """Each vintage's analysis, display layers, home map and explorer default view (every
     site, the headline share): a link may name any vintage."""
-    store, everything = _state.store(), filters.SiteFilter()
-    assets, _ = asset_mode_from_settings()
+    store, everything, fingerprint = _state.store(), filters.SiteFilter(), _state.fingerprint()
+    (assets, _), tiles, headline = (
+        asset_mode_from_settings(),
+        tiles_from_settings(),
+        readable.SHARE_COLUMN,
+    )
     for vintage in workspace.vintages(store):
-        data = _state.DataView(vintage, _state.fingerprint(), workspace.Pins())
+        data = _state.DataView(vintage, fingerprint, workspace.Pins())
         _state.analysis(data)
         _state.display_boundaries(data)
         _state.display_regions(data)
         _state.site_payload(data, everything)
-        _state.explorer_map(data, DEFAULT_METRIC, None, None, assets, tiles_from_settings())
-        _state.home_map(data, DEFAULT_METRIC, assets, tiles_from_settings())
+        _state.explorer_map(data, headline, None, None, assets, tiles)
+        _state.home_map(data, headline, assets, tiles)
         warmed.vintages.append(vintage)
 
 
