@@ -2,7 +2,8 @@
 
 `streamlit run dashboard.py` imports this module once and serves `app`, whose
 start-up (pages/_startup.py) imports the pages' modules and reads the stored
-analyses before the first visitor arrives; each session then runs this file as
+analyses before the first visitor arrives, and serves the map its sites
+(pages/_served_sites.py); each session then runs this file as
 its script (`__main__`), which draws the frame and the chosen page.
 """
 
@@ -10,9 +11,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import _frame, _startup
+from pages import _frame, _served_sites, _startup
 
 if __name__ == "__main__":
     _frame.run(_frame.frame())
 else:
-    app = st.App(__file__, lifespan=_startup.lifespan)
+    app = st.App(
+        __file__,
+        lifespan=_startup.lifespan,
+        routes=_served_sites.routes(st.get_option("server.baseUrlPath")),
+    )

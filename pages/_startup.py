@@ -119,7 +119,7 @@ def _read_analyses(warmed: Warmed) -> None:
         _state.analysis(data)
         _state.display_boundaries(data)
         _state.display_regions(data)
-        _state.site_payload(data, everything)
+        _state.sites_layer(data, everything)
         _state.explorer_map(data, headline, None, None, assets, tiles)
         _state.home_map(data, headline, assets, tiles)
         warmed.vintages.append(vintage)

@@ -25,7 +25,7 @@ from geo.model.errors import InputError
 from geo.model.redaction import redact
 from geo.model.settings import data_dir, get_setting
 from geo.store.versions import Store, open_store
-from pages import _text
+from pages import _served_sites, _text
 
 _log = logging.getLogger(__name__)
 
@@ -234,19 +234,26 @@ def filtered_sites(data: DataView, site_filter: filters.SiteFilter):
     return analysis(data).assigned.iloc[filtered_rows(data, site_filter)]
 
 
-@st.cache_data(max_entries=8)
-def site_payload(data: DataView, site_filter: filters.SiteFilter) -> dict:
-    """The filtered sites as the map's compact payload: data, cached across reruns."""
-    return payload.site_payload(filtered_sites(data, site_filter))
+@st.cache_resource(max_entries=8)
+def served_sites(data: DataView) -> _served_sites.ServedSites:
+    """All the chosen data's sites as one payload the map fetches once (shared, read-only):
+    filters only say which of them to show."""
+    sites = analysis(data).assigned
+    built, order = payload.ordered_site_payload(sites)
+    return _served_sites.serve(built, order, len(sites))
 
 
 def sites_layer(data: DataView, site_filter: filters.SiteFilter) -> folium.FeatureGroup:
-    """The filtered sites as one canvas layer, swapped into the map without remounting it.
+    """The sites a filter lets through, as one canvas layer that st_folium swaps into the
+    map without remounting it: the served payload (`served_sites`) and a mask of them.
 
-    Built afresh on each run from the cached payload: st_folium renames and re-parents
-    the FeatureGroup it is given, so it is never cached or shared between sessions.
+    Built afresh on each run: st_folium renames and re-parents the FeatureGroup it is
+    given, so it is never cached or shared between sessions.
     """
-    return maps.payload_layer(site_payload(data, site_filter))
+    served = served_sites(data)
+    rows = filtered_rows(data, site_filter)
+    mask, shown = payload.shown_mask(served.order, rows, served.total)
+    return maps.served_layer(served.url, mask, shown=shown, unmapped=len(rows) - shown)
 
 
 def home_map(data: DataView, metric: str, assets, tiles) -> folium.Map:

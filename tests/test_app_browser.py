@@ -287,7 +287,7 @@ def test_the_explorer_draws_every_icb_and_every_site_with_no_script_errors(
     with visit(returning_visitor, f"{app.base}/explorer?vintage=2024") as seen:
         frame = map_frame(seen)
         assert sorted(icb_codes_on_map(frame)) == sorted(boundary_names(shared_data, ICBS_2024))
-        drawn = frame.evaluate("() => [IcsMap.layers.length, IcsMap.layers[0]._d.n]")
+        drawn = frame.evaluate("() => [IcsMap.layers.length, IcsMap.layers[0].shown]")
         mapped = int(published_sites["lat"].notna().sum())
         assert drawn == [1, mapped]
         painted = frame.evaluate(
@@ -303,6 +303,39 @@ def test_the_explorer_draws_every_icb_and_every_site_with_no_script_errors(
         shown = f"{len(published_sites):,} of {len(published_sites):,} sites shown"
         seen.page.get_by_text(shown).wait_for()
         save_screenshot(seen.page, "app_explorer")
+        seen.assert_clean()
+
+
+def test_a_sector_filter_hides_sites_in_the_map_it_has_without_fetching_them_again(
+    app, returning_visitor, published_sites
+):
+    with visit(returning_visitor, f"{app.base}/explorer?vintage=2024") as seen:
+        frame = map_frame(seen)
+        frame.evaluate("() => { window.sameFrame = true; }")
+        mapped = published_sites["lat"].notna()
+        assert frame.evaluate("() => IcsMap.layers[0].shown") == int(mapped.sum())
+        sidebar = seen.page.locator("[data-testid=stSidebar]")
+        sidebar.get_by_role("combobox", name="Sector").click()
+        seen.page.keyboard.type("Independent")
+        seen.page.get_by_role("option", name="Independent", exact=True).wait_for()
+        seen.page.keyboard.press("Enter")
+        independent = published_sites["sector"] == "Independent"
+        assert 0 < int((independent & mapped).sum()) < int(mapped.sum())
+        seen.page.get_by_text(f"{int(independent.sum()):,} of {len(published_sites):,} sites shown")\
+            .wait_for(timeout=LONG)  # fmt: skip
+        frame.wait_for_function(
+            "() => IcsMap.layers.length === 1 && IcsMap.layers[0].shown === "
+            f"{int((independent & mapped).sum())}",
+            timeout=LONG,
+        )
+        assert frame.evaluate("() => window.sameFrame") is True  # the map was not remounted
+        fetched = frame.evaluate(
+            "() => performance.getEntriesByType('resource')"
+            ".filter(entry => entry.name.includes('/ics-api/sites/')).length"
+        )
+        assert fetched == 1  # the sites came once; the filter sent which of them to show
+        assert frame.evaluate("() => IcsMap.failures") == []
+        save_screenshot(seen.page, "app_sector_filter")
         seen.assert_clean()
 
 
@@ -407,7 +440,7 @@ def test_a_shared_link_restores_the_view_in_a_new_browser(
             f"Independent and voluntary sites outside NHS planning: {expected}"
         ).wait_for()
         iv_sites = int(published_sites["sector"].isin(sectors.IV_SECTORS).sum())
-        assert frame.evaluate("() => IcsMap.layers[0]._d.n") == iv_sites
+        assert frame.evaluate("() => IcsMap.layers[0].shown") == iv_sites
         seen.page.get_by_text(f"{iv_sites:,} of {len(published_sites):,} sites shown").wait_for()
         params = url_params(seen.page.url)
         assert params["vintage"] == "2026"

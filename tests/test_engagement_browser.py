@@ -107,7 +107,7 @@ def _not_engaged_on_map(page, base: str, name: str) -> tuple[int, str, str]:
     page.goto(base + NOT_ENGAGED_VIEW)
     frame = page.wait_for_selector(MAP_IFRAME, timeout=LONG).content_frame()
     frame.wait_for_function("window.IcsMap && IcsMap.lastDraw !== null", timeout=LONG)
-    drawn = frame.evaluate("() => IcsMap.layers[0]._d.n")
+    drawn = frame.evaluate("() => IcsMap.layers[0].shown")
     colour = frame.evaluate(
         f"""() => {{
             const map = window[Object.keys(window).find(k => k.startsWith('map_'))];

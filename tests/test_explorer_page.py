@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 
-import folium
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from geo import workspace
 from geo.analysis.metrics import NO_STATUS_KNOWN
 from geo.fetch import sources
+from geo.maps import codec
+from pages import _state
 from tests.factories import PROJECT_DIR, hospital_sectors, hospitals_table
 
 pytestmark = pytest.mark.usefixtures("apptest_runs_like_a_served_app")
@@ -117,46 +120,52 @@ def _sites_sent(app: AppTest) -> str:
     return json.loads(component.proto.json_args)["feature_group"]
 
 
-def _plain_data(value) -> bool:
-    """Whether a value is made of dicts, lists, strings and numbers only: no folium object."""
-    if isinstance(value, dict):
-        return all(_plain_data(key) and _plain_data(item) for key, item in value.items())
-    if isinstance(value, list | tuple):
-        return all(_plain_data(item) for item in value)
-    return value is None or isinstance(value, str | int | float | bool)
+def _served(sent: str) -> tuple[str, str]:
+    """The payload's URL and the mask of sites to show, from the layer st_folium sent."""
+    match = re.search(r'IcsMap\.sitesFrom\(\s*"([^"]+)",\s*"([^"]*)"', sent)
+    return match.group(1), match.group(2)
 
 
-def test_the_sites_layer_is_built_afresh_each_run_from_cached_data(loaded, monkeypatch):
+def test_the_sites_are_encoded_once_and_each_filter_sends_only_a_mask(loaded, monkeypatch):
     from geo.maps import build, payload
 
     made, built = [], []
-    real_payload, real_layer = payload.site_payload, build.payload_layer
+    real_payload, real_layer = payload.ordered_site_payload, build.served_layer
 
     def counted_payload(sites):
         made.append(len(sites))
         return real_payload(sites)
 
-    def recorded_layer(cached, **options):
-        built.append((cached, real_layer(cached, **options)))
-        return built[-1][1]
+    def recorded_layer(*args, **options):
+        built.append(real_layer(*args, **options))
+        return built[-1]
 
-    monkeypatch.setattr(payload, "site_payload", counted_payload)
-    monkeypatch.setattr(build, "payload_layer", recorded_layer)
+    monkeypatch.setattr(payload, "ordered_site_payload", counted_payload)
+    monkeypatch.setattr(build, "served_layer", recorded_layer)
 
     first = explorer()
     first.run()  # a rerun, as after a pan or click
     second = explorer()  # another session with the same data and filters
-
     assert not first.exception
     assert not second.exception
-    assert made == [1213]  # the sites' payload is made once and cached
     assert len(built) == 3  # the FeatureGroup is built on every run of every session
-    assert len({id(group) for _, group in built}) == 3
-    assert all(isinstance(group, folium.FeatureGroup) for _, group in built)
-    assert all(_plain_data(cached) for cached, _ in built)  # only data comes from the cache
+    assert len({id(group) for group in built}) == 3
     assert _sites_sent(first) == _sites_sent(second)  # same layer: swapped in, not remounted
+
     second.multiselect(key="f-sectors").select("NHS").run()
-    assert _sites_sent(second) != _sites_sent(first)
+    assert not second.exception
+    assert made == [1213]  # the sites' payload is made once, whatever the filters
+    url, everything = _served(_sites_sent(first))
+    same_url, nhs_only = _served(_sites_sent(second))
+    assert same_url == url
+    data = _state.DataView("2024", _state.fingerprint(), workspace.Pins())
+    order = _state.served_sites(data).order  # cached: the one the page made
+    analysed = _state.analysis(data).assigned
+    shown = codec.unpack_bits(nhs_only, len(order))
+    assert shown.sum() == int((analysed["sector"] == "NHS").sum())
+    assert set(analysed["sector"].iloc[order[shown]]) == {"NHS"}
+    assert codec.unpack_bits(everything, len(order)).all()
+    assert len(nhs_only) < 300  # base64 bits for 1,213 sites, not the sites again
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,10 @@ from geo.maps.codec import (
     combine_digits,
     decode_optional,
     encode_optional,
+    pack_bits,
     pack_varints,
     split_digits,
+    unpack_bits,
     unpack_varints,
     zigzag_decode,
     zigzag_encode,
@@ -66,3 +68,21 @@ def test_optional_numbers_keep_missing_apart_from_zero():
     assert decoded.isna().tolist() == [False, True, False, False]
     assert decoded.dropna().tolist() == [0.0, 2.5, 120.0]
     assert isinstance(decoded, pd.Series)
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 1213])
+def test_bits_round_trip_whatever_the_count(n):
+    flags = np.random.default_rng(n).random(n) < 0.3
+    assert unpack_bits(pack_bits(flags), n).tolist() == flags.tolist()
+
+
+def test_the_first_flag_is_the_lowest_bit_as_the_browser_reads_it():
+    assert (
+        pack_bits(np.array([True, False, False, False, False, False, False, False, False, True]))
+        == "AQI="
+    )  # bytes 0x01, 0x02
+
+
+def test_bits_for_another_count_are_refused():
+    with pytest.raises(InputError, match="expected 2 for 9 sites"):
+        unpack_bits(pack_bits(np.ones(17, dtype=bool)), 9)

@@ -10,7 +10,14 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point
 
-from geo.maps.payload import read_site_payload, script_json, site_payload
+from geo.maps.codec import unpack_bits
+from geo.maps.payload import (
+    ordered_site_payload,
+    read_site_payload,
+    script_json,
+    shown_mask,
+    site_payload,
+)
 from geo.model.errors import InputError
 from tests.factories import CHESHIRE, XSS, site, sites_frame, synthetic_sites
 
@@ -63,6 +70,23 @@ def test_sites_without_coordinates_are_counted_not_drawn():
     payload = site_payload(sites)
     assert (payload["count"], payload["unmapped"]) == (1, 1)
     assert read_site_payload(payload)["site_name"].tolist() == ["Here"]
+
+
+def test_a_mask_shows_exactly_the_rows_a_filter_keeps_in_the_payloads_own_order():
+    sites = pd.concat(
+        [synthetic_sites(500), sites_frame(site("Nowhere"), site("Also nowhere"))],
+        ignore_index=True,
+    )
+    payload, order = ordered_site_payload(sites)
+    decoded = read_site_payload(payload)
+    assert decoded["site_name"].tolist() == sites["site_name"].iloc[order].tolist()
+    kept = np.flatnonzero(sites["sector"].iloc[:500].eq("Independent").to_numpy())
+    kept = np.append(kept, len(sites) - 1)  # a kept row with no coordinates is in no payload
+    mask, shown = shown_mask(order, kept, len(sites))
+    flags = unpack_bits(mask, payload["count"])
+    assert shown == int(flags.sum()) == len(kept) - 1
+    assert sorted(decoded.loc[flags, "site_name"]) == sorted(sites["site_name"].iloc[kept[:-1]])
+    assert set(decoded.loc[flags, "sector"]) == {"Independent"}
 
 
 def test_a_plain_frame_with_lat_lon_columns_is_accepted():

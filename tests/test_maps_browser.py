@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from geo.maps.build import build_map
-from geo.maps.payload import read_site_payload
+from geo.maps.build import build_map, served_layer
+from geo.maps.payload import ordered_site_payload, read_site_payload, script_json, shown_mask
 from geo.model.sectors import SECTORS
 from geo.testing.headless import chromium, serve_directory
 from tests.browser import open_page, require_browser, save_screenshot
@@ -29,6 +31,7 @@ WEST, MIDDLE, EAST = "E54000040", "E54000041", "E54000042"
 SYNTHETIC = 3000  # sites scattered over England, besides the one named with markup
 XSS_AT = (51.5, -0.5)  # lat, lon: inside EAST
 MAP = "Object.values(window).find(v => v instanceof L.Map)"
+MASKED_SECTOR = "Independent"  # the sites the served map's mask shows
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +56,20 @@ def map_folder(tmp_path_factory) -> Path:
     for name, assets in (("cdn", "cdn"), ("local", "local")):
         m = build_map(icbs, metrics, sites, assets=assets, tiles=None)
         (folder / f"{name}.html").write_text(m.get_root().render(), encoding="utf-8")
+    payload, order = ordered_site_payload(sites)
+    (folder / "ics-api" / "sites").mkdir(parents=True)
+    (folder / "ics-api" / "sites" / "all.json").write_text(script_json(payload), encoding="utf-8")
+    kept = np.flatnonzero(sites["sector"].eq(MASKED_SECTOR).to_numpy())
+    mask, shown = shown_mask(order, kept, len(sites))
+    for name, url in (("served", "all.json"), ("missing", "gone.json")):
+        m = build_map(icbs, metrics, None, assets="cdn", tiles=None)
+        served_layer(f"ics-api/sites/{url}", mask, shown=shown, unmapped=0).add_to(m)
+        control = next(
+            k for k, child in m._children.items() if isinstance(child, folium.LayerControl)
+        )
+        m._children.move_to_end(control)  # the layer control after the layer, as build_map has it
+        (folder / f"{name}.html").write_text(m.get_root().render(), encoding="utf-8")
+    sites.iloc[kept].to_file(folder / "masked.geojson")
     return folder
 
 
@@ -224,3 +241,38 @@ def test_the_inlined_map_draws_without_any_request_off_this_machine(served):
     save_screenshot(page, "maps_local_assets")
     page.close()
     assert [url for url in requested if not url.startswith(("http://127.0.0.1", "data:"))] == []
+
+
+def test_a_served_payload_draws_only_the_sites_its_mask_shows(served, map_folder):
+    browser, base = served
+    page = open_page(browser)
+    page.goto(f"{base}/served.html")
+    page.wait_for_function("window.IcsMap && IcsMap.lastDraw !== null")
+    masked = gpd.read_file(map_folder / "masked.geojson")
+    masked = masked.assign(lat=masked.geometry.y, lon=masked.geometry.x)
+    assert 0 < len(masked) < SYNTHETIC
+    assert page.evaluate("IcsMap.layers[0].shown") == len(masked)
+    stats = show(page, 52.8, -1.6, 9)
+    assert stats["mode"] == "sites"
+    assert stats["visible"] == sites_near_the_view(page, masked)
+    sectors = page.evaluate(
+        """() => {
+            const layer = IcsMap.layers[0];
+            return [...new Set(layer._hits.map(hit => layer.options.sectorLabels[layer._d.digits.sector[hit.site]]))];
+        }"""
+    )
+    assert sectors == [MASKED_SECTOR]
+    save_screenshot(page, "maps_served_mask")
+    page.close()
+
+
+def test_a_payload_that_cannot_be_fetched_says_so_on_the_map(served):
+    browser, base = served
+    page = open_page(browser)
+    page.goto(f"{base}/missing.html")
+    page.wait_for_function("window.IcsMap && IcsMap.failures.length > 0")
+    notice = page.inner_text(".ics-legend.ics-warn")
+    assert notice == "The provider sites could not be loaded (HTTP 404); reload the page."
+    assert page.evaluate("IcsMap.lastDraw") is None
+    save_screenshot(page, "maps_served_missing")
+    page.close()

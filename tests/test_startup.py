@@ -28,7 +28,11 @@ def counted(monkeypatch) -> list[str]:
     """Calls that a page view makes only when nothing is cached: an analysis read or
     computed, a map built, the sites' payload encoded."""
     calls: list[str] = []
-    for module, name in ((workspace, "analyse"), (build, "build_map"), (payload, "site_payload")):
+    for module, name in (
+        (workspace, "analyse"),
+        (build, "build_map"),
+        (payload, "ordered_site_payload"),
+    ):
         real = getattr(module, name)
 
         def spy(*args, _real=real, _name=name, **kwargs):
@@ -52,7 +56,7 @@ def test_after_warming_up_the_explorer_of_any_vintage_computes_nothing(loaded, c
     assert warmed.problem is None
     assert warmed.vintages == workspace.vintages(_state.store())
     assert len(warmed.vintages) == 4
-    assert counted.count("site_payload") == 4
+    assert counted.count("ordered_site_payload") == 4
     assert counted.count("build_map") == 8  # each vintage's home map and explorer map
     counted.clear()
     for vintage in warmed.vintages:
@@ -78,7 +82,7 @@ def test_without_warming_up_the_first_view_does_the_work(loaded, counted):
     app.query_params["vintage"] = "2024"
     app.run()
     assert not app.exception
-    assert {"analyse", "build_map", "site_payload"} <= set(counted)
+    assert {"analyse", "build_map", "ordered_site_payload"} <= set(counted)
 
 
 def test_a_start_with_no_data_is_quick_and_says_so(data_dir):

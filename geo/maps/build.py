@@ -1,9 +1,10 @@
 """The map explorer's folium map: an ICB choropleth, NHS regions and every provider site by sector.
 
 Pages call `build_map` once and may swap single layers (`choropleth_layer`,
-`sites_layer`) through st_folium's `feature_group_to_add` without remounting.
-Sites are drawn by our canvas layer from one compact payload (geo.maps.payload),
-never one folium Marker each. Colours are colour-blind safe: viridis classes for
+`sites_layer`, or `served_layer`: a payload the app serves and a mask of the sites to
+show) through st_folium's `feature_group_to_add` without remounting. Sites are drawn
+by our canvas layer from one compact payload (geo.maps.payload), never one folium
+Marker each. Colours are colour-blind safe: viridis classes for
 the choropleth (hatched grey for no data) and Okabe–Ito for sectors, with I+V
 sites outside NHS planning also drawn as black-edged squares so the map reads in greyscale.
 Assets: see geo.maps.assets (`assets='local'` inlines pinned npm copies of Leaflet).
@@ -22,7 +23,14 @@ import shapely
 
 from geo.maps.assets import apply_assets, folium_asset_urls
 from geo.maps.flows import flows_layer
-from geo.maps.layers import FrozenGeoJson, Legend, MapLibrary, SitesCanvas, ViewInUrl
+from geo.maps.layers import (
+    FrozenGeoJson,
+    Legend,
+    MapLibrary,
+    SitesCanvas,
+    SitesFromUrl,
+    ViewInUrl,
+)
 from geo.maps.payload import escape_html, site_payload
 from geo.model.errors import InputError
 from geo.model.evidence import STATUS_LEGEND
@@ -269,22 +277,47 @@ def sites_layer(
 def payload_layer(
     payload: dict, *, name: str = "Provider sites", detail_zoom: int = DETAIL_ZOOM
 ) -> folium.FeatureGroup:
-    """`sites_layer` from a payload already made (`site_payload`), which a page may cache.
+    """`sites_layer` from a payload already made (`site_payload`), which a caller may cache.
 
     Build the FeatureGroup afresh on each run: st_folium renames and re-parents the
     group it is given, so a cached group would be changed under every session.
     """
-    options = {
+    group = folium.FeatureGroup(name=escape_html(name))
+    MapLibrary().add_to(group)
+    SitesCanvas(payload, _canvas_options(detail_zoom)).add_to(group)
+    legend = _sites_legend(payload["count"], payload["unmapped"], detail_zoom)
+    Legend(legend, "bottomleft").add_to(group)
+    return group
+
+
+def served_layer(
+    url: str,
+    mask: str,
+    *,
+    shown: int,
+    unmapped: int,
+    name: str = "Provider sites",
+    detail_zoom: int = DETAIL_ZOOM,
+) -> folium.FeatureGroup:
+    """`sites_layer` for a payload the app serves at `url`, showing the sites `mask` keeps
+    (`payload.shown_mask`): `shown` of them, and `unmapped` kept but without coordinates.
+
+    A filter change then sends the browser a few kilobytes, not the sites again.
+    """
+    group = folium.FeatureGroup(name=escape_html(name))
+    MapLibrary().add_to(group)
+    SitesFromUrl(url, mask, _canvas_options(detail_zoom)).add_to(group)
+    Legend(_sites_legend(shown, unmapped, detail_zoom), "bottomleft").add_to(group)
+    return group
+
+
+def _canvas_options(detail_zoom: int) -> dict:
+    return {
         "colours": [SECTOR_COLOURS[sector] for sector in SECTORS],
         "sectorLabels": list(SECTORS),
         "flaggedLabel": "I+V outside NHS planning",
         "detailZoom": detail_zoom,
     }
-    group = folium.FeatureGroup(name=escape_html(name))
-    MapLibrary().add_to(group)
-    SitesCanvas(payload, options).add_to(group)
-    Legend(_sites_legend(payload, detail_zoom), "bottomleft").add_to(group)
-    return group
 
 
 def _metric_spec(metric: str) -> MapMetric:
@@ -554,7 +587,7 @@ def _choropleth_legend(
     return _collapsible(heading, f"<ul>{''.join(rows)}</ul>{note}")
 
 
-def _sites_legend(payload: dict, detail_zoom: int) -> str:
+def _sites_legend(count: int, unmapped: int, detail_zoom: int) -> str:
     """Legend HTML for sectors, the not-engaged square, clusters and unmapped sites."""
     rows = [
         f'<li><span class="ics-dot" style="background:{SECTOR_COLOURS[sector]}"></span>{sector}</li>'
@@ -568,15 +601,11 @@ def _sites_legend(payload: dict, detail_zoom: int) -> str:
         '<li><span class="ics-dot ics-cluster"></span>Group: sector mix; black arc = share outside NHS planning</li>'
     )
     rows.append(f'<li class="ics-note">{escape_html(STATUS_LEGEND)}</li>')
-    notes = [f"{counted(payload['count'], 'site')}; every site shows from zoom {detail_zoom}."]
-    if payload["unmapped"]:
-        verbs = (
-            "has no coordinates and is"
-            if payload["unmapped"] == 1
-            else "have no coordinates and are"
-        )
-        notes.append(f"{counted(payload['unmapped'], 'site')} {verbs} not drawn.")
-    if payload["count"] == 0:
+    notes = [f"{counted(count, 'site')}; every site shows from zoom {detail_zoom}."]
+    if unmapped:
+        verbs = "has no coordinates and is" if unmapped == 1 else "have no coordinates and are"
+        notes.append(f"{counted(unmapped, 'site')} {verbs} not drawn.")
+    if count == 0:
         notes.append("No sites match the filters.")
     paragraphs = "".join(f'<p class="ics-note">{note}</p>' for note in notes)
     return _collapsible("Provider sites", f"<ul>{''.join(rows)}</ul>{paragraphs}")

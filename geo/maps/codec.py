@@ -114,3 +114,21 @@ def unpack_varints(packed: str, n: int) -> np.ndarray:
         has = starts + k <= ends
         out[has] |= (data[starts[has] + k] & 0x7F) << (7 * k)
     return out
+
+
+def pack_bits(flags: np.ndarray) -> str:
+    """Booleans as base64 bits, the first in the lowest bit of the first byte.
+
+    A filter sends the map which of the sites it already holds to show: 100,000
+    sites take 17 kB this way, where the sites themselves take 2.3 MB.
+    """
+    packed = np.packbits(np.asarray(flags, dtype=bool), bitorder="little")
+    return base64.b64encode(packed.tobytes()).decode("ascii")
+
+
+def unpack_bits(packed: str, n: int) -> np.ndarray:
+    """The `n` booleans packed by `pack_bits`; InputError if the bytes cannot hold exactly n."""
+    data = np.frombuffer(base64.b64decode(packed), dtype=np.uint8)
+    if len(data) != (n + 7) // 8:
+        raise InputError(f"site mask: {len(data)} bytes; expected {(n + 7) // 8} for {n} sites")
+    return np.unpackbits(data, bitorder="little")[:n].astype(bool)

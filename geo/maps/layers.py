@@ -96,6 +96,32 @@ class SitesCanvas(_ScriptElement):
         self.options_json = script_json(options)
 
 
+class SitesFromUrl(_ScriptElement):
+    """Draws the sites of a payload served at `url`, only those `mask` shows.
+
+    The browser fetches and decodes each payload once per map frame (and keeps the
+    response in its HTTP cache): a filter change sends only the mask. `url` is relative
+    to the app's base path; the script resolves it from its frame's address.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = IcsMap.sitesFrom(
+            {{ this.url_json }}, {{ this.mask_json }}, {{ this.options_json }}
+        ).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, url: str, mask: str, options: dict) -> None:
+        super().__init__()
+        self._name = "IcsSites"
+        self.url_json = script_json(url)
+        self.mask_json = script_json(mask)
+        self.options_json = script_json(options)
+
+
 class Legend(_ScriptElement):
     """A legend control shown while its parent FeatureGroup is on the map.
 

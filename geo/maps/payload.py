@@ -33,6 +33,7 @@ from geo.maps.codec import (
     combine_digits,
     decode_optional,
     encode_optional,
+    pack_bits,
     pack_varints,
     scale_degrees,
     split_digits,
@@ -95,11 +96,29 @@ def site_payload(sites: gpd.GeoDataFrame | pd.DataFrame) -> dict:
     Sites without coordinates are not drawn; `unmapped` counts them so the map can
     say so. Raises InputError for unknown sectors, statuses or impossible coordinates.
     """
+    return ordered_site_payload(sites)[0]
+
+
+def ordered_site_payload(sites: gpd.GeoDataFrame | pd.DataFrame) -> tuple[dict, np.ndarray]:
+    """`site_payload`, and where each of its sites came from: its i-th site is row
+    `order[i]` of `sites` (`shown_mask` needs this to say which sites a filter keeps)."""
     frame = _site_frame(sites)
     coded = {col: _coded(frame[col]) for col in _CODED_COLUMNS if col in frame.columns}
     _validate_sites(frame, coded)
     order = _drawing_order(frame["lat"].to_numpy(), frame["lon"].to_numpy())
-    return _assemble(frame, coded, order)
+    return _assemble(frame, coded, order), order
+
+
+def shown_mask(order: np.ndarray, rows: np.ndarray, total: int) -> tuple[str, int]:
+    """Which of a payload's sites to show, packed (`pack_bits`), and how many that is.
+
+    `order` is the payload's (`ordered_site_payload`) over `total` rows; `rows` are the
+    positions of the rows a filter keeps. Rows without coordinates are in no payload.
+    """
+    keep = np.zeros(total, dtype=bool)
+    keep[rows] = True
+    shown = keep[order]
+    return pack_bits(shown), int(shown.sum())
 
 
 def script_json(value: object) -> str:

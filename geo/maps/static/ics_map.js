@@ -69,6 +69,41 @@
     return d;
   }
 
+  function unpackBits(b64, n) {
+    var out = new Uint8Array(n), s = atob(b64);
+    for (var i = 0; i < n; i++) out[i] = (s.charCodeAt(i >> 3) >> (i & 7)) & 1;
+    return out;
+  }
+
+  // Served payloads, fetched and decoded once per frame: a filter change sends only a mask.
+  // The few newest are kept (a vintage switch brings another); the browser's HTTP cache
+  // keeps the responses themselves across visits.
+  var served = [], KEEP_SERVED = 4;
+
+  function appPath(url) {
+    var path = window.location.pathname, at = path.indexOf("/component/");
+    return (at >= 0 ? path.slice(0, at) : "") + "/" + url;
+  }
+
+  function load(url) {
+    for (var k = 0; k < served.length; k++) if (served[k].url === url) return served[k].data;
+    var data = fetch(appPath(url), { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (payload) {
+        var t0 = performance.now(), d = decode(payload);
+        d.decodeMs = performance.now() - t0;
+        return d;
+      });
+    var held = { url: url, data: data };
+    data.catch(function () { if (served.indexOf(held) >= 0) served.splice(served.indexOf(held), 1); });
+    served.push(held);
+    if (served.length > KEEP_SERVED) served.shift();
+    return data;
+  }
+
   function entry(table, index) { return index > 0 ? table[index - 1] : ""; }
 
   function countLabel(n) {
@@ -81,12 +116,43 @@
       colours: [], sectorLabels: [], flaggedLabel: "I+V not engaged",
     },
 
+    // `payload` is decoded now; null when setData brings it later (IcsMap.sitesFrom).
     initialize: function (payload, options) {
       L.setOptions(this, options);
-      var t0 = performance.now();
-      this._d = decode(payload);
-      this.decodeMs = performance.now() - t0;
+      this._d = null;
       this.stats = null;
+      if (payload) {
+        var t0 = performance.now(), d = decode(payload);
+        d.decodeMs = performance.now() - t0;
+        this.setData(d, null);
+      }
+    },
+
+    // The decoded sites, and a packed mask of those to show (null: all of them).
+    setData: function (d, mask) {
+      this._d = d;
+      this.decodeMs = d.decodeMs;
+      this._shown = mask === null ? null : unpackBits(mask, d.n);
+      this.shown = d.n;
+      if (this._shown) {
+        this.shown = 0;
+        for (var i = 0; i < d.n; i++) this.shown += this._shown[i];
+      }
+      this._xs = this._ys = this._visible = null;
+      if (this._map) this._redraw();
+    },
+
+    fail: function (message) {
+      this.failure = message;
+      window.IcsMap.failures.push(message);
+      if (!this._map || this._notice) return;
+      this._notice = L.control({ position: "topright" });
+      this._notice.onAdd = function () {
+        var div = L.DomUtil.create("div", "ics-legend ics-warn");
+        div.textContent = message;
+        return div;
+      };
+      this._notice.addTo(this._map);
     },
 
     // IcsMap.layers lists the site layers on a map now, for tests and measurements.
@@ -102,12 +168,15 @@
       map.on("mouseout", this._hideTip, this);
       map.on("click", this._onClick, this);
       this._redraw();
+      if (this.failure) this.fail(this.failure);
     },
 
     onRemove: function (map) {
       var layers = window.IcsMap.layers;
       if (layers.indexOf(this) >= 0) layers.splice(layers.indexOf(this), 1);
       L.DomUtil.remove(this._canvas);
+      if (this._notice) this._notice.remove();
+      this._notice = null;
       map.off("moveend zoomend resize viewreset", this._schedule, this);
       map.off("mousemove", this._onMouseMove, this);
       map.off("mouseout", this._hideTip, this);
@@ -127,8 +196,8 @@
 
     _redraw: function () {
       var map = this._map;
-      if (!map) return;
-      var t0 = performance.now(), d = this._d, n = d.n, size = map.getSize();
+      if (!map || !this._d) return;
+      var t0 = performance.now(), d = this._d, n = d.n, size = map.getSize(), only = this._shown;
       var dpr = window.devicePixelRatio || 1, canvas = this._canvas;
       L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
       canvas.width = Math.round(size.x * dpr);
@@ -144,6 +213,7 @@
       var visible = this._visible || (this._visible = new Int32Array(n));
       var k = 0, pad = 30;
       for (var i = 0; i < n; i++) {
+        if (only && !only[i]) continue;
         var x = d.mx[i] * scale - origin.x, y = d.my[i] * scale - origin.y;
         if (x > -pad && y > -pad && x < size.x + pad && y < size.y + pad) {
           visible[k++] = i;
@@ -385,9 +455,19 @@
     document.body.appendChild(hatch.firstChild);
   }
 
+  function sitesFrom(url, mask, options) {
+    var layer = new SitesLayer(null, options);
+    load(url).then(
+      function (d) { layer.setData(d, mask); },
+      function (error) { layer.fail("The provider sites could not be loaded (" + error.message + "); reload the page."); }
+    );
+    return layer;
+  }
+
   window.IcsMap = {
-    layers: [], draws: [], lastDraw: null, decode: decode, legend: legend,
+    layers: [], draws: [], failures: [], lastDraw: null, decode: decode, legend: legend,
     sitesLayer: function (payload, options) { return new SitesLayer(payload, options); },
+    sitesFrom: sitesFrom,
   };
   addStyles();
 })(__ICS_MAP_CSS__);
