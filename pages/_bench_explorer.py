@@ -55,7 +55,7 @@ def filter_section(sites: pd.DataFrame, data: Path, work: Path, *, quick: bool) 
     """Publish `sites`, open the explorer, and time its reruns after sector filter changes."""
     section = Section(
         "filter",
-        "2. Explorer page: rerun after a filter change",
+        "Explorer page: rerun after a filter change",
         _about(len(sites)),
         ["page", "sites", "first run s", "rerun s (median)", "reruns", "each rerun s"],
         quick=quick,

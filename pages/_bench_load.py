@@ -1,8 +1,9 @@
 """Benchmark section 'load', the server's side: Streamlit websocket clients, no browsers.
 
 Each client speaks the browser's protocol on /_stcore/stream (BackMsg and ForwardMsg
-protobufs): it opens the explorer, then in turn changes the border-distance filter
-(a whole-page rerun, the map's sites refiltered and sent) and opens an ICB's panel
+protobufs): it opens the explorer (and fetches the map's sites over HTTP once, as the
+map's frame does), then in turn changes the border-distance filter (a whole-page rerun,
+the sites refiltered and a mask of them sent) and opens an ICB's panel
 (a rerun of the panel's fragment), with a think time between actions as a person
 has. A latency is from the BackMsg sent to the run's `script_finished` received,
 every delta of the run in hand: what the server makes a user wait for, without a
@@ -17,7 +18,9 @@ import argparse
 import asyncio
 import json
 import random
+import re
 import time
+import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -31,6 +34,7 @@ PANEL_LABEL = "ICB panel (or click an ICB on the map)"
 TIMEOUT_S = 300.0
 _EARLY = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
 _WIDGETS = ("selectbox", "number_input", "multiselect", "text_input")
+_SITES_URL = re.compile(r"ics-api/sites/[0-9a-f]+\.json")  # pages/_served_sites.py
 
 
 class ScriptFailed(RuntimeError):
@@ -59,7 +63,9 @@ class Client:
     def __init__(self, base: str, page: str, query: str) -> None:
         self.url = base.replace("http://", "ws://", 1).rstrip("/") + "/_stcore/stream"
         self.page, self.query = page, query
+        self.base = base.rstrip("/")
         self.widgets: dict[str, Widget] = {}
+        self.sites_url: str | None = None  # what the map's frame fetches once
         self._socket = None
 
     async def open(self) -> None:
@@ -105,6 +111,9 @@ class Client:
                     )
                 elif which == "heading":
                     headings.append(element.heading.body)
+                elif which == "component_instance":
+                    found = _SITES_URL.search(element.component_instance.json_args)
+                    self.sites_url = found.group(0) if found else self.sites_url
                 elif which == "exception":
                     errors.append(f"{element.exception.type}: {element.exception.message}")
             elif kind == "page_info_changed":
@@ -113,6 +122,20 @@ class Client:
                 if errors:
                     raise ScriptFailed("; ".join(errors))
                 return headings, received
+
+    async def fetch_sites(self) -> int:
+        """Fetch the map's sites as its frame does, once per page (gzipped); the bytes read."""
+        if self.sites_url is None:
+            raise ScriptFailed("the explorer's map named no sites to fetch")
+        request = urllib.request.Request(  # noqa: S310 - the app's own http:// base
+            f"{self.base}/{self.sites_url}", headers={"Accept-Encoding": "gzip"}
+        )
+
+        def read() -> int:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
+                return len(response.read())
+
+        return await asyncio.to_thread(read)
 
 
 @dataclass
@@ -139,7 +162,12 @@ async def one_user(
     client = Client(base, "explorer", "vintage=2023")
     try:
         await client.open()
-        _record(result, "first view", await client.rerun())
+        first = await client.rerun()
+        start = time.perf_counter()
+        fetched = await client.fetch_sites()
+        first.seconds += time.perf_counter() - start
+        first.bytes_received += fetched
+        _record(result, "first view", first)
         await ready.wait()
         border, panel = client.widgets[FILTER_LABEL], client.widgets[PANEL_LABEL]
         names = [name for name in panel.options if not name.startswith("Choose")]

@@ -41,6 +41,7 @@ def test_a_client_sees_the_explorer_and_its_panel_as_a_browser_would(served):
         await client.open()
         try:
             first = await client.rerun()
+            sites_bytes = await client.fetch_sites()
             panel = client.widgets[_bench_load.PANEL_LABEL]
             name = "NHS West Yorkshire Integrated Care Board"
             chosen = WidgetState(id=panel.id, string_value=name)
@@ -48,13 +49,14 @@ def test_a_client_sees_the_explorer_and_its_panel_as_a_browser_would(served):
             border = client.widgets[_bench_load.FILTER_LABEL]
             near = WidgetState(id=border.id, double_value=5.0)
             filtered = await client.rerun((near,))
-            return first, shown, filtered, client.query
+            return first, sites_bytes, shown, filtered, client.query
         finally:
             await client.close()
 
-    first, shown, filtered, query = asyncio.run(visit())
+    first, sites_bytes, shown, filtered, query = asyncio.run(visit())
     assert first.headings == ["Map explorer"]
-    assert first.bytes_received > 100_000  # the map with the sites' payload
+    assert first.bytes_received > 100_000  # the map, its boundaries and the mask of sites
+    assert sites_bytes > 10_000  # 1,213 sites, gzipped, fetched once as the map's frame does
     assert shown.headings == ["NHS West Yorkshire Integrated Care Board"]
     assert shown.bytes_received < first.bytes_received / 10  # the fragment alone
     assert "near_border_km=5.0" in query

@@ -33,7 +33,7 @@ def contracts_section(data: Path, work: Path, *, quick: bool) -> Section:
     count = QUICK_RELEASES if quick else RELEASES
     section = Section(
         "contracts",
-        "7. Contract awards: OCDS releases (paged) parsed",
+        "Contract awards: OCDS releases (paged) parsed",
         f"{count:,} Find a Tender award releases written as {count // PAGE:,} release "
         f"packages of {PAGE} (the harvest cache's shape), read by `read_awards` into one "
         "row per award x supplier (suppliers resolved, identifiers normalised, PSR and "

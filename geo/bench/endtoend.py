@@ -105,7 +105,7 @@ def endtoend_section(app: PublishedApp, work: Path, *, quick: bool) -> Section:
     runs = 1 if quick else 3
     section = Section(
         "endtoend",
-        "7. End to end: the running app in a browser",
+        "End to end: the running app in a browser",
         _about(app, runs),
         ["step", "sites", "time s (median)", "runs", "each s"],
         quick=quick,
@@ -173,7 +173,7 @@ def _where_cold_time_goes(home, explorer, shared) -> str:
         f"year) and connects at {median(old_home, 'connected'):.2f} and "
         f"{median(old_explorer, 'connected'):.2f}, titled at {median(old_home, 'titled'):.2f} "
         f"and {median(old_explorer, 'titled'):.2f}. The rest is our script's run (the stored "
-        "analysis is already in memory), the map's HTML and sites sent, Streamlit loading the "
+        "analysis is already in memory), the map's HTML sent and its sites fetched, Streamlit loading the "
         "widgets' and the map component's own files, and the map drawn."
     )
 
@@ -446,14 +446,14 @@ def load_section(
     duration_s = duration_s or (QUICK_LOAD_SECONDS if quick else LOAD_SECONDS)
     section = Section(
         "load",
-        "8. Many users: concurrent sessions on one app process",
+        "Many users: concurrent sessions on one app process",
         f"{sessions} Streamlit websocket clients (pages/_bench_load.py: the browser's own "
         "protocol on /_stcore/stream, BackMsg and ForwardMsg protobufs, no browser drawing) "
         f"on one freshly started app process serving {app.sites:,} published sites. Each "
-        "opens the explorer (vintage 2023), then for "
-        f"{duration_s:.0f} s repeats: set the 'near another ICB's border' filter to its own "
-        "new value (a whole-page rerun: the sites refiltered, their payload and the map "
-        "sent, about 3 MB), then open an ICB's panel from the panel chooser (a rerun of the "
+        "opens the explorer (vintage 2023) and fetches the map's sites over HTTP as its "
+        f"frame does, once; then for {duration_s:.0f} s repeats: set the 'near another ICB's "
+        "border' filter to its own new value (a whole-page rerun: the sites refiltered, a "
+        "mask of those shown and the map sent), then open an ICB's panel from the panel chooser (a rerun of the "
         "panel's fragment; its heading must arrive). **Think** is the mean pause before each "
         "action (uniform between half and one and a half times it). A latency is from the "
         "message sent to the run's last message received. **MB per session** = the server's "

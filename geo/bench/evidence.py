@@ -42,7 +42,7 @@ def evidence_section(assigned: pd.DataFrame, icbs: pd.DataFrame, *, quick: bool)
     inputs = synthetic_evidence(sites, icbs)
     section = Section(
         "evidence",
-        "7. Evidence of NHS commissioning joined to sites",
+        "Evidence of NHS commissioning joined to sites",
         f"`evidence.join_evidence` and `apply_evidence`: {len(inputs.activity):,} RTT/DM01 "
         f"rows, {len(inputs.awards):,} contract awards and {len(inputs.dspt):,} DSPT rows "
         f"matched to {len(sites):,} CQC-shaped sites (ODS codes, Companies House and charity "

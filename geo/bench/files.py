@@ -53,7 +53,7 @@ def upload_section(sites: pd.DataFrame, data: Path, work: Path, *, quick: bool) 
     rows = QUICK_CQC_ROWS if quick else CQC_ROWS
     section = Section(
         "upload",
-        "3. Upload: a CQC-shaped file, parsed, classified, published and assigned",
+        "Upload: a CQC-shaped file, parsed, classified, published and assigned",
         _UPLOAD_ABOUT.format(rows=rows),
         ["file", "rows × columns", "file MB", "read + check s", "publish s", "assign s",
          "total s", "peak MB", "runs (total s)"],
@@ -85,7 +85,7 @@ def geocode_section(work: Path, *, quick: bool) -> Section:
     rows, wanted = (QUICK_ONSPD_ROWS, QUICK_WANTED) if quick else (ONSPD_ROWS, WANTED)
     section = Section(
         "geocode",
-        "4. Geocoding postcodes offline from an ONSPD-format file",
+        "Geocoding postcodes offline from an ONSPD-format file",
         _GEOCODE_ABOUT.format(rows=rows, wanted=wanted),
         [
             "job",
@@ -128,7 +128,7 @@ def activity_section(data: Path, work: Path, *, quick: bool) -> Section:
     rows = QUICK_RTT_ROWS if quick else RTT_ROWS
     section = Section(
         "activity",
-        "7. NHS activity: an RTT full CSV read and aggregated",
+        "NHS activity: an RTT full CSV read and aggregated",
         _ACTIVITY_ABOUT.format(rows=rows),
         ["job", "rows × columns", "file MB", "read + aggregate s", "filter + per ICB s",
          "total s", "peak MB", "runs (total s)"],

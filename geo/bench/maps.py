@@ -86,7 +86,7 @@ def map_section(data: MapData, folder: Path, *, quick: bool) -> Section:
     """Build every map, time it in chromium, and judge ours against the targets."""
     section = Section(
         "map",
-        "1. Map: build, bytes, first draw and zoom",
+        "Map: build, bytes, first draw and zoom",
         _ABOUT,
         COLUMNS,
         quick=quick,

@@ -138,6 +138,7 @@ def run_bench(options: BenchOptions, command: str) -> list[Section]:
         for key in options.only:
             progress(f"section {key}")
             section = _run_section(key, world, work, options.quick)
+            section.title = f"{SECTIONS.index(key) + 1}. {section.title}"  # numbered in one place
             print(section.markdown(), flush=True)
             sections.append(section)
     if options.out is not None:
@@ -238,7 +239,7 @@ def _assign(world: _World, quick: bool) -> Section:
     count = QUICK_ASSIGN_SITES if quick else ASSIGN_SITES
     section = Section(
         "assign",
-        "6. Assigning sites to ICBs",
+        "Assigning sites to ICBs",
         f"`spatial.assign_sites` of {count:,} synthetic sites to the 42 ICBs of the April 2023 "
         "BGC layer (the detailed one, 183k vertices): point in polygon, coastal snapping "
         "and the distance to the nearest other ICB's border for every site. Median of 3. "
@@ -266,7 +267,7 @@ def _briefing(world: _World, quick: bool) -> Section:
     icbs = world.icbs.iloc[:QUICK_DECK_ICBS] if quick else world.icbs
     section = Section(
         "briefing",
-        "5. Board briefings: one ICB's PDF and the national deck",
+        "Board briefings: one ICB's PDF and the national deck",
         f"An analysis of {count:,} synthetic sites"
         f"{'' if quick else ' (about the number of active CQC locations)'} "
         f"over {'the first ' + str(len(icbs)) + ' of ' if quick else 'all '}the ICBs of the "
