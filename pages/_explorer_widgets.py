@@ -89,9 +89,8 @@ def icb_panel(analysis: Analysis, icb_code: str) -> None:
     sector_chart(row)
     per_head_panel(analysis, icb_code)
     flows_panel(analysis, icb_code)
-    in_icb = analysis.assigned[analysis.assigned["icb_code"] == icb_code]
     evidence_panel(analysis, icb_code, row)
-    gaps = filters.iv_outside(in_icb)[PANEL_COLUMNS]
+    gaps = filters.iv_outside(analysis.sites_in(icb_code, PANEL_COLUMNS))
     st.markdown(f"**Independent and voluntary sites outside NHS planning: {len(gaps):,}**")
     if gaps.empty:
         st.info("None here: every independent and voluntary site is engaged, NHS-commissioned "
@@ -153,13 +152,22 @@ def sector_chart(row: pd.Series) -> None:
 
 def downloads(table: pd.DataFrame, name: str, *, sheet_name: str, what: str = "") -> None:
     """CSV (machine column names, for scripts) and XLSX (labelled, on a named sheet) buttons,
-    labelled 'Download CSV' or, with `what`, 'Download what (CSV)'."""
+    labelled 'Download CSV' or, with `what`, 'Download what (CSV)'.
+
+    The files are written when a button is clicked, not on every run: an ICB's workbook of
+    2,000 sites took 1.4 s, and every panel run wrote it (pages/_bench_load.py found it).
+    """
     csv_label, xlsx_label = (f"Download {what} ({kind})" if what else f"Download {kind}"
                              for kind in ("CSV", "XLSX"))  # fmt: skip
     csv, xlsx = st.columns(2)
-    csv.download_button(_text.plain(csv_label), exports.csv_bytes(table), f"{name}.csv", "text/csv")
-    workbook = exports.xlsx_bytes(readable.labelled(table), sheet_name=sheet_name)
-    xlsx.download_button(_text.plain(xlsx_label), workbook, f"{name}.xlsx", _tables.XLSX)
+    csv.download_button(_text.plain(csv_label), lambda: exports.csv_bytes(table), f"{name}.csv",
+                        "text/csv", on_click="ignore")  # fmt: skip
+
+    def workbook() -> bytes:
+        return exports.xlsx_bytes(readable.labelled(table), sheet_name=sheet_name)
+
+    xlsx.download_button(_text.plain(xlsx_label), workbook, f"{name}.xlsx", _tables.XLSX,
+                         on_click="ignore")  # fmt: skip
 
 
 def evidence_panel(analysis: Analysis, icb_code: str, row: pd.Series) -> None:
@@ -182,8 +190,9 @@ def evidence_panel(analysis: Analysis, icb_code: str, row: pd.Series) -> None:
             f"{1 - no_evidence:.0%} has ({int(row['iv_sites_evidence_checked']):,} sites checked)."
         ))  # fmt: skip
     stem = f"{icb_code}_{analysis.vintage}"
-    st.download_button("Download this ICB's evidence (CSV)", exports.csv_bytes(table),
-                       f"evidence_{stem}.csv", "text/csv", key=f"evidence-{stem}")  # fmt: skip
+    st.download_button("Download this ICB's evidence (CSV)", lambda: exports.csv_bytes(table),
+                       f"evidence_{stem}.csv", "text/csv", key=f"evidence-{stem}",
+                       on_click="ignore")  # fmt: skip
     if (
         PLANNING_BASIS in analysis.assigned
         and analysis.assigned[PLANNING_BASIS].eq("engagement list").any()
@@ -194,8 +203,9 @@ def evidence_panel(analysis: Analysis, icb_code: str, row: pd.Series) -> None:
         )
         if len(disagreeing):
             st.dataframe(disagreeing, hide_index=True, width="stretch")
-        st.download_button("Download the disagreements (CSV)", exports.csv_bytes(disagreeing),
-                           f"disagreements_{stem}.csv", "text/csv", key=f"disagree-{stem}")  # fmt: skip
+        st.download_button("Download the disagreements (CSV)",
+                           lambda: exports.csv_bytes(disagreeing), f"disagreements_{stem}.csv",
+                           "text/csv", key=f"disagree-{stem}", on_click="ignore")  # fmt: skip
 
 
 def _services(sites: pd.DataFrame) -> list[str]:

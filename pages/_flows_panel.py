@@ -39,8 +39,9 @@ def flows_panel(analysis: Analysis, icb_code: str) -> None:
     st.dataframe(table, hide_index=True, width="stretch")
     st.download_button(
         "Download flows (CSV)",
-        exports.csv_bytes(table),
+        lambda: exports.csv_bytes(table),  # written when clicked, not on every run
         f"flows_{icb_code}_{analysis.vintage}.csv",
         "text/csv",
         key="flows-download",
+        on_click="ignore",
     )

@@ -167,9 +167,10 @@ def current_data() -> DataView | None:
     return None if vintage is None else DataView(vintage, fingerprint(), current_pins())
 
 
-def load_analysis() -> Analysis | None:
-    """The analysis for the sidebar's choices, or None after telling the user what is missing."""
-    data = current_data()
+def load_analysis(data: DataView | None = None) -> Analysis | None:
+    """The analysis of `data` (by default the sidebar's choices, `current_data`), or None after
+    telling the user what is missing."""
+    data = data or current_data()
     if data is None:
         return None
     return guarded(analysis, data, failure="The data could not be analysed.")

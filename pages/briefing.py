@@ -13,7 +13,8 @@ _frame.require_frame()
 
 st.title("Board briefing")
 
-analysis = _state.load_analysis()
+data = _state.current_data()  # read once a run: it asks the store what is published
+analysis = _state.load_analysis(data)
 if analysis is None:
     _setup.offer_data()
     st.stop()
@@ -49,7 +50,6 @@ area = st.selectbox(
 )
 st.query_params["area"] = area
 
-data = _state.current_data()
 briefing = _state.guarded(_briefing, data, area, failure="This briefing could not be written.")
 if briefing is None:
     st.stop()

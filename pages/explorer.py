@@ -15,7 +15,8 @@ from pages import _frame, _region_panel, _setup, _state, _text
 _frame.require_frame()
 
 st.title("Map explorer")
-analysis = _state.load_analysis()
+data = _state.current_data()  # read once a run: it asks the store what is published
+analysis = _state.load_analysis(data)
 if analysis is None:
     _setup.offer_data()
     st.stop()
@@ -28,7 +29,6 @@ if ignored:
 _explorer.seed_from_url(url_filter, url_view)
 _region_panel.seed_from_url(url_view)
 site_filter, metric = _explorer.sidebar_filters(analysis)
-data = _state.current_data()
 vintage = data.vintage
 shown_count = len(_state.filtered_rows(data, site_filter))
 st.caption(

@@ -18,7 +18,8 @@ _frame.require_frame()
 
 st.title("Where independent and voluntary capacity sits outside ICS planning")
 
-analysis = _state.load_analysis()
+data = _state.current_data()  # read once a run: it asks the store what is published
+analysis = _state.load_analysis(data)
 if analysis is None:
     _setup.offer_data()
     st.stop()
@@ -46,7 +47,7 @@ if analysis.per_head is not None:  # figures per head of population can colour t
     metric = st.selectbox("Colour ICBs by", list(choices), key="home-metric",
                           format_func=lambda name: choices[name].label)  # fmt: skip
 st_folium(
-    _state.home_map(_state.current_data(), metric, assets, tiles_from_settings()),
+    _state.home_map(data, metric, assets, tiles_from_settings()),
     key=f"home-map-{vintage}",
     returned_objects=[],
     height=560,

@@ -172,3 +172,24 @@ def test_engagement_rows_that_conflict_are_a_warning_naming_the_rule(files_2024,
     ) in _warnings(analysis)
     nuffield = analysis.assigned["provider_name"] == "Nuffield Health"
     assert set(analysis.assigned.loc[nuffield, "planning_status"]) == {"not engaged"}
+
+
+def test_an_icbs_sites_are_those_assigned_to_it_and_a_code_with_none_has_no_rows(files_2024):
+    analysis = pipeline.analyse(pipeline.load_files(files_2024))
+    columns = ["site_name", "sector", "icb_code"]
+    for code in analysis.icbs["code"]:
+        expected = analysis.assigned.loc[analysis.assigned["icb_code"] == code, columns]
+        assert_frame_equal(analysis.sites_in(code, columns), expected)
+    nowhere = analysis.sites_in("E54099999", columns)
+    assert nowhere.empty
+    assert list(nowhere.columns) == columns
+    in_all = sum(len(analysis.sites_in(code, ["site_id"])) for code in analysis.icbs["code"])
+    assert in_all == int(analysis.assigned["icb_code"].notna().sum())  # outside every ICB: none
+
+
+def test_region_names_come_back_the_same_and_a_caller_cannot_change_them(files_2024):
+    analysis = pipeline.analyse(pipeline.load_files(files_2024))
+    names = analysis.region_names()
+    assert len(names) == 7  # NHS England's regions
+    names.clear()
+    assert len(analysis.region_names()) == 7

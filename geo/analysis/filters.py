@@ -108,6 +108,8 @@ def iv_outside(sites: pd.DataFrame) -> pd.DataFrame:
 
 def postcode_query(search: str) -> str | None:
     """The search text as a normalised postcode when it looks like one (to zoom to it), else None."""
+    if not search.strip():
+        return None  # every run of the explorer asks; no search is the usual answer
     postcode = postcodes.normalise_postcode(search)
     if postcode is None or not postcodes.is_postcode(pd.Series([postcode])).iloc[0]:
         return None
