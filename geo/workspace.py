@@ -72,7 +72,8 @@ def vintages(store: Store | None) -> list[str]:
     """ICB vintages available from the cache or published in the store, oldest first."""
     published = set()
     if store is not None:
-        layers = store.datasets().query("kind == 'boundaries'")["dataset"]
+        datasets = store.datasets()
+        layers = datasets.loc[datasets["kind"] == "boundaries", "dataset"]
         published = {
             name.rsplit("-", 1)[1] for name in layers if name.startswith("boundaries-icb-")
         }

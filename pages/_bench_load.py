@@ -201,42 +201,64 @@ def _record(result: LoadResult, kind: str, run: Run) -> None:
     result.mb_received[kind].append(run.bytes_received / 1e6)
 
 
-async def load(base: str, sessions: int, duration_s: float, think_s: float, pid: int) -> LoadResult:
+async def load(
+    base: str | list[str],
+    sessions: int,
+    duration_s: float,
+    think_s: float,
+    pid: int | list[int],
+) -> LoadResult:
+    """`sessions` users on the app at `base`; given several app processes (their bases and
+    pids), user n stays on process n mod their number, as behind a sticky proxy. Memory is
+    the processes' resident memory added up."""
+    bases, pids = (
+        ([base] if isinstance(base, str) else base),
+        ([pid] if isinstance(pid, int) else pid),
+    )
     result = LoadResult()
-    result.rss_mb["before"] = rss_mb(pid)
+    result.rss_mb["before"] = rss_mb(*pids)
     ready = asyncio.Event()
     users = [
-        asyncio.create_task(one_user(base, n, duration_s, think_s, result, ready))
+        asyncio.create_task(one_user(bases[n % len(bases)], n, duration_s, think_s, result, ready))
         for n in range(sessions)
     ]
     while sum(len(v) for v in result.latencies.values()) + result.lost < sessions:
         await asyncio.sleep(0.2)  # every session has had its first view
-    result.rss_mb["connected"] = rss_mb(pid)
+    result.rss_mb["connected"] = rss_mb(*pids)
     ready.set()
     clients = await asyncio.gather(*users)
-    result.rss_mb["after"] = rss_mb(pid)
+    result.rss_mb["after"] = rss_mb(*pids)
     await asyncio.gather(*(c.close() for c in clients if c is not None))
     return result
 
 
-def rss_mb(pid: int) -> float:
-    """A process's resident memory now, in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return float(line.split()[1]) * 1024 / 1e6
-    raise RuntimeError(f"process {pid} has no VmRSS")
+def rss_mb(*pids: int) -> float:
+    """Processes' resident memory now, added up, in MB."""
+    total = 0.0
+    for pid in pids:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+        found = [line for line in lines if line.startswith("VmRSS:")]
+        if not found:
+            raise RuntimeError(f"process {pid} has no VmRSS")
+        total += float(found[0].split()[1]) * 1024 / 1e6
+    return total
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("base", help="the app's base URL, e.g. http://127.0.0.1:8501")
-    parser.add_argument("pid", type=int, help="the server's process id, for its memory")
+    parser.add_argument(
+        "base", help="the app's base URL, e.g. http://127.0.0.1:8501 (several: comma-separated)"
+    )
+    parser.add_argument(
+        "pid", help="the server's process id, for its memory (several: comma-separated)"
+    )
     parser.add_argument("result", type=Path, help="where to write the JSON result")
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--think", type=float, default=0.0, help="mean seconds between actions")
     args = parser.parse_args()
-    result = asyncio.run(load(args.base, args.sessions, args.seconds, args.think, args.pid))
+    bases, pids = args.base.split(","), [int(pid) for pid in args.pid.split(",")]
+    result = asyncio.run(load(bases, args.sessions, args.seconds, args.think, pids))
     args.result.write_text(json.dumps(asdict(result)), encoding="utf-8")
 
 

@@ -122,3 +122,16 @@ def test_the_map_components_files_are_served_after_a_first_view(served):
     with urllib.request.urlopen(url, timeout=30) as answer:
         assert answer.status == 200
         assert b"<html" in answer.read().lower()
+
+
+def test_users_spread_over_several_processes_and_their_memory_adds_up(served):
+    """Two processes as the load section starts them; here the same server named twice, so
+    every user is served and the memory read is that process's twice over."""
+    base, pid = served
+    result = asyncio.run(
+        _bench_load.load([base, base], sessions=2, duration_s=3.0, think_s=0.2, pid=[pid, pid])
+    )
+    assert result.lost == 0, result.errors
+    assert len(result.latencies["first view"]) == 2
+    one = _bench_load.rss_mb(pid)
+    assert _bench_load.rss_mb(pid, pid) == pytest.approx(2 * one, rel=0.05)

@@ -138,7 +138,8 @@ class Analysis:
         """The `columns` of the sites assigned to `icb_code` (none for a code with no sites),
         with their index in `assigned`: an ICB panel's rows without scanning every site."""
         rows = self._rows_by_icb.get(icb_code, np.empty(0, dtype=np.intp))
-        return pd.DataFrame({col: self.assigned[col].iloc[rows] for col in columns})
+        taken = {col: self.assigned[col].array.take(rows) for col in columns}
+        return pd.DataFrame(taken, index=self.assigned.index[rows], copy=False)
 
     # Worked out on first use and kept: an analysis never changes (the app shares one, and
     # two sessions working one out at once get the same answer).

@@ -438,33 +438,39 @@ def _data_dir(folder: Path) -> Iterator[None]:
 def load_section(
     app: PublishedApp, work: Path, *, quick: bool, sessions: int = 0, duration_s: float = 0.0
 ) -> Section:
-    """`sessions` Streamlit websocket clients at once on one app process, each changing a
-    filter and opening ICB panels in turn for `duration_s`: latency percentiles, the
-    server's memory per session, sessions lost. Once with a person's think time between
-    actions, once with none (the most the process can be asked)."""
+    """`sessions` Streamlit websocket clients at once, each changing a filter and opening ICB
+    panels in turn for `duration_s`: latency percentiles, the servers' memory per session,
+    sessions lost. On one app process with a person's think time between actions, on two
+    processes (one per core, each user kept on one as a sticky proxy does) with the same,
+    and on one process with no think time (the most it can be asked)."""
     sessions = sessions or (QUICK_LOAD_SESSIONS if quick else LOAD_SESSIONS)
     duration_s = duration_s or (QUICK_LOAD_SECONDS if quick else LOAD_SECONDS)
     section = Section(
         "load",
-        "Many users: concurrent sessions on one app process",
+        "Many users: concurrent sessions on one and on two app processes",
         f"{sessions} Streamlit websocket clients (pages/_bench_load.py: the browser's own "
         "protocol on /_stcore/stream, BackMsg and ForwardMsg protobufs, no browser drawing) "
-        f"on one freshly started app process serving {app.sites:,} published sites. Each "
-        "opens the explorer (vintage 2023) and fetches the map's sites over HTTP as its "
-        f"frame does, once; then for {duration_s:.0f} s repeats: set the 'near another ICB's "
-        "border' filter to its own new value (a whole-page rerun: the sites refiltered, a "
-        "mask of those shown and the map sent), then open an ICB's panel from the panel chooser (a rerun of the "
-        "panel's fragment; its heading must arrive). **Think** is the mean pause before each "
-        "action (uniform between half and one and a half times it). A latency is from the "
-        "message sent to the run's last message received. **MB per session** = the server's "
-        "resident memory with every session still connected at the end, less before any "
-        "connected, ÷ sessions. **Lost** = sessions that failed or showed an error.",
-        ["sessions", "think s", "seconds", "actions", "p50 s", "p95 s", "max s",
+        f"on freshly started app processes serving {app.sites:,} published sites from one "
+        "store. Each opens the explorer (vintage 2023) and fetches the map's sites over HTTP "
+        f"as its frame does, once; then for {duration_s:.0f} s repeats: set the 'near another "
+        "ICB's border' filter to its own new value (a whole-page rerun: the sites refiltered, "
+        "a mask of those shown and the map sent), then open an ICB's panel from the panel "
+        "chooser (a rerun of the panel's fragment; its heading must arrive). With two "
+        "processes, user n stays on process n mod 2, as behind the sticky proxy the README "
+        "describes. **Think** is the mean pause before each action (uniform between half and "
+        "one and a half times it). A latency is from the message sent to the run's last "
+        "message received. **MB per session** = the processes' resident memory with every "
+        "session still connected at the end, less before any connected, ÷ sessions. **Lost** "
+        "= sessions that failed or showed an error.",
+        ["processes", "sessions", "think s", "seconds", "actions", "p50 s", "p95 s", "max s",
          "MB per session", "lost"],
         quick=quick,
     )  # fmt: skip
-    for think_s, judged in ((LOAD_THINK_S, True), (0.0, False)):
-        result, before_mb, after_mb = _websocket_load(app, work, sessions, duration_s, think_s)
+    for processes, think_s, judged in ((1, LOAD_THINK_S, True), (2, LOAD_THINK_S, True),
+                                       (1, 0.0, False)):  # fmt: skip
+        result, before_mb, after_mb = _websocket_load(
+            app, work, sessions, duration_s, think_s, processes
+        )
         latencies = sorted(result["latencies"]["filter"] + result["latencies"]["panel"])
         p50, p95 = _percentile(latencies, 50), _percentile(latencies, 95)
         per_session = (after_mb - before_mb) / sessions
@@ -472,14 +478,16 @@ def load_section(
         panels_p95 = _percentile(sorted(result["latencies"]["panel"]), 95)
         firsts = sorted(result["latencies"]["first view"])
         section.add(
-            [str(sessions), f"{think_s:.0f}", f"{duration_s:.0f}", str(len(latencies)),
-             seconds(p50), seconds(p95), seconds(latencies[-1] if latencies else None),
-             f"{per_session:.1f}", str(result["lost"])],
+            [str(processes), str(sessions), f"{think_s:.0f}", f"{duration_s:.0f}",
+             str(len(latencies)), seconds(p50), seconds(p95),
+             seconds(latencies[-1] if latencies else None), f"{per_session:.1f}",
+             str(result["lost"])],
             [(LOAD_P95, p95), (LOAD_MEMORY, per_session)] if judged else [],
             f"Filter changes p95 {seconds(filters_p95)} s, panels p95 {seconds(panels_p95)} s.",
         )  # fmt: skip
         section.notes.append(
-            f"Think {think_s:.0f} s: server memory {before_mb:.0f} MB before, "
+            f"{processes} process{'es' if processes > 1 else ''}, think {think_s:.0f} s: "
+            f"server memory {before_mb:.0f} MB before, "
             f"{result['rss_mb']['connected']:.0f} MB once every session had its first view "
             f"(median {seconds(_percentile(firsts, 50))} s), {after_mb:.0f} MB at the end; "
             f"filter changes p95 {seconds(filters_p95)} s, panels p95 {seconds(panels_p95)} s."
@@ -490,20 +498,30 @@ def load_section(
 
 
 def _websocket_load(
-    app: PublishedApp, work: Path, sessions: int, duration_s: float, think_s: float
+    app: PublishedApp,
+    work: Path,
+    sessions: int,
+    duration_s: float,
+    think_s: float,
+    processes: int = 1,
 ) -> tuple[dict, float, float]:
-    """Run pages/_bench_load.py against a fresh server: its result, memory before and after."""
-    server = _ServerHandle(app.folder, work / f"load-app-think{think_s:.0f}.log")
-    base = server.start()
-    out = work / f"load-think{think_s:.0f}.json"
+    """Run pages/_bench_load.py against `processes` fresh servers on the same data: its
+    result, their memory before and after."""
+    name = f"load-{processes}p-think{think_s:.0f}"
+    servers = [_ServerHandle(app.folder, work / f"{name}-app{n}.log") for n in range(processes)]
+    out = work / f"{name}.json"
     try:
-        command = [sys.executable, "-m", "pages._bench_load", base, str(server.pid()), str(out),
-                   "--sessions", str(sessions), "--seconds", str(duration_s),
+        bases = [server.start() for server in servers]
+        pids = [str(server.pid()) for server in servers]
+        command = [sys.executable, "-m", "pages._bench_load", ",".join(bases), ",".join(pids),
+                   str(out), "--sessions", str(sessions), "--seconds", str(duration_s),
                    "--think", str(think_s)]  # fmt: skip
-        progress(f"load: {sessions} clients, think {think_s:.0f} s, {duration_s:.0f} s")
+        progress(f"load: {sessions} clients on {processes} process(es), think {think_s:.0f} s, "
+                 f"{duration_s:.0f} s")  # fmt: skip
         subprocess.run(command, cwd=PROJECT_DIR, check=True)
     finally:
-        server.stop()
+        for server in servers:
+            server.stop()
     result = json.loads(out.read_text(encoding="utf-8"))
     return result, result["rss_mb"]["before"], result["rss_mb"]["after"]
 
