@@ -10,6 +10,7 @@ its script (`__main__`), which draws the frame and the chosen page.
 from __future__ import annotations
 
 import streamlit as st
+from starlette.middleware import Middleware
 
 from pages import _frame, _served_sites, _startup
 
@@ -20,4 +21,5 @@ else:
         __file__,
         lifespan=_startup.lifespan,
         routes=_served_sites.routes(st.get_option("server.baseUrlPath")),
+        middleware=[Middleware(_startup.ReadyGate)],
     )

@@ -15,7 +15,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from geo.fetch import sources
 from geo.testing.app_server import running_app, server_pid
-from pages import _bench_load
+from pages import _bench_load, _session_client
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +30,7 @@ def served(shared_data, tmp_path_factory):
         sources.fetch_from_dir(shared_data)
     log = tmp_path_factory.mktemp("load-log") / "streamlit.log"
     with running_app(folder, log) as base:
+        assert "First page runs done in" in log.read_text(encoding="utf-8")  # before healthy
         yield base, server_pid(base)
 
 
@@ -37,7 +38,7 @@ def test_a_client_sees_the_explorer_and_its_panel_as_a_browser_would(served):
     base, _ = served
 
     async def visit():
-        client = _bench_load.Client(base, "explorer", "vintage=2024")
+        client = _session_client.Client(base, "explorer", "vintage=2024")
         await client.open()
         try:
             first = await client.rerun()
@@ -110,7 +111,7 @@ def test_the_map_components_files_are_served_after_a_first_view(served):
     base, _ = served
 
     async def first_view():
-        client = _bench_load.Client(base, "explorer", "vintage=2024")
+        client = _session_client.Client(base, "explorer", "vintage=2024")
         await client.open()
         try:
             await client.rerun()

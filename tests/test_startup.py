@@ -3,7 +3,13 @@ the caches, so a freshly started server's first page view does no analysis of it
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
 from streamlit.testing.v1 import AppTest
 from streamlit.web.server.app_discovery import discover_asgi_app
 
@@ -114,3 +120,51 @@ def st_cache_clear() -> None:
 
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+@pytest.fixture
+def not_ready():
+    """The process as it starts: its first page runs not yet done (and so again after)."""
+    _startup._ready.clear()
+    yield
+    _startup._ready.clear()
+
+
+def _gated() -> TestClient:
+    async def ok(request):
+        return PlainTextResponse("ok")
+
+    routes = [Route("/_stcore/health", ok), Route("/explorer", ok)]
+    return TestClient(_startup.ReadyGate(Starlette(routes=routes)))
+
+
+def test_the_health_check_says_not_ready_until_the_first_page_runs_are_done(not_ready):
+    client = _gated()
+    assert client.get("/_stcore/health").status_code == 503
+    assert client.get("/explorer").status_code == 200  # only the health check waits
+    _startup._ready.set()
+    assert client.get("/_stcore/health").status_code == 200
+
+
+def test_first_page_runs_that_cannot_connect_still_leave_the_server_ready(
+    not_ready, monkeypatch, caplog
+):
+    monkeypatch.setattr(_startup, "FIRST_RUNS_TIMEOUT_S", 0.5)
+    asyncio.run(_startup.first_page_runs("http://127.0.0.1:9"))  # nothing listens on port 9
+    assert _startup._ready.is_set()
+    assert "The first page runs stopped: TimeoutError" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("address", "base_path", "expected"),
+    [
+        ("", "", "http://127.0.0.1:8765"),
+        ("0.0.0.0", "/maps/", "http://127.0.0.1:8765/maps"),  # noqa: S104
+        ("::1", "", "http://[::1]:8765"),
+        ("10.1.2.3", "ics", "http://10.1.2.3:8765/ics"),
+    ],
+)
+def test_the_server_finds_itself_where_it_listens(monkeypatch, address, base_path, expected):
+    options = {"server.address": address, "server.baseUrlPath": base_path, "server.port": 8765}
+    monkeypatch.setattr(_startup.st, "get_option", options.get)
+    assert _startup.own_base_url() == expected
