@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -173,8 +173,28 @@ def _where_cold_time_goes(home, explorer, shared) -> str:
         f"year) and connects at {median(old_home, 'connected'):.2f} and "
         f"{median(old_explorer, 'connected'):.2f}, titled at {median(old_home, 'titled'):.2f} "
         f"and {median(old_explorer, 'titled'):.2f}. The rest is our script's run (the stored "
-        "analysis is already in memory), the map's HTML sent and its sites fetched, Streamlit loading the "
-        "widgets' and the map component's own files, and the map drawn."
+        "analysis is already in memory), the map's HTML sent and its sites fetched, Streamlit "
+        "loading the widgets' and the map component's own files, and the map drawn."
+        + _where_the_map_time_goes(new_explorer + old_explorer)
+    )
+
+
+def _where_the_map_time_goes(views: list[_View]) -> str:
+    """The explorer's map frame on the browser's clocks (medians over new and returning)."""
+    timed = [view.map_frame for view in views if view.map_frame.get("sites_fetched") is not None]
+    if not timed:
+        return ""
+
+    def median(key: str) -> float:
+        return statistics.median(times[key] for times in timed)
+
+    return (
+        f" On the explorer (medians of {len(timed)} views, new and returning browsers), "
+        f"Streamlit makes the map's frame at {median('frame_made'):.2f}, its document is ready "
+        f"at {median('frame_ready'):.2f}, Leaflet has built the map (the ICB boundaries) and "
+        f"asks for the sites at {median('sites_asked'):.2f}, has them at "
+        f"{median('sites_fetched'):.2f}, decodes them in {median('decoded_s'):.2f} s and has "
+        f"drawn them at {median('first_drawn'):.2f}."
     )
 
 
@@ -224,6 +244,7 @@ class _View:
     seconds: float
     titled: float
     connected: float
+    map_frame: dict = field(default_factory=dict)  # _MAP_FRAME_TIMES, where the map drew
 
 
 @dataclass
@@ -281,7 +302,28 @@ def _view(page, url: str, settled) -> _View:
     titled = time.perf_counter() - start
     settled(page)
     elapsed = time.perf_counter() - start
-    return _View(elapsed, titled, connected[0] if connected else titled)
+    frame = page.evaluate(_MAP_FRAME_TIMES)
+    return _View(elapsed, titled, connected[0] if connected else titled, frame)
+
+
+# The browser's own clocks, in seconds after navigation: when the map's frame was made and its
+# document ready, when the sites were fetched, decoded and first drawn (empty on home, which
+# draws no sites; the frame's clock starts at its own creation).
+_MAP_FRAME_TIMES = f"""() => {{
+  const frame = document.querySelector("{MAP_IFRAME}"), w = frame && frame.contentWindow;
+  if (!w || !w.IcsMap || !w.IcsMap.draws.length) return {{}};
+  const at = w.performance.timeOrigin - performance.timeOrigin;
+  const document_ready = w.performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd;
+  const sites = w.performance.getEntriesByType("resource").find(r => r.name.includes("/ics-api/sites/"));
+  return {{
+    frame_made: at / 1000,
+    frame_ready: (at + document_ready) / 1000,
+    sites_asked: sites ? (at + sites.startTime) / 1000 : null,
+    sites_fetched: sites ? (at + sites.responseEnd) / 1000 : null,
+    decoded_s: (w.IcsMap.layers[0].decodeMs || 0) / 1000,
+    first_drawn: (at + w.IcsMap.draws[0].at) / 1000,
+  }};
+}}"""
 
 
 def _home_settled(page) -> None:
