@@ -19,10 +19,12 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.asyncio.client import connect
 
+from pages._served_sites import SITES_PATH
+
 TIMEOUT_S = 300.0
 _EARLY = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
 _WIDGETS = ("selectbox", "number_input", "multiselect", "text_input")
-_SITES_URL = re.compile(r"ics-api/sites/[0-9a-f]+\.json")  # pages/_served_sites.py
+_SITES_URL = re.compile(re.escape(SITES_PATH) + r"/[0-9a-f]+\.json")
 
 
 class ScriptFailed(RuntimeError):

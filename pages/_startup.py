@@ -75,11 +75,15 @@ async def lifespan(app) -> AsyncIterator[None]:
     _frame.use_navigation_from_the_start()
     warmed = await asyncio.to_thread(warm_up)
     print(f"  {warmed.line()}", flush=True)
-    visits = asyncio.create_task(first_page_runs(own_base_url()))
+    base = own_base_url()
+    if base is None:  # served over TLS: this plain client cannot visit; the first visitor will
+        _ready.set()
+    visits = asyncio.create_task(first_page_runs(base)) if base else None
     try:
         yield None
     finally:
-        visits.cancel()
+        if visits is not None:
+            visits.cancel()
 
 
 # --- the first page runs -------------------------------------------------------------------------
@@ -111,8 +115,10 @@ class ReadyGate:
         await self.app(scope, receive, send)
 
 
-def own_base_url() -> str:
-    """Where this process serves, as seen from itself."""
+def own_base_url() -> str | None:
+    """Where this process serves, as seen from itself; None when it serves HTTPS only."""
+    if st.get_option("server.sslCertFile"):
+        return None
     address = st.get_option("server.address") or "127.0.0.1"
     if address in ("0.0.0.0", "::"):  # noqa: S104 - every interface: this machine's own is one
         address = "127.0.0.1"

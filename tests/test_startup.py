@@ -168,3 +168,9 @@ def test_the_server_finds_itself_where_it_listens(monkeypatch, address, base_pat
     options = {"server.address": address, "server.baseUrlPath": base_path, "server.port": 8765}
     monkeypatch.setattr(_startup.st, "get_option", options.get)
     assert _startup.own_base_url() == expected
+
+
+def test_a_server_on_https_does_not_visit_itself(monkeypatch):
+    options = {"server.sslCertFile": "/etc/ics/cert.pem", "server.port": 8765}
+    monkeypatch.setattr(_startup.st, "get_option", options.get)
+    assert _startup.own_base_url() is None
